@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# One interleaved benchmark run: direct (the nginx mock upstream), nginx proxy_pass and
+# Switchyard, all on loopback, with the team harness in bench/harness (see its README.md).
+#   bench/run.sh                          full matrix (~16 min): REPS=3, pinned and not
+#   REPS=1 PINS=1 MODES=max DURATION=5 bench/run.sh    a quick look
+# Results: $BENCH_DIR/results/<timestamp>/{summary.md,runs.csv,setup.txt}
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+scripts/install-deps.sh --bench
+scripts/build.sh -DSWITCHYARD_TESTS=OFF >/dev/null
+h=$root/bench/harness
+. "$h/common.sh"
+
+trap '"$h/stop_all.sh"' EXIT
+"$h/start_mock.sh"
+"$h/start_nginx_proxy.sh"
+pidfile=$RUN_DIR/switchyard_18090.pid
+port_busy 18090 && die "port 18090 already in use"
+nohup "$root/build/switchyard" --config "$root/bench/switchyard.yaml" \
+  >"$BENCH_DIR/switchyard.log" 2>&1 </dev/null &
+echo $! >"$pidfile"
+wait_port 18090 10 || die "switchyard did not come up (see $BENCH_DIR/switchyard.log)"
+
+{ echo "# machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "# switchyard $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nginx -v 2>&1)"; }
+"$h/bench.sh" -t "$root/bench/targets.conf" "$@"

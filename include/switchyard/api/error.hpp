@@ -1,0 +1,50 @@
+// Every error the gateway itself sends to a client is built here, in OpenAI's shape:
+// {"error":{"message","type","param","code"}} with all four keys present, param/code nullable,
+// and the HTTP status OpenAI uses for that class (PROVIDERS.md §1).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace switchyard::api {
+
+struct ApiError {
+  int status = 500;
+  std::string_view type = "server_error";
+  std::string message;
+  std::string param;      // empty → null
+  std::string_view code;  // empty → null; always a literal
+  // Seconds for a retry-after header; 0 = none.
+  int retry_after_s = 0;
+
+  std::string to_json() const;
+};
+
+namespace errors {
+
+// 400: the request body is unusable.
+ApiError invalid_request(std::string message, std::string_view param = {},
+                         std::string_view code = {});
+ApiError invalid_json(std::string_view what, std::size_t offset);
+// 404 model_not_found, worded as OpenAI words it.
+ApiError model_not_found(std::string_view model);
+// 404 for a path the gateway does not serve, 405 for a wrong method on one it does.
+ApiError unknown_path(std::string_view method, std::string_view target);
+ApiError method_not_allowed(std::string_view method, std::string_view target);
+// Limits on what a client may send.
+ApiError body_too_large(std::size_t limit);
+ApiError header_too_large(std::size_t limit);
+ApiError request_timeout();
+ApiError malformed_http(std::string_view what);
+ApiError too_many_connections();
+ApiError shutting_down();
+
+// Every upstream attempt failed. `summary` lists what was tried (no secrets in it).
+enum class UpstreamFailure { unreachable, bad_response, timeout, rate_limited };
+ApiError all_targets_failed(UpstreamFailure kind, std::string_view route, std::string summary,
+                            int retry_after_s = 0);
+// The body of an SSE error event ending a stream that had already started.
+ApiError stream_interrupted(std::string reason);
+
+}  // namespace errors
+}  // namespace switchyard::api

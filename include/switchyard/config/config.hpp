@@ -1,0 +1,133 @@
+// The validated, immutable configuration snapshot. Everything else reads these structs; only
+// config/ knows YAML. A Config is built once by load_config() and shared read-only between
+// worker threads.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchyard::config {
+
+using Millis = std::chrono::milliseconds;
+
+// An upstream base URL, split once at load time.
+struct Url {
+  bool tls = false;
+  std::string host;       // IPv6 literals without brackets
+  std::uint16_t port = 0;
+  std::string path;       // base path without a trailing slash: "/v1", or ""
+  std::string authority;  // what goes into the Host header: "api.openai.com", "127.0.0.1:9001"
+};
+
+enum class ProviderType { openai };
+
+struct Timeouts {
+  Millis connect{5'000};      // TCP connect + TLS handshake
+  Millis first_byte{60'000};  // request written → response head (streams: → first event)
+  Millis idle{60'000};        // between two reads of a response body
+  Millis total{600'000};      // the whole attempt
+};
+
+struct PoolSettings {
+  std::size_t max_idle = 64;  // idle keep-alive connections kept per worker
+  Millis idle_expiry{60'000};  // an idle connection older than this is closed
+};
+
+struct Provider {
+  std::string name;
+  ProviderType type = ProviderType::openai;
+  Url base_url;
+  std::string api_key;  // may be empty (local servers)
+  std::string ca_file;  // extra trust anchors (PEM); empty = system CAs only
+  Timeouts timeouts;
+  PoolSettings pool;
+  // Client request headers passed through to this provider, lower case; a trailing '*' matches a
+  // prefix ("x-mock-*", "openai-beta").
+  std::vector<std::string> forward_headers;
+};
+
+struct Model {
+  std::string name;      // the alias clients use
+  std::string provider;  // a Provider::name
+  std::string upstream;  // the model name sent to the provider
+  double input_per_mtok = 0;  // USD per 1M tokens
+  double output_per_mtok = 0;
+  double cached_input_per_mtok = 0;
+  std::uint64_t context = 0;  // context window in tokens, 0 = unknown
+};
+
+struct Route {
+  std::string name;
+  std::vector<std::string> targets;  // Model::name, in order of preference
+};
+
+struct Server {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8080;
+  unsigned workers = 0;  // 0 = one per available core
+  std::size_t max_body = 8 * 1024 * 1024;
+  std::size_t max_header = 16 * 1024;
+  std::size_t max_connections = 10'000;
+  Millis read_timeout{30'000};   // first byte of a request → request fully read
+  Millis idle_timeout{75'000};   // keep-alive connection without a request
+  Millis write_timeout{60'000};  // one write to a client that stopped reading
+  Millis drain_timeout{30'000};  // SIGTERM → in-flight work given this long
+};
+
+struct Log {
+  std::string level = "info";  // trace, debug, info, warn, error, off
+  bool requests = true;        // one JSON line per request
+};
+
+struct Config {
+  std::string source;  // file it was loaded from
+  Server server;
+  Log log;
+  std::vector<Provider> providers;
+  std::vector<Model> models;
+  std::vector<Route> routes;
+
+  const Provider* find_provider(std::string_view name) const;
+  const Model* find_model(std::string_view name) const;
+  const Route* find_route(std::string_view name) const;
+};
+
+// One problem found while loading: printed as "file:line:col: message" (1-based).
+struct Diagnostic {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string message;
+  std::string to_string() const;
+};
+
+struct LoadResult {
+  std::optional<Config> config;  // set iff errors is empty
+  std::vector<Diagnostic> errors;
+};
+
+// Looks up ${NAME} references; returns nullopt when the variable is not set.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_env();
+
+LoadResult load_config_file(const std::string& path, const EnvLookup& env = process_env());
+LoadResult load_config_string(std::string_view yaml, const std::string& file_name,
+                              const EnvLookup& env);
+
+// "250ms", "2s", "1m", "1h" or a bare number of seconds.
+std::optional<Millis> parse_duration(std::string_view text);
+// "8MiB", "16KiB", "1MB", "512" (bytes).
+std::optional<std::size_t> parse_size(std::string_view text);
+// http(s)://host[:port][/path]; nullopt with a reason in *why.
+std::optional<Url> parse_url(std::string_view text, std::string* why);
+// True for hosts where plain http is acceptable: loopback, private and link-local addresses,
+// single-label names and the .local/.internal/.localhost suffixes.
+bool is_local_host(std::string_view host);
+
+}  // namespace switchyard::config

@@ -1,0 +1,86 @@
+// Serves one chat request from a route's targets: tries them in order, moves on after a failure
+// that another target might not have (connect, timeout, 429, 5xx, bad response) as long as
+// nothing has reached the client, and relays the first good response — JSON whole, SSE event by
+// event with backpressure. Retries with backoff, breakers and hedging plug into run()'s loop.
+// One Dispatcher per worker thread; it owns that thread's upstream connection pools.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/fields.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchyard/api/chat_request.hpp"
+#include "switchyard/api/error.hpp"
+#include "switchyard/providers/openai.hpp"
+#include "switchyard/routing/route_table.hpp"
+#include "switchyard/server/responder.hpp"
+#include "switchyard/telemetry/request_log.hpp"
+#include "switchyard/upstream/connection.hpp"
+
+namespace switchyard::upstream {
+class Exchange;
+}
+
+namespace switchyard::dispatch {
+
+namespace asio = boost::asio;
+
+struct DispatchRequest {
+  const api::ChatRequest& chat;
+  const routing::Route& route;
+  const boost::beast::http::fields& headers;  // the client's, for forward_headers
+  std::string_view request_id;
+};
+
+// Shared between the dispatch and the client watch: when the client disconnects, whatever
+// upstream exchange is in flight is aborted at once, and no further target is tried.
+class Cancellation final : public server::Responder::Listener {
+ public:
+  void client_gone() override { abort(); }
+  void abort();
+  bool aborted() const { return aborted_; }
+  void set_active(upstream::Exchange* exchange) { active_ = exchange; }
+
+ private:
+  upstream::Exchange* active_ = nullptr;
+  bool aborted_ = false;
+};
+
+struct DispatchResult {
+  bool responded = false;  // something was sent to the client (success or relayed error)
+  // When nothing was sent: the error for the client.
+  api::ApiError error;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(asio::any_io_executor ex, const config::Config& config);
+  ~Dispatcher();
+
+  asio::awaitable<DispatchResult> run(const DispatchRequest& request, server::Responder& out,
+                                      telemetry::RequestRecord& record, Cancellation& cancel);
+
+  // Closes idle upstream connections past their expiry.
+  void sweep_idle();
+  // Closes all idle upstream connections (shutdown).
+  void close_idle();
+
+ private:
+  struct Attempt;
+  asio::awaitable<void> attempt(Attempt& a);
+  asio::awaitable<void> relay_json(Attempt& a, upstream::Exchange& exchange);
+  asio::awaitable<void> relay_stream(Attempt& a, upstream::Exchange& exchange);
+  void build_forwarded(const DispatchRequest& request, const config::Provider& provider);
+  void add_route_headers(server::Responder& out, const DispatchRequest& request,
+                         const routing::Target& target, std::size_t attempts);
+
+  std::vector<std::unique_ptr<upstream::Origin>> origins_;  // by provider index
+  std::vector<providers::openai::RequestEncoder> encoders_;  // by provider index
+  std::string head_;       // reused request head buffer
+  std::string forwarded_;  // reused forwarded-headers buffer
+  std::string body_;       // reused response body buffer
+};
+
+}  // namespace switchyard::dispatch

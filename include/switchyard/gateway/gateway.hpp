@@ -1,0 +1,41 @@
+// The request pipeline behind the HTTP server: which endpoint, then for chat completions parse →
+// resolve the route → dispatch (raced against the client going away) → log. Auth, cache, budgets
+// and the rest slot in here in front of dispatch. One Gateway per worker thread.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <memory>
+
+#include "switchyard/dispatch/dispatcher.hpp"
+#include "switchyard/routing/route_table.hpp"
+#include "switchyard/server/responder.hpp"
+#include "switchyard/telemetry/request_log.hpp"
+
+namespace switchyard::gateway {
+
+namespace asio = boost::asio;
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+class Gateway {
+ public:
+  Gateway(asio::any_io_executor ex, std::shared_ptr<const routing::RouteTable> routes);
+
+  asio::awaitable<void> handle(const Request& request, server::Responder& out);
+
+  // Readiness goes false for the load balancer once shutdown has begun.
+  void set_draining() { draining_ = true; }
+  void sweep_idle() { dispatcher_.sweep_idle(); }
+  void close_idle() { dispatcher_.close_idle(); }
+
+ private:
+  asio::awaitable<void> chat(const Request& request, server::Responder& out,
+                             telemetry::RequestRecord& record);
+
+  std::shared_ptr<const routing::RouteTable> routes_;
+  dispatch::Dispatcher dispatcher_;
+  bool draining_ = false;
+};
+
+}  // namespace switchyard::gateway

@@ -1,0 +1,51 @@
+// The routing view of a Config: every name a client may put in `model` (a route, or a model
+// alias standing for a one-target route) resolved to its ordered targets, with what forwarding
+// needs precomputed. Immutable and shared by all workers.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "switchyard/config/config.hpp"
+
+namespace switchyard::routing {
+
+struct Target {
+  const config::Model* model = nullptr;
+  const config::Provider* provider = nullptr;
+  std::size_t provider_index = 0;  // position in Config::providers
+  std::string quoted_upstream;     // the upstream model name as a JSON string literal
+};
+
+struct Route {
+  std::string name;
+  std::vector<const Target*> targets;  // in order of preference
+};
+
+class RouteTable {
+ public:
+  explicit RouteTable(std::shared_ptr<const config::Config> config);
+
+  // The route a request's `model` names, or nullptr.
+  const Route* find(std::string_view name) const;
+  const config::Config& config() const { return *config_; }
+  // The body of GET /v1/models: every route and model alias, OpenAI list shape.
+  const std::string& models_json() const { return models_json_; }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  std::shared_ptr<const config::Config> config_;
+  std::vector<Target> targets_;  // one per model, in Config::models order
+  std::unordered_map<std::string, Route, Hash, std::equal_to<>> routes_;
+  std::string models_json_;
+};
+
+}  // namespace switchyard::routing

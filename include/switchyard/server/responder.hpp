@@ -1,0 +1,92 @@
+// How a request handler answers its client: a whole response, or a stream of chunks; plus a
+// way to learn that the client went away. One Responder per client connection, reused for
+// each request on it. Heads are written by hand (no field containers) because every response
+// pays for them.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <memory>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "switchyard/api/error.hpp"
+#include "switchyard/config/config.hpp"
+
+namespace switchyard::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+class Responder {
+ public:
+  Responder(beast::tcp_stream& stream, const config::Server& limits);
+
+  // Called by the session before each request.
+  void reset(std::string request_id, unsigned http_version, bool keep_alive);
+
+  std::string_view request_id() const { return request_id_; }
+  // Adds a header to the response not yet begun. `name` must be a literal or outlive the head.
+  void add_header(std::string_view name, std::string_view value);
+  // The connection closes after this response (draining, or the client asked).
+  void close_after() { keep_alive_ = false; }
+  bool keep_alive() const { return keep_alive_; }
+  bool committed() const { return committed_; }
+  // A write to the client failed: it is gone, nothing more can be sent.
+  bool failed() const { return failed_; }
+  int status() const { return status_; }
+  std::uint64_t bytes_sent() const { return bytes_sent_; }
+
+  // A whole response. False when the client could not be written to.
+  asio::awaitable<bool> send(int status, std::string_view content_type, std::string_view body);
+  asio::awaitable<bool> send_error(const api::ApiError& error);
+
+  // A streamed response: the head, then chunks, then the end. Each chunk is written before the
+  // call returns, which is what makes a slow client slow the upstream read.
+  asio::awaitable<bool> begin_stream(int status, std::string_view content_type);
+  asio::awaitable<bool> write_chunk(std::string_view data);
+  asio::awaitable<bool> end_stream();
+
+  // Watches the connection while a request is being served: when the client hangs up,
+  // listener->client_gone() is called (once). Bytes of a pipelined next request stay unread
+  // for the session, and end the watch.
+  class Listener {
+   public:
+    virtual void client_gone() = 0;
+
+   protected:
+    ~Listener() = default;
+  };
+  void watch_client(Listener& listener);
+  void unwatch_client();
+
+ private:
+  void start_head(int status);
+  void arm_watch();
+  asio::awaitable<bool> write(std::span<const asio::const_buffer> buffers);
+
+  beast::tcp_stream& stream_;
+  const config::Server& limits_;
+  std::string request_id_;
+  std::string extra_headers_;
+  std::string head_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+  bool committed_ = false;
+  bool chunked_ = false;
+  bool failed_ = false;
+  int status_ = 0;
+  std::uint64_t bytes_sent_ = 0;
+  // The watch's completion can run after the request (and even the session) is over, so what
+  // it reaches is kept alive by the handler itself.
+  struct WatchState {
+    Listener* listener = nullptr;
+  };
+  std::shared_ptr<WatchState> watch_ = std::make_shared<WatchState>();
+  asio::cancellation_signal unwatch_;
+};
+
+}  // namespace switchyard::server

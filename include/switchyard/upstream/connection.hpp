@@ -1,0 +1,125 @@
+// One keep-alive connection to an upstream origin, plain TCP or TLS, usable as a Beast
+// AsyncStream either way; and the Origin that makes and pools them (one per provider per worker
+// thread, so nothing here is shared between threads).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "switchyard/config/config.hpp"
+#include "switchyard/upstream/idle_list.hpp"
+
+namespace switchyard::upstream {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using Clock = std::chrono::steady_clock;
+
+class Connection {
+ public:
+  using executor_type = asio::any_io_executor;
+  using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+  explicit Connection(beast::tcp_stream tcp) : stream_(std::move(tcp)) {}
+  Connection(beast::tcp_stream tcp, asio::ssl::context& ctx)
+      : stream_(std::in_place_type<TlsStream>, std::move(tcp), ctx) {}
+
+  executor_type get_executor() { return tcp().get_executor(); }
+  beast::tcp_stream& tcp();
+  TlsStream* tls() { return std::get_if<TlsStream>(&stream_); }
+
+  template <class Buffers, class Token>
+  auto async_read_some(const Buffers& b, Token&& token) {
+    return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        [this](auto handler, const Buffers& bufs) {
+          std::visit([&](auto& s) { s.async_read_some(bufs, std::move(handler)); }, stream_);
+        },
+        token, b);
+  }
+  template <class Buffers, class Token>
+  auto async_write_some(const Buffers& b, Token&& token) {
+    return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        [this](auto handler, const Buffers& bufs) {
+          std::visit([&](auto& s) { s.async_write_some(bufs, std::move(handler)); }, stream_);
+        },
+        token, b);
+  }
+
+  // True when the peer closed (or sent something unasked) while the connection sat idle: an
+  // idle HTTP/1.1 connection has nothing to read, so anything readable means it is done.
+  bool peer_gone();
+  void close();
+
+  beast::flat_buffer& buffer() { return buffer_; }
+
+ private:
+  std::variant<beast::tcp_stream, TlsStream> stream_;
+  beast::flat_buffer buffer_;  // response bytes read past what the parser consumed
+};
+
+// Why an upstream exchange did not produce a response.
+enum class Fault {
+  none,
+  connect_failed,  // DNS, refused, unreachable
+  tls_failed,      // handshake or certificate verification
+  timeout,         // see Timeout for which one
+  closed,          // reset or EOF before the response was complete
+  protocol,        // not HTTP/1.1 as we know it, or not what the provider's format says
+  too_large,       // response over the gateway's limit
+  aborted,         // we cancelled it (client went away)
+};
+
+enum class Timeout { none, connect, first_byte, idle, total };
+
+struct Failure {
+  Fault fault = Fault::none;
+  Timeout timeout = Timeout::none;
+  std::string detail;  // human-readable, never contains secrets
+  explicit operator bool() const { return fault != Fault::none; }
+};
+
+// An upstream origin as seen by one worker: where to connect, how to verify it, and its idle
+// connections.
+class Origin {
+ public:
+  Origin(asio::any_io_executor ex, const config::Provider& provider);
+  ~Origin();
+  Origin(const Origin&) = delete;
+  Origin& operator=(const Origin&) = delete;
+
+  const config::Provider& provider() const { return provider_; }
+
+  // A pooled connection that still looks alive, or nullptr.
+  std::unique_ptr<Connection> take_idle();
+  void put_idle(std::unique_ptr<Connection> conn);
+  // Closes idle connections that have expired.
+  void sweep();
+  // Closes every idle connection (shutdown). Connections in use come back later as usual.
+  void close_idle();
+  std::size_t idle_count() const { return idle_.size(); }
+
+  // Opens a new connection (resolve, connect, TLS handshake) within `timeout`.
+  asio::awaitable<std::unique_ptr<Connection>> connect(Clock::duration timeout, Failure* failure);
+
+ private:
+  asio::awaitable<std::vector<asio::ip::tcp::endpoint>> resolve(Failure* failure);
+
+  asio::any_io_executor ex_;
+  config::Provider provider_;
+  std::optional<asio::ssl::context> tls_;
+  IdleList<Connection> idle_;
+  std::vector<asio::ip::tcp::endpoint> endpoints_;  // resolved addresses, cached briefly
+  Clock::time_point endpoints_expiry_{};
+};
+
+}  // namespace switchyard::upstream

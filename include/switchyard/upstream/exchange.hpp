@@ -1,0 +1,65 @@
+// One HTTP request/response with an upstream, over a pooled connection: send the request, read
+// the head, then the body in pieces (streams) or whole. Every wait is bounded by the provider's
+// timeouts and the attempt's deadline; the connection goes back to the pool only after a
+// complete response that allows keep-alive.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "switchyard/upstream/connection.hpp"
+
+namespace switchyard::upstream {
+
+namespace http = beast::http;
+
+class Exchange {
+ public:
+  explicit Exchange(Origin& origin);
+  ~Exchange();
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  // Sends the request and reads the response head. A pooled connection that turns out to be
+  // stale (closed before any response byte) is replaced by a fresh one, once, transparently.
+  asio::awaitable<Failure> send(std::span<const asio::const_buffer> request);
+
+  int status() const { return parser_->get().result_int(); }
+  std::string_view header(std::string_view name) const;
+  bool is_event_stream() const;
+  bool done() const { return parser_->is_done(); }
+
+  // Reads the next body bytes into `into`, setting *n; *n == 0 at the end of the body. Waits at
+  // most the idle timeout (the first-byte timeout when `first` is set).
+  asio::awaitable<Failure> read_some(std::span<char> into, std::size_t* n, bool first = false);
+  // Reads the rest of the body, appending to `out`, failing past `limit` bytes.
+  asio::awaitable<Failure> read_body(std::string& out, std::size_t limit);
+
+  // Ends the exchange: a complete keep-alive response returns the connection to the pool,
+  // anything else closes it. Called by the destructor too.
+  void finish();
+  // Closes the connection now, making any pending operation fail with Fault::aborted. For use
+  // by another coroutine on the same thread (the client went away).
+  void abort();
+
+ private:
+  asio::awaitable<Failure> try_send(std::span<const asio::const_buffer> request, bool* stale);
+  Failure map_error(const boost::system::error_code& ec, Timeout phase) const;
+  // Arms the stream's timer with the phase timeout, capped by the attempt's deadline.
+  Timeout arm(Timeout phase);
+
+  Origin& origin_;
+  std::unique_ptr<Connection> conn_;
+  std::optional<http::response_parser<http::buffer_body>> parser_;
+  Clock::time_point deadline_;
+  bool capped_by_total_ = false;
+  bool aborted_ = false;
+};
+
+}  // namespace switchyard::upstream

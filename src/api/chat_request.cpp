@@ -1,0 +1,143 @@
+#include "switchyard/api/chat_request.hpp"
+
+#include <array>
+
+#include "switchyard/api/json.hpp"
+
+namespace switchyard::api {
+
+namespace {
+
+std::string_view type_name(json::Type t) {
+  switch (t) {
+    case json::Type::null: return "null";
+    case json::Type::boolean: return "a boolean";
+    case json::Type::number: return "a number";
+    case json::Type::string: return "a string";
+    case json::Type::array: return "an array";
+    case json::Type::object: return "an object";
+  }
+  return "a value";
+}
+
+// OpenAI's wording for a field of the wrong type.
+ApiError wrong_type(std::string_view param, std::string_view expected, json::Type got) {
+  return errors::invalid_request("Invalid type for '" + std::string(param) + "': expected " +
+                                     std::string(expected) + ", but got " +
+                                     std::string(type_name(got)) + " instead.",
+                                 param, "invalid_type");
+}
+
+constexpr std::array<std::string_view, 6> kRoles = {"system", "developer", "user",
+                                                     "assistant", "tool", "function"};
+
+// Checks messages[i] has a known role; the rest of a message is the provider's to judge.
+std::variant<std::monostate, ApiError> check_message(const json::Value& m, std::size_t i) {
+  const std::string param = "messages[" + std::to_string(i) + "]";
+  if (m.type != json::Type::object) return wrong_type(param, "an object", m.type);
+  json::Value role;
+  bool has_role = false;
+  json::for_each_member(m.raw, [&](std::string_view key, const json::Value& v) {
+    if (json::key_equals(key, "role")) {
+      role = v;
+      has_role = true;
+    }
+  });
+  if (!has_role)
+    return errors::invalid_request("Missing required parameter: '" + param + ".role'.",
+                                   "messages", "missing_required_parameter");
+  if (role.type != json::Type::string) return wrong_type(param + ".role", "a string", role.type);
+  const std::string name = json::unescape(role.raw);
+  for (const auto r : kRoles)
+    if (name == r) return std::monostate{};
+  return errors::invalid_request("Invalid value: '" + name + "'. Supported values are: 'system', "
+                                 "'developer', 'user', 'assistant', 'tool' and 'function'.",
+                                 "messages", "invalid_value");
+}
+
+}  // namespace
+
+std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body) {
+  ChatRequest r;
+  r.body_ = body;
+
+  enum Field { kModel, kMessages, kStream, kStreamOptions, kFieldCount };
+  static constexpr std::array<std::string_view, kFieldCount> kNames = {"model", "messages",
+                                                                      "stream", "stream_options"};
+  std::array<json::Value, kFieldCount> fields{};
+  std::array<bool, kFieldCount> seen{};
+  std::string_view duplicate;
+
+  auto first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos)
+    return errors::invalid_request("The request body is empty; expected a JSON object.");
+  if (body[first] != '{') {
+    if (auto err = json::validate(body)) return errors::invalid_json(err->what, err->offset);
+    return errors::invalid_request("The request body must be a JSON object.");
+  }
+  auto err = json::scan(body, [&](std::string_view key, const json::Value& v) {
+    for (int f = 0; f < kFieldCount; ++f) {
+      if (!json::key_equals(key, kNames[f])) continue;
+      if (seen[f]) duplicate = kNames[f];
+      seen[f] = true;
+      fields[f] = v;
+    }
+  });
+  if (err) return errors::invalid_json(err->what, err->offset);
+  // Upstreams disagree on which duplicate wins; refusing is the only answer that cannot route
+  // one model and bill another.
+  if (!duplicate.empty())
+    return errors::invalid_request("Duplicate key '" + std::string(duplicate) + "' in the body.",
+                                   duplicate, "duplicate_key");
+
+  if (!seen[kModel] || fields[kModel].type == json::Type::null)
+    return errors::invalid_request("you must provide a model parameter", "model",
+                                   "missing_required_parameter");
+  if (fields[kModel].type != json::Type::string)
+    return wrong_type("model", "a string", fields[kModel].type);
+  r.model_raw_ = fields[kModel].raw;
+  if (r.model_raw_.find('\\') != std::string_view::npos)
+    r.model_decoded_ = json::unescape(r.model_raw_);
+  if (r.model().empty())
+    return errors::invalid_request("you must provide a model parameter", "model",
+                                   "missing_required_parameter");
+
+  if (!seen[kMessages])
+    return errors::invalid_request("Missing required parameter: 'messages'.", "messages",
+                                   "missing_required_parameter");
+  if (fields[kMessages].type != json::Type::array)
+    return wrong_type("messages", "an array", fields[kMessages].type);
+  std::variant<std::monostate, ApiError> bad_message;
+  json::for_each_element(fields[kMessages].raw, [&](const json::Value& m) {
+    if (std::holds_alternative<std::monostate>(bad_message))
+      bad_message = check_message(m, r.message_count_);
+    ++r.message_count_;
+  });
+  if (auto* e = std::get_if<ApiError>(&bad_message)) return std::move(*e);
+  if (r.message_count_ == 0)
+    return errors::invalid_request("Invalid 'messages': empty array. Expected an array with "
+                                   "minimum length 1, but got an empty array instead.",
+                                   "messages", "empty_array");
+
+  if (seen[kStream]) {
+    const auto& v = fields[kStream];
+    if (v.type != json::Type::boolean && v.type != json::Type::null)
+      return wrong_type("stream", "a boolean", v.type);
+    r.stream_ = v.is_true();
+  }
+  if (seen[kStreamOptions] && fields[kStreamOptions].type != json::Type::null) {
+    const auto& v = fields[kStreamOptions];
+    if (v.type != json::Type::object) return wrong_type("stream_options", "an object", v.type);
+    std::variant<std::monostate, ApiError> bad;
+    json::for_each_member(v.raw, [&](std::string_view key, const json::Value& o) {
+      if (!json::key_equals(key, "include_usage")) return;
+      if (o.type != json::Type::boolean && o.type != json::Type::null)
+        bad = wrong_type("stream_options.include_usage", "a boolean", o.type);
+      r.include_usage_ = o.is_true();
+    });
+    if (auto* e = std::get_if<ApiError>(&bad)) return std::move(*e);
+  }
+  return r;
+}
+
+}  // namespace switchyard::api

@@ -1,0 +1,122 @@
+#include "switchyard/api/error.hpp"
+
+#include "switchyard/api/json.hpp"
+
+namespace switchyard::api {
+
+namespace {
+void append_nullable(std::string& out, std::string_view v) {
+  if (v.empty()) {
+    out += "null";
+  } else {
+    json::append_quoted(out, v);
+  }
+}
+}  // namespace
+
+std::string ApiError::to_json() const {
+  std::string out;
+  out.reserve(96 + message.size());
+  out += R"({"error":{"message":)";
+  json::append_quoted(out, message);
+  out += R"(,"type":)";
+  json::append_quoted(out, type);
+  out += R"(,"param":)";
+  append_nullable(out, param);
+  out += R"(,"code":)";
+  append_nullable(out, code);
+  out += "}}";
+  return out;
+}
+
+namespace errors {
+
+ApiError invalid_request(std::string message, std::string_view param, std::string_view code) {
+  return {400, "invalid_request_error", std::move(message), std::string(param), code};
+}
+
+ApiError invalid_json(std::string_view what, std::size_t offset) {
+  return invalid_request("We could not parse the JSON body of your request: " +
+                         std::string(what) + " at byte " + std::to_string(offset) +
+                         ". (HINT: This likely means you aren't using your HTTP library "
+                         "correctly. The OpenAI API expects a JSON payload.)");
+}
+
+ApiError model_not_found(std::string_view model) {
+  return {404, "invalid_request_error",
+          "The model `" + std::string(model) +
+              "` does not exist or you do not have access to it. GET /v1/models lists the "
+              "models and routes this gateway serves.",
+          "model", "model_not_found"};
+}
+
+ApiError unknown_path(std::string_view method, std::string_view target) {
+  return {404, "invalid_request_error",
+          "Invalid URL (" + std::string(method) + " " + std::string(target) + ")", {},
+          "unknown_url"};
+}
+
+ApiError method_not_allowed(std::string_view method, std::string_view target) {
+  return {405, "invalid_request_error",
+          "Method " + std::string(method) + " is not allowed on " + std::string(target), {},
+          "method_not_allowed"};
+}
+
+ApiError body_too_large(std::size_t limit) {
+  return {413, "invalid_request_error",
+          "The request body is larger than this gateway accepts (" + std::to_string(limit) +
+              " bytes).",
+          {}, "request_too_large"};
+}
+
+ApiError header_too_large(std::size_t limit) {
+  return {431, "invalid_request_error",
+          "The request headers are larger than this gateway accepts (" + std::to_string(limit) +
+              " bytes).",
+          {}, "headers_too_large"};
+}
+
+ApiError request_timeout() {
+  return {408, "invalid_request_error", "The request was not received in time.", {},
+          "request_timeout"};
+}
+
+ApiError malformed_http(std::string_view what) {
+  return {400, "invalid_request_error", "Malformed HTTP request: " + std::string(what), {},
+          "malformed_request"};
+}
+
+ApiError too_many_connections() {
+  return {503, "server_error", "The gateway has too many open connections; retry shortly.", {},
+          "too_many_connections", 1};
+}
+
+ApiError shutting_down() {
+  return {503, "server_error", "The gateway is shutting down; retry on another instance.", {},
+          "shutting_down", 1};
+}
+
+ApiError all_targets_failed(UpstreamFailure kind, std::string_view route, std::string summary,
+                            int retry_after_s) {
+  std::string message = "No upstream could serve route '" + std::string(route) + "': " + summary;
+  switch (kind) {
+    case UpstreamFailure::rate_limited:
+      return {429, "rate_limit_exceeded", std::move(message), {}, "rate_limit_exceeded",
+              retry_after_s};
+    case UpstreamFailure::timeout:
+      return {504, "server_error", std::move(message), {}, "upstream_timeout", retry_after_s};
+    case UpstreamFailure::unreachable:
+      return {503, "server_error", std::move(message), {}, "upstream_unavailable", retry_after_s};
+    case UpstreamFailure::bad_response:
+      break;
+  }
+  return {502, "server_error", std::move(message), {}, "upstream_error", retry_after_s};
+}
+
+ApiError stream_interrupted(std::string reason) {
+  return {502, "server_error", "The upstream stream was interrupted: " + std::move(reason), {},
+          "stream_interrupted"};
+}
+
+}  // namespace errors
+}  // namespace switchyard::api

@@ -1,0 +1,141 @@
+// Loading: YAML text → a validated Config, or every problem found, each with its position.
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "node_reader.hpp"
+#include "sections.hpp"
+#include "switchyard/config/config.hpp"
+
+namespace switchyard::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::array<std::string_view, 5> kTopKeys{"server", "log", "providers", "models",
+                                                   "routes"};
+// Maps whose keys are names chosen by the user, not schema keys.
+constexpr std::span<const std::string_view> kAnyName{};
+
+// A top-level map of named things.
+struct NamedMap {
+  bool present = false;
+  std::optional<Section> section;  // nullopt when absent or malformed
+
+  // Points into `section`, so only valid while this NamedMap stays where it is.
+  Declared declared() const {
+    if (section) return Declared(&*section);
+    return present ? Declared::unknown() : Declared();
+  }
+};
+
+NamedMap read_named_map(NodeReader& reader, const Section& top, std::string_view key) {
+  const Entry* entry = top.find(key);
+  if (!entry) return {};
+  return NamedMap{true, reader.section(*entry, kAnyName)};
+}
+
+void read_document(NodeReader& reader, const YAML::Node& document, const fs::path& base_dir,
+                   Config& config) {
+  const auto top = reader.root(document, kTopKeys);
+  if (!top) return;
+
+  if (const Entry* e = top->find("server")) read_server(reader, *e, config.server);
+  if (const Entry* e = top->find("log")) read_log(reader, *e, config.log);
+
+  const NamedMap providers = read_named_map(reader, *top, "providers");
+  const NamedMap models = read_named_map(reader, *top, "models");
+  const NamedMap routes = read_named_map(reader, *top, "routes");
+
+  if (providers.section) {
+    for (const Entry& entry : providers.section->entries) {
+      config.providers.push_back(read_provider(reader, entry, base_dir));
+    }
+  }
+  if (models.section) {
+    for (const Entry& entry : models.section->entries) {
+      config.models.push_back(read_model(reader, entry, providers.declared()));
+    }
+  }
+  if (routes.section) {
+    for (const Entry& entry : routes.section->entries) {
+      config.routes.push_back(read_route(reader, entry, models.declared(), routes.declared()));
+    }
+  }
+
+  // A gateway without models answers every request with 404; that is a mistake, not a setup.
+  const bool models_malformed = models.present && !models.section;
+  if (!models_malformed && (!models.section || models.section->entries.empty())) {
+    reader.error(Position{1, 1}, "no models configured");
+  }
+}
+
+// Reads a whole file; the error names the OS reason ("No such file or directory").
+std::optional<std::string> read_file(const std::string& path, std::error_code& ec) {
+  std::error_code dir_ec;
+  if (fs::is_directory(path, dir_ec)) {
+    ec = std::make_error_code(std::errc::is_a_directory);
+    return std::nullopt;
+  }
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) {
+    ec = std::error_code(errno, std::generic_category());
+    return std::nullopt;
+  }
+  std::string text;
+  char buffer[16 * 1024];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+  const bool failed = std::ferror(file) != 0;
+  if (failed) ec = std::error_code(errno, std::generic_category());
+  std::fclose(file);
+  if (failed) return std::nullopt;
+  return text;
+}
+
+}  // namespace
+
+LoadResult load_config_string(std::string_view yaml, const std::string& file_name,
+                              const EnvLookup& env) {
+  NodeReader reader(file_name, env);
+  Config config;
+  config.source = file_name;
+
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp stops at the first syntax error, so it is reported alone.
+    reader.error(position_of(e.mark), "invalid YAML: " + e.msg);
+  }
+  if (documents.size() > 1) {
+    reader.error(position_of(documents[1].Mark()),
+                 "expected one YAML document, found " + std::to_string(documents.size()));
+  } else if (!reader.has_errors()) {
+    const YAML::Node document = documents.empty() ? YAML::Node() : documents.front();
+    read_document(reader, document, fs::path(file_name).parent_path(), config);
+  }
+
+  LoadResult result;
+  result.errors = reader.take_diagnostics();
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
+  std::error_code ec;
+  const auto text = read_file(path, ec);
+  if (!text) {
+    LoadResult result;
+    result.errors.push_back(Diagnostic{path, 0, 0, "cannot read config file: " + ec.message()});
+    return result;
+  }
+  return load_config_string(*text, path, env);
+}
+
+}  // namespace switchyard::config

@@ -1,0 +1,192 @@
+// One entry of `providers:`: where an upstream lives, how to reach it safely, and how long to
+// wait for it.
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <limits>
+#include <system_error>
+
+#include "sections.hpp"
+
+namespace switchyard::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::array<std::string_view, 8> kProviderKeys{
+    "type",     "base_url", "api_key",         "ca_file", "allow_plain_http",
+    "timeouts", "pool",     "forward_headers",
+};
+constexpr std::array<std::string_view, 4> kTimeoutKeys{"connect", "first_byte", "idle", "total"};
+constexpr std::array<std::string_view, 2> kPoolKeys{"max_idle", "idle_expiry"};
+
+// Idle connections kept per worker and provider; more than this holds sockets (and upstream
+// capacity) for nothing.
+constexpr std::uint64_t kMaxPoolIdle = 100'000;
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// RFC 9110 token characters, minus '*', which is ours: a trailing one means "any suffix".
+bool is_token_char(char c) {
+  static constexpr std::string_view kSymbols = "!#$%&'+-.^_`|~";
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         kSymbols.find(c) != std::string_view::npos;
+}
+
+void read_type(NodeReader& reader, const Entry& entry, Provider& provider) {
+  const auto type = reader.text(entry);
+  if (!type) return;
+  if (*type == "openai") {
+    provider.type = ProviderType::openai;
+    return;
+  }
+  reader.error(entry.value_position(), entry.path + ": unknown provider type " + quote(*type) +
+                                           " (expected one of: openai)");
+}
+
+void read_base_url(NodeReader& reader, const Entry& entry, bool allow_plain_http,
+                   Provider& provider) {
+  const auto text = reader.text(entry);
+  if (!text) return;
+  std::string why;
+  auto url = parse_url(*text, &why);
+  if (!url) {
+    reader.error(entry.value_position(), entry.path + ": " + why);
+    return;
+  }
+  // Plain http carries the API key and every prompt in clear text; that is only acceptable on a
+  // network the operator controls, or when they say so explicitly.
+  if (!url->tls && !allow_plain_http && !is_local_host(url->host)) {
+    reader.error(entry.value_position(), entry.path + ": plain http to non-local host " +
+                                             quote(url->host) +
+                                             " (use https, or set allow_plain_http: true)");
+    return;
+  }
+  provider.base_url = std::move(*url);
+}
+
+void read_ca_file(NodeReader& reader, const Entry& entry, const fs::path& base_dir,
+                  Provider& provider) {
+  const auto text = reader.text(entry);
+  // Empty means "system CAs only", which lets `ca_file: ${CA_FILE:-}` be optional.
+  if (!text || text->empty()) return;
+  fs::path path(*text);
+  if (path.is_relative()) path = base_dir / path;
+  const std::string shown = path.lexically_normal().string();
+
+  // Checked now so a typo fails --check-config instead of the first TLS handshake.
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    reader.error(entry.value_position(), entry.path + ": " + quote(shown) + " is a directory");
+    return;
+  }
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) {
+    const std::string reason = std::error_code(errno, std::generic_category()).message();
+    reader.error(entry.value_position(),
+                 entry.path + ": cannot read " + quote(shown) + ": " + reason);
+    return;
+  }
+  std::fclose(file);
+  provider.ca_file = shown;
+}
+
+void read_timeouts(NodeReader& reader, const Entry& entry, Timeouts& timeouts) {
+  const auto section = reader.section(entry, kTimeoutKeys);
+  if (!section) return;
+  // Zero would fail every attempt before it starts.
+  for (const Entry& e : section->entries) {
+    if (e.key == "connect") {
+      assign(timeouts.connect, reader.duration(e, Zero::rejected));
+    } else if (e.key == "first_byte") {
+      assign(timeouts.first_byte, reader.duration(e, Zero::rejected));
+    } else if (e.key == "idle") {
+      assign(timeouts.idle, reader.duration(e, Zero::rejected));
+    } else if (e.key == "total") {
+      assign(timeouts.total, reader.duration(e, Zero::rejected));
+    }
+  }
+}
+
+void read_pool(NodeReader& reader, const Entry& entry, PoolSettings& pool) {
+  const auto section = reader.section(entry, kPoolKeys);
+  if (!section) return;
+  // Zero is meaningful for both: keep no idle connections.
+  for (const Entry& e : section->entries) {
+    if (e.key == "max_idle") {
+      assign(pool.max_idle, reader.integer(e, 0, kMaxPoolIdle));
+    } else if (e.key == "idle_expiry") {
+      assign(pool.idle_expiry, reader.duration(e, Zero::allowed));
+    }
+  }
+}
+
+void read_forward_headers(NodeReader& reader, const Entry& entry, Provider& provider) {
+  const auto items = reader.list(entry, "a list of header names");
+  if (!items) return;
+  for (const Item& item : *items) {
+    const auto text = reader.text(item);
+    if (!text) continue;
+    // A bare "*" would pass the client's Authorization (the gateway key) to the provider.
+    if (*text == "*") {
+      reader.error(item.position,
+                   item.path + ": '*' alone would forward every header, credentials included");
+      continue;
+    }
+    std::string_view name = *text;
+    if (!name.empty() && name.back() == '*') name.remove_suffix(1);
+    if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
+      reader.error(item.position, item.path + ": " + quote(*text) +
+                                      " is not a header name (a trailing * matches a prefix)");
+      continue;
+    }
+    // Header names are case-insensitive; the hot path compares against lower-case names.
+    provider.forward_headers.push_back(lower(*text));
+  }
+}
+
+}  // namespace
+
+Provider read_provider(NodeReader& reader, const Entry& entry, const fs::path& base_dir) {
+  Provider provider;
+  provider.name = entry.key;
+  const auto section = reader.section(entry, kProviderKeys);
+  if (!section) return provider;
+
+  reader.require(*section, "type");
+  reader.require(*section, "base_url");
+  // Read first: the base_url check depends on it, wherever it appears.
+  bool allow_plain_http = false;
+  if (const Entry* e = section->find("allow_plain_http")) {
+    assign(allow_plain_http, reader.boolean(*e));
+  }
+
+  for (const Entry& e : section->entries) {
+    if (e.key == "type") {
+      read_type(reader, e, provider);
+    } else if (e.key == "base_url") {
+      read_base_url(reader, e, allow_plain_http, provider);
+    } else if (e.key == "api_key") {
+      // A secret: text(..., secret) never quotes it, and no message here mentions its value.
+      assign(provider.api_key, reader.text(e, /*secret=*/true));
+    } else if (e.key == "ca_file") {
+      read_ca_file(reader, e, base_dir, provider);
+    } else if (e.key == "timeouts") {
+      read_timeouts(reader, e, provider.timeouts);
+    } else if (e.key == "pool") {
+      read_pool(reader, e, provider.pool);
+    } else if (e.key == "forward_headers") {
+      read_forward_headers(reader, e, provider);
+    }
+  }
+  return provider;
+}
+
+}  // namespace switchyard::config

@@ -1,0 +1,115 @@
+#include "switchyard/gateway/gateway.hpp"
+
+#include "switchyard/api/chat_request.hpp"
+
+namespace switchyard::gateway {
+
+namespace {
+
+namespace http = boost::beast::http;
+
+enum class Endpoint { chat, models, healthz, readyz, unknown };
+
+Endpoint endpoint_of(std::string_view path) {
+  // The OpenAI SDKs' base_url usually ends in /v1; accept it without for hand-written clients.
+  if (path == "/v1/chat/completions" || path == "/chat/completions") return Endpoint::chat;
+  if (path == "/v1/models" || path == "/models") return Endpoint::models;
+  if (path == "/healthz") return Endpoint::healthz;
+  if (path == "/readyz") return Endpoint::readyz;
+  return Endpoint::unknown;
+}
+
+}  // namespace
+
+Gateway::Gateway(asio::any_io_executor ex, std::shared_ptr<const routing::RouteTable> routes)
+    : routes_(std::move(routes)), dispatcher_(std::move(ex), routes_->config()) {}
+
+asio::awaitable<void> Gateway::handle(const Request& request, server::Responder& out) {
+  telemetry::RequestRecord record;
+  record.request_id = out.request_id();
+  record.method = request.method_string();
+  const std::string_view target = request.target();
+  record.path = target.substr(0, target.find('?'));
+
+  const Endpoint endpoint = endpoint_of(record.path);
+  const bool is_get = request.method() == http::verb::get;
+  const bool is_post = request.method() == http::verb::post;
+  bool quiet = false;  // probes would drown the log
+  switch (endpoint) {
+    case Endpoint::chat:
+      if (is_post) {
+        co_await chat(request, out, record);
+      } else {
+        co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
+      }
+      break;
+    case Endpoint::models:
+      if (is_get) {
+        co_await out.send(200, "application/json", routes_->models_json());
+      } else {
+        co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
+      }
+      break;
+    case Endpoint::healthz:
+      quiet = true;
+      co_await out.send(200, "application/json", R"({"status":"ok"})");
+      break;
+    case Endpoint::readyz:
+      quiet = true;
+      if (draining_) {
+        co_await out.send(503, "application/json", R"({"status":"draining"})");
+      } else {
+        co_await out.send(200, "application/json", R"({"status":"ready"})");
+      }
+      break;
+    case Endpoint::unknown:
+      co_await out.send_error(api::errors::unknown_path(record.method, record.path));
+      break;
+  }
+  // Only a client that hung up leaves without a response (499: nginx's "client closed
+  // request").
+  record.status = out.committed() ? out.status() : 499;
+  record.bytes_out = out.bytes_sent();
+  if (!quiet) telemetry::log_request(record);
+}
+
+asio::awaitable<void> Gateway::chat(const Request& request, server::Responder& out,
+                                    telemetry::RequestRecord& record) {
+  auto parsed = api::parse_chat_request(request.body());
+  if (auto* error = std::get_if<api::ApiError>(&parsed)) {
+    record.error = error->message;
+    co_await out.send_error(*error);
+    co_return;
+  }
+  const auto& chat = std::get<api::ChatRequest>(parsed);
+  record.requested_model = chat.model();
+  record.stream = chat.stream();
+
+  const routing::Route* route = routes_->find(chat.model());
+  if (!route) {
+    auto error = api::errors::model_not_found(chat.model());
+    record.error = error.message;
+    co_await out.send_error(error);
+    co_return;
+  }
+
+  const dispatch::DispatchRequest dispatch_request{chat, *route, request, out.request_id()};
+  dispatch::Cancellation cancel;
+  // A client that hangs up cancels its upstream request at once instead of leaving it to run
+  // (and bill) to the end.
+  out.watch_client(cancel);
+  auto result = co_await dispatcher_.run(dispatch_request, out, record, cancel);
+  out.unwatch_client();
+
+  if (cancel.aborted()) {
+    record.client_gone = true;
+    out.close_after();
+    co_return;
+  }
+  if (!result.responded) {
+    record.error = result.error.message;
+    co_await out.send_error(result.error);
+  }
+}
+
+}  // namespace switchyard::gateway

@@ -1,0 +1,73 @@
+// switchyard: parse the command line, load the configuration, run the server.
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "switchyard/config/config.hpp"
+#include "switchyard/server/server.hpp"
+#include "switchyard/telemetry/request_log.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: switchyard --config FILE          run the gateway\n"
+    "       switchyard --check-config FILE    validate FILE and exit (non-zero on problems)\n"
+    "       switchyard --version\n";
+
+int usage_error(std::string_view message) {
+  std::fprintf(stderr, "switchyard: %.*s\n%.*s", static_cast<int>(message.size()), message.data(),
+               static_cast<int>(kUsage.size()), kUsage.data());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--version") {
+      std::printf("switchyard %s\n", SWITCHYARD_VERSION);
+      return 0;
+    }
+    if (arg == "--help" || arg == "-h") {
+      std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
+      return 0;
+    }
+    if ((arg == "--config" || arg == "--check-config") && i + 1 < argc) {
+      check_only = check_only || arg == "--check-config";
+      config_path = argv[++i];
+      continue;
+    }
+    return usage_error("unknown or incomplete argument '" + std::string(arg) + "'");
+  }
+  if (config_path.empty()) return usage_error("--config FILE is required");
+
+  auto loaded = switchyard::config::load_config_file(config_path);
+  if (!loaded.errors.empty()) {
+    for (const auto& d : loaded.errors) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+    std::fprintf(stderr, "%s: %zu problem%s\n", config_path.c_str(), loaded.errors.size(),
+                 loaded.errors.size() == 1 ? "" : "s");
+    return 1;
+  }
+  if (check_only) {
+    std::printf("%s: ok\n", config_path.c_str());
+    return 0;
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);
+  auto config = std::make_shared<const switchyard::config::Config>(std::move(*loaded.config));
+  switchyard::telemetry::init_logging(config->log.level);
+  switchyard::telemetry::set_request_logging(config->log.requests);
+  try {
+    switchyard::server::Server server(config);
+    return server.run();
+  } catch (const std::exception& e) {
+    switchyard::telemetry::log_event(switchyard::telemetry::Level::error, "fatal", e.what());
+    std::fprintf(stderr, "switchyard: %s\n", e.what());
+    return 1;
+  }
+}

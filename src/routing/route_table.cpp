@@ -1,0 +1,66 @@
+#include "switchyard/routing/route_table.hpp"
+
+#include <chrono>
+
+#include "switchyard/api/json.hpp"
+
+namespace switchyard::routing {
+
+RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {
+  const auto& cfg = *config_;
+  targets_.reserve(cfg.models.size());
+  for (const auto& m : cfg.models) {
+    Target t;
+    t.model = &m;
+    for (std::size_t i = 0; i < cfg.providers.size(); ++i) {
+      if (cfg.providers[i].name == m.provider) {
+        t.provider = &cfg.providers[i];
+        t.provider_index = i;
+      }
+    }
+    api::json::append_quoted(t.quoted_upstream, m.upstream);
+    targets_.push_back(std::move(t));
+  }
+  auto target_of = [&](std::string_view alias) -> const Target* {
+    for (const auto& t : targets_)
+      if (t.model->name == alias) return &t;
+    return nullptr;
+  };
+
+  const auto created = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  models_json_ = R"({"object":"list","data":[)";
+  bool first = true;
+  auto list = [&](std::string_view id, std::string_view owner) {
+    if (!first) models_json_ += ',';
+    first = false;
+    models_json_ += R"({"id":)";
+    api::json::append_quoted(models_json_, id);
+    models_json_ += R"(,"object":"model","created":)";
+    models_json_ += std::to_string(created);
+    models_json_ += R"(,"owned_by":)";
+    api::json::append_quoted(models_json_, owner);
+    models_json_ += '}';
+  };
+
+  for (const auto& r : cfg.routes) {
+    Route route{r.name, {}};
+    for (const auto& alias : r.targets)
+      if (const Target* t = target_of(alias)) route.targets.push_back(t);
+    routes_.emplace(r.name, std::move(route));
+    list(r.name, "switchyard");
+  }
+  for (const auto& t : targets_) {
+    routes_.emplace(t.model->name, Route{t.model->name, {&t}});
+    list(t.model->name, t.model->provider);
+  }
+  models_json_ += "]}";
+}
+
+const Route* RouteTable::find(std::string_view name) const {
+  auto it = routes_.find(name);
+  return it == routes_.end() ? nullptr : &it->second;
+}
+
+}  // namespace switchyard::routing

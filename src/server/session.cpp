@@ -1,0 +1,188 @@
+#include "session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+#include <cstdint>
+#include <random>
+
+#include "switchyard/telemetry/request_log.hpp"
+
+namespace switchyard::server {
+
+namespace {
+
+namespace http = beast::http;
+constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kMaxClientRequestId = 128;
+
+// xoshiro256** seeded per thread: request ids need uniqueness, not secrecy.
+std::uint64_t next_random() {
+  thread_local std::uint64_t s[4] = {0, 0, 0, 0};
+  if ((s[0] | s[1] | s[2] | s[3]) == 0) {
+    std::random_device rd;
+    for (auto& v : s) v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  }
+  auto rotl = [](std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+  const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
+  const std::uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl(s[3], 45);
+  return result;
+}
+
+std::string new_request_id() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "req_";
+  id.resize(4 + 24);
+  std::uint64_t a = next_random(), b = next_random();
+  for (int i = 0; i < 16; ++i, a >>= 4) id[4 + i] = kHex[a & 0xF];
+  for (int i = 16; i < 24; ++i, b >>= 4) id[4 + i] = kHex[b & 0xF];
+  return id;
+}
+
+// A client's own request id is kept when it is short and plain enough to log and echo safely.
+bool acceptable_request_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxClientRequestId) return false;
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Session::Session(Worker& worker, tcp::socket socket)
+    : worker_(worker),
+      stream_(std::move(socket)),
+      read_timer_(stream_.get_executor()),
+      read_deadline_(std::make_shared<ReadDeadline>(ReadDeadline{&stream_.socket()})),
+      responder_(stream_, worker.limits()),
+      over_limit_(worker.over_connection_limit()) {
+  worker_.add(*this);
+}
+
+Session::~Session() {
+  read_deadline_->socket = nullptr;
+  worker_.connection_closed();
+}
+
+void Session::arm_read_timeout() {
+  read_deadline_->expired = false;
+  read_timer_.expires_after(worker_.limits().read_timeout);
+  read_timer_.async_wait([deadline = read_deadline_](beast::error_code ec) {
+    if (ec || !deadline->socket) return;
+    deadline->expired = true;
+    beast::error_code ignored;
+    deadline->socket->cancel(ignored);
+  });
+}
+
+void Session::disarm_read_timeout() { read_timer_.cancel(); }
+
+void Session::on_drain() {
+  if (idle_) stream_.cancel();
+}
+
+void Session::shut_down() {
+  // shutdown, not close: pending reads see EOF and the client watch sees the client "leave",
+  // so in-flight upstream exchanges are cancelled the usual way.
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+asio::awaitable<bool> Session::read_request() {
+  const auto& limits = worker_.limits();
+  idle_ = true;
+  if (buffer_.size() == 0) {
+    // Between requests only the idle timeout applies; a request that has begun must arrive
+    // within the read timeout.
+    if (worker_.draining()) co_return false;
+    stream_.expires_after(limits.idle_timeout);
+    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), as_result);
+    if (ec) co_return false;
+    buffer_.commit(n);
+  }
+  idle_ = false;
+
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(limits.max_header));
+  parser_->body_limit(limits.max_body);
+  stream_.expires_never();
+  arm_read_timeout();
+  auto [ec, n] = co_await http::async_read_header(stream_, buffer_, *parser_, as_result);
+  if (!ec) {
+    const auto& req = parser_->get();
+    if (auto it = req.find(http::field::expect);
+        it != req.end() && beast::iequals(it->value(), "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(kContinue), as_result);
+      ec = wec;
+    }
+  }
+  if (!ec) std::tie(ec, n) = co_await http::async_read(stream_, buffer_, *parser_, as_result);
+  disarm_read_timeout();
+  if (!ec) co_return true;
+
+  if (read_deadline_->expired) ec = beast::error::timeout;
+  if (ec == asio::error::operation_aborted || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == http::error::end_of_stream)
+    co_return false;
+  api::ApiError error;
+  if (ec == beast::error::timeout) {
+    error = api::errors::request_timeout();
+  } else if (ec == http::error::header_limit) {
+    error = api::errors::header_too_large(limits.max_header);
+  } else if (ec == http::error::body_limit) {
+    error = api::errors::body_too_large(limits.max_body);
+  } else {
+    error = api::errors::malformed_http(ec.message());
+  }
+  responder_.reset(new_request_id(), 11, false);
+  co_await responder_.send_error(error);
+  telemetry::RequestRecord record;
+  record.request_id = responder_.request_id();
+  record.status = error.status;
+  record.error = error.message;
+  telemetry::log_request(record);
+  co_return false;
+}
+
+asio::awaitable<void> Session::run() {
+  for (;;) {
+    const bool have_request = co_await read_request();
+    if (!have_request) break;
+    const auto& request = parser_->get();
+    std::string id;
+    if (auto it = request.find("x-request-id"); it != request.end() && acceptable_request_id(it->value())) {
+      id = it->value();
+    } else {
+      id = new_request_id();
+    }
+    const bool keep_alive = request.keep_alive() && !worker_.draining() && !over_limit_;
+    responder_.reset(std::move(id), request.version(), keep_alive);
+    if (over_limit_) {
+      co_await responder_.send_error(api::errors::too_many_connections());
+      break;
+    }
+    co_await worker_.gateway().handle(request, responder_);
+    if (!responder_.keep_alive()) break;
+  }
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.close();
+}
+
+asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
+  Session session(worker, std::move(socket));
+  co_await session.run();
+}
+
+}  // namespace switchyard::server

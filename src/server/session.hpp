@@ -1,0 +1,59 @@
+// One client connection: reads requests one after another (keep-alive, pipelined bytes kept in
+// the buffer), enforces the size and time limits with OpenAI-shaped errors, and hands each
+// request to the worker's Gateway. Lives in the coroutine frame of run().
+#pragma once
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <optional>
+
+#include "switchyard/server/responder.hpp"
+#include "worker.hpp"
+
+namespace switchyard::server {
+
+class Session : public SessionHook {
+ public:
+  Session(Worker& worker, tcp::socket socket);
+  ~Session();
+
+  asio::awaitable<void> run();
+  // Shutdown began: a session waiting for its next request closes now.
+  void on_drain();
+  // The drain is over: shut the connection down under whatever is running on it.
+  void shut_down();
+
+ private:
+  // Reads the next request into parser_. False when the connection should end; a response
+  // explaining why has been sent where one is due.
+  asio::awaitable<bool> read_request();
+
+  // Arms/disarms the read timeout. Beast's stream timeouts close the socket, which would leave
+  // no way to send the 408 a stalled client is owed; this cancels the read instead.
+  void arm_read_timeout();
+  void disarm_read_timeout();
+
+  Worker& worker_;
+  beast::tcp_stream stream_;
+  asio::steady_timer read_timer_;
+  // Reached by the timer's handler, which may run after the session ended.
+  struct ReadDeadline {
+    tcp::socket* socket = nullptr;
+    bool expired = false;
+  };
+  std::shared_ptr<ReadDeadline> read_deadline_;
+  beast::flat_buffer buffer_;
+  std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+  Responder responder_;
+  bool idle_ = true;  // waiting for the first byte of a request
+  bool over_limit_;   // accepted past max_connections: answer 503 and close
+};
+
+// Runs a session for an accepted socket on the worker's thread.
+asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket);
+
+}  // namespace switchyard::server

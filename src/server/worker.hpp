@@ -1,0 +1,73 @@
+// One worker thread's world: its io_context, listener, client sessions and Gateway. Only this
+// thread touches any of it; other threads talk to it by posting to its io_context.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive/list.hpp>
+#include <memory>
+
+#include "switchyard/config/config.hpp"
+#include "switchyard/gateway/gateway.hpp"
+#include "switchyard/routing/route_table.hpp"
+
+namespace switchyard::server {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class Session;
+using SessionHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+
+class Worker {
+ public:
+  Worker(const config::Config& config, std::shared_ptr<const routing::RouteTable> routes,
+         std::atomic<std::size_t>& open_connections);
+  ~Worker();
+
+  // Opens the listener on `endpoint` (SO_REUSEPORT, so every worker binds the same port).
+  void listen(const tcp::endpoint& endpoint);
+  std::uint16_t port() const;
+
+  // Runs the event loop on the calling thread until the worker has nothing left to do.
+  void run();
+  // From any thread: stop accepting, finish in-flight requests, close idle connections.
+  void drain();
+  // From any thread: shut down every client connection, which ends the work on them.
+  void force_close();
+  // From any thread: stop the event loop, abandoning whatever is still running.
+  void stop() {
+    stopped_hard_ = true;
+    io_.stop();
+  }
+  bool stopped_hard() const { return stopped_hard_; }
+
+  // For sessions.
+  const config::Server& limits() const { return config_.server; }
+  gateway::Gateway& gateway() { return gateway_; }
+  bool draining() const { return draining_; }
+  void add(Session& s);
+  bool over_connection_limit() const;
+  void connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
+
+ private:
+  asio::awaitable<void> accept_loop();
+  // Flushes the request log and sweeps idle upstream connections.
+  asio::awaitable<void> tick_loop();
+
+  const config::Config& config_;
+  asio::io_context io_{1};
+  tcp::acceptor acceptor_;
+  gateway::Gateway gateway_;
+  asio::steady_timer tick_timer_;
+  boost::intrusive::list<Session, boost::intrusive::base_hook<SessionHook>,
+                         boost::intrusive::constant_time_size<false>>
+      sessions_;
+  std::atomic<std::size_t>& open_connections_;
+  bool draining_ = false;
+  std::atomic<bool> stopped_hard_{false};
+};
+
+}  // namespace switchyard::server

@@ -1,0 +1,163 @@
+#include "switchyard/upstream/connection.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace switchyard::upstream {
+
+namespace {
+
+constexpr auto kResolveCacheTime = std::chrono::seconds(30);
+constexpr auto kTrustIdleFor = std::chrono::milliseconds(500);
+constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+std::string tls_error_detail(const boost::system::error_code& ec, SSL* ssl) {
+  std::string detail = "TLS handshake failed: " + ec.message();
+  if (ssl) {
+    const long verify = SSL_get_verify_result(ssl);
+    if (verify != X509_V_OK)
+      detail += std::string(" (certificate: ") + X509_verify_cert_error_string(verify) + ")";
+  }
+  return detail;
+}
+
+}  // namespace
+
+beast::tcp_stream& Connection::tcp() {
+  if (auto* s = std::get_if<TlsStream>(&stream_)) return s->next_layer();
+  return std::get<beast::tcp_stream>(stream_);
+}
+
+bool Connection::peer_gone() {
+  if (buffer_.size() > 0) return true;
+  auto& socket = tcp().socket();
+  if (!socket.is_open()) return true;
+  char byte;
+  const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0 || n > 0) return true;
+  return errno != EAGAIN && errno != EWOULDBLOCK;
+}
+
+void Connection::close() {
+  boost::system::error_code ignored;
+  tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  tcp().socket().close(ignored);
+}
+
+Origin::Origin(asio::any_io_executor ex, const config::Provider& provider)
+    : ex_(std::move(ex)),
+      provider_(provider),
+      idle_(provider.pool.max_idle, provider.pool.idle_expiry) {
+  if (!provider_.base_url.tls) return;
+  tls_.emplace(asio::ssl::context::tls_client);
+  tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1);
+  tls_->set_default_verify_paths();
+  if (!provider_.ca_file.empty()) tls_->load_verify_file(provider_.ca_file);
+  tls_->set_verify_mode(asio::ssl::verify_peer);
+}
+
+Origin::~Origin() { close_idle(); }
+
+void Origin::close_idle() {
+  while (auto conn = idle_.take(Clock::now())) conn->close();
+}
+
+std::unique_ptr<Connection> Origin::take_idle() {
+  Clock::duration idle_for{};
+  while (auto conn = idle_.take(Clock::now(), &idle_for)) {
+    // Servers close idle keep-alive connections after seconds, not milliseconds: a connection
+    // back in the pool for less than this is not worth a syscall to check. The exchange's
+    // stale-connection retry covers the rare miss.
+    if (idle_for < kTrustIdleFor || !conn->peer_gone()) return conn;
+    conn->close();
+  }
+  return nullptr;
+}
+
+void Origin::put_idle(std::unique_ptr<Connection> conn) {
+  conn->tcp().expires_never();
+  idle_.put(std::move(conn), Clock::now());
+}
+
+void Origin::sweep() { idle_.expire(Clock::now()); }
+
+asio::awaitable<std::vector<asio::ip::tcp::endpoint>> Origin::resolve(Failure* failure) {
+  const auto now = Clock::now();
+  if (!endpoints_.empty() && now < endpoints_expiry_) co_return endpoints_;
+  asio::ip::tcp::resolver resolver(ex_);
+  auto [ec, results] = co_await resolver.async_resolve(
+      provider_.base_url.host, std::to_string(provider_.base_url.port), as_result);
+  if (ec) {
+    *failure = {Fault::connect_failed, Timeout::none,
+                "cannot resolve " + provider_.base_url.host + ": " + ec.message()};
+    co_return std::vector<asio::ip::tcp::endpoint>{};
+  }
+  endpoints_.clear();
+  for (const auto& r : results) endpoints_.push_back(r.endpoint());
+  endpoints_expiry_ = now + kResolveCacheTime;
+  co_return endpoints_;
+}
+
+asio::awaitable<std::unique_ptr<Connection>> Origin::connect(Clock::duration timeout,
+                                                             Failure* failure) {
+  const auto deadline = Clock::now() + timeout;
+  const auto endpoints = co_await resolve(failure);
+  if (endpoints.empty()) co_return nullptr;
+
+  beast::tcp_stream tcp(ex_);
+  tcp.expires_at(deadline);
+  auto [ec, ep] = co_await tcp.async_connect(endpoints, as_result);
+  if (ec) {
+    endpoints_.clear();  // the address may have moved: resolve again next time
+    if (ec == beast::error::timeout) {
+      *failure = {Fault::timeout, Timeout::connect,
+                  "connect to " + provider_.base_url.authority + " timed out"};
+    } else {
+      *failure = {Fault::connect_failed, Timeout::none,
+                  "connect to " + provider_.base_url.authority + " failed: " + ec.message()};
+    }
+    co_return nullptr;
+  }
+  tcp.socket().set_option(asio::ip::tcp::no_delay(true));
+
+  if (!tls_) co_return std::make_unique<Connection>(std::move(tcp));
+
+  auto conn = std::make_unique<Connection>(std::move(tcp), *tls_);
+  SSL* ssl = conn->tls()->native_handle();
+  const std::string& host = provider_.base_url.host;
+  // SNI takes names only; the certificate check takes either.
+  if (is_ip_literal(host)) {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+  } else {
+    SSL_set_tlsext_host_name(ssl, host.c_str());
+    SSL_set1_host(ssl, host.c_str());
+  }
+  auto [hec] = co_await conn->tls()->async_handshake(asio::ssl::stream_base::client, as_result);
+  if (hec) {
+    if (hec == beast::error::timeout) {
+      *failure = {Fault::timeout, Timeout::connect,
+                  "TLS handshake with " + provider_.base_url.authority + " timed out"};
+    } else {
+      *failure = {Fault::tls_failed, Timeout::none, tls_error_detail(hec, ssl)};
+    }
+    co_return nullptr;
+  }
+  co_return conn;
+}
+
+}  // namespace switchyard::upstream

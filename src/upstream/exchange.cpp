@@ -1,0 +1,176 @@
+#include "switchyard/upstream/exchange.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+
+namespace switchyard::upstream {
+
+namespace {
+constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kMaxResponseHeader = 64 * 1024;
+constexpr std::size_t kBodyReadChunk = 16 * 1024;
+
+std::string_view phase_name(Timeout t) {
+  switch (t) {
+    case Timeout::connect: return "connect";
+    case Timeout::first_byte: return "first byte";
+    case Timeout::idle: return "idle";
+    case Timeout::total: return "total";
+    case Timeout::none: break;
+  }
+  return "";
+}
+
+bool is_disconnect(const boost::system::error_code& ec) {
+  return ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
+         ec == asio::ssl::error::stream_truncated || ec == http::error::end_of_stream ||
+         ec == http::error::partial_message;
+}
+}  // namespace
+
+Exchange::Exchange(Origin& origin) : origin_(origin) {}
+
+Exchange::~Exchange() { finish(); }
+
+std::string_view Exchange::header(std::string_view name) const {
+  const auto& fields = parser_->get();
+  auto it = fields.find(name);
+  return it == fields.end() ? std::string_view{} : std::string_view(it->value());
+}
+
+bool Exchange::is_event_stream() const {
+  const std::string_view ct = header("content-type");
+  constexpr std::string_view kSse = "text/event-stream";
+  return ct.size() >= kSse.size() &&
+         std::equal(kSse.begin(), kSse.end(), ct.begin(),
+                    [](char a, char b) { return a == (b | 0x20); });
+}
+
+Timeout Exchange::arm(Timeout phase) {
+  const auto& t = origin_.provider().timeouts;
+  Clock::duration limit = phase == Timeout::first_byte ? Clock::duration(t.first_byte)
+                          : phase == Timeout::connect  ? Clock::duration(t.connect)
+                                                       : Clock::duration(t.idle);
+  const auto left = deadline_ - Clock::now();
+  capped_by_total_ = left <= limit;
+  if (capped_by_total_) limit = std::max(left, Clock::duration::zero());
+  conn_->tcp().expires_after(limit);
+  return capped_by_total_ ? Timeout::total : phase;
+}
+
+Failure Exchange::map_error(const boost::system::error_code& ec, Timeout phase) const {
+  if (aborted_) return {Fault::aborted, Timeout::none, "cancelled: the client went away"};
+  if (ec == beast::error::timeout) {
+    const Timeout which = capped_by_total_ ? Timeout::total : phase;
+    return {Fault::timeout, which,
+            "no response within the " + std::string(phase_name(which)) + " timeout"};
+  }
+  if (is_disconnect(ec))
+    return {Fault::closed, Timeout::none, "the upstream closed the connection (" + ec.message() + ")"};
+  if (ec.category() == http::make_error_code(http::error::bad_version).category())
+    return {Fault::protocol, Timeout::none, "invalid HTTP response: " + ec.message()};
+  return {Fault::closed, Timeout::none, "connection error: " + ec.message()};
+}
+
+asio::awaitable<Failure> Exchange::send(std::span<const asio::const_buffer> request) {
+  deadline_ = Clock::now() + origin_.provider().timeouts.total;
+  conn_ = origin_.take_idle();
+  const bool reused = conn_ != nullptr;
+  for (int attempt = 0;; ++attempt) {
+    if (!conn_) {
+      Failure f;
+      const auto left = deadline_ - Clock::now();
+      conn_ = co_await origin_.connect(
+          std::min<Clock::duration>(origin_.provider().timeouts.connect, left), &f);
+      if (aborted_) {
+        if (conn_) conn_->close();
+        co_return map_error({}, Timeout::none);
+      }
+      if (!conn_) co_return f;
+    }
+    bool stale = false;
+    Failure f = co_await try_send(request, &stale);
+    if (!f || !stale || !reused || attempt > 0 || aborted_) co_return f;
+    // The pooled connection died while idle (the server's keep-alive timeout raced our reuse):
+    // the request never reached a live server, so a fresh connection gets it.
+    conn_->close();
+    conn_.reset();
+  }
+}
+
+asio::awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> request,
+                                            bool* stale) {
+  parser_.emplace();
+  parser_->header_limit(kMaxResponseHeader);
+  parser_->body_limit(boost::none);
+  conn_->buffer().clear();
+
+  const Timeout phase = arm(Timeout::first_byte);
+  auto [wec, written] = co_await asio::async_write(*conn_, request, as_result);
+  if (wec) {
+    *stale = is_disconnect(wec);
+    co_return map_error(wec, phase);
+  }
+  auto [rec, read] = co_await http::async_read_header(*conn_, conn_->buffer(), *parser_, as_result);
+  if (rec) {
+    *stale = is_disconnect(rec) && !parser_->got_some();
+    co_return map_error(rec, phase);
+  }
+  co_return Failure{};
+}
+
+asio::awaitable<Failure> Exchange::read_some(std::span<char> into, std::size_t* n, bool first) {
+  *n = 0;
+  auto& body = parser_->get().body();
+  while (!parser_->is_done()) {
+    body.data = into.data();
+    body.size = into.size();
+    body.more = true;
+    const Timeout phase = arm(first ? Timeout::first_byte : Timeout::idle);
+    auto [ec, consumed] =
+        co_await http::async_read_some(*conn_, conn_->buffer(), *parser_, as_result);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return map_error(ec, phase);
+    *n = into.size() - body.size;
+    if (*n > 0) break;
+  }
+  co_return Failure{};
+}
+
+asio::awaitable<Failure> Exchange::read_body(std::string& out, std::size_t limit) {
+  if (auto length = parser_->content_length(); length && *length <= limit)
+    out.reserve(out.size() + static_cast<std::size_t>(*length));
+  for (;;) {
+    const std::size_t old = out.size();
+    out.resize(old + kBodyReadChunk);
+    std::size_t got = 0;
+    Failure f = co_await read_some(std::span<char>(out.data() + old, kBodyReadChunk), &got);
+    out.resize(old + got);
+    if (f) co_return f;
+    if (out.size() > limit)
+      co_return Failure{Fault::too_large, Timeout::none,
+                        "response body larger than " + std::to_string(limit) + " bytes"};
+    if (got == 0) co_return Failure{};
+  }
+}
+
+void Exchange::finish() {
+  if (!conn_) return;
+  if (!aborted_ && parser_ && parser_->is_done() && parser_->get().keep_alive()) {
+    origin_.put_idle(std::move(conn_));
+  } else {
+    conn_->close();
+    conn_.reset();
+  }
+}
+
+void Exchange::abort() {
+  aborted_ = true;
+  if (conn_) conn_->close();
+}
+
+}  // namespace switchyard::upstream

@@ -1,0 +1,101 @@
+#include "switchyard/upstream/sse.hpp"
+
+#include <algorithm>
+
+namespace switchyard::upstream {
+
+void SseParser::feed(std::string_view bytes) {
+  std::copy(bytes.begin(), bytes.end(), prepare(bytes.size()));
+  commit(bytes.size());
+}
+
+char* SseParser::prepare(std::size_t n) {
+  if (buffer_.size() < size_ + n) buffer_.resize(size_ + n);
+  return buffer_.data() + size_;
+}
+
+void SseParser::commit(std::size_t n) { size_ += n; }
+
+void SseParser::discard_consumed() {
+  if (consumed_ == 0) return;
+  std::copy(buffer_.begin() + static_cast<std::ptrdiff_t>(consumed_),
+            buffer_.begin() + static_cast<std::ptrdiff_t>(size_), buffer_.begin());
+  size_ -= consumed_;
+  scanned_ -= consumed_;
+  consumed_ = 0;
+}
+
+std::optional<SseEvent> SseParser::next() {
+  std::size_t line = scanned_;
+  const std::string_view buf(buffer_.data(), size_);
+  const std::size_t n = buf.size();
+  while (line < n) {
+    const std::size_t eol = buf.find_first_of("\r\n", line);
+    // A CR as the last byte may be the first half of a CRLF: wait for the next byte.
+    if (eol == std::string::npos || (buf[eol] == '\r' && eol + 1 == n)) break;
+    const std::size_t next_line =
+        eol + ((buf[eol] == '\r' && buf[eol + 1] == '\n') ? 2 : 1);
+    if (eol == line) {  // blank line: the event is complete
+      const std::size_t begin = consumed_;
+      consumed_ = scanned_ = next_line;
+      return parse_event(begin, next_line);
+    }
+    line = next_line;
+  }
+  scanned_ = line;
+  return std::nullopt;
+}
+
+std::optional<SseEvent> SseParser::finish() {
+  if (consumed_ >= size_) return std::nullopt;
+  const std::size_t begin = consumed_;
+  consumed_ = scanned_ = size_;
+  auto ev = parse_event(begin, size_);
+  if (ev && !ev->has_data && ev->name.empty()) return std::nullopt;
+  return ev;
+}
+
+std::optional<SseEvent> SseParser::parse_event(std::size_t begin, std::size_t end) {
+  SseEvent ev;
+  ev.raw = std::string_view(buffer_).substr(begin, end - begin);
+  const std::string_view text = ev.raw;
+  int data_lines = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find_first_of("\r\n", pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    const std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + ((eol + 1 < text.size() && text[eol] == '\r' && text[eol + 1] == '\n') ? 2 : 1);
+    if (line.empty() || line.front() == ':') continue;
+    const std::size_t colon = line.find(':');
+    const std::string_view field = line.substr(0, colon);
+    std::string_view value =
+        colon == std::string_view::npos ? std::string_view{} : line.substr(colon + 1);
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    if (field == "data") {
+      ev.has_data = true;
+      if (++data_lines == 1) {
+        ev.data = value;
+      } else {
+        if (data_lines == 2) joined_.assign(ev.data);
+        joined_ += '\n';
+        joined_ += value;
+        ev.data = joined_;
+      }
+    } else if (field == "event") {
+      ev.name = value;
+    }
+  }
+  return ev;
+}
+
+std::string sse_data_event(std::string_view data) {
+  std::string out;
+  out.reserve(data.size() + 8);
+  out += "data: ";
+  out += data;
+  out += "\n\n";
+  return out;
+}
+
+}  // namespace switchyard::upstream

@@ -1,0 +1,170 @@
+// Test harness for integration tests: real processes (switchyard, switchyard-mock) on loopback,
+// a small blocking HTTP client, temporary directories and a test certificate authority.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchyard::testing {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+// Polls `condition` until it holds or `timeout` passes.
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = 5000ms);
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_file(const fs::path& path);
+void write_file(const fs::path& path, const std::string& text);
+
+// A child process with stdout and stderr captured to files.
+class Process {
+ public:
+  Process(const std::string& program, const std::vector<std::string>& args, const fs::path& out,
+          const fs::path& err, const std::map<std::string, std::string>& env = {});
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int signo) const;
+  // The exit status if the process ended within `timeout`.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  bool running();
+  std::string out() const { return read_file(out_); }
+  std::string err() const { return read_file(err_); }
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  fs::path out_, err_;
+};
+
+// Runs a program to completion, capturing stdout and stderr.
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+RunResult run_program(const std::string& program, const std::vector<std::string>& args);
+
+struct Response {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;                             // de-chunked
+  std::string header(const std::string& name) const;
+  json json_body() const { return json::parse(body); }
+};
+
+// One keep-alive HTTP/1.1 connection; with `tls`, encrypted but unverified (for the mock).
+class HttpClient {
+ public:
+  explicit HttpClient(int port, bool tls = false);
+  ~HttpClient();
+  Response request(const std::string& method, const std::string& target,
+                   const std::string& body = {},
+                   const std::vector<std::pair<std::string, std::string>>& headers = {});
+  Response post_json(const std::string& target, const json& body,
+                     const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    return request("POST", target, body.dump(), headers);
+  }
+  Response get(const std::string& target) { return request("GET", target); }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A raw TCP connection for what a well-behaved client would not do.
+class RawConnection {
+ public:
+  explicit RawConnection(int port);
+  ~RawConnection();
+  void send(const std::string& bytes);
+  // Reads whatever arrives within `timeout` (until the peer closes, or `until` appears).
+  std::string receive(std::chrono::milliseconds timeout, const std::string& until = {});
+  bool closed_by_peer(std::chrono::milliseconds timeout);
+  void close();
+
+ private:
+  int fd_ = -1;
+};
+
+// `chat` request bodies used throughout.
+json chat_body(const std::string& model, bool stream = false, bool include_usage = false);
+
+// SSE `data:` payloads of a de-chunked event-stream body, in order.
+std::vector<std::string> sse_data(const std::string& body);
+
+// switchyard-mock on an ephemeral loopback port.
+class Mock {
+ public:
+  struct Options {
+    std::string name = "mock";
+    std::vector<std::string> args;  // extra flags: --status 500, --delay-ms 100, TLS files...
+    int port = 0;                   // 0: ephemeral
+  };
+  explicit Mock(const TempDir& dir, Options options);
+  explicit Mock(const TempDir& dir, const char* name = "mock") : Mock(dir, Options{name}) {}
+
+  int port() const { return port_; }
+  const std::string& name() const { return name_; }
+  bool tls() const { return tls_; }
+  json stats();
+  json requests(int limit = 50);
+  Process& process() { return *process_; }
+
+ private:
+  std::string name_;
+  int port_ = 0;
+  bool tls_ = false;
+  std::unique_ptr<Process> process_;
+};
+
+// switchyard itself, on an ephemeral loopback port, with its stdout (JSON lines) captured.
+class Gateway {
+ public:
+  // `config` is YAML; its server section must not set `listen` (the harness does).
+  Gateway(const TempDir& dir, const std::string& config,
+          const std::map<std::string, std::string>& env = {});
+
+  int port() const { return port_; }
+  Process& process() { return *process_; }
+  // The JSON lines the gateway logged so far (request lines are flushed every 100 ms).
+  std::vector<json> log_lines();
+  // The request line with this request id, waiting for it to be flushed.
+  json request_log(const std::string& request_id);
+
+ private:
+  int port_ = 0;
+  std::unique_ptr<Process> process_;
+  fs::path out_;
+};
+
+// A throwaway CA and a server certificate signed by it, made with the openssl CLI.
+struct TestPki {
+  fs::path ca_cert, server_cert, server_key;
+};
+// `names` are SAN entries such as "DNS:localhost", "IP:127.0.0.1".
+TestPki make_test_pki(const TempDir& dir, const std::string& names);
+
+}  // namespace switchyard::testing

@@ -1,0 +1,120 @@
+// switchyard-mock: parses the command line and runs the mock provider (mock_server.hpp).
+#include "mock_server.hpp"
+
+#include <charconv>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using switchyard::mock::MockConfig;
+
+constexpr std::string_view kUsage = R"(usage: switchyard-mock --listen HOST:PORT [options]
+
+  --listen HOST:PORT     address to serve on; PORT 0 picks a free port, printed as
+                         "listening on HOST:PORT" on stdout
+  --name NAME            this mock's name, in ids, errors and x-mock-target (default: mock)
+  --port-file FILE       also write the bound port to FILE (atomically, via FILE.tmp)
+  --tls-cert FILE        serve HTTPS with this PEM certificate chain ...
+  --tls-key FILE         ... and this PEM private key
+  --threads N            threads running the event loop (default: 1)
+
+Default behaviour, overridden per request by the x-mock-* header of the same name:
+  --status N  --retry-after VALUE  --delay-ms N  --chunks N  --chunk-delay-ms N
+  --drop-after N  --error-event-after N  --malformed  --no-done  --content TEXT
+)";
+
+std::optional<int> parse_int(std::string_view text, int min, int max) {
+  int value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value < min || value > max) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Accepts "127.0.0.1:8080" and "[::1]:8080".
+bool parse_listen(std::string_view text, MockConfig& config) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  boost::system::error_code ec;
+  config.address = boost::asio::ip::make_address(std::string(host), ec);
+  const auto port = parse_int(text.substr(colon + 1), 0, 65535);
+  if (ec || !port) return false;
+  config.port = static_cast<unsigned short>(*port);
+  return true;
+}
+
+// Returns an error message, or nullopt when `config` is complete.
+std::optional<std::string> parse_flags(int argc, char** argv, MockConfig& config) {
+  bool listen_given = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (!arg.starts_with("--")) return "unexpected argument " + std::string(arg);
+    std::string_view flag = arg.substr(2);
+    std::optional<std::string_view> value;
+    if (auto equals = flag.find('='); equals != std::string_view::npos) {
+      value = flag.substr(equals + 1);
+      flag = flag.substr(0, equals);
+    }
+    // Switches take no value; the rest take the next argument unless given as --flag=value.
+    if (flag == "malformed" || flag == "no-done") {
+      if (auto error =
+              switchyard::mock::apply_directive(config.defaults, flag, value.value_or("1"))) {
+        return "--" + std::string(flag) + ": " + *error;
+      }
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= argc) return "--" + std::string(flag) + " needs a value";
+      value = argv[++i];
+    }
+    if (flag == "listen") {
+      if (!parse_listen(*value, config)) return "bad --listen " + std::string(*value);
+      listen_given = true;
+    } else if (flag == "name") {
+      if (value->empty()) return "--name must not be empty";
+      config.name = std::string(*value);
+    } else if (flag == "port-file") {
+      config.port_file = std::string(*value);
+    } else if (flag == "tls-cert") {
+      config.tls_cert = std::string(*value);
+    } else if (flag == "tls-key") {
+      config.tls_key = std::string(*value);
+    } else if (flag == "threads") {
+      auto threads = parse_int(*value, 1, 256);
+      if (!threads) return "bad --threads " + std::string(*value);
+      config.threads = *threads;
+    } else if (auto error = switchyard::mock::apply_directive(config.defaults, flag, *value)) {
+      return "--" + std::string(flag) + ": " + *error;
+    }
+  }
+  if (!listen_given) return "--listen is required";
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return "--tls-cert and --tls-key go together";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+  }
+  MockConfig config;
+  if (auto error = parse_flags(argc, argv, config)) {
+    std::cerr << "switchyard-mock: " << *error << "\n\n" << kUsage;
+    return 2;
+  }
+  return switchyard::mock::run_mock_server(config);
+}
