@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 scripts/install-deps.sh --bench
-scripts/build.sh -DSWITCHYARD_TESTS=OFF >/dev/null
+scripts/build.sh switchyard >/dev/null
 h=$root/bench/harness
 . "$h/common.sh"
 

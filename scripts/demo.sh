@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
-scripts/build.sh -DSWITCHYARD_TESTS=OFF
+scripts/build.sh switchyard switchyard-mock
 
 run=$(mktemp -d)
 pids=()

@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
-scripts/build.sh -DSWITCHYARD_TESTS=ON
+scripts/build.sh
 ctest --test-dir build --output-on-failure -j 2 --timeout 300

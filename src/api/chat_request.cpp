@@ -10,12 +10,18 @@ namespace {
 
 std::string_view type_name(json::Type t) {
   switch (t) {
-    case json::Type::null: return "null";
-    case json::Type::boolean: return "a boolean";
-    case json::Type::number: return "a number";
-    case json::Type::string: return "a string";
-    case json::Type::array: return "an array";
-    case json::Type::object: return "an object";
+    case json::Type::null:
+      return "null";
+    case json::Type::boolean:
+      return "a boolean";
+    case json::Type::number:
+      return "a number";
+    case json::Type::string:
+      return "a string";
+    case json::Type::array:
+      return "an array";
+    case json::Type::object:
+      return "an object";
   }
   return "a value";
 }
@@ -28,30 +34,32 @@ ApiError wrong_type(std::string_view param, std::string_view expected, json::Typ
                                  param, "invalid_type");
 }
 
-constexpr std::array<std::string_view, 6> kRoles = {"system", "developer", "user",
-                                                     "assistant", "tool", "function"};
+constexpr std::array<std::string_view, 6> kRoles = {"system",    "developer", "user",
+                                                    "assistant", "tool",      "function"};
 
-// Checks messages[i] has a known role; the rest of a message is the provider's to judge.
-std::variant<std::monostate, ApiError> check_message(const json::Value& m, std::size_t i) {
-  const std::string param = "messages[" + std::to_string(i) + "]";
-  if (m.type != json::Type::object) return wrong_type(param, "an object", m.type);
-  json::Value role;
+// What the single pass learnt about one message.
+struct MessageFacts {
+  json::Type type = json::Type::object;
   bool has_role = false;
-  json::for_each_member(m.raw, [&](std::string_view key, const json::Value& v) {
-    if (json::key_equals(key, "role")) {
-      role = v;
-      has_role = true;
-    }
-  });
-  if (!has_role)
-    return errors::invalid_request("Missing required parameter: '" + param + ".role'.",
+  json::Value role;
+};
+
+// Checks messages[i] has a known role; the rest of a message is the provider's to judge. Runs for
+// every message of every request, so it allocates only to report a problem.
+std::optional<ApiError> check_message(const MessageFacts& m, std::size_t i) {
+  auto param = [i] { return "messages[" + std::to_string(i) + "]"; };
+  if (m.type != json::Type::object) return wrong_type(param(), "an object", m.type);
+  if (!m.has_role)
+    return errors::invalid_request("Missing required parameter: '" + param() + ".role'.",
                                    "messages", "missing_required_parameter");
-  if (role.type != json::Type::string) return wrong_type(param + ".role", "a string", role.type);
-  const std::string name = json::unescape(role.raw);
+  if (m.role.type != json::Type::string)
+    return wrong_type(param() + ".role", "a string", m.role.type);
+  const std::string_view inner = m.role.raw.substr(1, m.role.raw.size() - 2);
   for (const auto r : kRoles)
-    if (name == r) return std::monostate{};
-  return errors::invalid_request("Invalid value: '" + name + "'. Supported values are: 'system', "
-                                 "'developer', 'user', 'assistant', 'tool' and 'function'.",
+    if (json::key_equals(inner, r)) return std::nullopt;
+  return errors::invalid_request("Invalid value: '" + json::unescape(m.role.raw) +
+                                     "'. Supported values are: 'system', 'developer', 'user', "
+                                     "'assistant', 'tool' and 'function'.",
                                  "messages", "invalid_value");
 }
 
@@ -63,7 +71,7 @@ std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body) {
 
   enum Field { kModel, kMessages, kStream, kStreamOptions, kFieldCount };
   static constexpr std::array<std::string_view, kFieldCount> kNames = {"model", "messages",
-                                                                      "stream", "stream_options"};
+                                                                       "stream", "stream_options"};
   std::array<json::Value, kFieldCount> fields{};
   std::array<bool, kFieldCount> seen{};
   std::string_view duplicate;
@@ -75,14 +83,53 @@ std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body) {
     if (auto err = json::validate(body)) return errors::invalid_json(err->what, err->offset);
     return errors::invalid_request("The request body must be a JSON object.");
   }
-  auto err = json::scan(body, [&](std::string_view key, const json::Value& v) {
-    for (int f = 0; f < kFieldCount; ++f) {
-      if (!json::key_equals(key, kNames[f])) continue;
-      if (seen[f]) duplicate = kNames[f];
-      seen[f] = true;
-      fields[f] = v;
+  // One pass validates the whole body and reads the fields, walking into `messages` for the
+  // roles; problems with a message are reported only once the JSON is known to be valid.
+  std::optional<ApiError> bad_message;
+  json::Cursor c(body);
+  c.skip_ws();
+  auto read_message = [&] {
+    MessageFacts m;
+    bool ok;
+    if (c.peek() == '{') {
+      ok = c.object(2, [&](std::string_view key) {
+        json::Value v;
+        if (!c.value(3, &v)) return false;
+        if (json::key_equals(key, "role")) {
+          m.has_role = true;
+          m.role = v;
+        }
+        return true;
+      });
+    } else {
+      json::Value v;
+      ok = c.value(2, &v);
+      m.type = v.type;
     }
+    if (ok && !bad_message) bad_message = check_message(m, r.message_count_);
+    ++r.message_count_;
+    return ok;
+  };
+  bool ok = c.object(0, [&](std::string_view key) {
+    int f = 0;
+    while (f < kFieldCount && !json::key_equals(key, kNames[f])) ++f;
+    json::Value v;
+    const std::size_t begin = c.pos();
+    if (f == kMessages && c.peek() == '[') {
+      if (!c.array(1, read_message)) return false;
+      v = {json::Type::array, c.since(begin)};
+    } else if (!c.value(1, &v)) {
+      return false;
+    }
+    if (f == kFieldCount) return true;
+    if (seen[f]) duplicate = kNames[f];
+    seen[f] = true;
+    fields[f] = v;
+    return true;
   });
+  c.skip_ws();
+  if (ok && !c.at_end()) ok = c.fail("unexpected text after the JSON value");
+  auto err = ok ? std::nullopt : c.error();
   if (err) return errors::invalid_json(err->what, err->offset);
   // Upstreams disagree on which duplicate wins; refusing is the only answer that cannot route
   // one model and bill another.
@@ -107,17 +154,12 @@ std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body) {
                                    "missing_required_parameter");
   if (fields[kMessages].type != json::Type::array)
     return wrong_type("messages", "an array", fields[kMessages].type);
-  std::variant<std::monostate, ApiError> bad_message;
-  json::for_each_element(fields[kMessages].raw, [&](const json::Value& m) {
-    if (std::holds_alternative<std::monostate>(bad_message))
-      bad_message = check_message(m, r.message_count_);
-    ++r.message_count_;
-  });
-  if (auto* e = std::get_if<ApiError>(&bad_message)) return std::move(*e);
+  if (bad_message) return std::move(*bad_message);
   if (r.message_count_ == 0)
-    return errors::invalid_request("Invalid 'messages': empty array. Expected an array with "
-                                   "minimum length 1, but got an empty array instead.",
-                                   "messages", "empty_array");
+    return errors::invalid_request(
+        "Invalid 'messages': empty array. Expected an array with "
+        "minimum length 1, but got an empty array instead.",
+        "messages", "empty_array");
 
   if (seen[kStream]) {
     const auto& v = fields[kStream];

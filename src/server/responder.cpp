@@ -45,8 +45,8 @@ void append_number(std::string& out, std::uint64_t v, int base = 10) {
 Responder::Responder(beast::tcp_stream& stream, const config::Server& limits)
     : stream_(stream), limits_(limits) {}
 
-void Responder::reset(std::string request_id, unsigned http_version, bool keep_alive) {
-  request_id_ = std::move(request_id);
+void Responder::reset(std::string_view request_id, unsigned http_version, bool keep_alive) {
+  request_id_.assign(request_id);
   extra_headers_.clear();
   version_ = http_version;
   keep_alive_ = keep_alive;
@@ -158,8 +158,13 @@ asio::awaitable<bool> Responder::end_stream() {
 
 void Responder::watch_client(Listener& listener) {
   watch_->listener = &listener;
-  // A plain completion handler rather than a coroutine raced with ||: this runs for every
-  // request, and the parallel group costs more than the wait itself.
+  watch_->armed = false;
+}
+
+void Responder::arm_watch() {
+  if (!watch_->listener || watch_->armed) return;
+  watch_->armed = true;
+  // A plain completion handler, not a coroutine raced with ||: no parallel group, no frames.
   stream_.socket().async_wait(
       asio::socket_base::wait_read,
       asio::bind_cancellation_slot(
@@ -178,9 +183,10 @@ void Responder::watch_client(Listener& listener) {
 }
 
 void Responder::unwatch_client() {
-  if (!watch_->listener) return;
+  const bool pending = watch_->armed && watch_->listener;
   watch_->listener = nullptr;
-  unwatch_.emit(asio::cancellation_type::terminal);
+  watch_->armed = false;
+  if (pending) unwatch_.emit(asio::cancellation_type::terminal);
 }
 
 }  // namespace switchyard::server

@@ -4,7 +4,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <random>
 
 #include "switchyard/telemetry/request_log.hpp"
@@ -36,14 +38,14 @@ std::uint64_t next_random() {
   return result;
 }
 
-std::string new_request_id() {
+// "req_" and 24 hex digits, into `out`.
+std::string_view new_request_id(std::array<char, 28>& out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "req_";
-  id.resize(4 + 24);
+  std::memcpy(out.data(), "req_", 4);
   std::uint64_t a = next_random(), b = next_random();
-  for (int i = 0; i < 16; ++i, a >>= 4) id[4 + i] = kHex[a & 0xF];
-  for (int i = 16; i < 24; ++i, b >>= 4) id[4 + i] = kHex[b & 0xF];
-  return id;
+  for (int i = 4; i < 20; ++i, a >>= 4) out[static_cast<std::size_t>(i)] = kHex[a & 0xF];
+  for (int i = 20; i < 28; ++i, b >>= 4) out[static_cast<std::size_t>(i)] = kHex[b & 0xF];
+  return {out.data(), out.size()};
 }
 
 // A client's own request id is kept when it is short and plain enough to log and echo safely.
@@ -112,7 +114,10 @@ asio::awaitable<bool> Session::read_request() {
   }
   idle_ = false;
 
-  parser_.emplace();
+  parser_.reset();
+  arena_.release();
+  parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                  std::make_tuple(std::pmr::polymorphic_allocator<char>(&arena_)));
   parser_->header_limit(static_cast<std::uint32_t>(limits.max_header));
   parser_->body_limit(limits.max_body);
   stream_.expires_never();
@@ -145,7 +150,8 @@ asio::awaitable<bool> Session::read_request() {
   } else {
     error = api::errors::malformed_http(ec.message());
   }
-  responder_.reset(new_request_id(), 11, false);
+  std::array<char, 28> id;
+  responder_.reset(new_request_id(id), 11, false);
   co_await responder_.send_error(error);
   telemetry::RequestRecord record;
   record.request_id = responder_.request_id();
@@ -160,14 +166,16 @@ asio::awaitable<void> Session::run() {
     const bool have_request = co_await read_request();
     if (!have_request) break;
     const auto& request = parser_->get();
-    std::string id;
-    if (auto it = request.find("x-request-id"); it != request.end() && acceptable_request_id(it->value())) {
+    std::array<char, 28> generated;
+    std::string_view id;
+    if (auto it = request.find("x-request-id");
+        it != request.end() && acceptable_request_id(it->value())) {
       id = it->value();
     } else {
-      id = new_request_id();
+      id = new_request_id(generated);
     }
     const bool keep_alive = request.keep_alive() && !worker_.draining() && !over_limit_;
-    responder_.reset(std::move(id), request.version(), keep_alive);
+    responder_.reset(id, request.version(), keep_alive);
     if (over_limit_) {
       co_await responder_.send_error(api::errors::too_many_connections());
       break;

@@ -8,9 +8,13 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <array>
+#include <cstddef>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 
+#include "switchyard/server/request.hpp"
 #include "switchyard/server/responder.hpp"
 #include "worker.hpp"
 
@@ -26,6 +30,8 @@ class Session : public SessionHook {
   void on_drain();
   // The drain is over: shut the connection down under whatever is running on it.
   void shut_down();
+  // Starts watching for the client hanging up, if a request is being served.
+  void arm_client_watch() { responder_.arm_watch(); }
 
  private:
   // Reads the next request into parser_. False when the connection should end; a response
@@ -47,7 +53,11 @@ class Session : public SessionHook {
   };
   std::shared_ptr<ReadDeadline> read_deadline_;
   beast::flat_buffer buffer_;
-  std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
+  std::array<std::byte, 4096> arena_storage_;
+  std::pmr::monotonic_buffer_resource arena_{arena_storage_.data(), arena_storage_.size()};
+  std::optional<beast::http::request_parser<beast::http::string_body,
+                                            std::pmr::polymorphic_allocator<char>>>
+      parser_;
   Responder responder_;
   bool idle_ = true;  // waiting for the first byte of a request
   bool over_limit_;   // accepted past max_connections: answer 503 and close

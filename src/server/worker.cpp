@@ -93,6 +93,7 @@ asio::awaitable<void> Worker::tick_loop() {
     auto [ec] = co_await tick_timer_.async_wait(as_result);
     telemetry::flush_thread_log();
     if (ec) break;
+    for (auto& session : sessions_) session.arm_client_watch();
     if (tick % kTicksPerSweep == 0) gateway_.sweep_idle();
   }
 }

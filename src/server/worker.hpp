@@ -58,7 +58,9 @@ class Worker {
   asio::awaitable<void> tick_loop();
 
   const config::Config& config_;
-  asio::io_context io_{1};
+  // Only this thread does I/O on this context; other threads only post to it (drain, stop), and
+  // the scheduler keeps its lock for that. The reactor's per-descriptor locks are not needed.
+  asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   tcp::acceptor acceptor_;
   gateway::Gateway gateway_;
   asio::steady_timer tick_timer_;

@@ -24,6 +24,12 @@ std::string_view phase_name(Timeout t) {
   return "";
 }
 
+// Response header fields come from a per-thread pool: recycled blocks, no malloc, no lock.
+std::pmr::polymorphic_allocator<char> fields_allocator() {
+  thread_local std::pmr::unsynchronized_pool_resource pool;
+  return &pool;
+}
+
 bool is_disconnect(const boost::system::error_code& ec) {
   return ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
@@ -104,7 +110,8 @@ asio::awaitable<Failure> Exchange::send(std::span<const asio::const_buffer> requ
 
 asio::awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> request,
                                             bool* stale) {
-  parser_.emplace();
+  parser_.reset();
+  parser_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields_allocator()));
   parser_->header_limit(kMaxResponseHeader);
   parser_->body_limit(boost::none);
   conn_->buffer().clear();
@@ -142,20 +149,23 @@ asio::awaitable<Failure> Exchange::read_some(std::span<char> into, std::size_t* 
 }
 
 asio::awaitable<Failure> Exchange::read_body(std::string& out, std::size_t limit) {
-  if (auto length = parser_->content_length(); length && *length <= limit)
-    out.reserve(out.size() + static_cast<std::size_t>(*length));
-  for (;;) {
+  while (!parser_->is_done()) {
+    // Grow by what is still to come when the length is known: resize() zero-fills, and filling
+    // a large default chunk for a small body would cost more than reading it.
+    std::size_t chunk = kBodyReadChunk;
+    if (auto left = parser_->content_length_remaining(); left && *left > 0)
+      chunk = static_cast<std::size_t>(std::min<std::uint64_t>(*left, limit + 1));
     const std::size_t old = out.size();
-    out.resize(old + kBodyReadChunk);
+    out.resize(old + chunk);
     std::size_t got = 0;
-    Failure f = co_await read_some(std::span<char>(out.data() + old, kBodyReadChunk), &got);
+    Failure f = co_await read_some(std::span<char>(out.data() + old, chunk), &got);
     out.resize(old + got);
     if (f) co_return f;
     if (out.size() > limit)
       co_return Failure{Fault::too_large, Timeout::none,
                         "response body larger than " + std::to_string(limit) + " bytes"};
-    if (got == 0) co_return Failure{};
   }
+  co_return Failure{};
 }
 
 void Exchange::finish() {

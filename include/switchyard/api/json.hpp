@@ -29,6 +29,54 @@ struct ScanError {
 // Nesting deeper than this is rejected: bounded recursion, and no real request nests this far.
 inline constexpr int kMaxDepth = 128;
 
+// A validating pull parser over one text. value() validates whatever value is at the cursor;
+// object() and array() validate a container while handing each member or element to the
+// caller, who consumes it — with value(), or by walking into it — so a caller that needs a few
+// fields deep inside reads them in the same single pass that validates the document.
+class Cursor {
+ public:
+  explicit Cursor(std::string_view text) : text_(text) {}
+
+  void skip_ws();
+  bool at_end() const { return pos_ >= text_.size(); }
+  char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
+  bool consume(char c);
+  std::size_t pos() const { return pos_; }
+  std::string_view since(std::size_t begin) const { return text_.substr(begin, pos_ - begin); }
+
+  // The value at the cursor, validated; `depth` is its nesting level. False on error.
+  bool value(int depth, Value* out);
+  // A string at the cursor; *contents is its raw text between the quotes.
+  bool string(std::string_view* contents);
+  // The object at the cursor: on_member(key_raw) is called with the cursor at the member's
+  // value and returns false to stop (after an error). `depth` is the object's level.
+  template <class OnMember>
+  bool object(int depth, OnMember&& on_member);
+  // The array at the cursor: on_element() is called with the cursor at each element.
+  template <class OnElement>
+  bool array(int depth, OnElement&& on_element);
+
+  // Records the first error (the position is the cursor's); returns false.
+  bool fail(const char* what) {
+    if (!error_) error_ = ScanError{pos_, what};
+    return false;
+  }
+  std::optional<ScanError> error() const { return error_; }
+
+  // Not validating: skips the value at the cursor in text that already passed validation.
+  void skip_validated();
+
+ private:
+  bool number();
+  bool literal(std::string_view word);
+  template <class OnItem>
+  bool container(int depth, char close, OnItem&& on_item);
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  std::optional<ScanError> error_;
+};
+
 // Validates `text` as exactly one JSON value (surrounding whitespace allowed). When the value is
 // an object, calls on_member(key_raw, value) for each top-level member in order, key_raw being
 // the key's text between the quotes (escapes not decoded). Returns the error, if any.

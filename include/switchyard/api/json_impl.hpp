@@ -1,96 +1,89 @@
 // Template part of json.hpp; include json.hpp, not this.
 #pragma once
 
-namespace switchyard::api::json::detail {
+namespace switchyard::api::json {
 
-// Cursor over the text. The grammar lives in json.cpp; the templates below only walk the
-// top-level object and hand members to the caller.
-class Cursor {
- public:
-  explicit Cursor(std::string_view text) : text_(text) {}
-
-  void skip_ws();
-  bool at_end() const { return pos_ >= text_.size(); }
-  char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
-  bool consume(char c);
-  std::size_t pos() const { return pos_; }
-
-  // Parse one value/string at the cursor, validating it; false (and error()) on failure.
-  bool value(int depth, Value* out);
-  bool string(std::string_view* contents);
-
-  ScanError fail(const char* what) {
-    if (!error_) error_ = ScanError{pos_, what};
-    return *error_;
-  }
-  std::optional<ScanError> error() const { return error_; }
-
-  // Non-validating: skip the value at the cursor in text that already passed validation.
-  void skip_validated();
-
- private:
-  bool number();
-  bool literal(std::string_view word);
-  bool container(int depth, char close);
-
-  std::string_view text_;
-  std::size_t pos_ = 0;
-  std::optional<ScanError> error_;
-};
-
+namespace detail {
 // The type of a validated value, from its first character.
 inline Type type_of(char first) {
   switch (first) {
-    case '{': return Type::object;
-    case '[': return Type::array;
-    case '"': return Type::string;
-    case 'n': return Type::null;
+    case '{':
+      return Type::object;
+    case '[':
+      return Type::array;
+    case '"':
+      return Type::string;
+    case 'n':
+      return Type::null;
     case 't':
-    case 'f': return Type::boolean;
-    default: return Type::number;
+    case 'f':
+      return Type::boolean;
+    default:
+      return Type::number;
+  }
+}
+}  // namespace detail
+
+template <class OnItem>
+bool Cursor::container(int depth, char close, OnItem&& on_item) {
+  if (depth >= kMaxDepth) return fail("JSON nested too deeply");
+  const bool is_object = close == '}';
+  ++pos_;  // '{' or '['
+  skip_ws();
+  if (consume(close)) return true;
+  for (;;) {
+    skip_ws();
+    std::string_view key;
+    if (is_object) {
+      if (!string(&key)) return false;
+      skip_ws();
+      if (!consume(':')) return fail("expected ':' after an object key");
+      skip_ws();
+    }
+    if (!on_item(key)) return false;
+    skip_ws();
+    if (consume(',')) continue;
+    if (consume(close)) return true;
+    return fail(is_object ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array");
   }
 }
 
-}  // namespace switchyard::api::json::detail
+template <class OnMember>
+bool Cursor::object(int depth, OnMember&& on_member) {
+  if (peek() != '{') return fail("expected an object");
+  return container(depth, '}', on_member);
+}
 
-namespace switchyard::api::json {
+template <class OnElement>
+bool Cursor::array(int depth, OnElement&& on_element) {
+  if (peek() != '[') return fail("expected an array");
+  return container(depth, ']', [&](std::string_view) { return on_element(); });
+}
 
 template <class OnMember>
 std::optional<ScanError> scan(std::string_view text, OnMember&& on_member) {
-  detail::Cursor c(text);
+  Cursor c(text);
   c.skip_ws();
-  if (c.peek() != '{') {
-    Value ignored;
-    if (!c.value(0, &ignored)) return c.error();
-  } else {
-    c.consume('{');
-    c.skip_ws();
-    if (!c.consume('}')) {
-      for (;;) {
-        c.skip_ws();
-        std::string_view key;
-        if (!c.string(&key)) return c.error();
-        c.skip_ws();
-        if (!c.consume(':')) return c.fail("expected ':' after an object key");
-        c.skip_ws();
-        Value v;
-        if (!c.value(1, &v)) return c.error();
-        on_member(key, v);
-        c.skip_ws();
-        if (c.consume(',')) continue;
-        if (c.consume('}')) break;
-        return c.fail("expected ',' or '}' in an object");
-      }
-    }
+  Value v;
+  const bool ok = c.peek() == '{' ? c.object(0,
+                                             [&](std::string_view key) {
+                                               if (!c.value(1, &v)) return false;
+                                               on_member(key, v);
+                                               return true;
+                                             })
+                                  : c.value(0, &v);
+  if (!ok) return c.error();
+  c.skip_ws();
+  if (!c.at_end()) {
+    c.fail("unexpected text after the JSON value");
+    return c.error();
   }
-  c.skip_ws();
-  if (!c.at_end()) return c.fail("unexpected text after the JSON value");
   return std::nullopt;
 }
 
 template <class OnElement>
 void for_each_element(std::string_view array_raw, OnElement&& on_element) {
-  detail::Cursor c(array_raw);
+  Cursor c(array_raw);
   c.consume('[');
   c.skip_ws();
   if (c.consume(']')) return;
@@ -99,8 +92,7 @@ void for_each_element(std::string_view array_raw, OnElement&& on_element) {
     const std::size_t begin = c.pos();
     const char first = c.peek();
     c.skip_validated();
-    const auto raw = array_raw.substr(begin, c.pos() - begin);
-    on_element(Value{detail::type_of(first), raw});
+    on_element(Value{detail::type_of(first), c.since(begin)});
     c.skip_ws();
     if (!c.consume(',')) return;
   }
@@ -108,7 +100,7 @@ void for_each_element(std::string_view array_raw, OnElement&& on_element) {
 
 template <class OnMember>
 void for_each_member(std::string_view object_raw, OnMember&& on_member) {
-  detail::Cursor c(object_raw);
+  Cursor c(object_raw);
   c.consume('{');
   c.skip_ws();
   if (c.consume('}')) return;
@@ -122,8 +114,7 @@ void for_each_member(std::string_view object_raw, OnMember&& on_member) {
     const std::size_t begin = c.pos();
     const char first = c.peek();
     c.skip_validated();
-    const auto raw = object_raw.substr(begin, c.pos() - begin);
-    on_member(key, Value{detail::type_of(first), raw});
+    on_member(key, Value{detail::type_of(first), c.since(begin)});
     c.skip_ws();
     if (!c.consume(',')) return;
   }

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/http/fields.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "switchyard/api/error.hpp"
 #include "switchyard/providers/openai.hpp"
 #include "switchyard/routing/route_table.hpp"
+#include "switchyard/server/request.hpp"
 #include "switchyard/server/responder.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 #include "switchyard/upstream/connection.hpp"
@@ -30,7 +30,7 @@ namespace asio = boost::asio;
 struct DispatchRequest {
   const api::ChatRequest& chat;
   const routing::Route& route;
-  const boost::beast::http::fields& headers;  // the client's, for forward_headers
+  const server::Fields& headers;  // the client's, for forward_headers
   std::string_view request_id;
 };
 

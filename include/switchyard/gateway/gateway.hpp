@@ -4,19 +4,18 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <memory>
 
 #include "switchyard/dispatch/dispatcher.hpp"
 #include "switchyard/routing/route_table.hpp"
+#include "switchyard/server/request.hpp"
 #include "switchyard/server/responder.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::gateway {
 
 namespace asio = boost::asio;
-using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using server::Request;
 
 class Gateway {
  public:

@@ -26,7 +26,7 @@ class Responder {
   Responder(beast::tcp_stream& stream, const config::Server& limits);
 
   // Called by the session before each request.
-  void reset(std::string request_id, unsigned http_version, bool keep_alive);
+  void reset(std::string_view request_id, unsigned http_version, bool keep_alive);
 
   std::string_view request_id() const { return request_id_; }
   // Adds a header to the response not yet begun. `name` must be a literal or outlive the head.
@@ -52,7 +52,10 @@ class Responder {
 
   // Watches the connection while a request is being served: when the client hangs up,
   // listener->client_gone() is called (once). Bytes of a pipelined next request stay unread
-  // for the session, and end the watch.
+  // for the session, and end the watch. Registering is free; the wait on the socket (an epoll
+  // change, a syscall) only starts with arm_watch(), which the worker calls for every request
+  // in flight on its 100 ms tick: requests that finish sooner never pay for it, and a client
+  // that hangs up is noticed within a tick.
   class Listener {
    public:
     virtual void client_gone() = 0;
@@ -61,11 +64,11 @@ class Responder {
     ~Listener() = default;
   };
   void watch_client(Listener& listener);
+  void arm_watch();
   void unwatch_client();
 
  private:
   void start_head(int status);
-  void arm_watch();
   asio::awaitable<bool> write(std::span<const asio::const_buffer> buffers);
 
   beast::tcp_stream& stream_;
@@ -84,6 +87,7 @@ class Responder {
   // it reaches is kept alive by the handler itself.
   struct WatchState {
     Listener* listener = nullptr;
+    bool armed = false;
   };
   std::shared_ptr<WatchState> watch_ = std::make_shared<WatchState>();
   asio::cancellation_signal unwatch_;

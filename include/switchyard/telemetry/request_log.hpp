@@ -3,11 +3,11 @@
 // messages (which never contain keys).
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace switchyard::telemetry {
 
@@ -38,7 +38,7 @@ struct RequestRecord {
   bool client_gone = false;
   std::chrono::microseconds first_byte{0};  // to the first byte written to the client
   std::uint64_t bytes_out = 0;
-  std::vector<AttemptRecord> attempts;
+  boost::container::small_vector<AttemptRecord, 2> attempts;
 };
 
 // Configures the process-wide logger (JSON lines on stdout). Call once at start-up.

@@ -30,9 +30,11 @@ class Connection {
   using executor_type = asio::any_io_executor;
   using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-  explicit Connection(beast::tcp_stream tcp) : stream_(std::move(tcp)) {}
+  explicit Connection(beast::tcp_stream tcp) : stream_(std::move(tcp)) { reserve(); }
   Connection(beast::tcp_stream tcp, asio::ssl::context& ctx)
-      : stream_(std::in_place_type<TlsStream>, std::move(tcp), ctx) {}
+      : stream_(std::in_place_type<TlsStream>, std::move(tcp), ctx) {
+    reserve();
+  }
 
   executor_type get_executor() { return tcp().get_executor(); }
   beast::tcp_stream& tcp();
@@ -63,6 +65,10 @@ class Connection {
   beast::flat_buffer& buffer() { return buffer_; }
 
  private:
+  // Beast sizes each read by the buffer's free capacity (512 bytes when empty): room for a
+  // typical response head and body saves a read per response.
+  void reserve() { buffer_.reserve(8192); }
+
   std::variant<beast::tcp_stream, TlsStream> stream_;
   beast::flat_buffer buffer_;  // response bytes read past what the parser consumed
 };

@@ -8,6 +8,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <memory_resource>
 #include <optional>
 #include <span>
 #include <string>
@@ -56,7 +57,8 @@ class Exchange {
 
   Origin& origin_;
   std::unique_ptr<Connection> conn_;
-  std::optional<http::response_parser<http::buffer_body>> parser_;
+  std::optional<http::response_parser<http::buffer_body, std::pmr::polymorphic_allocator<char>>>
+      parser_;
   Clock::time_point deadline_;
   bool capped_by_total_ = false;
   bool aborted_ = false;
