@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 
+#include "buffer_pool.hpp"
 #include "switchyard/api/json.hpp"
 #include "switchyard/upstream/exchange.hpp"
 #include "switchyard/upstream/sse.hpp"
@@ -41,19 +42,17 @@ std::string_view outcome_of(const Failure& f) {
 // The message of an OpenAI-style error body, or the start of whatever the body is.
 std::string upstream_message(std::string_view body) {
   std::string message;
-  if (!json::validate(body)) {
-    json::scan(body, [&](std::string_view key, const json::Value& v) {
-      if (json::key_equals(key, "message") && v.type == json::Type::string) {
-        message = json::unescape(v.raw);  // flat errors (Mistral, old vLLM)
-      } else if (json::key_equals(key, "error") && v.type == json::Type::object) {
-        json::for_each_member(v.raw, [&](std::string_view k, const json::Value& m) {
-          if (json::key_equals(k, "message") && m.type == json::Type::string)
-            message = json::unescape(m.raw);
-        });
-      }
-    });
-  }
-  if (message.empty()) message.assign(body.substr(0, kMaxDetail));
+  const auto invalid = json::scan(body, [&](std::string_view key, const json::Value& v) {
+    if (json::key_equals(key, "message") && v.type == json::Type::string) {
+      message = json::unescape(v.raw);  // flat errors (Mistral, old vLLM)
+    } else if (json::key_equals(key, "error") && v.type == json::Type::object) {
+      json::for_each_member(v.raw, [&](std::string_view k, const json::Value& m) {
+        if (json::key_equals(k, "message") && m.type == json::Type::string)
+          message = json::unescape(m.raw);
+      });
+    }
+  });
+  if (invalid || message.empty()) message.assign(body.substr(0, kMaxDetail));
   if (message.size() > kMaxDetail) {
     message.resize(kMaxDetail);
     message += "…";
@@ -111,6 +110,12 @@ struct Dispatcher::Attempt {
   Cancellation& cancel;
   std::size_t number;
 
+  // This attempt's own buffers: the request head and passed-on headers while they are being
+  // written, the response while it is read and relayed.
+  BufferPool::Lease head;
+  BufferPool::Lease forwarded;
+  BufferPool::Lease body;
+
   bool responded = false;
   Failure failure;
   int status = 0;
@@ -119,7 +124,8 @@ struct Dispatcher::Attempt {
   std::string detail;
 };
 
-Dispatcher::Dispatcher(asio::any_io_executor ex, const config::Config& config) {
+Dispatcher::Dispatcher(asio::any_io_executor ex, const config::Config& config)
+    : buffers_(std::make_unique<BufferPool>()) {
   origins_.reserve(config.providers.size());
   encoders_.reserve(config.providers.size());
   for (const auto& p : config.providers) {
@@ -147,8 +153,7 @@ void Dispatcher::add_route_headers(server::Responder& out, const DispatchRequest
 }
 
 void Dispatcher::build_forwarded(const DispatchRequest& request,
-                                 const config::Provider& provider) {
-  forwarded_.clear();
+                                 const config::Provider& provider, std::string& out) {
   if (provider.forward_headers.empty()) return;
   std::string lower;
   for (const auto& field : request.headers) {
@@ -156,10 +161,10 @@ void Dispatcher::build_forwarded(const DispatchRequest& request,
     lower.assign(name);
     for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
     if (!providers::openai::forwards_header(provider, lower)) continue;
-    forwarded_ += name;
-    forwarded_ += ": ";
-    forwarded_ += field.value();
-    forwarded_ += "\r\n";
+    out += name;
+    out += ": ";
+    out += field.value();
+    out += "\r\n";
   }
 }
 
@@ -179,7 +184,9 @@ asio::awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request,
   for (const routing::Target* target : request.route.targets) {
     if (cancel.aborted()) break;
     last = target;
-    Attempt a{request, *target, out, record, cancel, record.attempts.size() + 1};
+    Attempt a{request,        *target,         out,
+              record,         cancel,          record.attempts.size() + 1,
+              buffers_->take(), buffers_->take(), buffers_->take()};
     const auto started = telemetry::Clock::now();
     co_await attempt(a);
     record.attempts.push_back({target->provider->name, target->model->name, a.status, a.outcome,
@@ -215,12 +222,12 @@ asio::awaitable<void> Dispatcher::attempt(Attempt& a) {
   const std::size_t model_at = chat.model_offset();
   const std::size_t model_len = chat.model_raw().size();
 
-  build_forwarded(a.request, provider);
+  build_forwarded(a.request, provider, *a.forwarded);
   encoders_[target.provider_index].chat_head(
-      head_, body.size() - model_len + target.quoted_upstream.size(), a.request.request_id,
-      chat.stream(), forwarded_);
+      *a.head, body.size() - model_len + target.quoted_upstream.size(), a.request.request_id,
+      chat.stream(), *a.forwarded);
   const std::array<asio::const_buffer, 4> request{
-      asio::buffer(head_), asio::buffer(body.substr(0, model_at)),
+      asio::buffer(*a.head), asio::buffer(body.substr(0, model_at)),
       asio::buffer(target.quoted_upstream), asio::buffer(body.substr(model_at + model_len))};
 
   upstream::Exchange exchange(*origins_[target.provider_index]);
@@ -245,8 +252,7 @@ asio::awaitable<void> Dispatcher::attempt(Attempt& a) {
   }
   a.status = exchange.status();
   if (a.status < 200 || a.status > 299) {
-    body_.clear();
-    Failure read = co_await exchange.read_body(body_, kMaxErrorBody);
+    Failure read = co_await exchange.read_body(*a.body, kMaxErrorBody);
     if (read) {
       fail(std::move(read));
       co_return;
@@ -257,14 +263,14 @@ asio::awaitable<void> Dispatcher::attempt(Attempt& a) {
       // The client's own mistake: it gets the provider's answer unchanged.
       add_route_headers(a.out, a.request, target, a.number);
       const std::string_view ct = exchange.header("content-type");
-      co_await a.out.send(a.status, ct.empty() ? "application/json" : ct, body_);
+      co_await a.out.send(a.status, ct.empty() ? "application/json" : ct, *a.body);
       a.responded = true;
       a.outcome = "relayed_error";
       co_return;
     }
     a.outcome = cls == providers::openai::ErrorClass::retryable ? "retryable" : "fall_over";
     a.retry_after_s = parse_retry_after(exchange.header("retry-after"));
-    a.detail = "HTTP " + std::to_string(a.status) + ": " + upstream_message(body_);
+    a.detail = "HTTP " + std::to_string(a.status) + ": " + upstream_message(*a.body);
     redact(a.detail, provider.api_key);
     a.failure = {Fault::protocol, upstream::Timeout::none, {}};
     co_return;
@@ -278,14 +284,13 @@ asio::awaitable<void> Dispatcher::attempt(Attempt& a) {
 }
 
 asio::awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange) {
-  body_.clear();
-  Failure read = co_await exchange.read_body(body_, kMaxResponseBody);
+  Failure read = co_await exchange.read_body(*a.body, kMaxResponseBody);
   if (read) {
     a.failure = std::move(read);
     co_return;
   }
   exchange.finish();
-  if (auto err = json::validate(body_)) {
+  if (auto err = json::validate(*a.body)) {
     a.failure = {Fault::protocol, upstream::Timeout::none,
                  std::string("the upstream sent invalid JSON (") + err->what + " at byte " +
                      std::to_string(err->offset) + ")"};
@@ -294,7 +299,7 @@ asio::awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exc
   add_route_headers(a.out, a.request, a.target, a.number);
   const std::string_view ct = exchange.header("content-type");
   a.record.first_byte = since(a.record.start);
-  co_await a.out.send(a.status, ct.empty() ? "application/json" : ct, body_);
+  co_await a.out.send(a.status, ct.empty() ? "application/json" : ct, *a.body);
   a.responded = true;
 }
 

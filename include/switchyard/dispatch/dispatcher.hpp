@@ -26,6 +26,7 @@ class Exchange;
 namespace switchyard::dispatch {
 
 namespace asio = boost::asio;
+class BufferPool;
 
 struct DispatchRequest {
   const api::ChatRequest& chat;
@@ -72,15 +73,14 @@ class Dispatcher {
   asio::awaitable<void> attempt(Attempt& a);
   asio::awaitable<void> relay_json(Attempt& a, upstream::Exchange& exchange);
   asio::awaitable<void> relay_stream(Attempt& a, upstream::Exchange& exchange);
-  void build_forwarded(const DispatchRequest& request, const config::Provider& provider);
+  static void build_forwarded(const DispatchRequest& request, const config::Provider& provider,
+                              std::string& out);
   void add_route_headers(server::Responder& out, const DispatchRequest& request,
                          const routing::Target& target, std::size_t attempts);
 
   std::vector<std::unique_ptr<upstream::Origin>> origins_;  // by provider index
   std::vector<providers::openai::RequestEncoder> encoders_;  // by provider index
-  std::string head_;       // reused request head buffer
-  std::string forwarded_;  // reused forwarded-headers buffer
-  std::string body_;       // reused response body buffer
+  std::unique_ptr<BufferPool> buffers_;
 };
 
 }  // namespace switchyard::dispatch
