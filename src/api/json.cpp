@@ -112,18 +112,6 @@ std::size_t find_structural(const unsigned char* p, std::size_t at, std::size_t 
 
 }  // namespace
 
-void Cursor::skip_ws() {
-  while (pos_ < text_.size() && is_ws(text_[pos_])) ++pos_;
-}
-
-bool Cursor::consume(char c) {
-  if (pos_ < text_.size() && text_[pos_] == c) {
-    ++pos_;
-    return true;
-  }
-  return false;
-}
-
 bool Cursor::value(int depth, Value* out) {
   const std::size_t begin = pos_;
   bool ok;
@@ -381,7 +369,9 @@ std::string unescape(std::string_view raw) {
 }
 
 bool key_equals(std::string_view key_raw, std::string_view name) {
-  if (key_raw.find('\\') == std::string_view::npos) return key_raw == name;
+  if (key_raw == name) return true;
+  // An escaped spelling is always longer than what it decodes to.
+  if (key_raw.size() <= name.size() || key_raw.find('\\') == std::string_view::npos) return false;
   return unescape(key_raw) == name;
 }
 

@@ -124,7 +124,7 @@ struct Dispatcher::Attempt {
   std::string detail;
 };
 
-Dispatcher::Dispatcher(asio::any_io_executor ex, const config::Config& config)
+Dispatcher::Dispatcher(Executor ex, const config::Config& config)
     : buffers_(std::make_unique<BufferPool>()) {
   origins_.reserve(config.providers.size());
   encoders_.reserve(config.providers.size());
@@ -168,7 +168,7 @@ void Dispatcher::build_forwarded(const DispatchRequest& request,
   }
 }
 
-asio::awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request,
+Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request,
                                                 server::Responder& out,
                                                 telemetry::RequestRecord& record,
                                                 Cancellation& cancel) {
@@ -214,7 +214,7 @@ asio::awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request,
   co_return result;
 }
 
-asio::awaitable<void> Dispatcher::attempt(Attempt& a) {
+Awaitable<void> Dispatcher::attempt(Attempt& a) {
   const auto& target = a.target;
   const auto& provider = *target.provider;
   const auto& chat = a.request.chat;
@@ -283,7 +283,7 @@ asio::awaitable<void> Dispatcher::attempt(Attempt& a) {
   if (a.failure) fail(std::move(a.failure));
 }
 
-asio::awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange) {
+Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange) {
   Failure read = co_await exchange.read_body(*a.body, kMaxResponseBody);
   if (read) {
     a.failure = std::move(read);
@@ -303,7 +303,7 @@ asio::awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exc
   a.responded = true;
 }
 
-asio::awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchange) {
+Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchange) {
   upstream::SseParser sse;
   bool committed = false;       // the response head went to the client: no failover now
   bool done = false;            // saw data: [DONE]

@@ -21,10 +21,10 @@ Endpoint endpoint_of(std::string_view path) {
 
 }  // namespace
 
-Gateway::Gateway(asio::any_io_executor ex, std::shared_ptr<const routing::RouteTable> routes)
+Gateway::Gateway(Executor ex, std::shared_ptr<const routing::RouteTable> routes)
     : routes_(std::move(routes)), dispatcher_(std::move(ex), routes_->config()) {}
 
-asio::awaitable<void> Gateway::handle(const Request& request, server::Responder& out) {
+Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) {
   telemetry::RequestRecord record;
   record.request_id = out.request_id();
   record.method = request.method_string();
@@ -73,7 +73,7 @@ asio::awaitable<void> Gateway::handle(const Request& request, server::Responder&
   if (!quiet) telemetry::log_request(record);
 }
 
-asio::awaitable<void> Gateway::chat(const Request& request, server::Responder& out,
+Awaitable<void> Gateway::chat(const Request& request, server::Responder& out,
                                     telemetry::RequestRecord& record) {
   auto parsed = api::parse_chat_request(request.body());
   if (auto* error = std::get_if<api::ApiError>(&parsed)) {

@@ -3,10 +3,9 @@
 #include <sys/socket.h>
 
 #include <array>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/http/status.hpp>
 #include <cerrno>
 #include <charconv>
@@ -17,7 +16,6 @@ namespace switchyard::server {
 
 namespace {
 
-constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 
 // The Date header, formatted at most once a second per thread.
 std::string_view http_date() {
@@ -42,7 +40,7 @@ void append_number(std::string& out, std::uint64_t v, int base = 10) {
 
 }  // namespace
 
-Responder::Responder(beast::tcp_stream& stream, const config::Server& limits)
+Responder::Responder(TcpStream& stream, const config::Server& limits)
     : stream_(stream), limits_(limits) {}
 
 void Responder::reset(std::string_view request_id, unsigned http_version, bool keep_alive) {
@@ -85,11 +83,19 @@ void Responder::start_head(int status) {
   }
 }
 
-asio::awaitable<bool> Responder::write(std::span<const asio::const_buffer> buffers) {
+Awaitable<bool> Responder::write(std::span<const asio::const_buffer> buffers) {
   if (failed_) co_return false;
-  stream_.expires_after(limits_.write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, buffers, as_result);
-  bytes_sent_ += n;
+  beast::error_code ec;
+  const std::size_t now = write_now(stream_.socket(), buffers, ec);
+  bytes_sent_ += now;
+  if (!ec && now < asio::buffer_size(buffers)) {
+    beast::buffers_suffix<std::span<const asio::const_buffer>> rest(buffers);
+    rest.consume(now);
+    stream_.expires_after(limits_.write_timeout);
+    std::size_t later = 0;
+    std::tie(ec, later) = co_await asio::async_write(stream_, rest, as_result);
+    bytes_sent_ += later;
+  }
   if (ec) {
     failed_ = true;
     keep_alive_ = false;
@@ -97,7 +103,7 @@ asio::awaitable<bool> Responder::write(std::span<const asio::const_buffer> buffe
   co_return !ec;
 }
 
-asio::awaitable<bool> Responder::send(int status, std::string_view content_type,
+Awaitable<bool> Responder::send(int status, std::string_view content_type,
                                       std::string_view body) {
   start_head(status);
   if (!content_type.empty()) {
@@ -112,12 +118,12 @@ asio::awaitable<bool> Responder::send(int status, std::string_view content_type,
   co_return co_await write(buffers);
 }
 
-asio::awaitable<bool> Responder::send_error(const api::ApiError& error) {
+Awaitable<bool> Responder::send_error(const api::ApiError& error) {
   if (error.retry_after_s > 0) add_header("retry-after", std::to_string(error.retry_after_s));
   co_return co_await send(error.status, "application/json", error.to_json());
 }
 
-asio::awaitable<bool> Responder::begin_stream(int status, std::string_view content_type) {
+Awaitable<bool> Responder::begin_stream(int status, std::string_view content_type) {
   start_head(status);
   head_ += "Content-Type: ";
   head_ += content_type;
@@ -134,7 +140,7 @@ asio::awaitable<bool> Responder::begin_stream(int status, std::string_view conte
   co_return co_await write(buffers);
 }
 
-asio::awaitable<bool> Responder::write_chunk(std::string_view data) {
+Awaitable<bool> Responder::write_chunk(std::string_view data) {
   if (data.empty()) co_return !failed_;
   if (!chunked_) {
     const std::array<asio::const_buffer, 1> buffers{asio::buffer(data)};
@@ -150,7 +156,7 @@ asio::awaitable<bool> Responder::write_chunk(std::string_view data) {
   co_return co_await write(buffers);
 }
 
-asio::awaitable<bool> Responder::end_stream() {
+Awaitable<bool> Responder::end_stream() {
   if (!chunked_) co_return !failed_;
   const std::array<asio::const_buffer, 1> buffers{asio::buffer("0\r\n\r\n", 5)};
   co_return co_await write(buffers);

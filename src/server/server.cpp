@@ -56,7 +56,7 @@ Server::~Server() = default;
 int Server::run() {
   asio::io_context main_io(1);
   asio::signal_set signals(main_io, SIGTERM, SIGINT, SIGHUP);
-  asio::steady_timer drain_timer(main_io);
+  Timer drain_timer(main_io);
   bool forced = false;
   std::atomic<std::size_t> running{workers_.size()};
   bool draining = false;

@@ -1,7 +1,5 @@
 #include "session.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 #include <array>
@@ -16,7 +14,6 @@ namespace switchyard::server {
 namespace {
 
 namespace http = beast::http;
-constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxClientRequestId = 128;
 
 // xoshiro256** seeded per thread: request ids need uniqueness, not secrecy.
@@ -61,7 +58,7 @@ bool acceptable_request_id(std::string_view id) {
 
 }  // namespace
 
-Session::Session(Worker& worker, tcp::socket socket)
+Session::Session(Worker& worker, Socket socket)
     : worker_(worker),
       stream_(std::move(socket)),
       read_timer_(stream_.get_executor()),
@@ -89,6 +86,17 @@ void Session::arm_read_timeout() {
 
 void Session::disarm_read_timeout() { read_timer_.cancel(); }
 
+beast::error_code Session::parse_buffered() {
+  beast::error_code ec;
+  while (buffer_.size() > 0 && !parser_->is_done()) {
+    const std::size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == beast::http::error::need_more) return {};
+    if (ec || used == 0) break;
+  }
+  return ec;
+}
+
 void Session::on_drain() {
   if (idle_) stream_.cancel();
 }
@@ -97,10 +105,10 @@ void Session::shut_down() {
   // shutdown, not close: pending reads see EOF and the client watch sees the client "leave",
   // so in-flight upstream exchanges are cancelled the usual way.
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.socket().shutdown(Socket::shutdown_both, ignored);
 }
 
-asio::awaitable<bool> Session::read_request() {
+Awaitable<bool> Session::read_request() {
   const auto& limits = worker_.limits();
   idle_ = true;
   if (buffer_.size() == 0) {
@@ -121,19 +129,24 @@ asio::awaitable<bool> Session::read_request() {
   parser_->header_limit(static_cast<std::uint32_t>(limits.max_header));
   parser_->body_limit(limits.max_body);
   stream_.expires_never();
-  arm_read_timeout();
-  auto [ec, n] = co_await http::async_read_header(stream_, buffer_, *parser_, as_result);
-  if (!ec) {
+  // A request usually arrives whole in one read: parse what is buffered right here, and only
+  // wait — within the read timeout — for what is still missing.
+  beast::error_code ec = parse_buffered();
+  std::size_t n = 0;
+  const bool wait = !ec && !parser_->is_done();
+  if (wait) arm_read_timeout();
+  if (wait && !parser_->is_header_done())
+    std::tie(ec, n) = co_await http::async_read_header(stream_, buffer_, *parser_, as_result);
+  if (wait && !ec && !parser_->is_done()) {
     const auto& req = parser_->get();
     if (auto it = req.find(http::field::expect);
         it != req.end() && beast::iequals(it->value(), "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      auto [wec, wn] = co_await asio::async_write(stream_, asio::buffer(kContinue), as_result);
-      ec = wec;
+      std::tie(ec, n) = co_await asio::async_write(stream_, asio::buffer(kContinue), as_result);
     }
+    if (!ec) std::tie(ec, n) = co_await http::async_read(stream_, buffer_, *parser_, as_result);
   }
-  if (!ec) std::tie(ec, n) = co_await http::async_read(stream_, buffer_, *parser_, as_result);
-  disarm_read_timeout();
+  if (wait) disarm_read_timeout();
   if (!ec) co_return true;
 
   if (read_deadline_->expired) ec = beast::error::timeout;
@@ -161,7 +174,7 @@ asio::awaitable<bool> Session::read_request() {
   co_return false;
 }
 
-asio::awaitable<void> Session::run() {
+Awaitable<void> Session::run() {
   for (;;) {
     const bool have_request = co_await read_request();
     if (!have_request) break;
@@ -184,11 +197,11 @@ asio::awaitable<void> Session::run() {
     if (!responder_.keep_alive()) break;
   }
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream_.socket().shutdown(Socket::shutdown_send, ignored);
   stream_.close();
 }
 
-asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket) {
+Awaitable<void> serve_connection(Worker& worker, Socket socket) {
   Session session(worker, std::move(socket));
   co_await session.run();
 }

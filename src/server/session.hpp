@@ -22,10 +22,10 @@ namespace switchyard::server {
 
 class Session : public SessionHook {
  public:
-  Session(Worker& worker, tcp::socket socket);
+  Session(Worker& worker, Socket socket);
   ~Session();
 
-  asio::awaitable<void> run();
+  Awaitable<void> run();
   // Shutdown began: a session waiting for its next request closes now.
   void on_drain();
   // The drain is over: shut the connection down under whatever is running on it.
@@ -36,19 +36,21 @@ class Session : public SessionHook {
  private:
   // Reads the next request into parser_. False when the connection should end; a response
   // explaining why has been sent where one is due.
-  asio::awaitable<bool> read_request();
+  Awaitable<bool> read_request();
 
   // Arms/disarms the read timeout. Beast's stream timeouts close the socket, which would leave
   // no way to send the 408 a stalled client is owed; this cancels the read instead.
   void arm_read_timeout();
   void disarm_read_timeout();
+  // Feeds the buffered bytes to the parser; need_more is not an error.
+  beast::error_code parse_buffered();
 
   Worker& worker_;
-  beast::tcp_stream stream_;
-  asio::steady_timer read_timer_;
+  TcpStream stream_;
+  Timer read_timer_;
   // Reached by the timer's handler, which may run after the session ended.
   struct ReadDeadline {
-    tcp::socket* socket = nullptr;
+    Socket* socket = nullptr;
     bool expired = false;
   };
   std::shared_ptr<ReadDeadline> read_deadline_;
@@ -64,6 +66,6 @@ class Session : public SessionHook {
 };
 
 // Runs a session for an accepted socket on the worker's thread.
-asio::awaitable<void> serve_connection(Worker& worker, tcp::socket socket);
+Awaitable<void> serve_connection(Worker& worker, Socket socket);
 
 }  // namespace switchyard::server

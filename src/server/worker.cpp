@@ -1,9 +1,7 @@
 #include "worker.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "session.hpp"
 #include "switchyard/telemetry/request_log.hpp"
@@ -11,7 +9,6 @@
 namespace switchyard::server {
 
 namespace {
-constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 // Request log lines leave the worker at this pace (or sooner when its buffer fills).
 constexpr auto kTickInterval = std::chrono::milliseconds(100);
 constexpr int kTicksPerSweep = 50;  // idle upstream connections are checked every 5 s
@@ -30,7 +27,7 @@ Worker::~Worker() = default;
 
 void Worker::listen(const tcp::endpoint& endpoint) {
   acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.set_option(Acceptor::reuse_address(true));
   // Each worker has its own listening socket on the same port; the kernel spreads
   // connections across them, so no accept lock and no cross-thread hand-off.
   const int one = 1;
@@ -72,7 +69,7 @@ bool Worker::over_connection_limit() const {
   return open_connections_.load(std::memory_order_relaxed) > config_.server.max_connections;
 }
 
-asio::awaitable<void> Worker::accept_loop() {
+Awaitable<void> Worker::accept_loop() {
   while (!draining_) {
     auto [ec, socket] = co_await acceptor_.async_accept(as_result);
     if (ec) {
@@ -80,12 +77,13 @@ asio::awaitable<void> Worker::accept_loop() {
       continue;  // EMFILE and friends: the next accept may succeed
     }
     socket.set_option(tcp::no_delay(true), ec);
+    socket.non_blocking(true, ec);  // for write_now
     open_connections_.fetch_add(1, std::memory_order_relaxed);
     asio::co_spawn(io_, serve_connection(*this, std::move(socket)), asio::detached);
   }
 }
 
-asio::awaitable<void> Worker::tick_loop() {
+Awaitable<void> Worker::tick_loop() {
   // Ticks on through a drain, so the lines of requests finishing meanwhile still go out, and
   // stops once nothing is left: the io_context then runs out of work and the thread ends.
   for (int tick = 1; !draining_ || !sessions_.empty(); ++tick) {

@@ -15,7 +15,6 @@
 
 namespace switchyard::server {
 
-namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 class Session;
@@ -53,17 +52,17 @@ class Worker {
   void connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
 
  private:
-  asio::awaitable<void> accept_loop();
+  Awaitable<void> accept_loop();
   // Flushes the request log and sweeps idle upstream connections.
-  asio::awaitable<void> tick_loop();
+  Awaitable<void> tick_loop();
 
   const config::Config& config_;
   // Only this thread does I/O on this context; other threads only post to it (drain, stop), and
   // the scheduler keeps its lock for that. The reactor's per-descriptor locks are not needed.
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
-  tcp::acceptor acceptor_;
+  Acceptor acceptor_;
   gateway::Gateway gateway_;
-  asio::steady_timer tick_timer_;
+  Timer tick_timer_;
   boost::intrusive::list<Session, boost::intrusive::base_hook<SessionHook>,
                          boost::intrusive::constant_time_size<false>>
       sessions_;

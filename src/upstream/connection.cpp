@@ -5,10 +5,8 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 namespace switchyard::upstream {
 
@@ -16,7 +14,6 @@ namespace {
 
 constexpr auto kResolveCacheTime = std::chrono::seconds(30);
 constexpr auto kTrustIdleFor = std::chrono::milliseconds(500);
-constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;
@@ -36,9 +33,9 @@ std::string tls_error_detail(const boost::system::error_code& ec, SSL* ssl) {
 
 }  // namespace
 
-beast::tcp_stream& Connection::tcp() {
+TcpStream& Connection::tcp() {
   if (auto* s = std::get_if<TlsStream>(&stream_)) return s->next_layer();
-  return std::get<beast::tcp_stream>(stream_);
+  return std::get<TcpStream>(stream_);
 }
 
 bool Connection::peer_gone() {
@@ -53,11 +50,11 @@ bool Connection::peer_gone() {
 
 void Connection::close() {
   boost::system::error_code ignored;
-  tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  tcp().socket().shutdown(Socket::shutdown_both, ignored);
   tcp().socket().close(ignored);
 }
 
-Origin::Origin(asio::any_io_executor ex, const config::Provider& provider)
+Origin::Origin(Executor ex, const config::Provider& provider)
     : ex_(std::move(ex)),
       provider_(provider),
       idle_(provider.pool.max_idle, provider.pool.idle_expiry) {
@@ -96,7 +93,7 @@ void Origin::put_idle(std::unique_ptr<Connection> conn) {
 
 void Origin::sweep() { idle_.expire(Clock::now()); }
 
-asio::awaitable<std::vector<asio::ip::tcp::endpoint>> Origin::resolve(Failure* failure) {
+Awaitable<std::vector<asio::ip::tcp::endpoint>> Origin::resolve(Failure* failure) {
   const auto now = Clock::now();
   if (!endpoints_.empty() && now < endpoints_expiry_) co_return endpoints_;
   asio::ip::tcp::resolver resolver(ex_);
@@ -113,13 +110,13 @@ asio::awaitable<std::vector<asio::ip::tcp::endpoint>> Origin::resolve(Failure* f
   co_return endpoints_;
 }
 
-asio::awaitable<std::unique_ptr<Connection>> Origin::connect(Clock::duration timeout,
+Awaitable<std::unique_ptr<Connection>> Origin::connect(Clock::duration timeout,
                                                              Failure* failure) {
   const auto deadline = Clock::now() + timeout;
   const auto endpoints = co_await resolve(failure);
   if (endpoints.empty()) co_return nullptr;
 
-  beast::tcp_stream tcp(ex_);
+  TcpStream tcp(ex_);
   tcp.expires_at(deadline);
   auto [ec, ep] = co_await tcp.async_connect(endpoints, as_result);
   if (ec) {
@@ -134,6 +131,7 @@ asio::awaitable<std::unique_ptr<Connection>> Origin::connect(Clock::duration tim
     co_return nullptr;
   }
   tcp.socket().set_option(asio::ip::tcp::no_delay(true));
+  tcp.socket().non_blocking(true);  // for write_now
 
   if (!tls_) co_return std::make_unique<Connection>(std::move(tcp));
 

@@ -1,15 +1,13 @@
 #include "switchyard/upstream/exchange.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/http/read.hpp>
 
 namespace switchyard::upstream {
 
 namespace {
-constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxResponseHeader = 64 * 1024;
 constexpr std::size_t kBodyReadChunk = 16 * 1024;
 
@@ -82,7 +80,7 @@ Failure Exchange::map_error(const boost::system::error_code& ec, Timeout phase) 
   return {Fault::closed, Timeout::none, "connection error: " + ec.message()};
 }
 
-asio::awaitable<Failure> Exchange::send(std::span<const asio::const_buffer> request) {
+Awaitable<Failure> Exchange::send(std::span<const asio::const_buffer> request) {
   deadline_ = Clock::now() + origin_.provider().timeouts.total;
   conn_ = origin_.take_idle();
   const bool reused = conn_ != nullptr;
@@ -108,7 +106,7 @@ asio::awaitable<Failure> Exchange::send(std::span<const asio::const_buffer> requ
   }
 }
 
-asio::awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> request,
+Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> request,
                                             bool* stale) {
   parser_.reset();
   parser_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields_allocator()));
@@ -117,7 +115,16 @@ asio::awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> 
   conn_->buffer().clear();
 
   const Timeout phase = arm(Timeout::first_byte);
-  auto [wec, written] = co_await asio::async_write(*conn_, request, as_result);
+  boost::system::error_code wec;
+  // Over plain TCP the request usually goes out at once (see write_now); TLS writes go through
+  // the TLS stream.
+  const std::size_t now = conn_->tls() ? 0 : write_now(conn_->tcp().socket(), request, wec);
+  if (!wec && now < asio::buffer_size(request)) {
+    beast::buffers_suffix<std::span<const asio::const_buffer>> rest(request);
+    rest.consume(now);
+    std::size_t written = 0;
+    std::tie(wec, written) = co_await asio::async_write(*conn_, rest, as_result);
+  }
   if (wec) {
     *stale = is_disconnect(wec);
     co_return map_error(wec, phase);
@@ -130,9 +137,21 @@ asio::awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> 
   co_return Failure{};
 }
 
-asio::awaitable<Failure> Exchange::read_some(std::span<char> into, std::size_t* n, bool first) {
+Awaitable<Failure> Exchange::read_some(std::span<char> into, std::size_t* n, bool first) {
   *n = 0;
   auto& body = parser_->get().body();
+  // The body often came with the head: take it from the buffer without an asynchronous read.
+  if (conn_->buffer().size() > 0 && !parser_->is_done()) {
+    body.data = into.data();
+    body.size = into.size();
+    boost::system::error_code ec;
+    const std::size_t used = parser_->put(conn_->buffer().data(), ec);
+    conn_->buffer().consume(used);
+    if (ec == http::error::need_buffer || ec == http::error::need_more) ec = {};
+    if (ec) co_return map_error(ec, Timeout::idle);
+    *n = into.size() - body.size;
+    if (*n > 0 || parser_->is_done()) co_return Failure{};
+  }
   while (!parser_->is_done()) {
     body.data = into.data();
     body.size = into.size();
@@ -148,7 +167,7 @@ asio::awaitable<Failure> Exchange::read_some(std::span<char> into, std::size_t* 
   co_return Failure{};
 }
 
-asio::awaitable<Failure> Exchange::read_body(std::string& out, std::size_t limit) {
+Awaitable<Failure> Exchange::read_body(std::string& out, std::size_t limit) {
   while (!parser_->is_done()) {
     // Grow by what is still to come when the length is known: resize() zero-fills, and filling
     // a large default chunk for a small body would cost more than reading it.

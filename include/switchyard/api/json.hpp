@@ -37,10 +37,18 @@ class Cursor {
  public:
   explicit Cursor(std::string_view text) : text_(text) {}
 
-  void skip_ws();
+  void skip_ws() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' ||
+                                   text_[pos_] == '\r' || text_[pos_] == '\t'))
+      ++pos_;
+  }
   bool at_end() const { return pos_ >= text_.size(); }
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
-  bool consume(char c);
+  bool consume(char c) {
+    if (pos_ >= text_.size() || text_[pos_] != c) return false;
+    ++pos_;
+    return true;
+  }
   std::size_t pos() const { return pos_; }
   std::string_view since(std::size_t begin) const { return text_.substr(begin, pos_ - begin); }
 

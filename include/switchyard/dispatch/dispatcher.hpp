@@ -5,7 +5,7 @@
 // One Dispatcher per worker thread; it owns that thread's upstream connection pools.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
+#include "switchyard/async.hpp"
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,7 +25,6 @@ class Exchange;
 
 namespace switchyard::dispatch {
 
-namespace asio = boost::asio;
 class BufferPool;
 
 struct DispatchRequest {
@@ -57,10 +56,10 @@ struct DispatchResult {
 
 class Dispatcher {
  public:
-  Dispatcher(asio::any_io_executor ex, const config::Config& config);
+  Dispatcher(Executor ex, const config::Config& config);
   ~Dispatcher();
 
-  asio::awaitable<DispatchResult> run(const DispatchRequest& request, server::Responder& out,
+  Awaitable<DispatchResult> run(const DispatchRequest& request, server::Responder& out,
                                       telemetry::RequestRecord& record, Cancellation& cancel);
 
   // Closes idle upstream connections past their expiry.
@@ -70,9 +69,9 @@ class Dispatcher {
 
  private:
   struct Attempt;
-  asio::awaitable<void> attempt(Attempt& a);
-  asio::awaitable<void> relay_json(Attempt& a, upstream::Exchange& exchange);
-  asio::awaitable<void> relay_stream(Attempt& a, upstream::Exchange& exchange);
+  Awaitable<void> attempt(Attempt& a);
+  Awaitable<void> relay_json(Attempt& a, upstream::Exchange& exchange);
+  Awaitable<void> relay_stream(Attempt& a, upstream::Exchange& exchange);
   static void build_forwarded(const DispatchRequest& request, const config::Provider& provider,
                               std::string& out);
   void add_route_headers(server::Responder& out, const DispatchRequest& request,

@@ -3,7 +3,7 @@
 // and the rest slot in here in front of dispatch. One Gateway per worker thread.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
+#include "switchyard/async.hpp"
 #include <memory>
 
 #include "switchyard/dispatch/dispatcher.hpp"
@@ -14,14 +14,13 @@
 
 namespace switchyard::gateway {
 
-namespace asio = boost::asio;
 using server::Request;
 
 class Gateway {
  public:
-  Gateway(asio::any_io_executor ex, std::shared_ptr<const routing::RouteTable> routes);
+  Gateway(Executor ex, std::shared_ptr<const routing::RouteTable> routes);
 
-  asio::awaitable<void> handle(const Request& request, server::Responder& out);
+  Awaitable<void> handle(const Request& request, server::Responder& out);
 
   // Readiness goes false for the load balancer once shutdown has begun.
   void set_draining() { draining_ = true; }
@@ -29,7 +28,7 @@ class Gateway {
   void close_idle() { dispatcher_.close_idle(); }
 
  private:
-  asio::awaitable<void> chat(const Request& request, server::Responder& out,
+  Awaitable<void> chat(const Request& request, server::Responder& out,
                              telemetry::RequestRecord& record);
 
   std::shared_ptr<const routing::RouteTable> routes_;

@@ -4,7 +4,7 @@
 // pays for them.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
+#include "switchyard/async.hpp"
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <memory>
@@ -18,12 +18,10 @@
 
 namespace switchyard::server {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
 
 class Responder {
  public:
-  Responder(beast::tcp_stream& stream, const config::Server& limits);
+  Responder(TcpStream& stream, const config::Server& limits);
 
   // Called by the session before each request.
   void reset(std::string_view request_id, unsigned http_version, bool keep_alive);
@@ -41,14 +39,14 @@ class Responder {
   std::uint64_t bytes_sent() const { return bytes_sent_; }
 
   // A whole response. False when the client could not be written to.
-  asio::awaitable<bool> send(int status, std::string_view content_type, std::string_view body);
-  asio::awaitable<bool> send_error(const api::ApiError& error);
+  Awaitable<bool> send(int status, std::string_view content_type, std::string_view body);
+  Awaitable<bool> send_error(const api::ApiError& error);
 
   // A streamed response: the head, then chunks, then the end. Each chunk is written before the
   // call returns, which is what makes a slow client slow the upstream read.
-  asio::awaitable<bool> begin_stream(int status, std::string_view content_type);
-  asio::awaitable<bool> write_chunk(std::string_view data);
-  asio::awaitable<bool> end_stream();
+  Awaitable<bool> begin_stream(int status, std::string_view content_type);
+  Awaitable<bool> write_chunk(std::string_view data);
+  Awaitable<bool> end_stream();
 
   // Watches the connection while a request is being served: when the client hangs up,
   // listener->client_gone() is called (once). Bytes of a pipelined next request stay unread
@@ -69,9 +67,9 @@ class Responder {
 
  private:
   void start_head(int status);
-  asio::awaitable<bool> write(std::span<const asio::const_buffer> buffers);
+  Awaitable<bool> write(std::span<const asio::const_buffer> buffers);
 
-  beast::tcp_stream& stream_;
+  TcpStream& stream_;
   const config::Server& limits_;
   std::string request_id_;
   std::string extra_headers_;

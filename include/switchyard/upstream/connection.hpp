@@ -3,7 +3,7 @@
 // thread, so nothing here is shared between threads).
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
+#include "switchyard/async.hpp"
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -21,23 +21,21 @@
 
 namespace switchyard::upstream {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
 using Clock = std::chrono::steady_clock;
 
 class Connection {
  public:
-  using executor_type = asio::any_io_executor;
-  using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+  using executor_type = Executor;
+  using TlsStream = beast::ssl_stream<TcpStream>;
 
-  explicit Connection(beast::tcp_stream tcp) : stream_(std::move(tcp)) { reserve(); }
-  Connection(beast::tcp_stream tcp, asio::ssl::context& ctx)
+  explicit Connection(TcpStream tcp) : stream_(std::move(tcp)) { reserve(); }
+  Connection(TcpStream tcp, asio::ssl::context& ctx)
       : stream_(std::in_place_type<TlsStream>, std::move(tcp), ctx) {
     reserve();
   }
 
   executor_type get_executor() { return tcp().get_executor(); }
-  beast::tcp_stream& tcp();
+  TcpStream& tcp();
   TlsStream* tls() { return std::get_if<TlsStream>(&stream_); }
 
   template <class Buffers, class Token>
@@ -69,7 +67,7 @@ class Connection {
   // typical response head and body saves a read per response.
   void reserve() { buffer_.reserve(8192); }
 
-  std::variant<beast::tcp_stream, TlsStream> stream_;
+  std::variant<TcpStream, TlsStream> stream_;
   beast::flat_buffer buffer_;  // response bytes read past what the parser consumed
 };
 
@@ -98,7 +96,7 @@ struct Failure {
 // connections.
 class Origin {
  public:
-  Origin(asio::any_io_executor ex, const config::Provider& provider);
+  Origin(Executor ex, const config::Provider& provider);
   ~Origin();
   Origin(const Origin&) = delete;
   Origin& operator=(const Origin&) = delete;
@@ -115,12 +113,12 @@ class Origin {
   std::size_t idle_count() const { return idle_.size(); }
 
   // Opens a new connection (resolve, connect, TLS handshake) within `timeout`.
-  asio::awaitable<std::unique_ptr<Connection>> connect(Clock::duration timeout, Failure* failure);
+  Awaitable<std::unique_ptr<Connection>> connect(Clock::duration timeout, Failure* failure);
 
  private:
-  asio::awaitable<std::vector<asio::ip::tcp::endpoint>> resolve(Failure* failure);
+  Awaitable<std::vector<asio::ip::tcp::endpoint>> resolve(Failure* failure);
 
-  asio::any_io_executor ex_;
+  Executor ex_;
   config::Provider provider_;
   std::optional<asio::ssl::context> tls_;
   IdleList<Connection> idle_;

@@ -4,7 +4,7 @@
 // complete response that allows keep-alive.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
+#include "switchyard/async.hpp"
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -29,7 +29,7 @@ class Exchange {
 
   // Sends the request and reads the response head. A pooled connection that turns out to be
   // stale (closed before any response byte) is replaced by a fresh one, once, transparently.
-  asio::awaitable<Failure> send(std::span<const asio::const_buffer> request);
+  Awaitable<Failure> send(std::span<const asio::const_buffer> request);
 
   int status() const { return parser_->get().result_int(); }
   std::string_view header(std::string_view name) const;
@@ -38,9 +38,9 @@ class Exchange {
 
   // Reads the next body bytes into `into`, setting *n; *n == 0 at the end of the body. Waits at
   // most the idle timeout (the first-byte timeout when `first` is set).
-  asio::awaitable<Failure> read_some(std::span<char> into, std::size_t* n, bool first = false);
+  Awaitable<Failure> read_some(std::span<char> into, std::size_t* n, bool first = false);
   // Reads the rest of the body, appending to `out`, failing past `limit` bytes.
-  asio::awaitable<Failure> read_body(std::string& out, std::size_t limit);
+  Awaitable<Failure> read_body(std::string& out, std::size_t limit);
 
   // Ends the exchange: a complete keep-alive response returns the connection to the pool,
   // anything else closes it. Called by the destructor too.
@@ -50,7 +50,7 @@ class Exchange {
   void abort();
 
  private:
-  asio::awaitable<Failure> try_send(std::span<const asio::const_buffer> request, bool* stale);
+  Awaitable<Failure> try_send(std::span<const asio::const_buffer> request, bool* stale);
   Failure map_error(const boost::system::error_code& ec, Timeout phase) const;
   // Arms the stream's timer with the phase timeout, capped by the attempt's deadline.
   Timeout arm(Timeout phase);
