@@ -74,11 +74,15 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
 }
 
 Awaitable<void> Gateway::chat(const Request& request, server::Responder& out,
-                                    telemetry::RequestRecord& record) {
+                              telemetry::RequestRecord& record) {
+  auto reject = [&](const api::ApiError& error) {
+    record.error = error.message;
+    return out.send_error(error);
+  };
   auto parsed = api::parse_chat_request(request.body());
   if (auto* error = std::get_if<api::ApiError>(&parsed)) {
-    record.error = error->message;
-    co_await out.send_error(*error);
+    out.add_header("x-switchyard-attempts", "0");
+    co_await reject(*error);
     co_return;
   }
   const auto& chat = std::get<api::ChatRequest>(parsed);
@@ -87,16 +91,16 @@ Awaitable<void> Gateway::chat(const Request& request, server::Responder& out,
 
   const routing::Route* route = routes_->find(chat.model());
   if (!route) {
-    auto error = api::errors::model_not_found(chat.model());
-    record.error = error.message;
-    co_await out.send_error(error);
+    out.add_header("x-switchyard-attempts", "0");
+    const auto error = api::errors::model_not_found(chat.model());
+    co_await reject(error);
     co_return;
   }
 
   const dispatch::DispatchRequest dispatch_request{chat, *route, request, out.request_id()};
   dispatch::Cancellation cancel;
-  // A client that hangs up cancels its upstream request at once instead of leaving it to run
-  // (and bill) to the end.
+  // A client that hangs up cancels its upstream request (within a worker tick) instead of
+  // leaving it to run, and bill, to the end.
   out.watch_client(cancel);
   auto result = co_await dispatcher_.run(dispatch_request, out, record, cancel);
   out.unwatch_client();
@@ -106,10 +110,7 @@ Awaitable<void> Gateway::chat(const Request& request, server::Responder& out,
     out.close_after();
     co_return;
   }
-  if (!result.responded) {
-    record.error = result.error.message;
-    co_await out.send_error(result.error);
-  }
+  if (!result.responded) co_await reject(result.error);
 }
 
 }  // namespace switchyard::gateway

@@ -77,6 +77,7 @@ TEST_F(Limits, AnswersUnknownModelsWith404ModelNotFound) {
   HttpClient client(gateway_.port());
   const auto r = client.post_json("/v1/chat/completions", chat_body("gpt-9-ultra"));
   expect_openai_error(r, 404, "model_not_found");
+  EXPECT_EQ(r.header("x-switchyard-attempts"), "0");
   EXPECT_NE(r.json_body()["error"]["message"].get<std::string>().find("gpt-9-ultra"),
             std::string::npos);
 }

@@ -22,6 +22,13 @@ inline Type type_of(char first) {
       return Type::number;
   }
 }
+// The validated value at the cursor, which moves past it.
+inline Value next_validated(Cursor& c) {
+  const std::size_t begin = c.pos();
+  const char first = c.peek();
+  c.skip_validated();
+  return Value{type_of(first), c.since(begin)};
+}
 }  // namespace detail
 
 template <class OnItem>
@@ -89,10 +96,7 @@ void for_each_element(std::string_view array_raw, OnElement&& on_element) {
   if (c.consume(']')) return;
   for (;;) {
     c.skip_ws();
-    const std::size_t begin = c.pos();
-    const char first = c.peek();
-    c.skip_validated();
-    on_element(Value{detail::type_of(first), c.since(begin)});
+    on_element(detail::next_validated(c));
     c.skip_ws();
     if (!c.consume(',')) return;
   }
@@ -111,10 +115,7 @@ void for_each_member(std::string_view object_raw, OnMember&& on_member) {
     c.skip_ws();
     c.consume(':');
     c.skip_ws();
-    const std::size_t begin = c.pos();
-    const char first = c.peek();
-    c.skip_validated();
-    on_member(key, Value{detail::type_of(first), c.since(begin)});
+    on_member(key, detail::next_validated(c));
     c.skip_ws();
     if (!c.consume(',')) return;
   }
