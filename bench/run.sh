@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One interleaved benchmark run: direct (the nginx mock upstream), nginx proxy_pass and
 # Switchyard, all on loopback, with the team harness in bench/harness (see its README.md).
-#   bench/run.sh                          full matrix (~16 min): REPS=3, pinned and not
+#   bench/run.sh                          full matrix (~12 min): REPS=3, pinned and not
 #   REPS=1 PINS=1 MODES=max DURATION=5 bench/run.sh    a quick look
 # Results: $BENCH_DIR/results/<timestamp>/{summary.md,runs.csv,setup.txt}
 set -euo pipefail
@@ -11,6 +11,7 @@ scripts/install-deps.sh --bench
 scripts/build.sh switchyard >/dev/null
 h=$root/bench/harness
 . "$h/common.sh"
+export MODES=${MODES:-"max rate:200:wrk rate:1000:wrk"}  # hey is not installed here
 
 trap '"$h/stop_all.sh"' EXIT
 "$h/start_mock.sh"
