@@ -110,7 +110,6 @@ class Origin {
   void sweep();
   // Closes every idle connection (shutdown). Connections in use come back later as usual.
   void close_idle();
-  std::size_t idle_count() const { return idle_.size(); }
 
   // Opens a new connection (resolve, connect, TLS handshake) within `timeout`.
   Awaitable<std::unique_ptr<Connection>> connect(Clock::duration timeout, Failure* failure);

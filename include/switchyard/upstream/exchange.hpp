@@ -34,7 +34,6 @@ class Exchange {
   int status() const { return parser_->get().result_int(); }
   std::string_view header(std::string_view name) const;
   bool is_event_stream() const;
-  bool done() const { return parser_->is_done(); }
 
   // Reads the next body bytes into `into`, setting *n; *n == 0 at the end of the body. Waits at
   // most the idle timeout (the first-byte timeout when `first` is set).
