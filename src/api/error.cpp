@@ -36,8 +36,8 @@ ApiError invalid_request(std::string message, std::string_view param, std::strin
 }
 
 ApiError invalid_json(std::string_view what, std::size_t offset) {
-  return invalid_request("We could not parse the JSON body of your request: " +
-                         std::string(what) + " at byte " + std::to_string(offset) +
+  return invalid_request("We could not parse the JSON body of your request: " + std::string(what) +
+                         " at byte " + std::to_string(offset) +
                          ". (HINT: This likely means you aren't using your HTTP library "
                          "correctly. The OpenAI API expects a JSON payload.)");
 }
@@ -51,49 +51,60 @@ ApiError model_not_found(std::string_view model) {
 }
 
 ApiError unknown_path(std::string_view method, std::string_view target) {
-  return {404, "invalid_request_error",
-          "Invalid URL (" + std::string(method) + " " + std::string(target) + ")", {},
+  return {404,
+          "invalid_request_error",
+          "Invalid URL (" + std::string(method) + " " + std::string(target) + ")",
+          {},
           "unknown_url"};
 }
 
 ApiError method_not_allowed(std::string_view method, std::string_view target) {
-  return {405, "invalid_request_error",
-          "Method " + std::string(method) + " is not allowed on " + std::string(target), {},
+  return {405,
+          "invalid_request_error",
+          "Method " + std::string(method) + " is not allowed on " + std::string(target),
+          {},
           "method_not_allowed"};
 }
 
 ApiError body_too_large(std::size_t limit) {
-  return {413, "invalid_request_error",
-          "The request body is larger than this gateway accepts (" + std::to_string(limit) +
-              " bytes).",
-          {}, "request_too_large"};
+  return {
+      413,
+      "invalid_request_error",
+      "The request body is larger than this gateway accepts (" + std::to_string(limit) + " bytes).",
+      {},
+      "request_too_large"};
 }
 
 ApiError header_too_large(std::size_t limit) {
-  return {431, "invalid_request_error",
+  return {431,
+          "invalid_request_error",
           "The request headers are larger than this gateway accepts (" + std::to_string(limit) +
               " bytes).",
-          {}, "headers_too_large"};
+          {},
+          "headers_too_large"};
 }
 
 ApiError request_timeout() {
-  return {408, "invalid_request_error", "The request was not received in time.", {},
-          "request_timeout"};
+  return {
+      408, "invalid_request_error", "The request was not received in time.", {}, "request_timeout"};
 }
 
 ApiError malformed_http(std::string_view what) {
-  return {400, "invalid_request_error", "Malformed HTTP request: " + std::string(what), {},
+  return {400,
+          "invalid_request_error",
+          "Malformed HTTP request: " + std::string(what),
+          {},
           "malformed_request"};
 }
 
 ApiError too_many_connections() {
-  return {503, "server_error", "The gateway has too many open connections; retry shortly.", {},
-          "too_many_connections", 1};
+  return {503, "server_error",         "The gateway has too many open connections; retry shortly.",
+          {},  "too_many_connections", 1};
 }
 
 ApiError shutting_down() {
-  return {503, "server_error", "The gateway is shutting down; retry on another instance.", {},
-          "shutting_down", 1};
+  return {503, "server_error",  "The gateway is shutting down; retry on another instance.",
+          {},  "shutting_down", 1};
 }
 
 ApiError all_targets_failed(UpstreamFailure kind, std::string_view route, std::string summary,
@@ -101,8 +112,8 @@ ApiError all_targets_failed(UpstreamFailure kind, std::string_view route, std::s
   std::string message = "No upstream could serve route '" + std::string(route) + "': " + summary;
   switch (kind) {
     case UpstreamFailure::rate_limited:
-      return {429, "rate_limit_exceeded", std::move(message), {}, "rate_limit_exceeded",
-              retry_after_s};
+      return {429, "rate_limit_exceeded", std::move(message),
+              {},  "rate_limit_exceeded", retry_after_s};
     case UpstreamFailure::timeout:
       return {504, "server_error", std::move(message), {}, "upstream_timeout", retry_after_s};
     case UpstreamFailure::unreachable:
@@ -114,7 +125,10 @@ ApiError all_targets_failed(UpstreamFailure kind, std::string_view route, std::s
 }
 
 ApiError stream_interrupted(std::string reason) {
-  return {502, "server_error", "The upstream stream was interrupted: " + std::move(reason), {},
+  return {502,
+          "server_error",
+          "The upstream stream was interrupted: " + std::move(reason),
+          {},
           "stream_interrupted"};
 }
 

@@ -27,14 +27,22 @@ std::chrono::microseconds since(telemetry::Clock::time_point t) {
 
 std::string_view outcome_of(const Failure& f) {
   switch (f.fault) {
-    case Fault::connect_failed: return "connect_failed";
-    case Fault::tls_failed: return "tls_failed";
-    case Fault::timeout: return "timeout";
-    case Fault::closed: return "connection_closed";
-    case Fault::protocol: return "bad_response";
-    case Fault::too_large: return "too_large";
-    case Fault::aborted: return "client_gone";
-    case Fault::none: break;
+    case Fault::connect_failed:
+      return "connect_failed";
+    case Fault::tls_failed:
+      return "tls_failed";
+    case Fault::timeout:
+      return "timeout";
+    case Fault::closed:
+      return "connection_closed";
+    case Fault::protocol:
+      return "bad_response";
+    case Fault::too_large:
+      return "too_large";
+    case Fault::aborted:
+      return "client_gone";
+    case Fault::none:
+      break;
   }
   return "ok";
 }
@@ -152,8 +160,8 @@ void Dispatcher::add_route_headers(server::Responder& out, const DispatchRequest
   out.add_header("x-switchyard-attempts", std::to_string(attempts));
 }
 
-void Dispatcher::build_forwarded(const DispatchRequest& request,
-                                 const config::Provider& provider, std::string& out) {
+void Dispatcher::build_forwarded(const DispatchRequest& request, const config::Provider& provider,
+                                 std::string& out) {
   if (provider.forward_headers.empty()) return;
   std::string lower;
   for (const auto& field : request.headers) {
@@ -168,10 +176,8 @@ void Dispatcher::build_forwarded(const DispatchRequest& request,
   }
 }
 
-Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request,
-                                                server::Responder& out,
-                                                telemetry::RequestRecord& record,
-                                                Cancellation& cancel) {
+Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server::Responder& out,
+                                          telemetry::RequestRecord& record, Cancellation& cancel) {
   DispatchResult result;
   record.route = request.route.name;
   std::string summary;
@@ -184,8 +190,8 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request,
   for (const routing::Target* target : request.route.targets) {
     if (cancel.aborted()) break;
     last = target;
-    Attempt a{request,        *target,         out,
-              record,         cancel,          record.attempts.size() + 1,
+    Attempt a{request,          *target,          out,
+              record,           cancel,           record.attempts.size() + 1,
               buffers_->take(), buffers_->take(), buffers_->take()};
     const auto started = telemetry::Clock::now();
     co_await attempt(a);
@@ -208,8 +214,8 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request,
                : api::errors::UpstreamFailure::bad_response;
   }
   if (all_rate_limited && last) kind = api::errors::UpstreamFailure::rate_limited;
-  result.error = api::errors::all_targets_failed(kind, request.route.name, std::move(summary),
-                                                 retry_after_s);
+  result.error =
+      api::errors::all_targets_failed(kind, request.route.name, std::move(summary), retry_after_s);
   if (last) add_route_headers(out, request, *last, record.attempts.size());
   co_return result;
 }
@@ -344,10 +350,11 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
     if (!committed) {
       held += ev.raw;
     } else {
-      range = range.empty() ? ev.raw
-                            : std::string_view(range.data(), static_cast<std::size_t>(
-                                                                 ev.raw.data() + ev.raw.size() -
-                                                                 range.data()));
+      range = range.empty()
+                  ? ev.raw
+                  : std::string_view(
+                        range.data(),
+                        static_cast<std::size_t>(ev.raw.data() + ev.raw.size() - range.data()));
     }
     return !upstream_error;
   };
@@ -393,7 +400,8 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
     co_return;
   }
   if (!fault && !done && !upstream_error)
-    fault = {Fault::closed, upstream::Timeout::none, "the upstream ended the stream without [DONE]"};
+    fault = {Fault::closed, upstream::Timeout::none,
+             "the upstream ended the stream without [DONE]"};
   if (!committed) {
     a.failure = std::move(fault);
     co_return;

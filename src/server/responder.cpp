@@ -16,7 +16,6 @@ namespace switchyard::server {
 
 namespace {
 
-
 // The Date header, formatted at most once a second per thread.
 std::string_view http_date() {
   thread_local std::time_t cached_at = 0;
@@ -103,8 +102,7 @@ Awaitable<bool> Responder::write(std::span<const asio::const_buffer> buffers) {
   co_return !ec;
 }
 
-Awaitable<bool> Responder::send(int status, std::string_view content_type,
-                                      std::string_view body) {
+Awaitable<bool> Responder::send(int status, std::string_view content_type, std::string_view body) {
   start_head(status);
   if (!content_type.empty()) {
     head_ += "Content-Type: ";

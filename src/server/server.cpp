@@ -2,9 +2,9 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -83,40 +83,40 @@ int Server::run() {
       for (auto& w : workers_) w->stop();
     });
   };
-  std::function<void(const beast::error_code&, int)> on_signal =
-      [&](const beast::error_code& ec, int signo) {
-        if (ec) return;
-        if (signo == SIGHUP) {
-          telemetry::log_event(telemetry::Level::warn, "reload",
-                               "SIGHUP ignored: configuration reload is not available yet");
-        } else if (!draining) {
-          draining = true;
-          telemetry::log_event(telemetry::Level::info, "draining",
-                               "shutting down: finishing in-flight requests (up to " +
-                                   std::to_string(config_->server.drain_timeout.count()) + " ms)");
-          for (auto& w : workers_) w->drain();
-          drain_timer.expires_after(config_->server.drain_timeout);
-          drain_timer.async_wait([&](const beast::error_code& tec) {
-            if (tec) return;
-            telemetry::log_event(telemetry::Level::warn, "drain_timeout",
-                                 "drain timeout reached: closing the remaining connections");
-            force();
-          });
-        } else if (!forced) {
-          telemetry::log_event(telemetry::Level::warn, "shutdown",
-                               "second signal: closing the remaining connections now");
-          drain_timer.cancel();
-          force();
-        }
-        signals.async_wait(on_signal);
-      };
+  std::function<void(const beast::error_code&, int)> on_signal = [&](const beast::error_code& ec,
+                                                                     int signo) {
+    if (ec) return;
+    if (signo == SIGHUP) {
+      telemetry::log_event(telemetry::Level::warn, "reload",
+                           "SIGHUP ignored: configuration reload is not available yet");
+    } else if (!draining) {
+      draining = true;
+      telemetry::log_event(telemetry::Level::info, "draining",
+                           "shutting down: finishing in-flight requests (up to " +
+                               std::to_string(config_->server.drain_timeout.count()) + " ms)");
+      for (auto& w : workers_) w->drain();
+      drain_timer.expires_after(config_->server.drain_timeout);
+      drain_timer.async_wait([&](const beast::error_code& tec) {
+        if (tec) return;
+        telemetry::log_event(telemetry::Level::warn, "drain_timeout",
+                             "drain timeout reached: closing the remaining connections");
+        force();
+      });
+    } else if (!forced) {
+      telemetry::log_event(telemetry::Level::warn, "shutdown",
+                           "second signal: closing the remaining connections now");
+      drain_timer.cancel();
+      force();
+    }
+    signals.async_wait(on_signal);
+  };
   signals.async_wait(on_signal);
   main_io.run();
   for (auto& t : threads) t.join();
   telemetry::log_event(telemetry::Level::info, "stopped", "shut down");
   spdlog::shutdown();
-  if (running.load() != 0 || std::any_of(workers_.begin(), workers_.end(),
-                                         [](auto& w) { return w->stopped_hard(); })) {
+  if (running.load() != 0 ||
+      std::any_of(workers_.begin(), workers_.end(), [](auto& w) { return w->stopped_hard(); })) {
     // Work was abandoned mid-flight: its coroutine frames must not be destroyed after the
     // objects they point into, so leave without running destructors.
     std::fflush(nullptr);

@@ -1,8 +1,8 @@
 #include "session.hpp"
 
+#include <array>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -84,7 +84,9 @@ void Session::arm_read_timeout() {
   });
 }
 
-void Session::disarm_read_timeout() { read_timer_.cancel(); }
+void Session::disarm_read_timeout() {
+  read_timer_.cancel();
+}
 
 beast::error_code Session::parse_buffered() {
   beast::error_code ec;

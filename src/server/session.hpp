@@ -3,12 +3,12 @@
 // request to the worker's Gateway. Lives in the coroutine frame of run().
 #pragma once
 
+#include <array>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <array>
 #include <cstddef>
 #include <memory>
 #include <memory_resource>
@@ -57,8 +57,8 @@ class Session : public SessionHook {
   beast::flat_buffer buffer_;
   std::array<std::byte, 4096> arena_storage_;
   std::pmr::monotonic_buffer_resource arena_{arena_storage_.data(), arena_storage_.size()};
-  std::optional<beast::http::request_parser<beast::http::string_body,
-                                            std::pmr::polymorphic_allocator<char>>>
+  std::optional<
+      beast::http::request_parser<beast::http::string_body, std::pmr::polymorphic_allocator<char>>>
       parser_;
   Responder responder_;
   bool idle_ = true;  // waiting for the first byte of a request

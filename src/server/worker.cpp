@@ -37,7 +37,9 @@ void Worker::listen(const tcp::endpoint& endpoint) {
   acceptor_.listen(kBacklog);
 }
 
-std::uint16_t Worker::port() const { return acceptor_.local_endpoint().port(); }
+std::uint16_t Worker::port() const {
+  return acceptor_.local_endpoint().port();
+}
 
 void Worker::run() {
   asio::co_spawn(io_, accept_loop(), asio::detached);
@@ -63,7 +65,9 @@ void Worker::force_close() {
   });
 }
 
-void Worker::add(Session& s) { sessions_.push_back(s); }
+void Worker::add(Session& s) {
+  sessions_.push_back(s);
+}
 
 bool Worker::over_connection_limit() const {
   return open_connections_.load(std::memory_order_relaxed) > config_.server.max_connections;

@@ -18,7 +18,8 @@ namespace switchyard::server {
 using tcp = asio::ip::tcp;
 
 class Session;
-using SessionHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+using SessionHook =
+    boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
 
 class Worker {
  public:

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <mutex>
 
 #include "switchyard/api/json.hpp"
@@ -95,8 +95,12 @@ void flush_thread_log() {
   t_buffer.clear();
 }
 
-bool request_logging_enabled() { return g_requests.load(std::memory_order_relaxed); }
-void set_request_logging(bool enabled) { g_requests.store(enabled); }
+bool request_logging_enabled() {
+  return g_requests.load(std::memory_order_relaxed);
+}
+void set_request_logging(bool enabled) {
+  g_requests.store(enabled);
+}
 
 void log_request(const RequestRecord& r) {
   if (!request_logging_enabled()) return;
@@ -119,7 +123,8 @@ void log_request(const RequestRecord& r) {
   if (r.stream) out += ",\"stream\":true";
   if (!r.stream_end.empty()) field(out, "stream_end", r.stream_end);
   if (r.client_gone) out += ",\"client_gone\":true";
-  field_ms(out, "duration_ms", std::chrono::duration_cast<std::chrono::microseconds>(now - r.start));
+  field_ms(out, "duration_ms",
+           std::chrono::duration_cast<std::chrono::microseconds>(now - r.start));
   if (r.first_byte.count() > 0) field_ms(out, "first_byte_ms", r.first_byte);
   field(out, "bytes_out", static_cast<std::int64_t>(r.bytes_out));
   if (!r.error.empty()) field(out, "error", r.error);

@@ -68,7 +68,9 @@ Origin::Origin(Executor ex, const config::Provider& provider)
   tls_->set_verify_mode(asio::ssl::verify_peer);
 }
 
-Origin::~Origin() { close_idle(); }
+Origin::~Origin() {
+  close_idle();
+}
 
 void Origin::close_idle() {
   while (auto conn = idle_.take(Clock::now())) conn->close();
@@ -91,7 +93,9 @@ void Origin::put_idle(std::unique_ptr<Connection> conn) {
   idle_.put(std::move(conn), Clock::now());
 }
 
-void Origin::sweep() { idle_.expire(Clock::now()); }
+void Origin::sweep() {
+  idle_.expire(Clock::now());
+}
 
 Awaitable<std::vector<asio::ip::tcp::endpoint>> Origin::resolve(Failure* failure) {
   const auto now = Clock::now();
@@ -110,8 +114,7 @@ Awaitable<std::vector<asio::ip::tcp::endpoint>> Origin::resolve(Failure* failure
   co_return endpoints_;
 }
 
-Awaitable<std::unique_ptr<Connection>> Origin::connect(Clock::duration timeout,
-                                                             Failure* failure) {
+Awaitable<std::unique_ptr<Connection>> Origin::connect(Clock::duration timeout, Failure* failure) {
   const auto deadline = Clock::now() + timeout;
   const auto endpoints = co_await resolve(failure);
   if (endpoints.empty()) co_return nullptr;

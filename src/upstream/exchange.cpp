@@ -13,11 +13,16 @@ constexpr std::size_t kBodyReadChunk = 16 * 1024;
 
 std::string_view phase_name(Timeout t) {
   switch (t) {
-    case Timeout::connect: return "connect";
-    case Timeout::first_byte: return "first byte";
-    case Timeout::idle: return "idle";
-    case Timeout::total: return "total";
-    case Timeout::none: break;
+    case Timeout::connect:
+      return "connect";
+    case Timeout::first_byte:
+      return "first byte";
+    case Timeout::idle:
+      return "idle";
+    case Timeout::total:
+      return "total";
+    case Timeout::none:
+      break;
   }
   return "";
 }
@@ -38,7 +43,9 @@ bool is_disconnect(const boost::system::error_code& ec) {
 
 Exchange::Exchange(Origin& origin) : origin_(origin) {}
 
-Exchange::~Exchange() { finish(); }
+Exchange::~Exchange() {
+  finish();
+}
 
 std::string_view Exchange::header(std::string_view name) const {
   const auto& fields = parser_->get();
@@ -49,9 +56,8 @@ std::string_view Exchange::header(std::string_view name) const {
 bool Exchange::is_event_stream() const {
   const std::string_view ct = header("content-type");
   constexpr std::string_view kSse = "text/event-stream";
-  return ct.size() >= kSse.size() &&
-         std::equal(kSse.begin(), kSse.end(), ct.begin(),
-                    [](char a, char b) { return a == (b | 0x20); });
+  return ct.size() >= kSse.size() && std::equal(kSse.begin(), kSse.end(), ct.begin(),
+                                                [](char a, char b) { return a == (b | 0x20); });
 }
 
 Timeout Exchange::arm(Timeout phase) {
@@ -74,7 +80,8 @@ Failure Exchange::map_error(const boost::system::error_code& ec, Timeout phase) 
             "no response within the " + std::string(phase_name(which)) + " timeout"};
   }
   if (is_disconnect(ec))
-    return {Fault::closed, Timeout::none, "the upstream closed the connection (" + ec.message() + ")"};
+    return {Fault::closed, Timeout::none,
+            "the upstream closed the connection (" + ec.message() + ")"};
   if (ec.category() == http::make_error_code(http::error::bad_version).category())
     return {Fault::protocol, Timeout::none, "invalid HTTP response: " + ec.message()};
   return {Fault::closed, Timeout::none, "connection error: " + ec.message()};
@@ -106,8 +113,7 @@ Awaitable<Failure> Exchange::send(std::span<const asio::const_buffer> request) {
   }
 }
 
-Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> request,
-                                            bool* stale) {
+Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> request, bool* stale) {
   parser_.reset();
   parser_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields_allocator()));
   parser_->header_limit(kMaxResponseHeader);

@@ -14,7 +14,9 @@ char* SseParser::prepare(std::size_t n) {
   return buffer_.data() + size_;
 }
 
-void SseParser::commit(std::size_t n) { size_ += n; }
+void SseParser::commit(std::size_t n) {
+  size_ += n;
+}
 
 void SseParser::discard_consumed() {
   if (consumed_ == 0) return;
@@ -33,8 +35,7 @@ std::optional<SseEvent> SseParser::next() {
     const std::size_t eol = buf.find_first_of("\r\n", line);
     // A CR as the last byte may be the first half of a CRLF: wait for the next byte.
     if (eol == std::string::npos || (buf[eol] == '\r' && eol + 1 == n)) break;
-    const std::size_t next_line =
-        eol + ((buf[eol] == '\r' && buf[eol + 1] == '\n') ? 2 : 1);
+    const std::size_t next_line = eol + ((buf[eol] == '\r' && buf[eol + 1] == '\n') ? 2 : 1);
     if (eol == line) {  // blank line: the event is complete
       const std::size_t begin = consumed_;
       consumed_ = scanned_ = next_line;

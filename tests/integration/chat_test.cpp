@@ -147,10 +147,10 @@ TEST_F(Chat, ServesPipelinedRequestsInOrder) {
   const std::string body = chat_body("default").dump();
   std::string two;
   for (const char* id : {"first", "second"}) {
-    two += "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-           "x-request-id: " +
-           std::string(id) + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-           body;
+    two +=
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "x-request-id: " +
+        std::string(id) + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }
   RawConnection raw(gateway_.port());
   raw.send(two);
@@ -179,8 +179,8 @@ TEST_F(Chat, ListsRoutesAndModelsInOpenAIShape) {
     EXPECT_TRUE(m["created"].is_number_integer());
     owners[m["id"]] = m["owned_by"];
   }
-  EXPECT_EQ(owners, (std::map<std::string, std::string>{{"default", "switchyard"},
-                                                        {"small", "local"}}));
+  EXPECT_EQ(owners,
+            (std::map<std::string, std::string>{{"default", "switchyard"}, {"small", "local"}}));
 }
 
 TEST_F(Chat, AnswersHealthAndReadiness) {
@@ -193,9 +193,9 @@ TEST_F(Chat, AnswersHealthAndReadiness) {
 
 TEST_F(Chat, LogsOneJsonLinePerRequestWithoutSecrets) {
   HttpClient client(gateway_.port());
-  const auto r = client.post_json("/v1/chat/completions", chat_body("default"),
-                                  {{"x-request-id", "log-me"},
-                                   {"Authorization", "Bearer client-secret-in-header"}});
+  const auto r = client.post_json(
+      "/v1/chat/completions", chat_body("default"),
+      {{"x-request-id", "log-me"}, {"Authorization", "Bearer client-secret-in-header"}});
   ASSERT_EQ(r.status, 200);
   const auto line = gateway_.request_log("log-me");
   ASSERT_TRUE(line.is_object());

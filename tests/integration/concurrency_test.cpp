@@ -33,8 +33,8 @@ TEST(Concurrency, ConcurrentLargeRequestsOnOneWorkerEachGetTheirOwnAnswer) {
         auto body = chat_body("m", (t + i) % 3 == 0);
         body["messages"][1]["content"] = std::string(200'000 + 4 * (t * kPerThread + i), 'q');
         const std::string text = body.dump();
-        const std::size_t upstream_size =
-            text.size() - std::string("\"m\"").size() + std::string("\"upstream-model-name\"").size();
+        const std::size_t upstream_size = text.size() - std::string("\"m\"").size() +
+                                          std::string("\"upstream-model-name\"").size();
         const auto r = client.request("POST", "/v1/chat/completions", text);
         std::string got;
         if (r.status != 200) {
@@ -54,9 +54,8 @@ TEST(Concurrency, ConcurrentLargeRequestsOnOneWorkerEachGetTheirOwnAnswer) {
           if (!reply.is_object() || reply["choices"][0]["message"]["content"] != content) {
             got = "JSON body differs";
           } else if (reply["usage"]["prompt_tokens"] != upstream_size / 4) {
-            got = "someone else's answer: prompt_tokens " +
-                  reply["usage"]["prompt_tokens"].dump() + " for size " +
-                  std::to_string(upstream_size);
+            got = "someone else's answer: prompt_tokens " + reply["usage"]["prompt_tokens"].dump() +
+                  " for size " + std::to_string(upstream_size);
           }
         }
         if (!got.empty()) failures[t] += "request " + std::to_string(i) + ": " + got + "\n";
@@ -64,7 +63,8 @@ TEST(Concurrency, ConcurrentLargeRequestsOnOneWorkerEachGetTheirOwnAnswer) {
     });
   }
   for (auto& th : threads) th.join();
-  for (int t = 0; t < kThreads; ++t) EXPECT_TRUE(failures[t].empty()) << "thread " << t << "\n" << failures[t];
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_TRUE(failures[t].empty()) << "thread " << t << "\n" << failures[t];
   EXPECT_EQ(mock.stats()["requests"]["POST /v1/chat/completions"], kThreads * kPerThread);
 }
 

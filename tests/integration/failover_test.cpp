@@ -16,8 +16,9 @@ struct Upstream {
 std::string route_config(const std::vector<Upstream>& upstreams) {
   std::string text = "providers:\n";
   for (const auto& u : upstreams) {
-    text += "  " + u.name + ":\n    type: openai\n    base_url: http://127.0.0.1:" +
-            std::to_string(u.port) + "/v1\n    api_key: sk-" + u.name +
+    text += "  " + u.name +
+            ":\n    type: openai\n    base_url: http://127.0.0.1:" + std::to_string(u.port) +
+            "/v1\n    api_key: sk-" + u.name +
             "-secret-key\n    forward_headers: [\"x-mock-*\"]\n" + u.extra;
   }
   text += "models:\n";
@@ -45,8 +46,8 @@ TEST(Failover, MovesToTheNextTargetWhenTheFirstRefusesConnections) {
   Mock second(dir, "second");
   Gateway gw(dir, route_config({{"first", closed_port()}, {"second", second.port()}}));
   HttpClient client(gw.port());
-  const auto r = client.post_json("/v1/chat/completions", chat_body("chain"),
-                                  {{"x-request-id", "refused"}});
+  const auto r =
+      client.post_json("/v1/chat/completions", chat_body("chain"), {{"x-request-id", "refused"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.header("x-switchyard-provider"), "second");
   EXPECT_EQ(r.header("x-switchyard-model"), "m-second");
@@ -178,8 +179,8 @@ TEST(Failover, Answers503WhenNoTargetCanBeReachedAnd504OnTimeouts) {
   EXPECT_EQ(r1.json_body()["error"]["code"], "upstream_unavailable");
 
   Mock slow(dir, {"slow", {"--delay-ms", "3000"}});
-  Gateway timing_out(dir,
-                     route_config({{"slow", slow.port(), "    timeouts: { first_byte: 200ms }\n"}}));
+  Gateway timing_out(
+      dir, route_config({{"slow", slow.port(), "    timeouts: { first_byte: 200ms }\n"}}));
   HttpClient c2(timing_out.port());
   const auto r2 = c2.post_json("/v1/chat/completions", chat_body("chain"));
   EXPECT_EQ(r2.status, 504);

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,10 +19,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <algorithm>
 #include <cstdlib>
-#include <optional>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -93,7 +93,9 @@ Process::~Process() {
   }
 }
 
-void Process::signal(int signo) const { ::kill(pid_, signo); }
+void Process::signal(int signo) const {
+  ::kill(pid_, signo);
+}
 
 bool Process::running() {
   if (status_) return false;
@@ -190,7 +192,9 @@ RawConnection::RawConnection(int port) {
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-RawConnection::~RawConnection() { close(); }
+RawConnection::~RawConnection() {
+  close();
+}
 
 void RawConnection::close() {
   if (fd_ >= 0) ::close(fd_);
@@ -236,13 +240,14 @@ bool RawConnection::closed_by_peer(std::chrono::milliseconds timeout) {
 }
 
 json chat_body(const std::string& model, bool stream, bool include_usage) {
-  json body = {{"model", model},
-               {"messages",
-                {{{"role", "system"}, {"content", "Be brief."}},
-                 {{"role", "user"}, {"content", "Say hello, \"gateway\" \u00e9\u4e16\U0001F600."}}}},
-               {"temperature", 0.25},
-               {"max_tokens", 64},
-               {"user", "integration-test"}};
+  json body = {
+      {"model", model},
+      {"messages",
+       {{{"role", "system"}, {"content", "Be brief."}},
+        {{"role", "user"}, {"content", "Say hello, \"gateway\" \u00e9\u4e16\U0001F600."}}}},
+      {"temperature", 0.25},
+      {"max_tokens", 64},
+      {"user", "integration-test"}};
   if (stream) body["stream"] = true;
   if (include_usage) body["stream_options"] = {{"include_usage", true}};
   return body;
@@ -286,8 +291,9 @@ std::string unique_name(const std::string& base) {
 Mock::Mock(const TempDir& dir, Options options) : name_(options.name) {
   const std::string stem = unique_name("mock-" + name_);
   const fs::path port_file = dir / (stem + ".port");
-  std::vector<std::string> args{"--listen", "127.0.0.1:" + std::to_string(options.port),
-                                "--name", name_, "--port-file", port_file.string()};
+  std::vector<std::string> args{"--listen",    "127.0.0.1:" + std::to_string(options.port),
+                                "--name",      name_,
+                                "--port-file", port_file.string()};
   args.insert(args.end(), options.args.begin(), options.args.end());
   tls_ = std::find(args.begin(), args.end(), "--tls-cert") != args.end();
   process_ = std::make_unique<Process>(SWITCHYARD_MOCK_BIN, args, dir / (stem + ".out"),

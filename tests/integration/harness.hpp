@@ -20,8 +20,7 @@ using namespace std::chrono_literals;
 using json = nlohmann::json;
 
 // Polls `condition` until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& condition,
-                std::chrono::milliseconds timeout = 5000ms);
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5000ms);
 
 class TempDir {
  public:
@@ -70,7 +69,7 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 struct Response {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;                             // de-chunked
+  std::string body;                            // de-chunked
   std::string header(const std::string& name) const;
   json json_body() const { return json::parse(body); }
 };

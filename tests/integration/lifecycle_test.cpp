@@ -60,9 +60,10 @@ TEST(Streams, AClientHangingUpBeforeAnyResponseCancelsTheUpstreamRequest) {
   Gateway gw(dir, config_for(mock.port()));
   const std::string body = chat_body("small").dump();
   RawConnection raw(gw.port());
-  raw.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-mock-delay-ms: 5000\r\n"
-           "x-request-id: hung-up\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body);
+  raw.send(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-mock-delay-ms: 5000\r\n"
+      "x-request-id: hung-up\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
   ASSERT_TRUE(eventually([&] { return mock.stats()["connections_open"] == 2; }, 2000ms));
   raw.close();
   EXPECT_TRUE(eventually([&] { return mock.stats()["connections_open"] == 1; }, 1500ms));
@@ -76,9 +77,9 @@ TEST(Streams, AnUpstreamDroppingMidStreamEndsItWithAnErrorEventAndNoDone) {
   Mock mock(dir, "flaky");
   Gateway gw(dir, config_for(mock.port()));
   HttpClient client(gw.port());
-  const auto r = client.post_json("/v1/chat/completions", chat_body("small", true),
-                                  {{"x-mock-chunks", "5"}, {"x-mock-drop-after", "2"},
-                                   {"x-request-id", "dropped"}});
+  const auto r = client.post_json(
+      "/v1/chat/completions", chat_body("small", true),
+      {{"x-mock-chunks", "5"}, {"x-mock-drop-after", "2"}, {"x-request-id", "dropped"}});
   ASSERT_EQ(r.status, 200);
   const auto events = sse_data(r.body);
   ASSERT_GE(events.size(), 2u);
@@ -96,8 +97,8 @@ TEST(Streams, AnUpstreamEndingWithoutDoneIsReportedNotPassedOffAsComplete) {
   Mock mock(dir, "nodone");
   Gateway gw(dir, config_for(mock.port()));
   HttpClient client(gw.port());
-  const auto r = client.post_json("/v1/chat/completions", chat_body("small", true),
-                                  {{"x-mock-no-done", "1"}});
+  const auto r =
+      client.post_json("/v1/chat/completions", chat_body("small", true), {{"x-mock-no-done", "1"}});
   ASSERT_EQ(r.status, 200);
   const auto events = sse_data(r.body);
   EXPECT_EQ(json::parse(events.back())["error"]["code"], "stream_interrupted");
@@ -146,7 +147,8 @@ TEST(Shutdown, CutsStreamsThatOutliveTheDrainTimeout) {
 
 TEST(CheckConfig, AcceptsTheShippedConfigs) {
   for (const char* file : {"config/demo.yaml", "config/example.yaml"}) {
-    const auto r = run_program(SWITCHYARD_BIN, {"--check-config", std::string(SWITCHYARD_SOURCE_DIR) + "/" + file});
+    const auto r = run_program(SWITCHYARD_BIN,
+                               {"--check-config", std::string(SWITCHYARD_SOURCE_DIR) + "/" + file});
     EXPECT_EQ(r.exit_code, 0) << file << ": " << r.err;
   }
 }
@@ -169,8 +171,8 @@ TEST(CheckConfig, PrintsEachProblemAsFileLineColumnAndFails) {
   const auto r = run_program(SWITCHYARD_BIN, {"--check-config", file.string()});
   EXPECT_EQ(r.exit_code, 1);
   const std::string f = file.string();
-  for (const std::string& expected : {f + ":2:12: ", f + ":3:3: unknown key 'colour'", f + ":5:",
-                                      f + ":6:", f + ":8:", f + ":10:", f + ":11:"}) {
+  for (const std::string& expected : {f + ":2:12: ", f + ":3:3: unknown key 'colour'",
+                                      f + ":5:", f + ":6:", f + ":8:", f + ":10:", f + ":11:"}) {
     EXPECT_NE(r.err.find(expected), std::string::npos) << expected << " not in:\n" << r.err;
   }
 }

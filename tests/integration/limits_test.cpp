@@ -36,8 +36,8 @@ class Limits : public ::testing::Test {
 
 TEST_F(Limits, RejectsMalformedJson) {
   HttpClient client(gateway_.port());
-  expect_openai_error(client.request("POST", "/v1/chat/completions", "{\"model\": \"small\","),
-                      400, "");
+  expect_openai_error(client.request("POST", "/v1/chat/completions", "{\"model\": \"small\","), 400,
+                      "");
   expect_openai_error(client.request("POST", "/v1/chat/completions", "[1,2]"), 400, "");
   expect_openai_error(client.request("POST", "/v1/chat/completions", ""), 400, "");
   EXPECT_EQ(mock_.stats()["requests"].value("POST /v1/chat/completions", 0), 0);
@@ -69,8 +69,7 @@ TEST_F(Limits, RejectsMissingAndMistypedFieldsNamingTheParameter) {
 
   auto empty_messages = chat_body("small");
   empty_messages["messages"] = json::array();
-  expect_openai_error(client.post_json("/v1/chat/completions", empty_messages), 400,
-                      "empty_array");
+  expect_openai_error(client.post_json("/v1/chat/completions", empty_messages), 400, "empty_array");
 }
 
 TEST_F(Limits, AnswersUnknownModelsWith404ModelNotFound) {
@@ -138,9 +137,10 @@ TEST_F(Limits, Answers503PastTheConnectionLimit) {
 TEST_F(Limits, Sends100ContinueWhenAsked) {
   const std::string body = chat_body("small").dump();
   RawConnection raw(gateway_.port());
-  raw.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-           "Expect: 100-continue\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n");
+  raw.send(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Expect: 100-continue\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
   const auto interim = raw.receive(2000ms, "\r\n\r\n");
   EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
   raw.send(body);

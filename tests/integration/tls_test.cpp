@@ -16,12 +16,14 @@ class Tls : public ::testing::Test {
  protected:
   TempDir dir_;
   TestPki pki_ = make_test_pki(dir_, "DNS:localhost,IP:127.0.0.1");
-  Mock mock_{dir_,
-             {"tls", {"--tls-cert", pki_.server_cert.string(), "--tls-key", pki_.server_key.string()}}};
+  Mock mock_{
+      dir_,
+      {"tls", {"--tls-cert", pki_.server_cert.string(), "--tls-key", pki_.server_key.string()}}};
 };
 
 TEST_F(Tls, RelaysJsonAndStreamsThroughAVerifiedUpstream) {
-  Gateway gw(dir_, tls_config("localhost", mock_.port(), "    ca_file: " + pki_.ca_cert.string() + "\n"));
+  Gateway gw(dir_,
+             tls_config("localhost", mock_.port(), "    ca_file: " + pki_.ca_cert.string() + "\n"));
   HttpClient client(gw.port());
   const auto r = client.post_json("/v1/chat/completions", chat_body("small"));
   ASSERT_EQ(r.status, 200) << r.body;
@@ -37,7 +39,8 @@ TEST_F(Tls, RelaysJsonAndStreamsThroughAVerifiedUpstream) {
 }
 
 TEST_F(Tls, VerifiesAnIpAddressAgainstTheCertificate) {
-  Gateway gw(dir_, tls_config("127.0.0.1", mock_.port(), "    ca_file: " + pki_.ca_cert.string() + "\n"));
+  Gateway gw(dir_,
+             tls_config("127.0.0.1", mock_.port(), "    ca_file: " + pki_.ca_cert.string() + "\n"));
   HttpClient client(gw.port());
   EXPECT_EQ(client.post_json("/v1/chat/completions", chat_body("small")).status, 200);
 }
@@ -56,8 +59,9 @@ TEST_F(Tls, RefusesAnUpstreamWhoseCertificateIsNotTrusted) {
 TEST_F(Tls, RefusesACertificateIssuedForAnotherName) {
   TempDir other_dir;
   const TestPki other = make_test_pki(other_dir, "DNS:api.example.test");
-  Mock wrong_name(dir_, {"wrong", {"--tls-cert", other.server_cert.string(), "--tls-key",
-                                   other.server_key.string()}});
+  Mock wrong_name(
+      dir_, {"wrong",
+             {"--tls-cert", other.server_cert.string(), "--tls-key", other.server_key.string()}});
   Gateway gw(dir_, tls_config("localhost", wrong_name.port(),
                               "    ca_file: " + other.ca_cert.string() + "\n"));
   HttpClient client(gw.port());

@@ -19,7 +19,7 @@ using Millis = std::chrono::milliseconds;
 // An upstream base URL, split once at load time.
 struct Url {
   bool tls = false;
-  std::string host;       // IPv6 literals without brackets
+  std::string host;  // IPv6 literals without brackets
   std::uint16_t port = 0;
   std::string path;       // base path without a trailing slash: "/v1", or ""
   std::string authority;  // what goes into the Host header: "api.openai.com", "127.0.0.1:9001"
@@ -35,7 +35,7 @@ struct Timeouts {
 };
 
 struct PoolSettings {
-  std::size_t max_idle = 64;  // idle keep-alive connections kept per worker
+  std::size_t max_idle = 64;   // idle keep-alive connections kept per worker
   Millis idle_expiry{60'000};  // an idle connection older than this is closed
 };
 
@@ -53,9 +53,9 @@ struct Provider {
 };
 
 struct Model {
-  std::string name;      // the alias clients use
-  std::string provider;  // a Provider::name
-  std::string upstream;  // the model name sent to the provider
+  std::string name;           // the alias clients use
+  std::string provider;       // a Provider::name
+  std::string upstream;       // the model name sent to the provider
   double input_per_mtok = 0;  // USD per 1M tokens
   double output_per_mtok = 0;
   double cached_input_per_mtok = 0;

@@ -5,10 +5,10 @@
 // One Dispatcher per worker thread; it owns that thread's upstream connection pools.
 #pragma once
 
-#include "switchyard/async.hpp"
 #include <memory>
 #include <string>
 #include <vector>
+#include "switchyard/async.hpp"
 
 #include "switchyard/api/chat_request.hpp"
 #include "switchyard/api/error.hpp"
@@ -60,7 +60,7 @@ class Dispatcher {
   ~Dispatcher();
 
   Awaitable<DispatchResult> run(const DispatchRequest& request, server::Responder& out,
-                                      telemetry::RequestRecord& record, Cancellation& cancel);
+                                telemetry::RequestRecord& record, Cancellation& cancel);
 
   // Closes idle upstream connections past their expiry.
   void sweep_idle();
@@ -77,7 +77,7 @@ class Dispatcher {
   void add_route_headers(server::Responder& out, const DispatchRequest& request,
                          const routing::Target& target, std::size_t attempts);
 
-  std::vector<std::unique_ptr<upstream::Origin>> origins_;  // by provider index
+  std::vector<std::unique_ptr<upstream::Origin>> origins_;   // by provider index
   std::vector<providers::openai::RequestEncoder> encoders_;  // by provider index
   std::unique_ptr<BufferPool> buffers_;
 };

@@ -3,8 +3,8 @@
 // and the rest slot in here in front of dispatch. One Gateway per worker thread.
 #pragma once
 
-#include "switchyard/async.hpp"
 #include <memory>
+#include "switchyard/async.hpp"
 
 #include "switchyard/dispatch/dispatcher.hpp"
 #include "switchyard/routing/route_table.hpp"
@@ -29,7 +29,7 @@ class Gateway {
 
  private:
   Awaitable<void> chat(const Request& request, server::Responder& out,
-                             telemetry::RequestRecord& record);
+                       telemetry::RequestRecord& record);
 
   std::shared_ptr<const routing::RouteTable> routes_;
   dispatch::Dispatcher dispatcher_;

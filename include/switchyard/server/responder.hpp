@@ -4,20 +4,19 @@
 // pays for them.
 #pragma once
 
-#include "switchyard/async.hpp"
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-#include <memory>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include "switchyard/async.hpp"
 
 #include "switchyard/api/error.hpp"
 #include "switchyard/config/config.hpp"
 
 namespace switchyard::server {
-
 
 class Responder {
  public:

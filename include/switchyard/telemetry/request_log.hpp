@@ -16,9 +16,9 @@ using Clock = std::chrono::steady_clock;
 struct AttemptRecord {
   std::string_view provider;  // views into the config snapshot, which outlives the request
   std::string_view model;
-  int status = 0;              // upstream HTTP status, 0 when none arrived
-  std::string_view outcome;    // "ok", "relayed_error", "retryable", "fall_over", "timeout", …
-  std::string detail;          // why it failed
+  int status = 0;            // upstream HTTP status, 0 when none arrived
+  std::string_view outcome;  // "ok", "relayed_error", "retryable", "fall_over", "timeout", …
+  std::string detail;        // why it failed
   std::chrono::microseconds duration{0};
 };
 
@@ -33,7 +33,7 @@ struct RequestRecord {
   std::string_view upstream_model;
   bool stream = false;
   int status = 0;
-  std::string error;          // the gateway's error message, when it made one
+  std::string error;            // the gateway's error message, when it made one
   std::string_view stream_end;  // "done", "interrupted", "client_gone"
   bool client_gone = false;
   std::chrono::microseconds first_byte{0};  // to the first byte written to the client

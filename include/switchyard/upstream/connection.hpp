@@ -3,7 +3,6 @@
 // thread, so nothing here is shared between threads).
 #pragma once
 
-#include "switchyard/async.hpp"
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -15,6 +14,7 @@
 #include <string>
 #include <variant>
 #include <vector>
+#include "switchyard/async.hpp"
 
 #include "switchyard/config/config.hpp"
 #include "switchyard/upstream/idle_list.hpp"

@@ -4,7 +4,6 @@
 // complete response that allows keep-alive.
 #pragma once
 
-#include "switchyard/async.hpp"
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -13,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include "switchyard/async.hpp"
 
 #include "switchyard/upstream/connection.hpp"
 
