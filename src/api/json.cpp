@@ -11,9 +11,6 @@ namespace switchyard::api::json {
 
 namespace {
 
-bool is_ws(char c) {
-  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }

@@ -37,10 +37,9 @@ class Cursor {
  public:
   explicit Cursor(std::string_view text) : text_(text) {}
 
+  static bool is_ws(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
   void skip_ws() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' ||
-                                   text_[pos_] == '\r' || text_[pos_] == '\t'))
-      ++pos_;
+    while (pos_ < text_.size() && is_ws(text_[pos_])) ++pos_;
   }
   bool at_end() const { return pos_ >= text_.size(); }
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }

@@ -6,14 +6,13 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
-#include "switchyard/async.hpp"
 
 #include "switchyard/api/error.hpp"
+#include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
 
 namespace switchyard::server {

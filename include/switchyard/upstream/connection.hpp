@@ -3,10 +3,8 @@
 // thread, so nothing here is shared between threads).
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <memory>
@@ -14,8 +12,8 @@
 #include <string>
 #include <variant>
 #include <vector>
-#include "switchyard/async.hpp"
 
+#include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/upstream/idle_list.hpp"
 
