@@ -2,37 +2,12 @@
 
 #include <array>
 
+#include "request_fields.hpp"
 #include "switchyard/api/json.hpp"
 
 namespace switchyard::api {
 
 namespace {
-
-std::string_view type_name(json::Type t) {
-  switch (t) {
-    case json::Type::null:
-      return "null";
-    case json::Type::boolean:
-      return "a boolean";
-    case json::Type::number:
-      return "a number";
-    case json::Type::string:
-      return "a string";
-    case json::Type::array:
-      return "an array";
-    case json::Type::object:
-      return "an object";
-  }
-  return "a value";
-}
-
-// OpenAI's wording for a field of the wrong type.
-ApiError wrong_type(std::string_view param, std::string_view expected, json::Type got) {
-  return errors::invalid_request("Invalid type for '" + std::string(param) + "': expected " +
-                                     std::string(expected) + ", but got " +
-                                     std::string(type_name(got)) + " instead.",
-                                 param, "invalid_type");
-}
 
 constexpr std::array<std::string_view, 6> kRoles = {"system",    "developer", "user",
                                                     "assistant", "tool",      "function"};
@@ -137,17 +112,8 @@ std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body) {
     return errors::invalid_request("Duplicate key '" + std::string(duplicate) + "' in the body.",
                                    duplicate, "duplicate_key");
 
-  if (!seen[kModel] || fields[kModel].type == json::Type::null)
-    return errors::invalid_request("you must provide a model parameter", "model",
-                                   "missing_required_parameter");
-  if (fields[kModel].type != json::Type::string)
-    return wrong_type("model", "a string", fields[kModel].type);
-  r.model_raw_ = fields[kModel].raw;
-  if (r.model_raw_.find('\\') != std::string_view::npos)
-    r.model_decoded_ = json::unescape(r.model_raw_);
-  if (r.model().empty())
-    return errors::invalid_request("you must provide a model parameter", "model",
-                                   "missing_required_parameter");
+  if (auto bad = read_model(seen[kModel], fields[kModel], r.model_raw_, r.model_decoded_))
+    return std::move(*bad);
 
   if (!seen[kMessages])
     return errors::invalid_request("Missing required parameter: 'messages'.", "messages",

@@ -32,7 +32,7 @@ std::string ApiError::to_json() const {
 namespace errors {
 
 ApiError invalid_request(std::string message, std::string_view param, std::string_view code) {
-  return {400, "invalid_request_error", std::move(message), std::string(param), code};
+  return {400, "invalid_request_error", std::move(message), std::string(param), std::string(code)};
 }
 
 ApiError invalid_json(std::string_view what, std::size_t offset) {

@@ -9,8 +9,8 @@
 namespace switchyard::config {
 namespace {
 
-constexpr std::array<std::string_view, 6> kModelKeys{
-    "provider", "name", "input", "output", "cached_input", "context",
+constexpr std::array<std::string_view, 7> kModelKeys{
+    "provider", "name", "input", "output", "cached_input", "context", "max_tokens",
 };
 constexpr std::array<std::string_view, 1> kRouteKeys{"targets"};
 
@@ -50,6 +50,8 @@ Model read_model(NodeReader& reader, const Entry& entry, const Declared& provide
       assign(model.cached_input_per_mtok, reader.non_negative_number(e));
     } else if (e.key == "context") {
       assign(model.context, reader.integer(e, 0, kUnbounded));
+    } else if (e.key == "max_tokens") {
+      assign(model.max_tokens, reader.integer(e, 1, kUnbounded));
     }
   }
   return model;

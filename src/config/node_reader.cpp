@@ -190,6 +190,21 @@ std::optional<bool> NodeReader::boolean(const Entry& entry) {
   return std::nullopt;
 }
 
+std::optional<std::size_t> NodeReader::choice(const Entry& entry,
+                                              std::span<const std::string_view> options) {
+  std::string expected = "one of ";
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    if (i > 0) expected += ", ";
+    expected += options[i];
+  }
+  const auto value = scalar(entry.value, entry.path, entry.value_position(), expected, false);
+  if (!value) return std::nullopt;
+  for (std::size_t i = 0; i < options.size(); ++i)
+    if (*value == options[i]) return i;
+  error(entry.value_position(), entry.path + ": expected " + expected + ", got " + quote(*value));
+  return std::nullopt;
+}
+
 std::optional<std::uint64_t> NodeReader::integer(const Entry& entry, std::uint64_t min,
                                                  std::uint64_t max) {
   const std::string expected = integer_expectation(min, max);

@@ -90,6 +90,8 @@ class NodeReader {
   std::optional<std::string> text(const Entry& entry, bool secret = false);
   std::optional<std::string> text(const Item& item);
   std::optional<bool> boolean(const Entry& entry);
+  // One of `options`, returned as its index: "expected one of a, b, got 'c'" otherwise.
+  std::optional<std::size_t> choice(const Entry& entry, std::span<const std::string_view> options);
   std::optional<std::uint64_t> integer(const Entry& entry, std::uint64_t min, std::uint64_t max);
   std::optional<double> non_negative_number(const Entry& entry);
   std::optional<Millis> duration(const Entry& entry, Zero zero);

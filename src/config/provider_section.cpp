@@ -14,10 +14,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::array<std::string_view, 8> kProviderKeys{
-    "type",     "base_url", "api_key",         "ca_file", "allow_plain_http",
-    "timeouts", "pool",     "forward_headers",
+constexpr std::array<std::string_view, 11> kProviderKeys{
+    "type",     "base_url", "api_key",         "ca_file",     "allow_plain_http",
+    "timeouts", "pool",     "forward_headers", "api_version", "preset",
+    "max_tokens_field",
 };
+constexpr std::array<std::string_view, 4> kTypes{"openai", "anthropic", "gemini", "azure"};
+constexpr std::array<std::string_view, 2> kPresets{"openai", "mistral"};
+constexpr std::array<std::string_view, 3> kMaxTokensFields{"as_sent", "max_tokens",
+                                                           "max_completion_tokens"};
 constexpr std::array<std::string_view, 4> kTimeoutKeys{"connect", "first_byte", "idle", "total"};
 constexpr std::array<std::string_view, 2> kPoolKeys{"max_idle", "idle_expiry"};
 
@@ -40,15 +45,35 @@ bool is_token_char(char c) {
          kSymbols.find(c) != std::string_view::npos;
 }
 
-void read_type(NodeReader& reader, const Entry& entry, Provider& provider) {
-  const auto type = reader.text(entry);
-  if (!type) return;
-  if (*type == "openai") {
-    provider.type = ProviderType::openai;
-    return;
+// What only some provider types understand.
+void check_applies(NodeReader& reader, const Section& section, const Provider& provider) {
+  const bool compatible =
+      provider.type == ProviderType::openai || provider.type == ProviderType::azure;
+  for (const std::string_view key : {"preset", "max_tokens_field"}) {
+    const Entry* e = section.find(key);
+    if (e && !compatible) {
+      reader.error(e->key_position(), e->path + ": only for providers of type openai or azure");
+    }
   }
-  reader.error(entry.value_position(), entry.path + ": unknown provider type " + quote(*type) +
-                                           " (expected one of: openai)");
+  const Entry* version = section.find("api_version");
+  if (version && provider.type == ProviderType::openai) {
+    reader.error(version->key_position(),
+                 version->path + ": only for providers of type anthropic, gemini or azure");
+  }
+}
+
+std::string default_api_version(ProviderType type) {
+  switch (type) {
+    case ProviderType::anthropic:
+      return "2023-06-01";
+    case ProviderType::gemini:
+      return "v1beta";
+    case ProviderType::azure:
+      return "2024-10-21";  // the latest GA inference API version (PROVIDERS.md §4)
+    case ProviderType::openai:
+      break;
+  }
+  return {};
 }
 
 void read_base_url(NodeReader& reader, const Entry& entry, bool allow_plain_http,
@@ -170,7 +195,15 @@ Provider read_provider(NodeReader& reader, const Entry& entry, const fs::path& b
 
   for (const Entry& e : section->entries) {
     if (e.key == "type") {
-      read_type(reader, e, provider);
+      if (const auto type = reader.choice(e, kTypes)) provider.type = ProviderType(*type);
+    } else if (e.key == "api_version") {
+      assign(provider.api_version, reader.text(e));
+    } else if (e.key == "preset") {
+      if (const auto preset = reader.choice(e, kPresets)) provider.preset = Preset(*preset);
+    } else if (e.key == "max_tokens_field") {
+      if (const auto field = reader.choice(e, kMaxTokensFields)) {
+        provider.max_tokens_field = MaxTokensField(*field);
+      }
     } else if (e.key == "base_url") {
       read_base_url(reader, e, allow_plain_http, provider);
     } else if (e.key == "api_key") {
@@ -186,6 +219,8 @@ Provider read_provider(NodeReader& reader, const Entry& entry, const fs::path& b
       read_forward_headers(reader, e, provider);
     }
   }
+  check_applies(reader, *section, provider);
+  if (provider.api_version.empty()) provider.api_version = default_api_version(provider.type);
   return provider;
 }
 

@@ -11,10 +11,11 @@
 namespace switchyard::config {
 namespace {
 
-constexpr std::array<std::string_view, 9> kServerKeys{
+constexpr std::array<std::string_view, 10> kServerKeys{
     "listen",       "workers",      "max_body",      "max_header",    "max_connections",
-    "read_timeout", "idle_timeout", "write_timeout", "drain_timeout",
+    "read_timeout", "idle_timeout", "write_timeout", "drain_timeout", "response_model",
 };
+constexpr std::array<std::string_view, 2> kResponseModels{"requested", "upstream"};
 constexpr std::array<std::string_view, 2> kLogKeys{"level", "requests"};
 constexpr std::array<std::string_view, 6> kLogLevels{"trace", "debug", "info",
                                                      "warn",  "error", "off"};
@@ -121,6 +122,10 @@ void read_server(NodeReader& reader, const Entry& entry, Server& server) {
       assign(server.write_timeout, reader.duration(e, Zero::rejected));
     } else if (e.key == "drain_timeout") {
       assign(server.drain_timeout, reader.duration(e, Zero::allowed));
+    } else if (e.key == "response_model") {
+      if (const auto which = reader.choice(e, kResponseModels)) {
+        server.report_upstream_model = *which == 1;
+      }
     }
   }
 }
@@ -130,15 +135,7 @@ void read_log(NodeReader& reader, const Entry& entry, Log& log) {
   if (!section) return;
   for (const Entry& e : section->entries) {
     if (e.key == "level") {
-      const auto level = reader.text(e);
-      if (!level) continue;
-      if (std::find(kLogLevels.begin(), kLogLevels.end(), *level) == kLogLevels.end()) {
-        reader.error(e.value_position(),
-                     e.path + ": expected one of trace, debug, info, warn, error, off, got " +
-                         quote(*level));
-        continue;
-      }
-      log.level = *level;
+      if (const auto level = reader.choice(e, kLogLevels)) log.level = kLogLevels[*level];
     } else if (e.key == "requests") {
       assign(log.requests, reader.boolean(e));
     }

@@ -4,7 +4,7 @@
 #include <charconv>
 
 #include "buffer_pool.hpp"
-#include "switchyard/api/json.hpp"
+#include "switchyard/providers/adapter.hpp"
 #include "switchyard/upstream/exchange.hpp"
 #include "switchyard/upstream/sse.hpp"
 
@@ -12,17 +12,29 @@ namespace switchyard::dispatch {
 
 namespace {
 
+using providers::ErrorClass;
+using providers::ProviderError;
 using upstream::Failure;
 using upstream::Fault;
-namespace json = api::json;
 
 constexpr std::size_t kMaxResponseBody = 64 * 1024 * 1024;
 constexpr std::size_t kMaxErrorBody = 1024 * 1024;
 constexpr std::size_t kStreamReadChunk = 16 * 1024;
-constexpr std::size_t kMaxDetail = 300;
 
 std::chrono::microseconds since(telemetry::Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(telemetry::Clock::now() - t);
+}
+
+std::string_view outcome_of(ErrorClass c) {
+  switch (c) {
+    case ErrorClass::retryable:
+      return "retryable";
+    case ErrorClass::fall_over:
+      return "fall_over";
+    case ErrorClass::final:
+      return "relayed_error";
+  }
+  return "fall_over";
 }
 
 std::string_view outcome_of(const Failure& f) {
@@ -47,54 +59,11 @@ std::string_view outcome_of(const Failure& f) {
   return "ok";
 }
 
-// The message of an OpenAI-style error body, or the start of whatever the body is.
-std::string upstream_message(std::string_view body) {
-  std::string message;
-  const auto invalid = json::scan(body, [&](std::string_view key, const json::Value& v) {
-    if (json::key_equals(key, "message") && v.type == json::Type::string) {
-      message = json::unescape(v.raw);  // flat errors (Mistral, old vLLM)
-    } else if (json::key_equals(key, "error") && v.type == json::Type::object) {
-      json::for_each_member(v.raw, [&](std::string_view k, const json::Value& m) {
-        if (json::key_equals(k, "message") && m.type == json::Type::string)
-          message = json::unescape(m.raw);
-      });
-    }
-  });
-  if (invalid || message.empty()) message.assign(body.substr(0, kMaxDetail));
-  if (message.size() > kMaxDetail) {
-    message.resize(kMaxDetail);
-    message += "…";
-  }
-  return message;
-}
-
 // Providers sometimes echo (part of) the credential they were given; it must not travel on.
 void redact(std::string& text, const std::string& secret) {
   if (secret.size() < 4) return;
   for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
     text.replace(pos, secret.size(), "[redacted]");
-}
-
-// True for a chunk that carries nothing yet: the role preamble (`delta: {role, content: ""}`)
-// with no finish reason and no usage.
-bool says_nothing_yet(std::string_view chunk) {
-  bool nothing = true;
-  json::for_each_member(chunk, [&](std::string_view key, const json::Value& v) {
-    if (json::key_equals(key, "usage") && v.type != json::Type::null) nothing = false;
-    if (!json::key_equals(key, "choices") || v.type != json::Type::array) return;
-    json::for_each_element(v.raw, [&](const json::Value& choice) {
-      if (choice.type != json::Type::object) return;
-      json::for_each_member(choice.raw, [&](std::string_view k, const json::Value& cv) {
-        if (json::key_equals(k, "finish_reason") && cv.type != json::Type::null) nothing = false;
-        if (!json::key_equals(k, "delta") || cv.type != json::Type::object) return;
-        json::for_each_member(cv.raw, [&](std::string_view dk, const json::Value& dv) {
-          const bool empty = dv.type == json::Type::null || dv.raw == "\"\"";
-          if (!json::key_equals(dk, "role") && !empty) nothing = false;
-        });
-      });
-    });
-  });
-  return nothing;
 }
 
 int parse_retry_after(std::string_view value) {
@@ -118,28 +87,28 @@ struct Dispatcher::Attempt {
   Cancellation& cancel;
   std::size_t number;
 
-  // This attempt's own buffers: the request head and passed-on headers while they are being
-  // written, the response while it is read and relayed.
+  // This attempt's own buffers: the request head, passed-on headers and translated body while
+  // they are being written, the response while it is read and relayed.
   BufferPool::Lease head;
   BufferPool::Lease forwarded;
+  BufferPool::Lease encoded;
   BufferPool::Lease body;
 
   bool responded = false;
-  Failure failure;
+  Failure failure;                            // the transport failed, or
+  std::optional<ProviderError> error;         // the provider refused or answered nonsense
   int status = 0;
   int retry_after_s = 0;
   std::string_view outcome = "ok";
   std::string detail;
+  const providers::Call* call = nullptr;  // set once the request is encoded
+  providers::Usage usage;
 };
 
 Dispatcher::Dispatcher(Executor ex, const config::Config& config)
     : buffers_(std::make_unique<BufferPool>()) {
   origins_.reserve(config.providers.size());
-  encoders_.reserve(config.providers.size());
-  for (const auto& p : config.providers) {
-    origins_.push_back(std::make_unique<upstream::Origin>(ex, p));
-    encoders_.emplace_back(p);
-  }
+  for (const auto& p : config.providers) origins_.push_back(std::make_unique<upstream::Origin>(ex, p));
 }
 
 Dispatcher::~Dispatcher() = default;
@@ -154,9 +123,10 @@ void Dispatcher::close_idle() {
 
 void Dispatcher::add_route_headers(server::Responder& out, const DispatchRequest& request,
                                    const routing::Target& target, std::size_t attempts) {
-  out.add_header("x-switchyard-route", request.route.name);
+  out.add_header("x-switchyard-route", request.route->name);
   out.add_header("x-switchyard-provider", target.provider->name);
   out.add_header("x-switchyard-model", target.model->name);
+  out.add_header("x-switchyard-upstream-model", target.model->upstream);
   out.add_header("x-switchyard-attempts", std::to_string(attempts));
 }
 
@@ -168,7 +138,7 @@ void Dispatcher::build_forwarded(const DispatchRequest& request, const config::P
     const std::string_view name = field.name_string();
     lower.assign(name);
     for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    if (!providers::openai::forwards_header(provider, lower)) continue;
+    if (!providers::forwards_header(provider, lower)) continue;
     out += name;
     out += ": ";
     out += field.value();
@@ -179,20 +149,23 @@ void Dispatcher::build_forwarded(const DispatchRequest& request, const config::P
 Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server::Responder& out,
                                           telemetry::RequestRecord& record, Cancellation& cancel) {
   DispatchResult result;
-  record.route = request.route.name;
+  record.route = request.route->name;
   std::string summary;
   bool all_rate_limited = true;
   int retry_after_s = 0;
   api::errors::UpstreamFailure kind = api::errors::UpstreamFailure::bad_response;
   const routing::Target* last = nullptr;
+  std::optional<ProviderError> last_error;
 
-  // The seam for retries, backoff, breakers and hedging: today each target gets one attempt.
-  for (const routing::Target* target : request.route.targets) {
+  // The seam for retries, backoff, breakers and hedging: today each target gets one attempt,
+  // and a final error (the client's own mistake) ends the walk inside attempt().
+  for (const routing::Target* target : request.route->targets) {
     if (cancel.aborted()) break;
     last = target;
     Attempt a{request,          *target,          out,
               record,           cancel,           record.attempts.size() + 1,
-              buffers_->take(), buffers_->take(), buffers_->take()};
+              buffers_->take(), buffers_->take(), buffers_->take(),
+              buffers_->take()};
     const auto started = telemetry::Clock::now();
     co_await attempt(a);
     record.attempts.push_back({target->provider->name, target->model->name, a.status, a.outcome,
@@ -200,6 +173,10 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
     if (a.responded) {
       record.provider = target->provider->name;
       record.upstream_model = target->model->upstream;
+      record.usage_reported = a.usage.reported;
+      record.prompt_tokens = a.usage.prompt;
+      record.completion_tokens = a.usage.completion;
+      record.cached_tokens = a.usage.cached;
       result.responded = true;
       co_return result;
     }
@@ -212,29 +189,82 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
            : (a.failure.fault == Fault::connect_failed || a.failure.fault == Fault::tls_failed)
                ? api::errors::UpstreamFailure::unreachable
                : api::errors::UpstreamFailure::bad_response;
+    last_error = std::move(a.error);
+  }
+  if (last) add_route_headers(out, request, *last, record.attempts.size());
+  // When the last target refused for a reason of its own kind — the prompt does not fit, a
+  // content policy, the model or key unknown there — the client learns that reason, in OpenAI's
+  // terms; outages and overloads are summed up instead.
+  if (last_error && last_error->error_class != ErrorClass::retryable) {
+    result.error = std::move(last_error->error);
+    if (record.attempts.size() > 1) result.error.message += " (tried: " + summary + ")";
+    co_return result;
   }
   if (all_rate_limited && last) kind = api::errors::UpstreamFailure::rate_limited;
   result.error =
-      api::errors::all_targets_failed(kind, request.route.name, std::move(summary), retry_after_s);
-  if (last) add_route_headers(out, request, *last, record.attempts.size());
+      api::errors::all_targets_failed(kind, request.route->name, std::move(summary), retry_after_s);
   co_return result;
 }
 
 Awaitable<void> Dispatcher::attempt(Attempt& a) {
   const auto& target = a.target;
   const auto& provider = *target.provider;
-  const auto& chat = a.request.chat;
-  const std::string_view body = chat.body();
-  const std::size_t model_at = chat.model_offset();
-  const std::size_t model_len = chat.model_raw().size();
+  const auto& adapter = *target.adapter;
+  const DispatchRequest& request = a.request;
+  const bool stream = request.chat && request.chat->stream();
 
-  build_forwarded(a.request, provider, *a.forwarded);
-  encoders_[target.provider_index].chat_head(
-      *a.head, body.size() - model_len + target.quoted_upstream.size(), a.request.request_id,
-      chat.stream(), *a.forwarded);
-  const std::array<asio::const_buffer, 4> request{
+  build_forwarded(request, provider, *a.forwarded);
+  const providers::Call call{
+      provider,
+      *target.model,
+      target.quoted_upstream,
+      request.request_id,
+      *a.forwarded,
+      request.report_upstream_model ? std::string_view(target.model->upstream)
+                                    : request.model,
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count(),
+      stream,
+      request.chat && request.chat->include_usage(),
+      request.embeddings && request.embeddings->base64()};
+
+  auto refuse = [&a, &provider](ProviderError error) {
+    redact(error.error.message, provider.api_key);
+    a.outcome = outcome_of(error.error_class);
+    a.detail = error.error.message;
+    a.failure = {Fault::protocol, upstream::Timeout::none, {}};
+    a.error = std::move(error);
+  };
+
+  std::string_view body;
+  std::string_view model_raw;
+  std::optional<ProviderError> unusable;
+  if (request.chat) {
+    body = request.chat->body();
+    model_raw = request.chat->model_raw();
+    unusable = adapter.encode_chat(*request.chat, call, *a.head, *a.encoded);
+  } else {
+    body = request.embeddings->body();
+    model_raw = request.embeddings->model_raw();
+    unusable = adapter.encode_embeddings(*request.embeddings, call, *a.head, *a.encoded);
+  }
+  a.call = &call;
+  if (unusable) {
+    refuse(std::move(*unusable));
+    if (a.error->error_class == ErrorClass::final) {
+      add_route_headers(a.out, request, target, a.number);
+      co_await a.out.send_error(a.error->error);
+      a.responded = true;
+    }
+    co_return;
+  }
+  // Either the adapter's own body, or the client's with only its `model` value replaced.
+  const auto model_at = static_cast<std::size_t>(model_raw.data() - body.data());
+  std::array<asio::const_buffer, 4> buffers{
       asio::buffer(*a.head), asio::buffer(body.substr(0, model_at)),
-      asio::buffer(target.quoted_upstream), asio::buffer(body.substr(model_at + model_len))};
+      asio::buffer(target.quoted_upstream), asio::buffer(body.substr(model_at + model_raw.size()))};
+  if (!a.encoded->empty()) buffers = {asio::buffer(*a.head), asio::buffer(*a.encoded)};
 
   upstream::Exchange exchange(*origins_[target.provider_index]);
   a.cancel.set_active(&exchange);
@@ -251,7 +281,7 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
   };
 
   // (No co_await inside an if condition anywhere: GCC 12 miscompiles it.)
-  Failure sent = co_await exchange.send(request);
+  Failure sent = co_await exchange.send(buffers);
   if (sent) {
     fail(std::move(sent));
     co_return;
@@ -264,29 +294,29 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
       co_return;
     }
     exchange.finish();
-    const auto cls = providers::openai::classify_status(a.status);
-    if (cls == providers::openai::ErrorClass::final) {
-      // The client's own mistake: it gets the provider's answer unchanged.
-      add_route_headers(a.out, a.request, target, a.number);
-      const std::string_view ct = exchange.header("content-type");
-      co_await a.out.send(a.status, ct.empty() ? "application/json" : ct, *a.body);
-      a.responded = true;
-      a.outcome = "relayed_error";
-      co_return;
-    }
-    a.outcome = cls == providers::openai::ErrorClass::retryable ? "retryable" : "fall_over";
+    refuse(adapter.decode_error(a.status, *a.body));
+    // The header, or what the body said (Gemini's RetryInfo.retryDelay).
     a.retry_after_s = parse_retry_after(exchange.header("retry-after"));
-    a.detail = "HTTP " + std::to_string(a.status) + ": " + upstream_message(*a.body);
-    redact(a.detail, provider.api_key);
-    a.failure = {Fault::protocol, upstream::Timeout::none, {}};
+    if (a.retry_after_s == 0) a.retry_after_s = a.error->error.retry_after_s;
+    a.detail = "HTTP " + std::to_string(a.status) + ": " + a.detail;
+    if (a.error->error_class == ErrorClass::final) {
+      // The client's own mistake: every provider would refuse it, so it is the answer.
+      add_route_headers(a.out, request, target, a.number);
+      co_await a.out.send_error(a.error->error);
+      a.responded = true;
+    }
     co_return;
   }
-  if (chat.stream() && exchange.is_event_stream()) {
+  if (stream && exchange.is_event_stream()) {
     co_await relay_stream(a, exchange);
   } else {
     co_await relay_json(a, exchange);
   }
-  if (a.failure) fail(std::move(a.failure));
+  if (a.error) {
+    refuse(std::move(*a.error));
+  } else if (a.failure) {
+    fail(std::move(a.failure));
+  }
 }
 
 Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange) {
@@ -296,125 +326,99 @@ Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange)
     co_return;
   }
   exchange.finish();
-  if (auto err = json::validate(*a.body)) {
-    a.failure = {Fault::protocol, upstream::Timeout::none,
-                 std::string("the upstream sent invalid JSON (") + err->what + " at byte " +
-                     std::to_string(err->offset) + ")"};
-    co_return;
-  }
-  add_route_headers(a.out, a.request, a.target, a.number);
-  const std::string_view ct = exchange.header("content-type");
+  const auto& adapter = *a.target.adapter;
+  const DispatchRequest& request = a.request;
+  a.error = request.chat ? adapter.decode_chat(*a.body, *a.call, a.usage)
+                         : adapter.decode_embeddings(*a.body, *a.call, a.usage);
+  if (a.error) co_return;
+  add_route_headers(a.out, request, a.target, a.number);
   a.record.first_byte = since(a.record.start);
-  co_await a.out.send(a.status, ct.empty() ? "application/json" : ct, *a.body);
+  co_await a.out.send(a.status, "application/json", *a.body);
   a.responded = true;
 }
 
 Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchange) {
+  const auto stream = a.target.adapter->chat_stream(*a.call);
   upstream::SseParser sse;
-  bool committed = false;       // the response head went to the client: no failover now
-  bool done = false;            // saw data: [DONE]
-  bool upstream_error = false;  // the upstream ended the stream with its own error event
+  std::string& out = *a.encoded;  // the request is sent: its buffer holds the client's bytes now
+  out.clear();
+  bool committed = false;  // the response head went to the client: no failover now
+  auto state = providers::ChatStream::State::open;
   Failure fault;
-  // Until the first event that says something (a token, a tool call, a finish reason, usage),
-  // events are held back here: a target that dies after its role preamble can still be replaced
+
+  // Until the first chunk that says something (a token, a tool call, a finish reason, usage),
+  // the output is held back: a target that dies after its role preamble can still be replaced
   // by the next one, and the client never sees two streams.
-  std::string held;
-  bool ready = false;
-  std::string_view range;  // once committed: this read's events, forwarded as they are
-
-  // Decides what happens to one event; false when the stream must stop.
-  auto inspect = [&](const upstream::SseEvent& ev) {
-    if (!ev.has_data) {
-      // Keep-alive comments (DeepSeek, OpenRouter) are the client's once the stream is.
-      if (!committed) return true;
-    } else if (ev.data == "[DONE]") {
-      done = ready = true;
-    } else {
-      bool has_error = false;
-      auto err = json::scan(ev.data, [&](std::string_view key, const json::Value&) {
-        if (json::key_equals(key, "error")) has_error = true;
-      });
-      if (err) {
-        fault = {Fault::protocol, upstream::Timeout::none,
-                 std::string("the upstream sent an invalid stream event (") + err->what + ")"};
-        return false;
-      }
-      if (has_error && !committed) {
-        fault = {Fault::protocol, upstream::Timeout::none,
-                 "the upstream stream began with an error: " + upstream_message(ev.data)};
-        return false;
-      }
-      upstream_error = has_error;
-      ready = ready || has_error || !says_nothing_yet(ev.data);
-    }
-    if (!committed) {
-      held += ev.raw;
-    } else {
-      range = range.empty()
-                  ? ev.raw
-                  : std::string_view(
-                        range.data(),
-                        static_cast<std::size_t>(ev.raw.data() + ev.raw.size() - range.data()));
-    }
-    return !upstream_error;
-  };
-
   for (;;) {
     std::size_t n = 0;
     fault = co_await exchange.read_some(
         std::span<char>(sse.prepare(kStreamReadChunk), kStreamReadChunk), &n, !committed);
     if (fault) break;
     sse.commit(n);
-    bool go_on = true;
-    while (go_on) {
-      auto ev = sse.next();
-      if (!ev && n == 0) ev = sse.finish();
-      if (!ev) break;
-      go_on = inspect(*ev);
+    if (state == providers::ChatStream::State::open) {
+      state = providers::pump(*stream, sse, out, n == 0);
     }
-    if (!committed && ready) {
+    sse.discard_consumed();
+    if (!committed && stream->said_something()) {
       add_route_headers(a.out, a.request, a.target, a.number);
       a.record.first_byte = since(a.record.start);
       const bool begun = co_await a.out.begin_stream(a.status, "text/event-stream");
       if (!begun) break;
       committed = true;
       a.responded = true;
-      range = held;
     }
-    if (committed && !range.empty()) {
-      const bool written = co_await a.out.write_chunk(range);
+    if (committed && !out.empty()) {
+      const bool written = co_await a.out.write_chunk(out);
       if (!written) break;
-      range = {};
+      out.clear();
     }
-    sse.discard_consumed();
-    if (!go_on || n == 0) break;
+    // After the end the client got, the rest of the upstream body is read and dropped so the
+    // connection can serve again.
+    if (n == 0 || state == providers::ChatStream::State::failed) break;
     if (sse.overflowed()) {
       fault = {Fault::protocol, upstream::Timeout::none, "a stream event exceeded the size limit"};
       break;
     }
   }
+  a.usage = stream->usage();
 
   if (a.cancel.aborted() || a.out.failed()) {
     a.record.stream_end = "client_gone";
     if (!committed) a.failure = {Fault::aborted, upstream::Timeout::none, "the client went away"};
     co_return;
   }
-  if (!fault && !done && !upstream_error)
-    fault = {Fault::closed, upstream::Timeout::none,
-             "the upstream ended the stream without [DONE]"};
-  if (!committed) {
-    a.failure = std::move(fault);
+  if (state == providers::ChatStream::State::done && !fault) {
+    if (!committed) {
+      // A complete stream that never said anything (an empty answer): it is still the answer.
+      add_route_headers(a.out, a.request, a.target, a.number);
+      a.record.first_byte = since(a.record.start);
+      const bool begun = co_await a.out.begin_stream(a.status, "text/event-stream");
+      if (!begun) co_return;
+      a.responded = true;
+      if (!out.empty()) co_await a.out.write_chunk(out);
+    }
+    a.record.stream_end = "done";
+    co_await a.out.end_stream();
     co_return;
   }
-  if (fault) {
-    a.record.stream_end = "interrupted";
-    a.outcome = "interrupted";
-    a.detail = fault.detail;
-    const auto error = api::errors::stream_interrupted(fault.detail);
-    co_await a.out.write_chunk(upstream::sse_data_event(error.to_json()));
-  } else {
-    a.record.stream_end = upstream_error ? "upstream_error" : "done";
+  if (!committed) {
+    if (state == providers::ChatStream::State::failed) {
+      a.error = stream->error();
+    } else {
+      a.failure = std::move(fault);
+    }
+    co_return;
   }
+  // Started and then broken: the client is told so, in OpenAI's shape and without [DONE], never
+  // left with a stream that looks complete.
+  const bool upstream_said = state == providers::ChatStream::State::failed;
+  auto error = api::errors::stream_interrupted(upstream_said ? stream->error().error.message
+                                                             : fault.detail);
+  a.outcome = upstream_said ? "upstream_error" : "interrupted";
+  a.record.stream_end = a.outcome;
+  redact(error.message, a.target.provider->api_key);
+  a.detail = error.message;
+  co_await a.out.write_chunk(upstream::sse_data_event(error.to_json()));
   co_await a.out.end_stream();
 }
 

@@ -1,6 +1,7 @@
 #include "switchyard/gateway/gateway.hpp"
 
 #include "switchyard/api/chat_request.hpp"
+#include "switchyard/api/embeddings_request.hpp"
 
 namespace switchyard::gateway {
 
@@ -8,11 +9,12 @@ namespace {
 
 namespace http = boost::beast::http;
 
-enum class Endpoint { chat, models, healthz, readyz, unknown };
+enum class Endpoint { chat, embeddings, models, healthz, readyz, unknown };
 
 Endpoint endpoint_of(std::string_view path) {
   // The OpenAI SDKs' base_url usually ends in /v1; accept it without for hand-written clients.
   if (path == "/v1/chat/completions" || path == "/chat/completions") return Endpoint::chat;
+  if (path == "/v1/embeddings" || path == "/embeddings") return Endpoint::embeddings;
   if (path == "/v1/models" || path == "/models") return Endpoint::models;
   if (path == "/healthz") return Endpoint::healthz;
   if (path == "/readyz") return Endpoint::readyz;
@@ -39,6 +41,13 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
     case Endpoint::chat:
       if (is_post) {
         co_await chat(request, out, record);
+      } else {
+        co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
+      }
+      break;
+    case Endpoint::embeddings:
+      if (is_post) {
+        co_await embeddings(request, out, record);
       } else {
         co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
       }
@@ -75,34 +84,46 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
 
 Awaitable<void> Gateway::chat(const Request& request, server::Responder& out,
                               telemetry::RequestRecord& record) {
-  auto reject = [&](const api::ApiError& error) {
-    record.error = error.message;
-    return out.send_error(error);
-  };
   auto parsed = api::parse_chat_request(request.body());
   if (auto* error = std::get_if<api::ApiError>(&parsed)) {
-    out.add_header("x-switchyard-attempts", "0");
-    co_await reject(*error);
+    co_await reject(*error, out, record);
     co_return;
   }
   const auto& chat = std::get<api::ChatRequest>(parsed);
-  record.requested_model = chat.model();
   record.stream = chat.stream();
+  dispatch::DispatchRequest dispatch{request, out.request_id(), chat.model()};
+  dispatch.chat = &chat;
+  co_await serve(dispatch, out, record);
+}
 
-  const routing::Route* route = routes_->find(chat.model());
-  if (!route) {
-    out.add_header("x-switchyard-attempts", "0");
-    const auto error = api::errors::model_not_found(chat.model());
-    co_await reject(error);
+Awaitable<void> Gateway::embeddings(const Request& request, server::Responder& out,
+                                    telemetry::RequestRecord& record) {
+  auto parsed = api::parse_embeddings_request(request.body());
+  if (auto* error = std::get_if<api::ApiError>(&parsed)) {
+    co_await reject(*error, out, record);
     co_return;
   }
+  const auto& embeddings = std::get<api::EmbeddingsRequest>(parsed);
+  dispatch::DispatchRequest dispatch{request, out.request_id(), embeddings.model()};
+  dispatch.embeddings = &embeddings;
+  co_await serve(dispatch, out, record);
+}
 
-  const dispatch::DispatchRequest dispatch_request{chat, *route, request, out.request_id()};
+Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Responder& out,
+                               telemetry::RequestRecord& record) {
+  record.requested_model = dispatch.model;
+  dispatch.route = routes_->find(dispatch.model);
+  if (!dispatch.route) {
+    co_await reject(api::errors::model_not_found(dispatch.model), out, record);
+    co_return;
+  }
+  dispatch.report_upstream_model = routes_->config().server.report_upstream_model;
+
   dispatch::Cancellation cancel;
   // A client that hangs up cancels its upstream request (within a worker tick) instead of
   // leaving it to run, and bill, to the end.
   out.watch_client(cancel);
-  auto result = co_await dispatcher_.run(dispatch_request, out, record, cancel);
+  auto result = co_await dispatcher_.run(dispatch, out, record, cancel);
   out.unwatch_client();
 
   if (cancel.aborted()) {
@@ -110,7 +131,18 @@ Awaitable<void> Gateway::chat(const Request& request, server::Responder& out,
     out.close_after();
     co_return;
   }
-  if (!result.responded) co_await reject(result.error);
+  if (!result.responded) {
+    record.error = result.error.message;
+    co_await out.send_error(result.error);
+  }
+}
+
+// Refused before any upstream was asked.
+Awaitable<void> Gateway::reject(const api::ApiError& error, server::Responder& out,
+                                telemetry::RequestRecord& record) {
+  out.add_header("x-switchyard-attempts", "0");
+  record.error = error.message;
+  co_await out.send_error(error);
 }
 
 }  // namespace switchyard::gateway

@@ -3,11 +3,14 @@
 #include <chrono>
 
 #include "switchyard/api/json.hpp"
+#include "switchyard/providers/adapter.hpp"
 
 namespace switchyard::routing {
 
 RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {
   const auto& cfg = *config_;
+  adapters_.reserve(cfg.providers.size());
+  for (const auto& p : cfg.providers) adapters_.push_back(providers::make_adapter(p));
   targets_.reserve(cfg.models.size());
   for (const auto& m : cfg.models) {
     Target t;
@@ -16,6 +19,7 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(s
       if (cfg.providers[i].name == m.provider) {
         t.provider = &cfg.providers[i];
         t.provider_index = i;
+        t.adapter = adapters_[i].get();
       }
     }
     api::json::append_quoted(t.quoted_upstream, m.upstream);
@@ -57,6 +61,8 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(s
   }
   models_json_ += "]}";
 }
+
+RouteTable::~RouteTable() = default;
 
 const Route* RouteTable::find(std::string_view name) const {
   auto it = routes_.find(name);

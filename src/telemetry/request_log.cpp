@@ -127,6 +127,11 @@ void log_request(const RequestRecord& r) {
            std::chrono::duration_cast<std::chrono::microseconds>(now - r.start));
   if (r.first_byte.count() > 0) field_ms(out, "first_byte_ms", r.first_byte);
   field(out, "bytes_out", static_cast<std::int64_t>(r.bytes_out));
+  if (r.usage_reported) {
+    field(out, "prompt_tokens", static_cast<std::int64_t>(r.prompt_tokens));
+    field(out, "completion_tokens", static_cast<std::int64_t>(r.completion_tokens));
+    field(out, "cached_tokens", static_cast<std::int64_t>(r.cached_tokens));
+  }
   if (!r.error.empty()) field(out, "error", r.error);
   if (!r.attempts.empty()) {
     out += ",\"attempts\":[";

@@ -52,7 +52,9 @@ std::optional<SseEvent> SseParser::finish() {
   const std::size_t begin = consumed_;
   consumed_ = scanned_ = size_;
   auto ev = parse_event(begin, size_);
-  if (ev && !ev->has_data && ev->name.empty()) return std::nullopt;
+  // Trailing blank lines are nothing; other unterminated text is the caller's to judge (Gemini
+  // ends a stream with a raw JSON error, no `data:` and no blank line).
+  if (ev && ev->raw.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;
   return ev;
 }
 

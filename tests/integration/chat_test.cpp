@@ -24,6 +24,18 @@ std::string one_provider_config(int mock_port, const std::string& extra_provider
          "  default: { targets: [small] }\n";
 }
 
+// What the gateway relays: the upstream's bytes, with only `model` saying what the client asked
+// for instead of the upstream's name.
+std::string as_relayed(std::string upstream_body, const std::string& requested) {
+  const std::string from = "\"model\":\"mock-small-2024\"";
+  const std::string to = "\"model\":\"" + requested + "\"";
+  for (auto at = upstream_body.find(from); at != std::string::npos;
+       at = upstream_body.find(from, at + to.size())) {
+    upstream_body.replace(at, from.size(), to);
+  }
+  return upstream_body;
+}
+
 class Chat : public ::testing::Test {
  protected:
   TempDir dir_;
@@ -44,8 +56,20 @@ TEST_F(Chat, RelaysJsonResponseByteForByteWithRoutingHeaders) {
 
   const auto seen = mock_.requests();
   ASSERT_EQ(seen.size(), 1u);
-  EXPECT_EQ(r.body, seen[0]["response_body"].get<std::string>());
+  EXPECT_EQ(r.body, as_relayed(seen[0]["response_body"], "default"));
   EXPECT_EQ(r.json_body()["choices"][0]["message"]["content"], "Hello from alpha.");
+}
+
+TEST(ChatResponseModel, CanReportTheUpstreamModelAndThenRelaysEveryByte) {
+  TempDir dir;
+  Mock mock(dir, "alpha");
+  Gateway gateway(dir, "server:\n  response_model: upstream\n" +
+                           one_provider_config(mock.port()).substr(std::string("server:\n").size()));
+  HttpClient client(gateway.port());
+  const auto r = client.post_json("/v1/chat/completions", chat_body("default"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, mock.requests()[0]["response_body"].get<std::string>());
+  EXPECT_EQ(r.json_body()["model"], "mock-small-2024");
 }
 
 TEST_F(Chat, ForwardsTheBodyWithOnlyTheModelRewritten) {
@@ -108,7 +132,7 @@ TEST_F(Chat, RelaysAStreamEventByEventByteForByte) {
 
   const auto seen = mock_.requests();
   ASSERT_EQ(seen.size(), 1u);
-  EXPECT_EQ(r.body, seen[0]["response_body"].get<std::string>());
+  EXPECT_EQ(r.body, as_relayed(seen[0]["response_body"], "default"));
   const auto events = sse_data(r.body);
   ASSERT_GE(events.size(), 3u);
   EXPECT_EQ(events.back(), "[DONE]");

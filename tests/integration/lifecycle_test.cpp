@@ -104,7 +104,7 @@ TEST(Streams, AnUpstreamEndingWithoutDoneIsReportedNotPassedOffAsComplete) {
   EXPECT_EQ(json::parse(events.back())["error"]["code"], "stream_interrupted");
 }
 
-TEST(Streams, AnUpstreamErrorEventMidStreamIsRelayed) {
+TEST(Streams, AnUpstreamErrorEventMidStreamEndsTheStreamWithItsMessage) {
   TempDir dir;
   Mock mock(dir, "erring");
   Gateway gw(dir, config_for(mock.port()));
@@ -112,8 +112,18 @@ TEST(Streams, AnUpstreamErrorEventMidStreamIsRelayed) {
   const auto r = client.post_json("/v1/chat/completions", chat_body("small", true),
                                   {{"x-mock-error-event-after", "2"}});
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, mock.requests()[0]["response_body"].get<std::string>());
-  EXPECT_TRUE(json::parse(sse_data(r.body).back()).contains("error"));
+  const auto relayed = sse_data(r.body);
+  const auto upstream = sse_data(mock.requests()[0]["response_body"].get<std::string>());
+  ASSERT_EQ(relayed.size(), upstream.size());
+  // Every chunk before the error as the upstream sent it; then the error, as the gateway says it.
+  for (std::size_t i = 0; i + 1 < relayed.size(); ++i)
+    EXPECT_EQ(json::parse(relayed[i])["choices"], json::parse(upstream[i])["choices"]);
+  const auto error = json::parse(relayed.back())["error"];
+  const auto upstream_error = json::parse(upstream.back())["error"];
+  EXPECT_EQ(error["code"], "stream_interrupted");
+  EXPECT_NE(error["message"].get<std::string>().find(upstream_error["message"].get<std::string>()),
+            std::string::npos);
+  EXPECT_EQ(std::count(relayed.begin(), relayed.end(), "[DONE]"), 0);
 }
 
 TEST(Shutdown, SigtermLetsARunningStreamFinishThenExitsZero) {

@@ -87,13 +87,14 @@ cache: {}
             (std::vector<std::string>{
                 "test.yaml:3:3: unknown key 'wrokers' in server (expected one of: listen, workers, "
                 "max_body, max_header, max_connections, read_timeout, idle_timeout, "
-                "write_timeout, drain_timeout)",
+                "write_timeout, drain_timeout, response_model)",
                 "test.yaml:8:30: unknown key 'frist_byte' in providers.p.timeouts (expected one "
                 "of: connect, first_byte, idle, total)",
                 "test.yaml:9:5: unknown key 'apikey' in providers.p (expected one of: type, "
-                "base_url, api_key, ca_file, allow_plain_http, timeouts, pool, forward_headers)",
+                "base_url, api_key, ca_file, allow_plain_http, timeouts, pool, forward_headers, "
+                "api_version, preset, max_tokens_field)",
                 "test.yaml:11:21: unknown key 'prize' in models.m (expected one of: provider, "
-                "name, input, output, cached_input, context)",
+                "name, input, output, cached_input, context, max_tokens)",
                 "test.yaml:12:1: unknown key 'cache' at the top level (expected one of: server, "
                 "log, providers, models, routes)",
             }));
@@ -281,7 +282,7 @@ TEST(ConfigLoad, ReportsInvalidListenAddressesTypesAndHeaders) {
 log: { level: verbose }
 providers:
   p:
-    type: anthropic
+    type: anthropik
     base_url: https://api.example.com
     forward_headers: ["*", "x bad", "x-ok-*", "", "a*b"]
 models:
@@ -293,8 +294,8 @@ models:
                 "127.0.0.1 or [::], got 'localhost'",
                 "test.yaml:2:15: log.level: expected one of trace, debug, info, warn, error, off, "
                 "got 'verbose'",
-                "test.yaml:5:11: providers.p.type: unknown provider type 'anthropic' (expected "
-                "one of: openai)",
+                "test.yaml:5:11: providers.p.type: expected one of openai, anthropic, gemini, "
+                "azure, got 'anthropik'",
                 "test.yaml:7:23: providers.p.forward_headers[0]: '*' alone would forward every "
                 "header, credentials included",
                 "test.yaml:7:28: providers.p.forward_headers[1]: 'x bad' is not a header name (a "

@@ -224,12 +224,25 @@ TEST(SseParser, FinishReturnsAFinalEventThatLacksItsBlankLine) {
 }
 
 TEST(SseParser, FinishReturnsNothingWhenNoEventIsLeft) {
-  for (const char* stream : {"", "data: x\n\n", ": keep-alive\n", ": keep-alive", "id: 3\n"}) {
+  for (const char* stream : {"", "data: x\n\n", "data: x\n\n\r\n", "\n"}) {
     SseParser p;
     p.feed(stream);
     while (p.next()) {
     }
     EXPECT_FALSE(p.finish()) << testing::PrintToString(stream);
+  }
+}
+
+TEST(SseParser, FinishHandsOverUnterminatedTextWithoutData) {
+  // Gemini ends a failed stream with raw JSON lines: not SSE, but the decoder must see them.
+  for (const char* stream : {": keep-alive", "id: 3\n", "{\n  \"error\": {}\n}\n"}) {
+    SseParser p;
+    p.feed(stream);
+    EXPECT_FALSE(p.next());
+    const auto ev = p.finish();
+    ASSERT_TRUE(ev) << testing::PrintToString(stream);
+    EXPECT_FALSE(ev->has_data);
+    EXPECT_EQ(ev->raw, stream);
   }
 }
 

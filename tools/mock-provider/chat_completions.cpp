@@ -1,75 +1,97 @@
 #include "chat_completions.hpp"
 
+#include "conversation.hpp"
 #include "openai_bodies.hpp"
-
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/field.hpp>
+#include "provider_errors.hpp"
+#include "scripted_stream.hpp"
+#include "wire_text.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <chrono>
 
 namespace switchyard::mock {
 namespace {
 
-namespace http = boost::beast::http;
 using json = nlohmann::ordered_json;
 
-bool is_true(const json& object, std::string_view key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_boolean() && it->get<bool>();
+// A tool message's content: a string, or text parts, joined without a separator.
+std::string text_of(const json& content) {
+  if (content.is_string()) return content.get<std::string>();
+  std::string text;
+  if (!content.is_array()) return text;
+  for (const json& part : content) {
+    const json* piece = find_member(part, "text");
+    if (piece != nullptr && piece->is_string()) text += piece->get<std::string>();
+  }
+  return text;
 }
 
-// Where a count directive takes effect; asking for more content chunks than the stream has
-// takes effect after the last one rather than never, which is what a test means by it.
-int clamp_to_chunks(int after, int chunks) {
-  return after < 0 ? -1 : std::min(after, chunks);
+// tools: [{"type":"function","function":{"name"}}]; tool_choice: "none" | "auto" | "required"
+// | {"type":"function","function":{"name"}}.
+ToolOffer read_tool_offer(const json& body) {
+  ToolOffer offer;
+  if (const json* tools = find_member(body, "tools"); tools != nullptr && tools->is_array()) {
+    for (const json& tool : *tools) {
+      const json* function = find_member(tool, "function");
+      const json* name = find_member(function != nullptr ? *function : tool, "name");
+      if (name != nullptr && name->is_string()) offer.declared.push_back(name->get<std::string>());
+    }
+  }
+  const json* choice = find_member(body, "tool_choice");
+  if (choice == nullptr) return offer;
+  if (choice->is_string() && *choice == "none") offer.choice = ToolOffer::Choice::none;
+  const json* function = choice->is_object() ? find_member(*choice, "function") : nullptr;
+  const json* name = function != nullptr ? find_member(*function, "name") : nullptr;
+  if (name != nullptr && name->is_string()) {
+    offer.choice = ToolOffer::Choice::named;
+    offer.named.push_back(name->get<std::string>());
+  }
+  return offer;
+}
+
+Conversation read_conversation(const json& body) {
+  Conversation conversation{read_tool_offer(body), std::nullopt};
+  const json* messages = find_member(body, "messages");
+  if (messages != nullptr && messages->is_array() && !messages->empty()) {
+    const json& last = messages->back();
+    const json* role = find_member(last, "role");
+    if (role != nullptr && *role == "tool") {
+      const json* content = find_member(last, "content");
+      conversation.tool_result = content != nullptr ? text_of(*content) : std::string();
+    }
+  }
+  return conversation;
 }
 
 boost::asio::awaitable<ConnectionFate> stream_completion(
     Exchange& exchange, const ResponseScript& script, const CompletionIdentity& identity,
-    std::string_view content, TokenUsage usage, bool include_usage, std::string_view mock_name) {
-  const Request& request = exchange.request();
-  http::response<http::empty_body> head{http::status::ok, request.version()};
-  head.set(http::field::server, "switchyard-mock");
-  head.set(http::field::content_type, "text/event-stream");
-  head.set(http::field::cache_control, "no-cache");
-  head.keep_alive(request.keep_alive());
-  head.chunked(true);
-  // `alive` threads through every step instead of `if (!co_await ...)`: GCC 12 miscompiles a
-  // co_await inside an if/switch condition (the coroutine crashes on resumption), so no
-  // co_await in this directory sits in a condition.
+    const Answer& answer, std::string_view finish_reason, TokenUsage usage, bool include_usage,
+    std::string_view mock_name) {
+  auto head = stream_head(exchange.request(), "text/event-stream");
   bool alive = co_await exchange.start_stream(head);
   if (alive) alive = co_await exchange.send_event(role_event(identity));
   if (alive && script.malformed) alive = co_await exchange.send_event(kMalformedEvent);
+  if (!alive) co_return exchange.peer_gone();
 
-  const std::vector<std::string> pieces = split_content(content, script.chunks);
-  const int drop_at = clamp_to_chunks(script.drop_after, script.chunks);
-  const int error_at = clamp_to_chunks(script.error_event_after, script.chunks);
-  for (int sent = 0; alive; ++sent) {
-    if (sent == drop_at) co_return exchange.drop();
-    if (sent == error_at) {
-      // OpenAI reports a failure after the head as an error event, then ends the body without
-      // [DONE]; clients must treat that as an error, not as a short answer.
-      const std::string message = "mock " + std::string(mock_name) + ": scripted stream error";
-      alive = co_await exchange.send_event(error_event(message));
-      if (!alive) break;
-      co_return co_await exchange.end_stream();
+  std::vector<StreamUnit> units;
+  if (answer.calls_tools()) {
+    for (std::size_t i = 0; i < answer.tool_calls.size(); ++i) {
+      units.push_back(tool_call_events(identity, answer.tool_calls[i], static_cast<int>(i)));
     }
-    if (sent == script.chunks) break;
-    alive = co_await exchange.sleep_watching_peer(std::chrono::milliseconds(script.chunk_delay_ms));
-    if (alive) {
-      alive = co_await exchange.send_event(
-          content_event(identity, pieces[static_cast<std::size_t>(sent)]));
+  } else {
+    for (const std::string& piece : split_content(answer.text, script.chunks)) {
+      units.push_back({content_event(identity, piece)});
     }
   }
+  const std::optional<ConnectionFate> ended =
+      co_await send_stream_units(exchange, script, units, openai_stream_error(script, mock_name));
+  if (ended) co_return *ended;
 
-  if (alive) alive = co_await exchange.send_event(finish_event(identity));
-  if (alive && include_usage) alive = co_await exchange.send_event(usage_event(identity, usage));
-  if (alive && !script.no_done) alive = co_await exchange.send_event(kDoneEvent);
-  if (!alive) co_return exchange.peer_gone();
-  co_return co_await exchange.end_stream();
+  std::vector<std::string> tail{finish_event(identity, finish_reason)};
+  if (include_usage) tail.push_back(usage_event(identity, usage));
+  if (!script.no_done) tail.emplace_back(kDoneEvent);
+  co_return co_await finish_stream(exchange, tail);
 }
 
 }  // namespace
@@ -84,36 +106,42 @@ boost::asio::awaitable<ConnectionFate> serve_chat_completion(Exchange& exchange,
   const bool stream = valid && is_true(body, "stream");
   if (!stream && script.drop_after == 0) co_return exchange.drop();
   if (!valid) {
-    std::string message = "mock " + std::string(mock_name) +
-                          ": the request body is not a JSON object; see "
-                          "https://platform.openai.com/docs/api-reference/chat/create";
-    co_return co_await exchange.send(json_response(request, 400, error_body(400, message)));
+    ProviderError error{400,
+                        "mock " + std::string(mock_name) +
+                            ": the request body is not a JSON object; see "
+                            "https://platform.openai.com/docs/api-reference/chat/create",
+                        std::nullopt};
+    co_return co_await exchange.send(json_response(request, 400, openai_error_body(error)));
   }
 
+  const std::uint64_t number = stats.next_completion_number();
   CompletionIdentity identity;
-  identity.id = "chatcmpl-mock-" + std::string(mock_name) + "-" +
-                std::to_string(stats.next_completion_number());
+  identity.id = "chatcmpl-mock-" + std::string(mock_name) + "-" + std::to_string(number);
   identity.created = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  if (auto model = body.find("model"); model != body.end()) identity.model = *model;
-  const std::string content = script.content.value_or("Hello from " + std::string(mock_name) + ".");
-  // A crude but deterministic token count, so tests can predict usage exactly.
-  const TokenUsage usage{static_cast<int>(request.body().size() / 4), script.chunks};
+  if (const json* model = find_member(body, "model")) identity.model = *model;
+  identity.tool_call_id_prefix =
+      "call_mock_" + std::string(mock_name) + "_" + std::to_string(number) + "_";
+
+  const Answer answer = decide_answer(read_conversation(body), script, mock_name);
+  const std::string finish_reason =
+      script.finish_reason.value_or(answer.calls_tools() ? "tool_calls" : "stop");
+  const TokenUsage usage = token_usage(request.body(), script);
 
   if (stream) {
     bool include_usage = false;
-    if (auto options = body.find("stream_options"); options != body.end() && options->is_object()) {
+    if (const json* options = find_member(body, "stream_options")) {
       include_usage = is_true(*options, "include_usage");
     }
-    co_return co_await stream_completion(exchange, script, identity, content, usage, include_usage,
-                                         mock_name);
+    co_return co_await stream_completion(exchange, script, identity, answer, finish_reason, usage,
+                                         include_usage, mock_name);
   }
   if (script.malformed) {
     co_return co_await exchange.send(json_response(request, 200, std::string(kMalformedBody)));
   }
   co_return co_await exchange.send(
-      json_response(request, 200, completion_body(identity, content, usage)));
+      json_response(request, 200, completion_body(identity, answer, finish_reason, usage)));
 }
 
 }  // namespace switchyard::mock

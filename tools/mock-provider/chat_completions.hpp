@@ -1,5 +1,6 @@
 // POST .../chat/completions: a JSON completion or an SSE stream, shaped as OpenAI sends them,
-// with the failures a ResponseScript asks for (malformed JSON, a cut or errored stream, ...).
+// answering text, tool calls or a tool result's echo as conversation.hpp decides, with the
+// failures a ResponseScript asks for (malformed JSON, a cut or errored stream, ...).
 #pragma once
 
 #include "exchange.hpp"

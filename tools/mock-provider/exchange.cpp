@@ -46,8 +46,8 @@ Exchange::Exchange(const Request& request, std::string_view path, ResponseChanne
     : request_(request),
       channel_(channel),
       stats_(stats),
-      entry_(stats.record_request(request.method_string(), path, logged_headers(request),
-                                  request.body())) {}
+      entry_(stats.record_request(request.method_string(), path, request.target(),
+                                  logged_headers(request), request.body())) {}
 
 boost::asio::awaitable<ConnectionFate> Exchange::send(Response response) {
   const bool sent = co_await channel_.send(response);

@@ -28,6 +28,9 @@ class Exchange {
            MockStats& stats);
 
   const Request& request() const { return request_; }
+  // Unique for the mock's lifetime (it survives /_mock/reset), for ids like Anthropic's
+  // request_id that must differ between requests.
+  std::uint64_t number() const { return entry_; }
 
   // A whole response at once.
   boost::asio::awaitable<ConnectionFate> send(Response response);

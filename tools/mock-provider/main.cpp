@@ -13,17 +13,64 @@ using switchyard::mock::MockConfig;
 
 constexpr std::string_view kUsage = R"(usage: switchyard-mock --listen HOST:PORT [options]
 
+A fake LLM provider for tests. The path picks the wire format (PROVIDERS.md §1-3):
+  OpenAI     POST .../chat/completions   JSON, or SSE with "stream":true
+             POST .../embeddings         GET .../v1/models
+  Anthropic  POST .../v1/messages        JSON, or SSE with "stream":true; needs the
+                                         anthropic-version header
+  Gemini     POST .../models/M:generateContent
+             POST .../models/M:streamGenerateContent   ?alt=sse: SSE, else a JSON array
+             POST .../models/M:batchEmbedContents, :embedContent
+Requests the real API would refuse (an unknown field, a bad role, an unanswered tool call,
+...) get its 400, in its wording. Embeddings are a deterministic function of the text, the
+same in both formats (8 dimensions unless the request asks for more or fewer).
+
+What every format answers:
+  - the last message is a tool result -> the text "Tool result: <its text>"
+  - the request offers tools and tool_choice is not none -> tool calls (x-mock-tool-calls),
+    to the tool tool_choice names, else to the offered tools in turn (x-mock-tool-args)
+  - otherwise -> x-mock-content, default "Hello from NAME."
+
   --listen HOST:PORT     address to serve on; PORT 0 picks a free port, printed as
                          "listening on HOST:PORT" on stdout
   --name NAME            this mock's name, in ids, errors and x-mock-target (default: mock)
+  --api-key KEY          require KEY on every request outside /_mock/, carried as the format
+                         carries it: OpenAI "Authorization: Bearer KEY" or "api-key: KEY"
+                         (else 401), Anthropic "x-api-key: KEY" (else 401), Gemini
+                         "x-goog-api-key: KEY" or ?key=KEY (else 400 API_KEY_INVALID);
+                         repeat it to accept any of several keys
   --port-file FILE       also write the bound port to FILE (atomically, via FILE.tmp)
   --tls-cert FILE        serve HTTPS with this PEM certificate chain ...
   --tls-key FILE         ... and this PEM private key
   --threads N            threads running the event loop (default: 1)
 
-Default behaviour, overridden per request by the x-mock-* header of the same name:
-  --status N  --retry-after VALUE  --delay-ms N  --chunks N  --chunk-delay-ms N
-  --drop-after N  --error-event-after N  --malformed  --no-done  --content TEXT
+Default behaviour, overridden per request by the x-mock-* header of the same name
+(x-mock-target: NAME applies a request's headers only on the mock called NAME):
+  --status N             answer this error status, shaped as the format's error
+  --retry-after VALUE    retry-after header sent with --status
+  --error-message TEXT   the message of a scripted error (status or in-stream)
+  --error-code TEXT      its OpenAI code / Anthropic error type / Gemini status
+  --delay-ms N           wait before the response head
+  --chunks N             content chunks of a stream (default 3); also the output tokens
+  --chunk-delay-ms N     wait before each chunk (or tool call) of a stream
+  --drop-after N         cut the connection after N chunks (or tool calls); 0 without a stream
+  --error-event-after N  send the format's in-stream error after N chunks, then end the body
+  --malformed            send a body / an event that is not JSON
+  --no-done              end a stream without its end marker ([DONE], message_stop, or
+                         Gemini's last event with finishReason)
+  --content TEXT         the text answer
+  --finish-reason VALUE  sent verbatim as finish_reason / stop_reason / finishReason
+  --tool-calls N         how many tool calls when tools are offered (default 1; 0: text)
+  --tool-args JSON       their arguments, a JSON object (default {"location":"Oslo"})
+  --cached-tokens N      cached prompt tokens to report in usage (default 0)
+  --thoughts-tokens N    reasoning tokens to report in usage (default 0)
+  --blocked REASON       Gemini only: a blocked prompt (promptFeedback.blockReason)
+An empty value for --error-message, --error-code, --finish-reason or --blocked restores the
+mock's own choice. Unknown x-mock-* headers are refused with a 400.
+
+Control endpoints, never counted or logged: GET /_mock/stats, GET /_mock/requests?limit=N
+(method, path, target with query, headers, body and response of each request),
+POST /_mock/reset.
 )";
 
 std::optional<int> parse_int(std::string_view text, int min, int max) {
@@ -81,6 +128,9 @@ std::optional<std::string> parse_flags(int argc, char** argv, MockConfig& config
     } else if (flag == "name") {
       if (value->empty()) return "--name must not be empty";
       config.name = std::string(*value);
+    } else if (flag == "api-key") {
+      if (value->empty()) return "--api-key must not be empty";
+      config.api_keys.emplace_back(*value);
     } else if (flag == "port-file") {
       config.port_file = std::string(*value);
     } else if (flag == "tls-cert") {

@@ -1,7 +1,13 @@
 #include "mock_endpoints.hpp"
 
+#include "anthropic_messages.hpp"
+#include "api_key.hpp"
 #include "chat_completions.hpp"
+#include "embeddings.hpp"
+#include "gemini_generate.hpp"
 #include "openai_bodies.hpp"
+#include "provider_errors.hpp"
+#include "wire_format.hpp"
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -27,6 +33,15 @@ bool is_chat_completions(std::string_view path) {
 bool is_models(std::string_view path) {
   return path == "/models" || path.ends_with("/v1/models");
 }
+bool is_embeddings(std::string_view path) {
+  return path.ends_with("/embeddings");
+}
+bool is_gemini_generate(const GeminiTarget& target) {
+  return target.method == "generateContent" || target.method == "streamGenerateContent";
+}
+bool is_gemini_embed(const GeminiTarget& target) {
+  return target.method == "batchEmbedContents" || target.method == "embedContent";
+}
 
 std::size_t log_limit(std::string_view query) {
   while (!query.empty()) {
@@ -49,7 +64,8 @@ std::string MockEndpoints::error_message(std::string_view what) const {
 }
 
 std::string MockEndpoints::malformed_http_body(std::string_view reason) const {
-  return error_body(400, error_message("malformed HTTP request: " + std::string(reason)));
+  return openai_error_body(
+      ProviderError{400, error_message("malformed HTTP request: " + std::string(reason)), {}});
 }
 
 boost::asio::awaitable<ConnectionFate> MockEndpoints::handle(const Request& request,
@@ -61,44 +77,80 @@ boost::asio::awaitable<ConnectionFate> MockEndpoints::handle(const Request& requ
   if (path.starts_with(kControlPrefix)) {
     co_return co_await handle_control(request, path, query, channel);
   }
-  co_return co_await handle_scripted(request, path, channel);
+  co_return co_await handle_scripted(request, path, query, channel);
 }
 
 boost::asio::awaitable<ConnectionFate> MockEndpoints::handle_scripted(
-    const Request& request, std::string_view path, ResponseChannel& channel) const {
+    const Request& request, std::string_view path, std::string_view query,
+    ResponseChannel& channel) const {
   Exchange exchange(request, path, channel, stats_);
+  const WireFormat format = wire_format_of(path);
+  const std::string request_id = anthropic_request_id(config_.name, exchange.number());
+  // Every error below is shaped as the provider the path belongs to would shape it, so the
+  // gateway's error mapping for that provider is what a test exercises.
+  auto error_response = [&](int status, std::string message, std::optional<std::string> code) {
+    Response response = json_response(
+        request, status,
+        error_body(format, ProviderError{status, std::move(message), std::move(code)}, request_id));
+    if (format == WireFormat::anthropic) response.set("request-id", request_id);
+    return response;
+  };
+
   ResponseScript script = config_.defaults;
   if (auto error = apply_request_headers(script, request, config_.name)) {
-    co_return co_await exchange.send(
-        json_response(request, 400, error_body(400, error_message(*error))));
+    // Responses are built before the co_await that sends them: GCC 12 destroys some
+    // temporaries of a co_await expression twice.
+    Response response = error_response(400, error_message(*error), std::nullopt);
+    co_return co_await exchange.send(std::move(response));
+  }
+  // The key is checked before any scripted delay: a real provider refuses a bad key at once.
+  if (auto rejection = check_api_key(format, request, query, config_.api_keys, request_id)) {
+    Response response = json_response(request, rejection->status, std::move(rejection->body));
+    if (format == WireFormat::anthropic) response.set("request-id", request_id);
+    co_return co_await exchange.send(std::move(response));
   }
 
   const bool peer_waited =
       co_await exchange.sleep_watching_peer(std::chrono::milliseconds(script.delay_ms));
   if (!peer_waited) co_return exchange.peer_gone();
   if (script.status != 0) {
-    Response response = json_response(
-        request, script.status,
-        error_body(script.status,
-                   error_message("scripted status " + std::to_string(script.status))));
+    std::string message = script.error_message.value_or(
+        error_message("scripted status " + std::to_string(script.status)));
+    Response response = error_response(script.status, std::move(message), script.error_code);
     if (!script.retry_after.empty()) response.set(http::field::retry_after, script.retry_after);
     co_return co_await exchange.send(std::move(response));
   }
 
   const http::verb method = request.method();
-  if (method == http::verb::post && is_chat_completions(path)) {
-    co_return co_await serve_chat_completion(exchange, script, config_.name, stats_);
+  if (method == http::verb::post) {
+    if (format == WireFormat::anthropic) {
+      co_return co_await serve_anthropic_message(exchange, script, config_.name, stats_);
+    }
+    const std::optional<GeminiTarget> gemini = gemini_target(path);
+    if (gemini && is_gemini_generate(*gemini)) {
+      co_return co_await serve_gemini_generate(exchange, script, config_.name, stats_, *gemini,
+                                               query);
+    }
+    if (gemini && is_gemini_embed(*gemini)) {
+      co_return co_await serve_gemini_embeddings(exchange, script, *gemini);
+    }
+    if (format == WireFormat::openai && is_chat_completions(path)) {
+      co_return co_await serve_chat_completion(exchange, script, config_.name, stats_);
+    }
+    if (format == WireFormat::openai && is_embeddings(path)) {
+      co_return co_await serve_openai_embeddings(exchange, script, config_.name);
+    }
   }
   // Only a stream can be cut after some content; for everything else a drop means no answer.
   if (script.drop_after == 0) co_return exchange.drop();
-  if (method == http::verb::get && is_models(path)) {
+  if (method == http::verb::get && format == WireFormat::openai && is_models(path)) {
     co_return co_await exchange.send(json_response(request, 200, models_body(config_.name)));
   }
   // OpenAI's wording for an unknown route, so clients print the same thing.
   std::string message =
       "Invalid URL (" + std::string(request.method_string()) + " " + std::string(path) + ")";
-  co_return co_await exchange.send(
-      json_response(request, 404, error_body(404, error_message(message))));
+  Response response = error_response(404, error_message(message), std::nullopt);
+  co_return co_await exchange.send(std::move(response));
 }
 
 boost::asio::awaitable<ConnectionFate> MockEndpoints::handle_control(
@@ -116,7 +168,8 @@ boost::asio::awaitable<ConnectionFate> MockEndpoints::handle_control(
   } else {
     std::string message =
         "no control endpoint " + std::string(request.method_string()) + " " + std::string(path);
-    response = json_response(request, 404, error_body(404, error_message(message)));
+    response = json_response(request, 404,
+                             openai_error_body(ProviderError{404, error_message(message), {}}));
   }
   const bool sent = co_await channel.send(response);
   if (!sent) co_return ConnectionFate::cut;

@@ -1,6 +1,9 @@
 // Routes one parsed request of switchyard-mock. Two planes:
 //   - scripted endpoints (everything outside /_mock/): counted in /_mock/stats, logged in
-//     /_mock/requests, and shaped by the request's ResponseScript;
+//     /_mock/requests, answered in the wire format their path belongs to (wire_format.hpp:
+//     OpenAI chat completions, embeddings and models; Anthropic messages; Gemini
+//     generateContent, streamGenerateContent and embeddings), guarded by --api-key, and shaped
+//     by the request's ResponseScript;
 //   - control endpoints (/_mock/stats, /_mock/requests, /_mock/reset): never counted or logged,
 //     so reading the statistics does not change them.
 #pragma once
@@ -29,6 +32,7 @@ class MockEndpoints {
  private:
   boost::asio::awaitable<ConnectionFate> handle_scripted(const Request& request,
                                                          std::string_view path,
+                                                         std::string_view query,
                                                          ResponseChannel& channel) const;
   boost::asio::awaitable<ConnectionFate> handle_control(const Request& request,
                                                         std::string_view path,

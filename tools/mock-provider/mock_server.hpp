@@ -1,7 +1,14 @@
-// switchyard-mock: an OpenAI-compatible provider for the integration tests. It answers chat
-// completions (JSON or SSE), lists models, and fails on demand as scripted by x-mock-* headers
-// (see response_script.hpp); /_mock/* lets a test read what it saw. Not for production: one
-// mutex for its statistics, no limits beyond keeping a bad client from crashing it.
+// switchyard-mock: a fake LLM provider for the integration tests, speaking the three wire
+// formats of PROVIDERS.md, each told apart by its path (wire_format.hpp):
+//   OpenAI     .../chat/completions (JSON or SSE), .../embeddings, GET .../v1/models
+//   Anthropic  .../v1/messages (JSON or SSE)
+//   Gemini     .../models/{m}:generateContent, :streamGenerateContent (?alt=sse or a JSON
+//              array), :batchEmbedContents, :embedContent
+// Each answers text, tool calls or the echo of a tool result the same way (conversation.hpp),
+// checks the API key each provider expects (--api-key, api_key.hpp), and fails on demand as
+// scripted by x-mock-* headers (response_script.hpp); /_mock/* lets a test read what it saw.
+// Not for production: one mutex for its statistics, no limits beyond keeping a bad client from
+// crashing it.
 #pragma once
 
 #include "response_script.hpp"
@@ -9,6 +16,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <string>
+#include <vector>
 
 namespace switchyard::mock {
 
@@ -20,6 +28,8 @@ struct MockConfig {
   std::string tls_cert;   // both empty: plain HTTP
   std::string tls_key;
   int threads = 1;
+  // Empty: no key required; else each format must carry one of them its own way.
+  std::vector<std::string> api_keys;
   ResponseScript defaults;  // overridden per request by x-mock-* headers
 };
 

@@ -1,6 +1,6 @@
 #include "mock_stats.hpp"
 
-#include "openai_bodies.hpp"
+#include "wire_text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +22,7 @@ void MockStats::connection_closed() {
 }
 
 MockStats::EntryId MockStats::record_request(std::string_view method, std::string_view path,
+                                             std::string_view target,
                                              std::map<std::string, std::string> headers,
                                              std::string body) {
   std::string key;
@@ -35,6 +36,7 @@ MockStats::EntryId MockStats::record_request(std::string_view method, std::strin
   entry.seq = next_seq_++;
   entry.method = std::string(method);
   entry.path = std::string(path);
+  entry.target = std::string(target);
   entry.headers = std::move(headers);
   entry.body = std::move(body);
   if (log_.size() > kMaxLogEntries) log_.pop_front();
@@ -110,6 +112,7 @@ std::string MockStats::requests_json(std::size_t limit) const {
     entries.push_back(json{{"seq", entry.seq},
                            {"method", entry.method},
                            {"path", entry.path},
+                           {"target", entry.target},
                            {"headers", entry.headers},
                            {"body", entry.body},
                            {"status", entry.status},

@@ -31,8 +31,10 @@ class MockStats {
   void connection_opened();
   void connection_closed();
 
-  // Counts and logs one request of the scripted (non-/_mock/) endpoints.
-  EntryId record_request(std::string_view method, std::string_view path,
+  // Counts (by method and path) and logs one request of the scripted (non-/_mock/) endpoints.
+  // `target` is the request line's target, query string included: Gemini's ?alt=sse and ?key=
+  // and Azure's ?api-version= are part of what the gateway sent.
+  EntryId record_request(std::string_view method, std::string_view path, std::string_view target,
                          std::map<std::string, std::string> headers, std::string body);
   void record_status(EntryId id, int status);
   void record_response_bytes(EntryId id, std::string_view bytes);
@@ -60,6 +62,7 @@ class MockStats {
     std::uint64_t seq = 0;
     std::string method;
     std::string path;
+    std::string target;
     std::map<std::string, std::string> headers;
     std::string body;
     int status = 0;

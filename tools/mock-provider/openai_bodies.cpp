@@ -1,5 +1,7 @@
 #include "openai_bodies.hpp"
 
+#include "wire_text.hpp"
+
 namespace switchyard::mock {
 namespace {
 
@@ -23,44 +25,45 @@ json choice_delta(json delta, json finish_reason) {
                            {"finish_reason", std::move(finish_reason)}}});
 }
 
+// completion_tokens includes the reasoning tokens, as OpenAI counts them; the details appear
+// only when a script asks for cached or reasoning tokens, keeping the plain body as it was.
 json usage_json(TokenUsage usage) {
-  return json{{"prompt_tokens", usage.prompt_tokens},
-              {"completion_tokens", usage.completion_tokens},
-              {"total_tokens", usage.prompt_tokens + usage.completion_tokens}};
+  const int completion = usage.completion_tokens + usage.reasoning_tokens;
+  json result{{"prompt_tokens", usage.prompt_tokens},
+              {"completion_tokens", completion},
+              {"total_tokens", usage.prompt_tokens + completion}};
+  if (usage.cached_tokens > 0 || usage.reasoning_tokens > 0) {
+    result["prompt_tokens_details"] = json{{"cached_tokens", usage.cached_tokens}};
+    result["completion_tokens_details"] = json{{"reasoning_tokens", usage.reasoning_tokens}};
+  }
+  return result;
 }
 
-bool is_continuation_byte(char c) {
-  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+std::string tool_call_id(const CompletionIdentity& identity, int index) {
+  return identity.tool_call_id_prefix + std::to_string(index);
 }
 
 }  // namespace
 
-std::string dump_json(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-std::string error_body(int status, std::string_view message) {
-  // The pairs OpenAI sends for these statuses; clients (and the gateway's error mapping) key
-  // on `type` and `code`, so they have to be right, not just present.
-  std::string_view type = "invalid_request_error";
-  json code = nullptr;
-  if (status == 401) {
-    code = "invalid_api_key";
-  } else if (status == 404) {
-    code = "model_not_found";
-  } else if (status == 429) {
-    type = "requests";
-    code = "rate_limit_exceeded";
-  } else if (status >= 500) {
-    type = "server_error";
+std::string completion_body(const CompletionIdentity& identity, const Answer& answer,
+                            std::string_view finish_reason, TokenUsage usage) {
+  json message{{"role", "assistant"}};
+  if (answer.calls_tools()) {
+    // A tool-calling turn has no text: content is null, not "" (the OpenAI reference).
+    message["content"] = nullptr;
+    json calls = json::array();
+    for (std::size_t i = 0; i < answer.tool_calls.size(); ++i) {
+      const ToolCall& call = answer.tool_calls[i];
+      calls.push_back(
+          json{{"id", tool_call_id(identity, static_cast<int>(i))},
+               {"type", "function"},
+               {"function", {{"name", call.name}, {"arguments", call.arguments_text}}}});
+    }
+    message["tool_calls"] = std::move(calls);
+  } else {
+    message["content"] = answer.text;
   }
-  return dump_json(
-      json{{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", code}}}});
-}
-
-std::string completion_body(const CompletionIdentity& identity, std::string_view content,
-                            TokenUsage usage) {
-  json message{{"role", "assistant"}, {"content", content}, {"refusal", nullptr}};
+  message["refusal"] = nullptr;
   return dump_json(json{{"id", identity.id},
                         {"object", "chat.completion"},
                         {"created", identity.created},
@@ -68,7 +71,7 @@ std::string completion_body(const CompletionIdentity& identity, std::string_view
                         {"choices", json::array({json{{"index", 0},
                                                       {"message", std::move(message)},
                                                       {"logprobs", nullptr},
-                                                      {"finish_reason", "stop"}}})},
+                                                      {"finish_reason", finish_reason}}})},
                         {"usage", usage_json(usage)}});
 }
 
@@ -84,9 +87,32 @@ std::string content_event(const CompletionIdentity& identity, std::string_view p
   return sse_event(chunk);
 }
 
-std::string finish_event(const CompletionIdentity& identity) {
+std::vector<std::string> tool_call_events(const CompletionIdentity& identity, const ToolCall& call,
+                                          int index) {
+  std::vector<std::string> events;
+  json first = chunk_skeleton(identity);
+  first["choices"] = choice_delta(
+      json{{"tool_calls",
+            json::array({json{{"index", index},
+                              {"id", tool_call_id(identity, index)},
+                              {"type", "function"},
+                              {"function", {{"name", call.name}, {"arguments", ""}}}}})}},
+      nullptr);
+  events.push_back(sse_event(first));
+  for (const std::string& fragment : argument_fragments(call)) {
+    json more = chunk_skeleton(identity);
+    more["choices"] = choice_delta(
+        json{{"tool_calls",
+              json::array({json{{"index", index}, {"function", {{"arguments", fragment}}}}})}},
+        nullptr);
+    events.push_back(sse_event(more));
+  }
+  return events;
+}
+
+std::string finish_event(const CompletionIdentity& identity, std::string_view finish_reason) {
   json chunk = chunk_skeleton(identity);
-  chunk["choices"] = choice_delta(json::object(), "stop");
+  chunk["choices"] = choice_delta(json::object(), finish_reason);
   return sse_event(chunk);
 }
 
@@ -97,12 +123,6 @@ std::string usage_event(const CompletionIdentity& identity, TokenUsage usage) {
   return sse_event(chunk);
 }
 
-std::string error_event(std::string_view message) {
-  return sse_event(json{
-      {"error",
-       {{"message", message}, {"type", "server_error"}, {"param", nullptr}, {"code", nullptr}}}});
-}
-
 std::string models_body(std::string_view owner) {
   json data = json::array();
   for (std::string_view id : {"mock-small", "mock-large"}) {
@@ -110,29 +130,6 @@ std::string models_body(std::string_view owner) {
         json{{"id", id}, {"object", "model"}, {"created", 1700000000}, {"owned_by", owner}});
   }
   return dump_json(json{{"object", "list"}, {"data", std::move(data)}});
-}
-
-std::vector<std::string> split_content(std::string_view content, int pieces) {
-  std::vector<std::string> result;
-  if (pieces <= 0) return result;
-  // Byte offset of every code point. The first byte always starts one, so stray continuation
-  // bytes at the front of invalid UTF-8 are kept rather than lost.
-  std::vector<std::size_t> starts;
-  for (std::size_t i = 0; i < content.size(); ++i) {
-    if (i == 0 || !is_continuation_byte(content[i])) starts.push_back(i);
-  }
-  const std::size_t code_points = starts.size();
-  auto offset_of = [&](std::size_t code_point) {
-    return code_point < code_points ? starts[code_point] : content.size();
-  };
-  const auto count = static_cast<std::size_t>(pieces);
-  result.reserve(count);
-  for (std::size_t k = 0; k < count; ++k) {
-    std::size_t begin = offset_of(code_points * k / count);
-    std::size_t end = offset_of(code_points * (k + 1) / count);
-    result.emplace_back(content.substr(begin, end - begin));
-  }
-  return result;
 }
 
 }  // namespace switchyard::mock

@@ -1,6 +1,9 @@
-// The bodies switchyard-mock sends, shaped like OpenAI's so the gateway's OpenAI adapter parses
-// them exactly as it parses the real provider's (https://platform.openai.com/docs/api-reference).
+// The bodies switchyard-mock sends on OpenAI paths, shaped like OpenAI's so the gateway's OpenAI
+// adapter parses them exactly as it parses the real provider's
+// (https://platform.openai.com/docs/api-reference). Errors are in provider_errors.hpp.
 #pragma once
+
+#include "conversation.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -15,39 +18,27 @@ namespace switchyard::mock {
 struct CompletionIdentity {
   std::string id;  // chatcmpl-mock-<name>-<n>
   std::int64_t created = 0;
-  nlohmann::ordered_json model;  // echoed from the request, whatever it was
+  nlohmann::ordered_json model;     // echoed from the request, whatever it was
+  std::string tool_call_id_prefix;  // call_mock_<name>_<n>_, completed by the call's index
 };
 
-struct TokenUsage {
-  int prompt_tokens = 0;
-  int completion_tokens = 0;
-};
-
-// Serialises without ever throwing: request bodies and x-mock-content are client bytes and may
-// not be UTF-8, which nlohmann's default dump() rejects with an exception.
-std::string dump_json(const nlohmann::ordered_json& value);
-
-// {"error":{...}} with the type and code OpenAI uses for `status`.
-std::string error_body(int status, std::string_view message);
-
-std::string completion_body(const CompletionIdentity& identity, std::string_view content,
-                            TokenUsage usage);
+std::string completion_body(const CompletionIdentity& identity, const Answer& answer,
+                            std::string_view finish_reason, TokenUsage usage);
 
 // One SSE event each, "data: ...\n\n", ready to be written as one HTTP chunk.
 std::string role_event(const CompletionIdentity& identity);
 std::string content_event(const CompletionIdentity& identity, std::string_view piece);
-std::string finish_event(const CompletionIdentity& identity);
+// The OpenAI way to stream a call: a first delta with the id, type, name and empty arguments,
+// then deltas appending argument fragments, all under the call's index.
+std::vector<std::string> tool_call_events(const CompletionIdentity& identity, const ToolCall& call,
+                                          int index);
+std::string finish_event(const CompletionIdentity& identity, std::string_view finish_reason);
 std::string usage_event(const CompletionIdentity& identity, TokenUsage usage);
-std::string error_event(std::string_view message);
 inline constexpr std::string_view kMalformedEvent = "data: {not json\n\n";
 inline constexpr std::string_view kDoneEvent = "data: [DONE]\n\n";
 // Starts like a completion and stops mid-array, so a client's JSON parser must fail on it.
 inline constexpr std::string_view kMalformedBody = R"({"id":"chatcmpl-broken","choices":[)";
 
 std::string models_body(std::string_view owner);
-
-// Splits `content` into `pieces` parts of nearly equal length, cutting only between UTF-8 code
-// points so every piece is valid JSON string content on its own.
-std::vector<std::string> split_content(std::string_view content, int pieces);
 
 }  // namespace switchyard::mock

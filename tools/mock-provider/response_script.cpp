@@ -1,6 +1,9 @@
 #include "response_script.hpp"
 
+#include "wire_text.hpp"
+
 #include <boost/algorithm/string/predicate.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cctype>
 #include <charconv>
@@ -17,6 +20,9 @@ constexpr std::string_view kTargetHeader = "x-mock-target";
 // a huge chunk count from making one response allocate without bound.
 constexpr int kMaxDelayMs = 600'000;
 constexpr int kMaxChunks = 100'000;
+// More calls than any provider returns in one turn; enough for any test of parallel calls.
+constexpr int kMaxToolCalls = 128;
+constexpr int kMaxTokens = 100'000'000;
 
 std::optional<int> parse_int(std::string_view text, int min, int max) {
   int value = 0;
@@ -76,6 +82,27 @@ std::optional<std::string> apply_directive(ResponseScript& script, std::string_v
     script.content = std::string(value);
     return std::nullopt;
   }
+  // An empty value switches these back to the mock's own choice, so one request can undo a
+  // command-line default.
+  auto set_text = [&](std::optional<std::string>& field) -> std::optional<std::string> {
+    field = value.empty() ? std::nullopt : std::optional<std::string>(value);
+    return std::nullopt;
+  };
+  if (directive == "finish-reason") return set_text(script.finish_reason);
+  if (directive == "error-message") return set_text(script.error_message);
+  if (directive == "error-code") return set_text(script.error_code);
+  if (directive == "blocked") return set_text(script.blocked);
+  if (directive == "tool-calls") return set_int(script.tool_calls, 0, kMaxToolCalls);
+  if (directive == "tool-args") {
+    // Checked here rather than when answering: a test that scripts arguments no provider could
+    // send gets a loud 400, not a mock emitting broken tool calls.
+    auto args = nlohmann::ordered_json::parse(value, nullptr, /*allow_exceptions=*/false);
+    if (!args.is_object()) return bad_value(directive, value) + " (must be a JSON object)";
+    script.tool_args = dump_json(args);
+    return std::nullopt;
+  }
+  if (directive == "cached-tokens") return set_int(script.cached_tokens, 0, kMaxTokens);
+  if (directive == "thoughts-tokens") return set_int(script.thoughts_tokens, 0, kMaxTokens);
   return "unknown directive " + std::string(directive);
 }
 

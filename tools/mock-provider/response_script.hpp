@@ -1,6 +1,8 @@
 // What switchyard-mock does with one request. The command line sets the defaults; x-mock-*
 // request headers override them per request, so an integration test can script exactly the
 // provider failure it wants (a 429 with retry-after, a stream that dies after two chunks, ...).
+// Every directive means the same in the three wire formats the mock speaks (OpenAI, Anthropic,
+// Gemini); each format renders it in its own vocabulary (a finish reason, an error's type).
 #pragma once
 
 #include <boost/beast/http/fields.hpp>
@@ -11,8 +13,12 @@
 
 namespace switchyard::mock {
 
+// The arguments of a scripted tool call when x-mock-tool-args does not say: what a weather tool,
+// the usual example in provider docs, would be called with.
+inline constexpr std::string_view kDefaultToolArgs = R"({"location":"Oslo"})";
+
 struct ResponseScript {
-  int status = 0;           // 0: answer normally; otherwise an OpenAI-shaped error with it
+  int status = 0;           // 0: answer normally; otherwise an error shaped like the format's
   std::string retry_after;  // sent as retry-after with a scripted status; empty: not sent
   int delay_ms = 0;         // before the response head
   int chunks = 3;           // content chunks of a stream; completion_tokens everywhere
@@ -22,6 +28,18 @@ struct ResponseScript {
   int error_event_after = -1;  // content chunks sent before an error event; -1: never
   bool no_done = false;
   std::optional<std::string> content;  // nullopt: "Hello from <name>."
+  // Sent verbatim as the finish_reason / stop_reason / finishReason; nullopt: the natural one.
+  std::optional<std::string> finish_reason;
+  // Replace the message, and the OpenAI code / Anthropic error type / Gemini status, of a
+  // scripted error (x-mock-status or an in-stream error), so a test can script the exact error
+  // a provider sends, e.g. a context-length error. nullopt: the mock's own.
+  std::optional<std::string> error_message;
+  std::optional<std::string> error_code;
+  int tool_calls = 1;                       // calls made when the request offers tools
+  std::string tool_args{kDefaultToolArgs};  // a JSON object, kept in compact form
+  std::optional<std::string> blocked;       // Gemini: answer promptFeedback.blockReason
+  int cached_tokens = 0;                    // reported as cached prompt tokens
+  int thoughts_tokens = 0;                  // reported as reasoning / thinking tokens
 };
 
 // Sets one directive, named as in the header without its "x-mock-" prefix ("delay-ms").

@@ -13,7 +13,7 @@ struct ApiError {
   std::string_view type = "server_error";
   std::string message;
   std::string param;      // empty → null
-  std::string_view code;  // empty → null; always a literal
+  std::string code;  // empty → null
   // Seconds for a retry-after header; 0 = none.
   int retry_after_s = 0;
 

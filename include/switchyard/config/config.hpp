@@ -25,7 +25,17 @@ struct Url {
   std::string authority;  // what goes into the Host header: "api.openai.com", "127.0.0.1:9001"
 };
 
-enum class ProviderType { openai };
+enum class ProviderType { openai, anthropic, gemini, azure };
+
+// How an OpenAI-compatible provider departs from OpenAI (PROVIDERS.md §4).
+enum class Preset {
+  openai,   // OpenAI itself and the faithful ones (DeepSeek, Groq, Together, vLLM, Ollama…)
+  mistral,  // tool-call ids of 9 alphanumerics, random_seed for seed, "any" for "required"
+};
+
+// Which name the output-token limit travels under: OpenAI's reasoning models take only
+// max_completion_tokens, many compatible servers only max_tokens.
+enum class MaxTokensField { as_sent, max_tokens, max_completion_tokens };
 
 struct Timeouts {
   Millis connect{5'000};      // TCP connect + TLS handshake
@@ -50,6 +60,12 @@ struct Provider {
   // Client request headers passed through to this provider, lower case; a trailing '*' matches a
   // prefix ("x-mock-*", "openai-beta").
   std::vector<std::string> forward_headers;
+  // anthropic: the anthropic-version header (default 2023-06-01); azure: the api-version query
+  // parameter (default 2024-10-21; "v1" selects the /openai/v1 API, where the body's model
+  // names the deployment); gemini: the path's API version (default v1beta).
+  std::string api_version;
+  Preset preset = Preset::openai;  // openai type only
+  MaxTokensField max_tokens_field = MaxTokensField::as_sent;
 };
 
 struct Model {
@@ -60,6 +76,9 @@ struct Model {
   double output_per_mtok = 0;
   double cached_input_per_mtok = 0;
   std::uint64_t context = 0;  // context window in tokens, 0 = unknown
+  // Output tokens asked for when the client names no limit and the provider requires one
+  // (Anthropic); 0 = the adapter's default.
+  std::uint64_t max_tokens = 0;
 };
 
 struct Route {
@@ -78,6 +97,8 @@ struct Server {
   Millis idle_timeout{75'000};   // keep-alive connection without a request
   Millis write_timeout{60'000};  // one write to a client that stopped reading
   Millis drain_timeout{30'000};  // SIGTERM → in-flight work given this long
+  // Responses report the upstream's model name instead of the one the client asked for.
+  bool report_upstream_model = false;
 };
 
 struct Log {

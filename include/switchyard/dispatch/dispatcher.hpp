@@ -1,7 +1,8 @@
-// Serves one chat request from a route's targets: tries them in order, moves on after a failure
-// that another target might not have (connect, timeout, 429, 5xx, bad response) as long as
-// nothing has reached the client, and relays the first good response — JSON whole, SSE event by
-// event with backpressure. Retries with backoff, breakers and hedging plug into run()'s loop.
+// Serves one chat or embeddings request from a route's targets: tries them in order, moves on
+// after a failure another target might not have (connect, timeout, the retryable and fall-over
+// error classes of providers/) as long as nothing has reached the client, and relays the first
+// good response through the target's adapter — JSON whole, streams event by event with
+// backpressure. Retries with backoff, breakers and hedging plug into run()'s loop.
 // One Dispatcher per worker thread; it owns that thread's upstream connection pools.
 #pragma once
 
@@ -11,8 +12,8 @@
 #include "switchyard/async.hpp"
 
 #include "switchyard/api/chat_request.hpp"
+#include "switchyard/api/embeddings_request.hpp"
 #include "switchyard/api/error.hpp"
-#include "switchyard/providers/openai.hpp"
 #include "switchyard/routing/route_table.hpp"
 #include "switchyard/server/request.hpp"
 #include "switchyard/server/responder.hpp"
@@ -28,10 +29,15 @@ namespace switchyard::dispatch {
 class BufferPool;
 
 struct DispatchRequest {
-  const api::ChatRequest& chat;
-  const routing::Route& route;
   const server::Fields& headers;  // the client's, for forward_headers
   std::string_view request_id;
+  std::string_view model;  // what the client asked for: a route or a model alias
+  const routing::Route* route = nullptr;
+  // Responses report the serving model's upstream name instead of `model`.
+  bool report_upstream_model = false;
+  // Exactly one of these is set.
+  const api::ChatRequest* chat = nullptr;
+  const api::EmbeddingsRequest* embeddings = nullptr;
 };
 
 // Shared between the dispatch and the client watch: when the client disconnects, whatever
@@ -77,8 +83,7 @@ class Dispatcher {
   void add_route_headers(server::Responder& out, const DispatchRequest& request,
                          const routing::Target& target, std::size_t attempts);
 
-  std::vector<std::unique_ptr<upstream::Origin>> origins_;   // by provider index
-  std::vector<providers::openai::RequestEncoder> encoders_;  // by provider index
+  std::vector<std::unique_ptr<upstream::Origin>> origins_;  // by provider index
   std::unique_ptr<BufferPool> buffers_;
 };
 

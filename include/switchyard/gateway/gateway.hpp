@@ -1,4 +1,5 @@
-// The request pipeline behind the HTTP server: which endpoint, then for chat completions parse →
+// The request pipeline behind the HTTP server: which endpoint, then for chat completions and
+// embeddings parse →
 // resolve the route → dispatch (raced against the client going away) → log. Auth, cache, budgets
 // and the rest slot in here in front of dispatch. One Gateway per worker thread.
 #pragma once
@@ -30,6 +31,13 @@ class Gateway {
  private:
   Awaitable<void> chat(const Request& request, server::Responder& out,
                        telemetry::RequestRecord& record);
+  Awaitable<void> embeddings(const Request& request, server::Responder& out,
+                             telemetry::RequestRecord& record);
+  // Resolves the route and runs the dispatch, answering with its error if no target served.
+  Awaitable<void> serve(dispatch::DispatchRequest& dispatch, server::Responder& out,
+                        telemetry::RequestRecord& record);
+  static Awaitable<void> reject(const api::ApiError& error, server::Responder& out,
+                                telemetry::RequestRecord& record);
 
   std::shared_ptr<const routing::RouteTable> routes_;
   dispatch::Dispatcher dispatcher_;

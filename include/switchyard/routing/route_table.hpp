@@ -12,12 +12,17 @@
 
 #include "switchyard/config/config.hpp"
 
+namespace switchyard::providers {
+class Adapter;
+}
+
 namespace switchyard::routing {
 
 struct Target {
   const config::Model* model = nullptr;
   const config::Provider* provider = nullptr;
   std::size_t provider_index = 0;  // position in Config::providers
+  const providers::Adapter* adapter = nullptr;  // the provider's wire format
   std::string quoted_upstream;     // the upstream model name as a JSON string literal
 };
 
@@ -29,6 +34,7 @@ struct Route {
 class RouteTable {
  public:
   explicit RouteTable(std::shared_ptr<const config::Config> config);
+  ~RouteTable();
 
   // The route a request's `model` names, or nullptr.
   const Route* find(std::string_view name) const;
@@ -43,6 +49,7 @@ class RouteTable {
   };
 
   std::shared_ptr<const config::Config> config_;
+  std::vector<std::unique_ptr<providers::Adapter>> adapters_;  // by provider index
   std::vector<Target> targets_;  // one per model, in Config::models order
   std::unordered_map<std::string, Route, Hash, std::equal_to<>> routes_;
   std::string models_json_;

@@ -38,6 +38,11 @@ struct RequestRecord {
   bool client_gone = false;
   std::chrono::microseconds first_byte{0};  // to the first byte written to the client
   std::uint64_t bytes_out = 0;
+  // Tokens as the serving provider reported them (all zero when it reported none).
+  bool usage_reported = false;
+  std::uint64_t prompt_tokens = 0;
+  std::uint64_t completion_tokens = 0;
+  std::uint64_t cached_tokens = 0;
   boost::container::small_vector<AttemptRecord, 2> attempts;
 };
 

@@ -1,47 +1,55 @@
-#include "switchyard/providers/openai.hpp"
+#include "switchyard/providers/adapter.hpp"
 
 #include <array>
-#include <charconv>
 
-namespace switchyard::providers::openai {
+#include "adapters.hpp"
+#include "provider_errors.hpp"
+#include "switchyard/upstream/sse.hpp"
 
-ErrorClass classify_status(int status) {
-  if (status == 408 || status == 409 || status == 429 || status >= 500)
-    return ErrorClass::retryable;
-  if (status == 401 || status == 402 || status == 403 || status == 404)
-    return ErrorClass::fall_over;
-  return ErrorClass::final;
+namespace switchyard::providers {
+
+std::unique_ptr<Adapter> make_adapter(const config::Provider& provider) {
+  switch (provider.type) {
+    case config::ProviderType::anthropic:
+      return make_anthropic_adapter(provider);
+    case config::ProviderType::gemini:
+      return make_gemini_adapter(provider);
+    case config::ProviderType::openai:
+    case config::ProviderType::azure:
+      break;
+  }
+  return make_openai_adapter(provider);
 }
 
-RequestEncoder::RequestEncoder(const config::Provider& provider) {
-  prefix_ = "POST " + provider.base_url.path +
-            "/chat/completions HTTP/1.1\r\nHost: " + provider.base_url.authority +
-            "\r\nContent-Type: application/json\r\nUser-Agent: switchyard/" SWITCHYARD_VERSION
-            "\r\n";
-  if (!provider.api_key.empty()) prefix_ += "Authorization: Bearer " + provider.api_key + "\r\n";
+std::optional<ProviderError> Adapter::encode_embeddings(const api::EmbeddingsRequest&,
+                                                        const Call& call, std::string&,
+                                                        std::string&) const {
+  return unsupported("Provider '" + call.provider.name + "' does not serve embeddings.", "model");
 }
 
-void RequestEncoder::chat_head(std::string& out, std::size_t content_length,
-                               std::string_view request_id, bool stream,
-                               std::string_view forwarded) const {
-  out.assign(prefix_);
-  out += stream ? "Accept: text/event-stream\r\n" : "Accept: application/json\r\n";
-  out += "Content-Length: ";
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, content_length);
-  out.append(digits, end);
-  out += "\r\nx-request-id: ";
-  out += request_id;
-  out += "\r\n";
-  out += forwarded;
-  out += "\r\n";
+std::optional<ProviderError> Adapter::decode_embeddings(std::string&, const Call& call,
+                                                        Usage&) const {
+  return bad_response(call.provider.name, "embeddings are not supported");
+}
+
+ChatStream::State pump(ChatStream& stream, upstream::SseParser& sse, std::string& out,
+                       bool upstream_ended) {
+  auto state = ChatStream::State::open;
+  while (state == ChatStream::State::open) {
+    auto event = sse.next();
+    if (!event && upstream_ended) event = sse.finish();
+    if (!event) break;
+    state = stream.on_event(*event, out);
+  }
+  if (state == ChatStream::State::open && upstream_ended) state = stream.on_end(out);
+  return state;
 }
 
 bool forwards_header(const config::Provider& provider, std::string_view name) {
   // Credentials belong to the gateway's hop, framing and encoding to each hop itself
   // (connection-specific fields: RFC 9110 §7.6.1; Trailer announces chunked trailers, and the
   // upstream request is sent with a Content-Length).
-  static constexpr std::array<std::string_view, 20> kNever = {"authorization",
+  static constexpr std::array<std::string_view, 21> kNever = {"authorization",
                                                               "proxy-authorization",
                                                               "api-key",
                                                               "x-api-key",
@@ -60,7 +68,8 @@ bool forwards_header(const config::Provider& provider, std::string_view name) {
                                                               "expect",
                                                               "accept-encoding",
                                                               "accept",
-                                                              "x-request-id"};
+                                                              "x-request-id",
+                                                              "anthropic-version"};
   for (const auto n : kNever)
     if (name == n) return false;
   for (const auto& pattern : provider.forward_headers) {
@@ -73,4 +82,4 @@ bool forwards_header(const config::Provider& provider, std::string_view name) {
   return false;
 }
 
-}  // namespace switchyard::providers::openai
+}  // namespace switchyard::providers

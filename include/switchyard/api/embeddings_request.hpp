@@ -1,0 +1,47 @@
+// The view of a POST /v1/embeddings request the gateway needs to route it: `model` (what a
+// rewrite replaces) and the shape of `input`, checked as OpenAI checks it. The body is forwarded
+// as is to OpenAI-compatible upstreams and translated for the others.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "switchyard/api/error.hpp"
+
+namespace switchyard::api {
+
+class EmbeddingsRequest {
+ public:
+  enum class Input { text, texts, tokens, token_lists };
+
+  std::string_view body() const { return body_; }
+  std::string_view model() const {
+    return model_decoded_.empty() ? model_raw_.substr(1, model_raw_.size() - 2) : model_decoded_;
+  }
+  std::string_view model_raw() const { return model_raw_; }
+  std::size_t model_offset() const {
+    return static_cast<std::size_t>(model_raw_.data() - body_.data());
+  }
+  // What `input` holds: one string, strings, token ids, or lists of token ids.
+  Input input() const { return input_; }
+  std::size_t input_count() const { return input_count_; }
+  bool base64() const { return base64_; }  // encoding_format: "base64"
+
+ private:
+  friend std::variant<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_view);
+
+  std::string_view body_;
+  std::string_view model_raw_;
+  std::string model_decoded_;
+  Input input_ = Input::text;
+  std::size_t input_count_ = 0;
+  bool base64_ = false;
+};
+
+// Validates the body as JSON and `model`, `input`, `encoding_format` and `dimensions` as OpenAI
+// does. `body` must outlive the result.
+std::variant<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_view body);
+
+}  // namespace switchyard::api

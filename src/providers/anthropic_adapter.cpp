@@ -1,0 +1,68 @@
+// Anthropic Messages (PROVIDERS.md §2): POST /v1/messages with x-api-key and anthropic-version.
+// Unlike OpenAI-compatible upstreams nothing is relayed as it came: the request is rebuilt
+// (anthropic_request), responses and errors are read in OpenAI's terms (anthropic_response),
+// and the event stream is re-cut into chat.completion chunks (anthropic_stream).
+#include "adapters.hpp"
+#include "anthropic_request.hpp"
+#include "anthropic_response.hpp"
+#include "anthropic_stream.hpp"
+#include "provider_errors.hpp"
+#include "request_head.hpp"
+#include "switchyard/api/chat_request.hpp"
+
+namespace switchyard::providers {
+
+namespace {
+
+class AnthropicAdapter final : public Adapter {
+ public:
+  explicit AnthropicAdapter(const config::Provider& provider)
+      : provider_(provider),
+        head_(provider, fixed_headers(provider)),
+        // A base URL that already names the API version (https://host/v1) gets the rest.
+        path_(provider.base_url.path.ends_with("/v1") ? "/messages" : "/v1/messages") {}
+
+  std::optional<ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
+                                           std::string& head, std::string& body) const override {
+    std::string encoded;
+    if (auto error = anthropic::encode_request(chat.body(), call, encoded)) return error;
+    body = std::move(encoded);
+    head_.write(head, path_, body.size(), call);
+    return std::nullopt;
+  }
+
+  std::optional<ProviderError> decode_chat(std::string& body, const Call& call,
+                                           Usage& usage) const override {
+    return anthropic::decode_message(body, call, usage);
+  }
+
+  std::unique_ptr<ChatStream> chat_stream(const Call& call) const override {
+    return std::make_unique<anthropic::MessageStream>(call);
+  }
+
+  ProviderError decode_error(int status, std::string_view body) const override {
+    return classify_error(anthropic::error_facts(status, body), provider_.name);
+  }
+
+ private:
+  static std::string fixed_headers(const config::Provider& p) {
+    std::string lines;
+    if (!p.api_key.empty()) lines += "x-api-key: " + p.api_key + "\r\n";
+    lines += "anthropic-version: ";
+    lines += p.api_version.empty() ? "2023-06-01" : p.api_version;
+    lines += "\r\n";
+    return lines;
+  }
+
+  const config::Provider& provider_;
+  RequestHead head_;
+  std::string path_;
+};
+
+}  // namespace
+
+std::unique_ptr<Adapter> make_anthropic_adapter(const config::Provider& provider) {
+  return std::make_unique<AnthropicAdapter>(provider);
+}
+
+}  // namespace switchyard::providers

@@ -1,0 +1,340 @@
+// OpenAI and every OpenAI-compatible API (DeepSeek, Mistral, Groq, OpenRouter, vLLM, Ollama…),
+// and Azure OpenAI, which speaks the same body under another path and key header.
+//
+// The client's body travels as it is with only `model` replaced — no DOM round trip — unless a
+// provider quirk needs a field renamed (PROVIDERS.md §4); responses are relayed as they come,
+// with only `model` rewritten to what the client asked for.
+#include <algorithm>
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters.hpp"
+#include "openai_output.hpp"
+#include "provider_errors.hpp"
+#include "request_head.hpp"
+#include "switchyard/api/chat_request.hpp"
+#include "switchyard/api/embeddings_request.hpp"
+#include "switchyard/api/json.hpp"
+#include "switchyard/upstream/sse.hpp"
+
+namespace switchyard::providers {
+
+namespace {
+
+namespace json = api::json;
+using Json = nlohmann::ordered_json;
+
+std::uint64_t number_of(const json::Value& v) {
+  std::uint64_t n = 0;
+  if (v.type == json::Type::number)
+    std::from_chars(v.raw.data(), v.raw.data() + v.raw.size(), n);
+  return n;
+}
+
+// OpenAI's usage object (also in stream chunks).
+void read_usage(std::string_view raw, Usage& usage) {
+  usage.reported = true;
+  json::for_each_member(raw, [&](std::string_view key, const json::Value& v) {
+    if (json::key_equals(key, "prompt_tokens")) {
+      usage.prompt = number_of(v);
+    } else if (json::key_equals(key, "completion_tokens")) {
+      usage.completion = number_of(v);
+    } else if (json::key_equals(key, "total_tokens")) {
+      usage.total = number_of(v);
+    } else if (v.type == json::Type::object) {
+      const bool prompt = json::key_equals(key, "prompt_tokens_details");
+      const bool completion = json::key_equals(key, "completion_tokens_details");
+      json::for_each_member(v.raw, [&](std::string_view k, const json::Value& d) {
+        if (prompt && json::key_equals(k, "cached_tokens")) usage.cached = number_of(d);
+        if (completion && json::key_equals(k, "reasoning_tokens")) usage.reasoning = number_of(d);
+      });
+    }
+  });
+}
+
+// True for a chunk that carries nothing yet: the role preamble (`delta: {role, content: ""}`)
+// with no finish reason and no usage.
+bool says_nothing_yet(std::string_view chunk) {
+  bool nothing = true;
+  json::for_each_member(chunk, [&](std::string_view key, const json::Value& v) {
+    if (json::key_equals(key, "usage") && v.type != json::Type::null) nothing = false;
+    if (!json::key_equals(key, "choices") || v.type != json::Type::array) return;
+    json::for_each_element(v.raw, [&](const json::Value& choice) {
+      if (choice.type != json::Type::object) return;
+      json::for_each_member(choice.raw, [&](std::string_view k, const json::Value& cv) {
+        if (json::key_equals(k, "finish_reason") && cv.type != json::Type::null) nothing = false;
+        if (!json::key_equals(k, "delta") || cv.type != json::Type::object) return;
+        json::for_each_member(cv.raw, [&](std::string_view dk, const json::Value& dv) {
+          const bool empty = dv.type == json::Type::null || dv.raw == "\"\"";
+          if (!json::key_equals(dk, "role") && !empty) nothing = false;
+        });
+      });
+    });
+  });
+  return nothing;
+}
+
+// What an OpenAI-style error says: {"error":{message,type,param,code}}, the flat form of
+// Mistral and older vLLM ({"object":"error","message",…}), and OpenRouter's numeric codes.
+ErrorFacts error_facts(int status, std::string_view body) {
+  ErrorFacts facts;
+  facts.status = status;
+  auto take = [&facts](std::string_view key, const json::Value& v) {
+    if (v.type != json::Type::string) return;
+    if (json::key_equals(key, "message")) facts.message = json::unescape(v.raw);
+    if (json::key_equals(key, "type")) facts.type = json::unescape(v.raw);
+    if (json::key_equals(key, "code")) facts.code = json::unescape(v.raw);
+    if (json::key_equals(key, "param")) facts.param = json::unescape(v.raw);
+  };
+  const auto invalid = json::scan(body, [&](std::string_view key, const json::Value& v) {
+    if (json::key_equals(key, "error") && v.type == json::Type::object) {
+      json::for_each_member(v.raw, take);
+    } else if (json::key_equals(key, "error") && v.type == json::Type::string) {
+      facts.message = json::unescape(v.raw);  // {"error": "…"} (some local servers)
+    } else {
+      take(key, v);
+    }
+  });
+  if (invalid || facts.message.empty()) facts.message = clip(body);
+  return facts;
+}
+
+// Mistral accepts only tool-call ids of 9 letters and digits; others (OpenAI's "call_…",
+// Anthropic's "toolu_…") are mapped to one, the same way in the assistant's tool_calls and in
+// the tool messages answering them, so the pairs still match.
+std::string mistral_tool_id(const std::string& id) {
+  const bool fits = id.size() == 9 && std::all_of(id.begin(), id.end(), [](char c) {
+                      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                             (c >= '0' && c <= '9');
+                    });
+  if (fits) return id;
+  static constexpr char kAlphabet[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a: stable across runs and replicas
+  for (const char c : id) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  std::string out(9, 'a');
+  for (char& c : out) {
+    c = kAlphabet[h % 62];
+    h /= 62;
+    if (h == 0) h = 0x9E3779B97F4A7C15ULL;
+  }
+  return out;
+}
+
+class OpenAiStream final : public ChatStream {
+ public:
+  explicit OpenAiStream(const Call& call) : provider_(call.provider.name) {
+    json::append_quoted(quoted_model_, call.response_model);
+  }
+
+  State on_event(const upstream::SseEvent& event, std::string& out) override {
+    if (!event.has_data) {
+      // Keep-alive comments and blank lines (DeepSeek while queued, OpenRouter's
+      // "PROCESSING"): the client's too, once its stream has begun.
+      if (said_something_) out += event.raw;
+      return State::open;
+    }
+    if (event.data == "[DONE]") {
+      ChunkWriter::done(out);
+      return State::done;
+    }
+    json::Value model;
+    bool has_error = false;
+    const auto invalid = json::scan(event.data, [&](std::string_view key, const json::Value& v) {
+      if (json::key_equals(key, "model")) model = v;
+      if (json::key_equals(key, "error")) has_error = true;
+      if (json::key_equals(key, "usage") && v.type == json::Type::object) read_usage(v.raw, usage_);
+    });
+    if (invalid) {
+      return fail(bad_response(provider_, std::string("invalid stream event (") + invalid->what +
+                                              " at byte " + std::to_string(invalid->offset) + ")"));
+    }
+    // OpenAI, vLLM and OpenRouter report a failure after the head as an error event (§1).
+    if (has_error) return fail(classify_error(error_facts(500, event.data), provider_));
+    said_something_ = said_something_ || !says_nothing_yet(event.data);
+    if (model.type != json::Type::string || model.raw == quoted_model_) {
+      out += event.raw;
+      return State::open;
+    }
+    const auto at = static_cast<std::size_t>(model.raw.data() - event.data.data());
+    out += "data: ";
+    out += event.data.substr(0, at);
+    out += quoted_model_;
+    out += event.data.substr(at + model.raw.size());
+    out += "\n\n";
+    return State::open;
+  }
+
+  State on_end(std::string&) override {
+    return fail(bad_response(provider_, "the stream ended without [DONE]"));
+  }
+
+ private:
+  std::string provider_;
+  std::string quoted_model_;
+};
+
+class OpenAiAdapter final : public Adapter {
+ public:
+  explicit OpenAiAdapter(const config::Provider& provider)
+      : provider_(provider), head_(provider, credentials(provider)) {}
+
+  std::optional<ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
+                                           std::string& head, std::string& body) const override {
+    const std::string p = path(call, "/chat/completions");
+    if (needs_rewrite(chat.body())) {
+      auto error = rewrite(chat.body(), call, body);
+      if (error) return error;
+      head_.write(head, p, body.size(), call);
+      return std::nullopt;
+    }
+    body.clear();
+    head_.write(head, p, chat.body().size() - chat.model_raw().size() + call.quoted_upstream.size(),
+                call);
+    return std::nullopt;
+  }
+
+  std::optional<ProviderError> decode_chat(std::string& body, const Call& call,
+                                           Usage& usage) const override {
+    return relay(body, call, usage);
+  }
+
+  std::unique_ptr<ChatStream> chat_stream(const Call& call) const override {
+    return std::make_unique<OpenAiStream>(call);
+  }
+
+  std::optional<ProviderError> encode_embeddings(const api::EmbeddingsRequest& request,
+                                                 const Call& call, std::string& head,
+                                                 std::string& body) const override {
+    body.clear();
+    head_.write(head, path(call, "/embeddings"),
+                request.body().size() - request.model_raw().size() + call.quoted_upstream.size(),
+                call);
+    return std::nullopt;
+  }
+
+  std::optional<ProviderError> decode_embeddings(std::string& body, const Call& call,
+                                                 Usage& usage) const override {
+    return relay(body, call, usage);
+  }
+
+  ProviderError decode_error(int status, std::string_view body) const override {
+    return classify_error(error_facts(status, body), provider_.name);
+  }
+
+ private:
+  static std::string credentials(const config::Provider& p) {
+    if (p.api_key.empty()) return {};
+    // Azure takes its resource key in api-key (PROVIDERS.md §4).
+    if (p.type == config::ProviderType::azure) return "api-key: " + p.api_key + "\r\n";
+    return "Authorization: Bearer " + p.api_key + "\r\n";
+  }
+
+  // Azure: the deployment in the path selects the model, api-version in the query; the "v1"
+  // API instead takes OpenAI's paths under /openai/v1 and the deployment as `model`.
+  std::string path(const Call& call, std::string_view operation) const {
+    if (provider_.type != config::ProviderType::azure) return std::string(operation);
+    if (provider_.api_version == "v1") return "/openai/v1" + std::string(operation);
+    std::string p = "/openai/deployments/";
+    append_url_encoded(p, call.model.upstream);
+    p += operation;
+    p += "?api-version=";
+    append_url_encoded(p, provider_.api_version);
+    return p;
+  }
+
+  bool needs_rewrite(std::string_view body) const {
+    // A cheap look before any parse: most bodies have nothing a quirk touches.
+    const auto has = [body](std::string_view key) {
+      return body.find(key) != std::string_view::npos;
+    };
+    switch (provider_.max_tokens_field) {
+      case config::MaxTokensField::max_tokens:
+        if (has("\"max_completion_tokens\"")) return true;
+        break;
+      case config::MaxTokensField::max_completion_tokens:
+        if (has("\"max_tokens\"")) return true;
+        break;
+      case config::MaxTokensField::as_sent:
+        break;
+    }
+    return provider_.preset == config::Preset::mistral &&
+           (has("\"tool_call") || has("\"seed\"") || has("\"required\""));
+  }
+
+  std::optional<ProviderError> rewrite(std::string_view client_body, const Call& call,
+                                       std::string& body) const {
+    Json doc = Json::parse(client_body, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_object()) return invalid_request("The request body must be a JSON object.");
+    doc["model"] = call.model.upstream;
+    auto rename = [&doc](const char* from, const char* to) {
+      auto it = doc.find(from);
+      if (it == doc.end()) return;
+      if (!doc.contains(to)) doc[to] = *it;
+      doc.erase(from);
+    };
+    if (provider_.max_tokens_field == config::MaxTokensField::max_tokens)
+      rename("max_completion_tokens", "max_tokens");
+    if (provider_.max_tokens_field == config::MaxTokensField::max_completion_tokens)
+      rename("max_tokens", "max_completion_tokens");
+    if (provider_.preset == config::Preset::mistral) {
+      rename("seed", "random_seed");
+      if (auto it = doc.find("tool_choice"); it != doc.end() && *it == "required") *it = "any";
+      if (auto messages = doc.find("messages"); messages != doc.end() && messages->is_array()) {
+        for (auto& m : *messages) {
+          if (!m.is_object()) continue;
+          if (auto id = m.find("tool_call_id"); id != m.end() && id->is_string())
+            *id = mistral_tool_id(id->get<std::string>());
+          auto calls = m.find("tool_calls");
+          if (calls == m.end() || !calls->is_array()) continue;
+          for (auto& c : *calls) {
+            if (auto id = c.find("id"); c.is_object() && id != c.end() && id->is_string())
+              *id = mistral_tool_id(id->get<std::string>());
+          }
+        }
+      }
+    }
+    body = doc.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return std::nullopt;
+  }
+
+  // A 2xx body relayed as it came, with `model` rewritten and leading blank lines (DeepSeek's
+  // keep-alives while a request is queued) dropped.
+  std::optional<ProviderError> relay(std::string& body, const Call& call, Usage& usage) const {
+    json::Value model;
+    bool has_error = false;
+    const auto invalid = json::scan(body, [&](std::string_view key, const json::Value& v) {
+      if (json::key_equals(key, "model")) model = v;
+      if (json::key_equals(key, "error")) has_error = true;
+      if (json::key_equals(key, "usage") && v.type == json::Type::object) read_usage(v.raw, usage);
+    });
+    if (invalid) {
+      return bad_response(provider_.name, std::string("invalid JSON (") + invalid->what +
+                                              " at byte " + std::to_string(invalid->offset) + ")");
+    }
+    if (has_error) return classify_error(error_facts(502, body), provider_.name);
+    if (model.type == json::Type::string) {
+      std::string quoted;
+      json::append_quoted(quoted, call.response_model);
+      if (quoted != model.raw) {
+        const auto at = static_cast<std::size_t>(model.raw.data() - body.data());
+        body.replace(at, model.raw.size(), quoted);
+      }
+    }
+    const auto first = body.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && first > 0) body.erase(0, first);
+    return std::nullopt;
+  }
+
+  const config::Provider& provider_;
+  RequestHead head_;
+};
+
+}  // namespace
+
+std::unique_ptr<Adapter> make_openai_adapter(const config::Provider& provider) {
+  return std::make_unique<OpenAiAdapter>(provider);
+}
+
+}  // namespace switchyard::providers
