@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, builds and runs the gateway on config/demo.yaml: two mock providers on loopback
-# (ports 9101, 9102), the gateway on 127.0.0.1:8080. Shows a curl call, a streamed curl call
-# and an OpenAI SDK (Node) call, then keeps serving until Ctrl-C.
+# (ports 9101, 9102; each speaks the OpenAI, Anthropic and Gemini formats), the gateway on
+# 127.0.0.1:8080. Shows curl calls (failover, an Anthropic → Gemini route, a stream) and an
+# OpenAI SDK (Node) call, then keeps serving until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -24,6 +25,13 @@ echo; echo; echo "== curl: alpha failing (scripted 503), so beta serves"
 curl -s -i http://127.0.0.1:8080/v1/chat/completions -H 'content-type: application/json' \
   -H 'x-mock-status: 503' -H 'x-mock-target: alpha' \
   -d '{"model":"default","messages":[{"role":"user","content":"Hello!"}]}'
+echo; echo; echo "== curl: route 'mixed' — an Anthropic-format model answers in OpenAI's shape"
+curl -s -i http://127.0.0.1:8080/v1/chat/completions -H 'content-type: application/json' \
+  -d '{"model":"mixed","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hello!"}]}'
+echo; echo; echo "== curl: the Anthropic side overloaded (scripted 529), so the Gemini model serves"
+curl -s -i http://127.0.0.1:8080/v1/chat/completions -H 'content-type: application/json' \
+  -H 'x-mock-status: 529' -H 'x-mock-target: alpha' \
+  -d '{"model":"mixed","messages":[{"role":"user","content":"Hello!"}]}'
 echo; echo; echo "== curl: a streamed completion"
 curl -s -N http://127.0.0.1:8080/v1/chat/completions -H 'content-type: application/json' \
   -d '{"model":"default","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Stream!"}]}'

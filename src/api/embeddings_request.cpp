@@ -40,7 +40,8 @@ std::variant<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_v
     }
   });
   if (invalid) return errors::invalid_json(invalid->what, invalid->offset);
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos || body[body.find_first_not_of(" \t\r\n")] != '{')
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos ||
+      body[body.find_first_not_of(" \t\r\n")] != '{')
     return errors::invalid_request("The request body must be a JSON object.");
   if (duplicate_model)
     return errors::invalid_request("Duplicate key 'model' in the body.", "model", "duplicate_key");
@@ -62,16 +63,21 @@ std::variant<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_v
       if (bad) return;
       if (e.type == json::Type::string) {
         ++strings;
-        if (e.raw.size() == 2) bad = invalid_input("empty string at index " + std::to_string(r.input_count_) + ".");
+        if (e.raw.size() == 2)
+          bad = invalid_input("empty string at index " + std::to_string(r.input_count_) + ".");
       } else if (is_integer(e)) {
         ++integers;
       } else if (e.type == json::Type::array) {
         ++lists;
         bool tokens = e.raw.find_first_not_of("[ \t\r\n]") != std::string_view::npos;
-        json::for_each_element(e.raw, [&](const json::Value& t) { tokens = tokens && is_integer(t); });
-        if (!tokens) bad = invalid_input("expected a non-empty list of token ids at index " + std::to_string(r.input_count_) + ".");
+        json::for_each_element(e.raw,
+                               [&](const json::Value& t) { tokens = tokens && is_integer(t); });
+        if (!tokens)
+          bad = invalid_input("expected a non-empty list of token ids at index " +
+                              std::to_string(r.input_count_) + ".");
       } else {
-        bad = invalid_input("expected a string, a token id or a list of token ids at index " + std::to_string(r.input_count_) + ".");
+        bad = invalid_input("expected a string, a token id or a list of token ids at index " +
+                            std::to_string(r.input_count_) + ".");
       }
       ++r.input_count_;
     });
@@ -80,8 +86,9 @@ std::variant<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_v
     if (r.input_count_ > kMaxInputs)
       return invalid_input("at most " + std::to_string(kMaxInputs) + " inputs per request.");
     if (strings != r.input_count_ && integers != r.input_count_ && lists != r.input_count_)
-      return invalid_input("the elements must all be strings, all token ids, or all lists of token ids.");
-    r.input_ = strings ? EmbeddingsRequest::Input::texts
+      return invalid_input(
+          "the elements must all be strings, all token ids, or all lists of token ids.");
+    r.input_ = strings    ? EmbeddingsRequest::Input::texts
                : integers ? EmbeddingsRequest::Input::tokens
                           : EmbeddingsRequest::Input::token_lists;
     // A flat list of token ids is one input.
@@ -94,8 +101,9 @@ std::variant<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_v
     if (format.raw == "\"base64\"") {
       r.base64_ = true;
     } else if (format.raw != "\"float\"") {
-      return errors::invalid_request("Invalid value for 'encoding_format': expected 'float' or 'base64'.",
-                                     "encoding_format", "invalid_value");
+      return errors::invalid_request(
+          "Invalid value for 'encoding_format': expected 'float' or 'base64'.", "encoding_format",
+          "invalid_value");
     }
   } else if (format.type != json::Type::null) {
     return wrong_type("encoding_format", "a string", format.type);

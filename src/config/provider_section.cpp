@@ -15,9 +15,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::array<std::string_view, 11> kProviderKeys{
-    "type",     "base_url", "api_key",         "ca_file",     "allow_plain_http",
-    "timeouts", "pool",     "forward_headers", "api_version", "preset",
-    "max_tokens_field",
+    "type", "base_url",        "api_key",     "ca_file", "allow_plain_http", "timeouts",
+    "pool", "forward_headers", "api_version", "preset",  "max_tokens_field",
 };
 constexpr std::array<std::string_view, 4> kTypes{"openai", "anthropic", "gemini", "azure"};
 constexpr std::array<std::string_view, 2> kPresets{"openai", "mistral"};

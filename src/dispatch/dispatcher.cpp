@@ -95,20 +95,37 @@ struct Dispatcher::Attempt {
   BufferPool::Lease body;
 
   bool responded = false;
-  Failure failure;                            // the transport failed, or
-  std::optional<ProviderError> error;         // the provider refused or answered nonsense
+  Failure failure;                     // the transport failed, or
+  std::optional<ProviderError> error;  // the provider refused or answered nonsense
   int status = 0;
   int retry_after_s = 0;
   std::string_view outcome = "ok";
   std::string detail;
   const providers::Call* call = nullptr;  // set once the request is encoded
   providers::Usage usage;
+
+  // The transport failed: connect, TLS, timeout, reset, a response too large…
+  void fail(Failure f) {
+    outcome = outcome_of(f);
+    detail = std::move(f.detail);
+    redact(detail, target.provider->api_key);
+    failure = std::move(f);
+  }
+  // The provider refused, or answered what cannot be relayed.
+  void refuse(ProviderError e) {
+    redact(e.error.message, target.provider->api_key);
+    outcome = outcome_of(e.error_class);
+    detail = e.error.message;
+    failure = {Fault::protocol, upstream::Timeout::none, {}};
+    error = std::move(e);
+  }
 };
 
 Dispatcher::Dispatcher(Executor ex, const config::Config& config)
     : buffers_(std::make_unique<BufferPool>()) {
   origins_.reserve(config.providers.size());
-  for (const auto& p : config.providers) origins_.push_back(std::make_unique<upstream::Origin>(ex, p));
+  for (const auto& p : config.providers)
+    origins_.push_back(std::make_unique<upstream::Origin>(ex, p));
 }
 
 Dispatcher::~Dispatcher() = default;
@@ -220,8 +237,7 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
       target.quoted_upstream,
       request.request_id,
       *a.forwarded,
-      request.report_upstream_model ? std::string_view(target.model->upstream)
-                                    : request.model,
+      request.report_upstream_model ? std::string_view(target.model->upstream) : request.model,
       std::chrono::duration_cast<std::chrono::seconds>(
           std::chrono::system_clock::now().time_since_epoch())
           .count(),
@@ -229,108 +245,86 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
       request.chat && request.chat->include_usage(),
       request.embeddings && request.embeddings->base64()};
 
-  auto refuse = [&a, &provider](ProviderError error) {
-    redact(error.error.message, provider.api_key);
-    a.outcome = outcome_of(error.error_class);
-    a.detail = error.error.message;
-    a.failure = {Fault::protocol, upstream::Timeout::none, {}};
-    a.error = std::move(error);
-  };
-
-  std::string_view body;
-  std::string_view model_raw;
-  std::optional<ProviderError> unusable;
-  if (request.chat) {
-    body = request.chat->body();
-    model_raw = request.chat->model_raw();
-    unusable = adapter.encode_chat(*request.chat, call, *a.head, *a.encoded);
-  } else {
-    body = request.embeddings->body();
-    model_raw = request.embeddings->model_raw();
-    unusable = adapter.encode_embeddings(*request.embeddings, call, *a.head, *a.encoded);
-  }
+  const auto unusable =
+      request.chat ? adapter.encode_chat(*request.chat, call, *a.head, *a.encoded)
+                   : adapter.encode_embeddings(*request.embeddings, call, *a.head, *a.encoded);
   a.call = &call;
   if (unusable) {
-    refuse(std::move(*unusable));
-    if (a.error->error_class == ErrorClass::final) {
-      add_route_headers(a.out, request, target, a.number);
-      co_await a.out.send_error(a.error->error);
-      a.responded = true;
-    }
-    co_return;
+    a.refuse(*unusable);
+  } else {
+    co_await exchange(a);
   }
+  if (!a.responded && a.error && a.error->error_class == ErrorClass::final) {
+    // The client's own mistake: every provider would refuse it, so it is the answer.
+    add_route_headers(a.out, request, target, a.number);
+    co_await a.out.send_error(a.error->error);
+    a.responded = true;
+  }
+}
+
+Awaitable<void> Dispatcher::exchange(Attempt& a) {
+  const DispatchRequest& request = a.request;
   // Either the adapter's own body, or the client's with only its `model` value replaced.
-  const auto model_at = static_cast<std::size_t>(model_raw.data() - body.data());
+  const api::ModelField& client =
+      request.chat ? static_cast<const api::ModelField&>(*request.chat) : *request.embeddings;
+  const std::string_view body = client.body();
+  const std::size_t model_at = client.model_offset();
   std::array<asio::const_buffer, 4> buffers{
       asio::buffer(*a.head), asio::buffer(body.substr(0, model_at)),
-      asio::buffer(target.quoted_upstream), asio::buffer(body.substr(model_at + model_raw.size()))};
+      asio::buffer(a.target.quoted_upstream),
+      asio::buffer(body.substr(model_at + client.model_raw().size()))};
   if (!a.encoded->empty()) buffers = {asio::buffer(*a.head), asio::buffer(*a.encoded)};
 
-  upstream::Exchange exchange(*origins_[target.provider_index]);
+  upstream::Exchange exchange(*origins_[a.target.provider_index]);
   a.cancel.set_active(&exchange);
   struct Inactive {
     Cancellation& c;
     ~Inactive() { c.set_active(nullptr); }
   } inactive{a.cancel};
 
-  auto fail = [&a, &provider](Failure f) {
-    a.outcome = outcome_of(f);
-    a.detail = std::move(f.detail);
-    redact(a.detail, provider.api_key);
-    a.failure = std::move(f);
-  };
-
   // (No co_await inside an if condition anywhere: GCC 12 miscompiles it.)
   Failure sent = co_await exchange.send(buffers);
   if (sent) {
-    fail(std::move(sent));
+    a.fail(std::move(sent));
     co_return;
   }
   a.status = exchange.status();
-  if (a.status < 200 || a.status > 299) {
-    Failure read = co_await exchange.read_body(*a.body, kMaxErrorBody);
-    if (read) {
-      fail(std::move(read));
-      co_return;
-    }
-    exchange.finish();
-    refuse(adapter.decode_error(a.status, *a.body));
-    // The header, or what the body said (Gemini's RetryInfo.retryDelay).
-    a.retry_after_s = parse_retry_after(exchange.header("retry-after"));
-    if (a.retry_after_s == 0) a.retry_after_s = a.error->error.retry_after_s;
-    a.detail = "HTTP " + std::to_string(a.status) + ": " + a.detail;
-    if (a.error->error_class == ErrorClass::final) {
-      // The client's own mistake: every provider would refuse it, so it is the answer.
-      add_route_headers(a.out, request, target, a.number);
-      co_await a.out.send_error(a.error->error);
-      a.responded = true;
+  if (a.status >= 200 && a.status <= 299) {
+    if (request.chat && request.chat->stream() && exchange.is_event_stream()) {
+      co_await relay_stream(a, exchange);
+    } else {
+      co_await relay_json(a, exchange);
     }
     co_return;
   }
-  if (stream && exchange.is_event_stream()) {
-    co_await relay_stream(a, exchange);
-  } else {
-    co_await relay_json(a, exchange);
+  Failure read = co_await exchange.read_body(*a.body, kMaxErrorBody);
+  if (read) {
+    a.fail(std::move(read));
+    co_return;
   }
-  if (a.error) {
-    refuse(std::move(*a.error));
-  } else if (a.failure) {
-    fail(std::move(a.failure));
-  }
+  exchange.finish();
+  a.refuse(a.target.adapter->decode_error(a.status, *a.body));
+  a.detail = "HTTP " + std::to_string(a.status) + ": " + a.detail;
+  // The header, or what the body said (Gemini's RetryInfo.retryDelay).
+  a.retry_after_s = parse_retry_after(exchange.header("retry-after"));
+  if (a.retry_after_s == 0) a.retry_after_s = a.error->error.retry_after_s;
 }
 
 Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange) {
   Failure read = co_await exchange.read_body(*a.body, kMaxResponseBody);
   if (read) {
-    a.failure = std::move(read);
+    a.fail(std::move(read));
     co_return;
   }
   exchange.finish();
   const auto& adapter = *a.target.adapter;
   const DispatchRequest& request = a.request;
-  a.error = request.chat ? adapter.decode_chat(*a.body, *a.call, a.usage)
-                         : adapter.decode_embeddings(*a.body, *a.call, a.usage);
-  if (a.error) co_return;
+  auto unusable = request.chat ? adapter.decode_chat(*a.body, *a.call, a.usage)
+                               : adapter.decode_embeddings(*a.body, *a.call, a.usage);
+  if (unusable) {
+    a.refuse(std::move(*unusable));
+    co_return;
+  }
   add_route_headers(a.out, request, a.target, a.number);
   a.record.first_byte = since(a.record.start);
   co_await a.out.send(a.status, "application/json", *a.body);
@@ -384,7 +378,7 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
 
   if (a.cancel.aborted() || a.out.failed()) {
     a.record.stream_end = "client_gone";
-    if (!committed) a.failure = {Fault::aborted, upstream::Timeout::none, "the client went away"};
+    if (!committed) a.fail({Fault::aborted, upstream::Timeout::none, "the client went away"});
     co_return;
   }
   if (state == providers::ChatStream::State::done && !fault) {
@@ -403,17 +397,17 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
   }
   if (!committed) {
     if (state == providers::ChatStream::State::failed) {
-      a.error = stream->error();
+      a.refuse(stream->error());
     } else {
-      a.failure = std::move(fault);
+      a.fail(std::move(fault));
     }
     co_return;
   }
   // Started and then broken: the client is told so, in OpenAI's shape and without [DONE], never
   // left with a stream that looks complete.
   const bool upstream_said = state == providers::ChatStream::State::failed;
-  auto error = api::errors::stream_interrupted(upstream_said ? stream->error().error.message
-                                                             : fault.detail);
+  auto error =
+      api::errors::stream_interrupted(upstream_said ? stream->error().error.message : fault.detail);
   a.outcome = upstream_said ? "upstream_error" : "interrupted";
   a.record.stream_end = a.outcome;
   redact(error.message, a.target.provider->api_key);

@@ -31,13 +31,7 @@ void members(const json::Value& value, OnMember&& on_member) {
 
 }  // namespace
 
-MessageStream::MessageStream(const Call& call)
-    : provider_(call.provider),
-      model_(call.model),
-      request_id_(call.request_id),
-      response_model_(call.response_model),
-      created_(call.created),
-      include_usage_(call.include_usage) {}
+MessageStream::MessageStream(const Call& call) : call_(call) {}
 
 ChatStream::State MessageStream::on_event(const upstream::SseEvent& event, std::string& out) {
   if (!event.has_data) {
@@ -54,12 +48,12 @@ ChatStream::State MessageStream::on_event(const upstream::SseEvent& event, std::
     if (json::key_equals(key, "usage")) e.usage = v;
   });
   if (invalid) {
-    return fail(bad_response(provider_.name, std::string("invalid stream event (") + invalid->what +
-                                                 " at byte " + std::to_string(invalid->offset) +
-                                                 ")"));
+    return fail(bad_response(call_.provider.name, std::string("invalid stream event (") +
+                                                      invalid->what + " at byte " +
+                                                      std::to_string(invalid->offset) + ")"));
   }
   if (!is_object_text(event.data))
-    return fail(bad_response(provider_.name, "a stream event that is not a JSON object"));
+    return fail(bad_response(call_.provider.name, "a stream event that is not a JSON object"));
 
   // The SDKs dispatch on the `event:` field; the data's `type` says the same and stands in
   // when a proxy dropped the field.
@@ -69,7 +63,7 @@ ChatStream::State MessageStream::on_event(const upstream::SseEvent& event, std::
     ping(out);
     return State::open;
   }
-  if (type == "error") return fail(classify_error(error_facts(0, event.data), provider_.name));
+  if (type == "error") return fail(classify_error(error_facts(0, event.data), call_.provider.name));
   if (type == "message_start") return message_start(e, out);
 
   const bool known = type == "content_block_start" || type == "content_block_delta" ||
@@ -78,8 +72,8 @@ ChatStream::State MessageStream::on_event(const upstream::SseEvent& event, std::
   // Anthropic's versioning policy adds event types; clients are to ignore unknown ones.
   if (!known) return State::open;
   if (!writer_) {
-    return fail(
-        bad_response(provider_.name, "a '" + std::string(type) + "' event before message_start"));
+    return fail(bad_response(call_.provider.name,
+                             "a '" + std::string(type) + "' event before message_start"));
   }
   if (type == "content_block_start") return block_start(e, out);
   if (type == "content_block_delta") return block_delta(e, out);
@@ -89,7 +83,7 @@ ChatStream::State MessageStream::on_event(const upstream::SseEvent& event, std::
 }
 
 ChatStream::State MessageStream::on_end(std::string&) {
-  return fail(bad_response(provider_.name, "the stream ended before message_stop"));
+  return fail(bad_response(call_.provider.name, "the stream ended before message_stop"));
 }
 
 ChatStream::State MessageStream::message_start(const Event& e, std::string& out) {
@@ -104,16 +98,9 @@ ChatStream::State MessageStream::message_start(const Event& e, std::string& out)
   if (id.type == json::Type::string) {
     completion_id += json::unescape(id.raw);
   } else {
-    completion_id += request_id_;
+    completion_id += call_.request_id;
   }
-  const Call call{.provider = provider_,
-                  .model = model_,
-                  .request_id = request_id_,
-                  .response_model = response_model_,
-                  .created = created_,
-                  .stream = true,
-                  .include_usage = include_usage_};
-  writer_.emplace(completion_id, call);
+  writer_.emplace(completion_id, call_);
   if (usage.type == json::Type::object) counts_.read(usage.raw);
   usage_ = counts_.usage();
   writer_->role(out);
@@ -207,7 +194,7 @@ ChatStream::State MessageStream::message_stop(std::string& out) {
     finished_ = true;
     said_something_ = true;
   }
-  if (include_usage_) {
+  if (call_.include_usage) {
     writer_->usage(out, usage_);
     said_something_ = true;
   }

@@ -35,14 +35,7 @@ class MessageStream final : public ChatStream {
   // The OpenAI tool-call index of content block `block`, if it is a tool_use block.
   std::optional<int> tool_index(std::uint64_t block) const;
 
-  // What the ChunkWriter needs once message_start brings the id; owned, as the Call may not
-  // outlive this stream.
-  const config::Provider& provider_;
-  const config::Model& model_;
-  std::string request_id_;
-  std::string response_model_;
-  std::int64_t created_;
-  bool include_usage_;
+  const Call& call_;  // outlives the stream (adapter.hpp)
 
   std::optional<ChunkWriter> writer_;  // from message_start on
   // Anthropic numbers content blocks (thinking and text included); OpenAI numbers tool calls

@@ -5,18 +5,7 @@
 
 namespace switchyard::providers::gemini {
 
-GenerateStream::GenerateStream(const Call& call)
-    : provider_(call.provider),
-      model_(call.model),
-      request_id_(call.request_id),
-      response_model_(call.response_model),
-      created_(call.created),
-      include_usage_(call.include_usage) {}
-
-Call GenerateStream::call() const {
-  return Call{provider_,       model_,   {},   request_id_,   {},
-              response_model_, created_, true, include_usage_};
-}
+GenerateStream::GenerateStream(const Call& call) : call_(call) {}
 
 ChatStream::State GenerateStream::on_event(const upstream::SseEvent& event, std::string& out) {
   if (!event.has_data) {
@@ -32,16 +21,16 @@ ChatStream::State GenerateStream::on_event(const upstream::SseEvent& event, std:
   const Json doc = parse(event.data);
   if (doc.is_discarded())
     return fail(
-        bad_response(provider_.name, "a stream event that is not JSON: " + clip(event.data)));
-  if (auto error = classify_envelope(doc, 0, provider_.name)) return fail(std::move(*error));
+        bad_response(call_.provider.name, "a stream event that is not JSON: " + clip(event.data)));
+  if (auto error = classify_envelope(doc, 0, call_.provider.name)) return fail(std::move(*error));
   return on_response(doc, out);
 }
 
 ChatStream::State GenerateStream::on_error_text(std::string_view text) {
   const Json doc = parse(text);
-  auto error = doc.is_discarded() ? std::nullopt : classify_envelope(doc, 0, provider_.name);
+  auto error = doc.is_discarded() ? std::nullopt : classify_envelope(doc, 0, call_.provider.name);
   if (!error)
-    return fail(bad_response(provider_.name, "unexpected text in the stream: " + clip(text)));
+    return fail(bad_response(call_.provider.name, "unexpected text in the stream: " + clip(text)));
   return fail(std::move(*error));
 }
 
@@ -49,10 +38,11 @@ ChatStream::State GenerateStream::on_response(const Json& doc, std::string& out)
   Response response;
   std::string detail;
   if (!read_response(doc, response, detail))
-    return fail(bad_response(provider_.name, "a stream event " + detail));
+    return fail(bad_response(call_.provider.name, "a stream event " + detail));
   if (!writer_) {
     // Gemini repeats the responseId on every event; the first one names the stream.
-    writer_.emplace("chatcmpl-" + (response.id.empty() ? request_id_ : response.id), call());
+    const std::string_view id = response.id.empty() ? call_.request_id : response.id;
+    writer_.emplace("chatcmpl-" + std::string(id), call_);
   }
   if (response.usage.reported) usage_ = response.usage;  // the latest counts are the totals
 
@@ -71,7 +61,7 @@ ChatStream::State GenerateStream::on_response(const Json& doc, std::string& out)
     for (const Part& part : candidate.parts) {
       if (part.is_call) {
         const std::string id =
-            part.call.id.empty() ? synthesized_call_id(request_id_, calls_) : part.call.id;
+            part.call.id.empty() ? synthesized_call_id(call_.request_id, calls_) : part.call.id;
         ++calls_;
         writer_->tool_call(out, state.tool_calls++, id, part.call.name, part.call.arguments,
                            choice);
@@ -92,7 +82,7 @@ ChatStream::State GenerateStream::on_response(const Json& doc, std::string& out)
 }
 
 ChatStream::State GenerateStream::complete(std::string& out) {
-  if (include_usage_ && usage_.reported) {
+  if (call_.include_usage && usage_.reported) {
     writer_->usage(out, usage_);
     said_something_ = true;
   }
@@ -104,7 +94,7 @@ ChatStream::State GenerateStream::on_end(std::string& out) {
   bool all_finished = !choices_.empty();
   for (const auto& [index, state] : choices_) all_finished = all_finished && state.finished;
   if (!all_finished)
-    return fail(bad_response(provider_.name, "the stream ended without a finishReason"));
+    return fail(bad_response(call_.provider.name, "the stream ended without a finishReason"));
   return complete(out);
 }
 

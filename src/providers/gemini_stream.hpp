@@ -35,16 +35,8 @@ class GenerateStream final : public ChatStream {
   State on_error_text(std::string_view text);
   // The usage chunk when asked for, then [DONE].
   State complete(std::string& out);
-  Call call() const;
 
-  // What the ChunkWriter needs once the first event brings the response id; owned, as the
-  // Call may not outlive this stream.
-  const config::Provider& provider_;
-  const config::Model& model_;
-  std::string request_id_;
-  std::string response_model_;
-  std::int64_t created_;
-  bool include_usage_;
+  const Call& call_;  // outlives the stream (adapter.hpp)
 
   std::optional<ChunkWriter> writer_;   // from the first response event on
   std::map<int, ChoiceState> choices_;  // by candidate index, once its role chunk went out

@@ -27,8 +27,7 @@ using Json = nlohmann::ordered_json;
 
 std::uint64_t number_of(const json::Value& v) {
   std::uint64_t n = 0;
-  if (v.type == json::Type::number)
-    std::from_chars(v.raw.data(), v.raw.data() + v.raw.size(), n);
+  if (v.type == json::Type::number) std::from_chars(v.raw.data(), v.raw.data() + v.raw.size(), n);
   return n;
 }
 
@@ -104,10 +103,10 @@ ErrorFacts error_facts(int status, std::string_view body) {
 // Anthropic's "toolu_…") are mapped to one, the same way in the assistant's tool_calls and in
 // the tool messages answering them, so the pairs still match.
 std::string mistral_tool_id(const std::string& id) {
-  const bool fits = id.size() == 9 && std::all_of(id.begin(), id.end(), [](char c) {
-                      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                             (c >= '0' && c <= '9');
-                    });
+  const bool fits =
+      id.size() == 9 && std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      });
   if (fits) return id;
   static constexpr char kAlphabet[] =
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -178,20 +177,24 @@ class OpenAiStream final : public ChatStream {
 class OpenAiAdapter final : public Adapter {
  public:
   explicit OpenAiAdapter(const config::Provider& provider)
-      : provider_(provider), head_(provider, credentials(provider)) {}
+      : provider_(provider),
+        head_(provider, credentials(provider)),
+        chat_path_(fixed_path("/chat/completions")),
+        embeddings_path_(fixed_path("/embeddings")) {}
 
   std::optional<ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
                                            std::string& head, std::string& body) const override {
-    const std::string p = path(call, "/chat/completions");
+    const std::string p = chat_path_.empty() ? deployment_path(call, "/chat/completions") : "";
+    const std::string_view path = chat_path_.empty() ? std::string_view(p) : chat_path_;
     if (needs_rewrite(chat.body())) {
       auto error = rewrite(chat.body(), call, body);
       if (error) return error;
-      head_.write(head, p, body.size(), call);
+      head_.write(head, path, body.size(), call);
       return std::nullopt;
     }
     body.clear();
-    head_.write(head, p, chat.body().size() - chat.model_raw().size() + call.quoted_upstream.size(),
-                call);
+    head_.write(head, path,
+                chat.body().size() - chat.model_raw().size() + call.quoted_upstream.size(), call);
     return std::nullopt;
   }
 
@@ -208,9 +211,9 @@ class OpenAiAdapter final : public Adapter {
                                                  const Call& call, std::string& head,
                                                  std::string& body) const override {
     body.clear();
-    head_.write(head, path(call, "/embeddings"),
-                request.body().size() - request.model_raw().size() + call.quoted_upstream.size(),
-                call);
+    head_.write(
+        head, embeddings_path_.empty() ? deployment_path(call, "/embeddings") : embeddings_path_,
+        request.body().size() - request.model_raw().size() + call.quoted_upstream.size(), call);
     return std::nullopt;
   }
 
@@ -232,10 +235,14 @@ class OpenAiAdapter final : public Adapter {
   }
 
   // Azure: the deployment in the path selects the model, api-version in the query; the "v1"
-  // API instead takes OpenAI's paths under /openai/v1 and the deployment as `model`.
-  std::string path(const Call& call, std::string_view operation) const {
+  // API instead takes OpenAI's paths under /openai/v1 and the deployment as `model`. Paths that
+  // do not depend on the model are built once; empty means "per deployment".
+  std::string fixed_path(std::string_view operation) const {
     if (provider_.type != config::ProviderType::azure) return std::string(operation);
     if (provider_.api_version == "v1") return "/openai/v1" + std::string(operation);
+    return {};
+  }
+  std::string deployment_path(const Call& call, std::string_view operation) const {
     std::string p = "/openai/deployments/";
     append_url_encoded(p, call.model.upstream);
     p += operation;
@@ -329,6 +336,8 @@ class OpenAiAdapter final : public Adapter {
 
   const config::Provider& provider_;
   RequestHead head_;
+  std::string chat_path_;
+  std::string embeddings_path_;
 };
 
 }  // namespace

@@ -137,8 +137,8 @@ void ChunkWriter::content(std::string& out, std::string_view text, int choice) c
   close(out, {});
 }
 
-void ChunkWriter::tool_call(std::string& out, int index, std::string_view id,
-                            std::string_view name, std::string_view arguments, int choice) const {
+void ChunkWriter::tool_call(std::string& out, int index, std::string_view id, std::string_view name,
+                            std::string_view arguments, int choice) const {
   open(out, choice);
   out += R"({"tool_calls":[{"index":)";
   append_number(out, index);
@@ -172,6 +172,8 @@ void ChunkWriter::usage(std::string& out, const Usage& usage) const {
   out += "}\n\n";
 }
 
-void ChunkWriter::done(std::string& out) { out += "data: [DONE]\n\n"; }
+void ChunkWriter::done(std::string& out) {
+  out += "data: [DONE]\n\n";
+}
 
 }  // namespace switchyard::providers

@@ -44,8 +44,7 @@ class ChunkWriter {
   void tool_call(std::string& out, int index, std::string_view id, std::string_view name,
                  std::string_view arguments, int choice = 0) const;
   // Later deltas of tool call `index`: more of its arguments.
-  void tool_arguments(std::string& out, int index, std::string_view fragment,
-                      int choice = 0) const;
+  void tool_arguments(std::string& out, int index, std::string_view fragment, int choice = 0) const;
   void finish(std::string& out, std::string_view reason, int choice = 0) const;
   // The include_usage chunk: "choices": [] and the usage.
   void usage(std::string& out, const Usage& usage) const;

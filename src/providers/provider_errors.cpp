@@ -92,10 +92,10 @@ ProviderError classify_error(const ErrorFacts& facts, std::string_view provider)
   // Gemini answers a bad key with 400 INVALID_ARGUMENT, reason API_KEY_INVALID.
   if (status == 401 || type == "authentication_error" ||
       any_of(code, {"API_KEY_INVALID", "invalid_api_key"})) {
-    return make(ErrorClass::fall_over, 401, "invalid_request_error",
-                from + "the provider rejected the gateway's credentials (" +
-                    clip(facts.message) + ")",
-                "invalid_api_key");
+    return make(
+        ErrorClass::fall_over, 401, "invalid_request_error",
+        from + "the provider rejected the gateway's credentials (" + clip(facts.message) + ")",
+        "invalid_api_key");
   }
   if (status == 402 || type == "billing_error" || code == "insufficient_quota") {
     return make(ErrorClass::fall_over, 429, "insufficient_quota", std::move(message),
@@ -119,15 +119,13 @@ ProviderError classify_error(const ErrorFacts& facts, std::string_view provider)
   if (status == 499 || type == "CANCELLED") {
     return make(ErrorClass::final, 502, "server_error", std::move(message), "upstream_cancelled");
   }
-  if (status == 408 || status == 504 || type == "timeout_error" ||
-      type == "DEADLINE_EXCEEDED") {
-    return make(ErrorClass::retryable, 504, "server_error", std::move(message),
-                "upstream_timeout");
+  if (status == 408 || status == 504 || type == "timeout_error" || type == "DEADLINE_EXCEEDED") {
+    return make(ErrorClass::retryable, 504, "server_error", std::move(message), "upstream_timeout");
   }
   if (status == 409 || status >= 500 ||
       any_of(type, {"overloaded_error", "api_error", "server_error", "INTERNAL", "UNAVAILABLE"})) {
-    const bool overloaded = status == 503 || status == 529 || type == "overloaded_error" ||
-                            type == "UNAVAILABLE";
+    const bool overloaded =
+        status == 503 || status == 529 || type == "overloaded_error" || type == "UNAVAILABLE";
     return make(ErrorClass::retryable, overloaded ? 503 : 502, "server_error", std::move(message),
                 overloaded ? "upstream_overloaded" : "upstream_error");
   }
@@ -154,8 +152,8 @@ ProviderError unsupported(std::string message, std::string_view param) {
 }
 
 ProviderError invalid_request(std::string message, std::string_view param) {
-  return make(ErrorClass::final, 400, "invalid_request_error", std::move(message),
-              "invalid_value", std::string(param));
+  return make(ErrorClass::final, 400, "invalid_request_error", std::move(message), "invalid_value",
+              std::string(param));
 }
 
 }  // namespace switchyard::providers

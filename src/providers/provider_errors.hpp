@@ -12,13 +12,13 @@ namespace switchyard::providers {
 
 // What an error body said, in the provider's own words.
 struct ErrorFacts {
-  int status = 0;         // HTTP status (for in-stream errors: the status it stands for)
-  std::string message;    // the human-readable message, as sent
-  std::string type;       // OpenAI/Anthropic error type, or Gemini's status word
-                          // ("overloaded_error", "RESOURCE_EXHAUSTED")
-  std::string code;       // OpenAI code or Gemini reason ("context_length_exceeded",
-                          // "insufficient_quota", "API_KEY_INVALID")
-  std::string param;      // OpenAI's param, when given
+  int status = 0;       // HTTP status (for in-stream errors: the status it stands for)
+  std::string message;  // the human-readable message, as sent
+  std::string type;     // OpenAI/Anthropic error type, or Gemini's status word
+                        // ("overloaded_error", "RESOURCE_EXHAUSTED")
+  std::string code;     // OpenAI code or Gemini reason ("context_length_exceeded",
+                        // "insufficient_quota", "API_KEY_INVALID")
+  std::string param;    // OpenAI's param, when given
 };
 
 // The class and client error for `facts`; `provider` names the provider in messages.

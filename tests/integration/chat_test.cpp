@@ -63,8 +63,9 @@ TEST_F(Chat, RelaysJsonResponseByteForByteWithRoutingHeaders) {
 TEST(ChatResponseModel, CanReportTheUpstreamModelAndThenRelaysEveryByte) {
   TempDir dir;
   Mock mock(dir, "alpha");
-  Gateway gateway(dir, "server:\n  response_model: upstream\n" +
-                           one_provider_config(mock.port()).substr(std::string("server:\n").size()));
+  Gateway gateway(dir,
+                  "server:\n  response_model: upstream\n" +
+                      one_provider_config(mock.port()).substr(std::string("server:\n").size()));
   HttpClient client(gateway.port());
   const auto r = client.post_json("/v1/chat/completions", chat_body("default"));
   ASSERT_EQ(r.status, 200) << r.body;

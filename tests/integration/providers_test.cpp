@@ -12,13 +12,17 @@ std::string config_for(const Mock& anthropic, const Mock& gemini, const Mock& op
   auto url = [](const Mock& m) { return "http://127.0.0.1:" + std::to_string(m.port()); };
   return "server:\n  workers: 1\n"
          "providers:\n"
-         "  anth:\n    type: anthropic\n    base_url: " + url(anthropic) +
+         "  anth:\n    type: anthropic\n    base_url: " +
+         url(anthropic) +
          "\n    api_key: anth-secret-key\n    forward_headers: [\"x-mock-*\"]\n"
-         "  gem:\n    type: gemini\n    base_url: " + url(gemini) +
+         "  gem:\n    type: gemini\n    base_url: " +
+         url(gemini) +
          "\n    api_key: gem-secret-key\n    forward_headers: [\"x-mock-*\"]\n"
-         "  oai:\n    type: openai\n    base_url: " + url(openai) +
+         "  oai:\n    type: openai\n    base_url: " +
+         url(openai) +
          "/v1\n    api_key: oai-secret-key\n    forward_headers: [\"x-mock-*\"]\n"
-         "  azure:\n    type: azure\n    base_url: " + url(openai) +
+         "  azure:\n    type: azure\n    base_url: " +
+         url(openai) +
          "\n    api_key: azure-secret-key\n    forward_headers: [\"x-mock-*\"]\n"
          "models:\n"
          "  claude: { provider: anth, name: claude-test-1, max_tokens: 321 }\n"
@@ -37,8 +41,8 @@ class Providers : public ::testing::Test {
   TempDir dir_;
   Mock anthropic_{dir_, Mock::Options{"anth", {"--api-key", "anth-secret-key"}}};
   Mock gemini_{dir_, Mock::Options{"gem", {"--api-key", "gem-secret-key"}}};
-  Mock openai_{dir_, Mock::Options{"oai", {"--api-key", "oai-secret-key", "--api-key",
-                                           "azure-secret-key"}}};
+  Mock openai_{
+      dir_, Mock::Options{"oai", {"--api-key", "oai-secret-key", "--api-key", "azure-secret-key"}}};
   Gateway gateway_{dir_, config_for(anthropic_, gemini_, openai_)};
 
   json only_request(Mock& mock) {
@@ -65,8 +69,8 @@ std::string streamed_text(const std::string& body) {
 TEST_F(Providers, AnthropicAnswersInOpenAiShapeAndGetsItsOwnWireFormat) {
   HttpClient client(gateway_.port());
   auto body = chat_body("claude");
-  body["messages"] = json::array({{{"role", "system"}, {"content", "Be brief."}},
-                                  {{"role", "user"}, {"content", "Hi"}}});
+  body["messages"] = json::array(
+      {{{"role", "system"}, {"content", "Be brief."}}, {{"role", "user"}, {"content", "Hi"}}});
   body.erase("max_tokens");  // Anthropic requires one: the model's configured default goes
   const auto r = client.post_json("/v1/chat/completions", body);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -119,9 +123,9 @@ TEST_F(Providers, GeminiAnswersJsonAndStreamsAndTheGatewayAddsDone) {
 
   const auto seen = gemini_.requests();
   ASSERT_EQ(seen.size(), 2u);
-  EXPECT_NE(seen[0]["target"].get<std::string>().find(
-                "/v1beta/models/gemini-test-flash:generateContent"),
-            std::string::npos);
+  EXPECT_NE(
+      seen[0]["target"].get<std::string>().find("/v1beta/models/gemini-test-flash:generateContent"),
+      std::string::npos);
   EXPECT_NE(seen[1]["target"].get<std::string>().find(":streamGenerateContent?alt=sse"),
             std::string::npos);
   EXPECT_EQ(seen[1]["headers"]["x-goog-api-key"], "gem-secret-key");
@@ -208,10 +212,11 @@ TEST_F(Providers, AGeminiBadKeyIsAnAuthenticationFailureThatFallsOver) {
 
 TEST_F(Providers, ToolCallsRoundTripThroughAnthropic) {
   HttpClient client(gateway_.port());
-  json tools = json::array({{{"type", "function"},
-                             {"function",
-                              {{"name", "get_weather"},
-                               {"parameters", {{"type", "object"}, {"properties", json::object()}}}}}}});
+  json tools =
+      json::array({{{"type", "function"},
+                    {"function",
+                     {{"name", "get_weather"},
+                      {"parameters", {{"type", "object"}, {"properties", json::object()}}}}}}});
   auto body = chat_body("claude");
   body["tools"] = tools;
   const auto first = client.post_json("/v1/chat/completions", body);

@@ -525,7 +525,8 @@ TEST_F(AnthropicStream, SendsPingsAsKeepAliveCommentsOnlyAfterTheFirstToken) {
 
 TEST_F(AnthropicStream, SaysNothingUntilTheFirstToken) {
   f_.stream = true;
-  auto s = adapter_->chat_stream(f_.call());
+  const auto call = f_.call();
+  auto s = adapter_->chat_stream(call);
   upstream::SseParser sse;
   std::string out;
   sse.feed(
@@ -548,7 +549,8 @@ TEST_F(AnthropicStream, SaysNothingUntilTheFirstToken) {
 TEST_F(AnthropicStream, FailsRetryablyOnAMidStreamOverloadedErrorKeepingWhatWasSent) {
   for (const std::size_t split : {0, 1, 7}) {
     f_.stream = true;
-    auto s = adapter_->chat_stream(f_.call());
+    const auto call = f_.call();
+    auto s = adapter_->chat_stream(call);
     upstream::SseParser sse;
     std::string out;
     const std::string upstream = stream_fixture("overloaded");

@@ -306,3 +306,53 @@ TEST(Diagnostic, PrintsFileLineColumnAndMessage) {
 
 }  // namespace
 }  // namespace switchyard::config
+
+namespace switchyard::config {
+namespace {
+
+// --- Provider types ------------------------------------------------------------------------------
+
+TEST(ConfigProviders, EachTypeGetsItsDefaultApiVersionUnlessOneIsGiven) {
+  const LoadResult result = load(R"(providers:
+  a: { type: anthropic, base_url: https://api.anthropic.com }
+  g: { type: gemini, base_url: https://generativelanguage.googleapis.com }
+  z: { type: azure, base_url: https://r.openai.azure.com, api_version: v1 }
+  o: { type: openai, base_url: https://api.openai.com/v1, preset: mistral, max_tokens_field: max_completion_tokens }
+models:
+  m: { provider: a, max_tokens: 2048 }
+)");
+  ASSERT_TRUE(result.errors.empty()) << joined(result);
+  const Config& c = *result.config;
+  EXPECT_EQ(c.find_provider("a")->type, ProviderType::anthropic);
+  EXPECT_EQ(c.find_provider("a")->api_version, "2023-06-01");
+  EXPECT_EQ(c.find_provider("g")->api_version, "v1beta");
+  EXPECT_EQ(c.find_provider("z")->api_version, "v1");
+  EXPECT_EQ(c.find_provider("o")->preset, Preset::mistral);
+  EXPECT_EQ(c.find_provider("o")->max_tokens_field, MaxTokensField::max_completion_tokens);
+  EXPECT_EQ(c.find_model("m")->max_tokens, 2048u);
+  EXPECT_FALSE(c.server.report_upstream_model);
+}
+
+TEST(ConfigProviders, RejectsKeysThatDoNotApplyToTheProvidersType) {
+  const LoadResult result = load(R"(server: { response_model: upstreams }
+providers:
+  a: { type: anthropic, base_url: https://api.anthropic.com, preset: mistral }
+  o: { type: openai, base_url: https://api.openai.com/v1, api_version: "2024-10-21" }
+  p: { type: openai, base_url: https://api.openai.com/v1, max_tokens_field: both }
+models:
+  m: { provider: a }
+)");
+  EXPECT_EQ(printed(result),
+            (std::vector<std::string>{
+                "test.yaml:1:27: server.response_model: expected one of requested, upstream, got "
+                "'upstreams'",
+                "test.yaml:3:62: providers.a.preset: only for providers of type openai or azure",
+                "test.yaml:4:59: providers.o.api_version: only for providers of type anthropic, "
+                "gemini or azure",
+                "test.yaml:5:77: providers.p.max_tokens_field: expected one of as_sent, "
+                "max_tokens, max_completion_tokens, got 'both'",
+            }));
+}
+
+}  // namespace
+}  // namespace switchyard::config

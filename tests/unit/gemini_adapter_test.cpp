@@ -479,7 +479,8 @@ TEST(GeminiStream, FailsOnAnEmptyBody) {
 TEST(GeminiStream, SaysNothingWithTheRoleChunkAloneAndSomethingWithText) {
   const auto f = fixture();
   const auto adapter = make_adapter(f.provider);
-  const auto s = adapter->chat_stream(f.call());
+  const auto call = f.call();
+  const auto s = adapter->chat_stream(call);
   upstream::SseParser sse;
   std::string out;
   sse.feed(

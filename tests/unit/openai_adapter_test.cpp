@@ -59,13 +59,14 @@ const std::string kBody = R"({"model":"small","messages":[{"role":"user","conten
 TEST(OpenAiEncode, WritesTheExactHeadAndLeavesTheBodyToTheZeroCopyPath) {
   const auto e = encode(fixture(), kBody);
   EXPECT_TRUE(e.body.empty());
-  const std::size_t length = kBody.size() - std::string("\"small\"").size() +
-                             std::string("\"gpt-4o-mini\"").size();
-  EXPECT_EQ(e.head, "POST /v1/chat/completions HTTP/1.1\r\nHost: api.example.com\r\n"
-                    "Content-Type: application/json\r\nUser-Agent: switchyard/" SWITCHYARD_VERSION
-                    "\r\nAuthorization: Bearer sk-test\r\nAccept: application/json\r\n"
-                    "Content-Length: " +
-                        std::to_string(length) + "\r\nx-request-id: req_test\r\n\r\n");
+  const std::size_t length =
+      kBody.size() - std::string("\"small\"").size() + std::string("\"gpt-4o-mini\"").size();
+  EXPECT_EQ(e.head,
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: api.example.com\r\n"
+            "Content-Type: application/json\r\nUser-Agent: switchyard/" SWITCHYARD_VERSION
+            "\r\nAuthorization: Bearer sk-test\r\nAccept: application/json\r\n"
+            "Content-Length: " +
+                std::to_string(length) + "\r\nx-request-id: req_test\r\n\r\n");
 }
 
 TEST(OpenAiEncode, AsksForAnEventStreamAndSendsNoAuthorizationWithoutAKey) {
@@ -110,8 +111,8 @@ TEST(OpenAiEncode, AzureV1UsesOpenAiPathsUnderOpenAiV1) {
 TEST(OpenAiEncode, RenamesTheOutputLimitToTheFieldTheProviderTakes) {
   auto f = fixture();
   f.provider.max_tokens_field = config::MaxTokensField::max_completion_tokens;
-  const auto e = encode(
-      f, R"({"model":"small","max_tokens":64,"messages":[{"role":"user","content":"hi"}]})");
+  const auto e =
+      encode(f, R"({"model":"small","max_tokens":64,"messages":[{"role":"user","content":"hi"}]})");
   const auto body = nlohmann::json::parse(e.body);
   EXPECT_EQ(body["max_completion_tokens"], 64);
   EXPECT_FALSE(body.contains("max_tokens"));
@@ -121,7 +122,8 @@ TEST(OpenAiEncode, RenamesTheOutputLimitToTheFieldTheProviderTakes) {
 
   f.provider.max_tokens_field = config::MaxTokensField::max_tokens;
   const auto back = encode(
-      f, R"({"model":"small","max_completion_tokens":9,"messages":[{"role":"user","content":"x"}]})");
+      f,
+      R"({"model":"small","max_completion_tokens":9,"messages":[{"role":"user","content":"x"}]})");
   EXPECT_EQ(nlohmann::json::parse(back.body)["max_tokens"], 9);
   // Nothing to rename: the zero-copy path.
   EXPECT_TRUE(encode(f, kBody).body.empty());
@@ -156,8 +158,8 @@ TEST(OpenAiEncode, EmbeddingsGoToTheEmbeddingsPathWithTheBodyUntouched) {
   auto parsed = api::parse_embeddings_request(text);
   ASSERT_TRUE(std::holds_alternative<api::EmbeddingsRequest>(parsed));
   std::string head, body;
-  ASSERT_FALSE(adapter->encode_embeddings(std::get<api::EmbeddingsRequest>(parsed), f.call(), head,
-                                          body));
+  ASSERT_FALSE(
+      adapter->encode_embeddings(std::get<api::EmbeddingsRequest>(parsed), f.call(), head, body));
   EXPECT_TRUE(body.empty());
   EXPECT_TRUE(head.starts_with("POST /v1/embeddings HTTP/1.1\r\n"));
 }
@@ -166,11 +168,13 @@ TEST(OpenAiDecode, ReportsTheRequestedModelAndKeepsEveryOtherByte) {
   const auto f = fixture();
   const auto adapter = make_adapter(f.provider);
   std::string body =
-      "\n\n" R"({"id":"x","model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":2}}})";
+      "\n\n"
+      R"({"id":"x","model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":2}}})";
   Usage usage;
   ASSERT_FALSE(adapter->decode_chat(body, f.call(), usage));
-  EXPECT_EQ(body,
-            R"({"id":"x","model":"client-model","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":2}}})");
+  EXPECT_EQ(
+      body,
+      R"({"id":"x","model":"client-model","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":2}}})");
   EXPECT_TRUE(usage.reported);
   EXPECT_EQ(usage.prompt, 5u);
   EXPECT_EQ(usage.completion, 7u);
@@ -234,8 +238,9 @@ TEST(OpenAiStream, FailsWhenTheUpstreamEndsWithoutDoneOrSendsAnErrorEvent) {
   EXPECT_EQ(early.state, State::failed);
   EXPECT_EQ(early.error.error_class, ErrorClass::retryable);
 
-  const std::string errored = kStream.substr(0, kStream.find(": keep-alive")) +
-                              "data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}\n\n";
+  const std::string errored =
+      kStream.substr(0, kStream.find(": keep-alive")) +
+      "data: {\"error\":{\"message\":\"boom\",\"type\":\"server_error\"}}\n\n";
   const auto failed = run_stream(*adapter, f.call(), errored, 3);
   EXPECT_EQ(failed.state, State::failed);
   EXPECT_NE(failed.error.error.message.find("boom"), std::string::npos);
@@ -263,20 +268,26 @@ TEST(OpenAiErrors, ClassifiesEveryShapeOfOpenAiStyleError) {
       {400,
        R"({"error":{"message":"string too long","type":"invalid_request_error","param":"user","code":"string_above_max_length"}})",
        ErrorClass::final, 400, "string_above_max_length"},
-      {400, R"({"error":{"message":"bad temperature","type":"invalid_request_error","param":"temperature","code":"invalid_value"}})",
+      {400,
+       R"({"error":{"message":"bad temperature","type":"invalid_request_error","param":"temperature","code":"invalid_value"}})",
        ErrorClass::final, 400, "invalid_value"},
-      {401, R"({"error":{"message":"Incorrect API key provided: sk-te***","type":"invalid_request_error","code":"invalid_api_key"}})",
+      {401,
+       R"({"error":{"message":"Incorrect API key provided: sk-te***","type":"invalid_request_error","code":"invalid_api_key"}})",
        ErrorClass::fall_over, 401, "invalid_api_key"},
       {402, R"({"error":{"message":"Insufficient Balance","type":"unknown_error"}})",
        ErrorClass::fall_over, 429, "insufficient_quota"},
-      {429, R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})",
+      {429,
+       R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})",
        ErrorClass::fall_over, 429, "insufficient_quota"},
-      {429, R"({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}})",
+      {429,
+       R"({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}})",
        ErrorClass::retryable, 429, "rate_limit_exceeded"},
-      {404, R"({"error":{"message":"The model `x` does not exist","type":"invalid_request_error","code":"model_not_found"}})",
+      {404,
+       R"({"error":{"message":"The model `x` does not exist","type":"invalid_request_error","code":"model_not_found"}})",
        ErrorClass::fall_over, 404, "model_not_found"},
       // Mistral and old vLLM: flat.
-      {400, R"({"object":"error","message":"Prompt contains 40000 tokens, too large for model with 32768 maximum context length","type":"invalid_request_error","param":null,"code":null})",
+      {400,
+       R"({"object":"error","message":"Prompt contains 40000 tokens, too large for model with 32768 maximum context length","type":"invalid_request_error","param":null,"code":null})",
        ErrorClass::fall_over, 400, "context_length_exceeded"},
       // OpenRouter: numeric code.
       {503, R"({"error":{"code":503,"message":"No instances available","metadata":{}}})",
@@ -284,7 +295,8 @@ TEST(OpenAiErrors, ClassifiesEveryShapeOfOpenAiStyleError) {
       {500, "<html>Internal Server Error</html>", ErrorClass::retryable, 502, "upstream_error"},
       {504, "", ErrorClass::retryable, 504, "upstream_timeout"},
       // Azure's content filter.
-      {400, R"({"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","type":null,"param":"prompt","code":"content_filter"}})",
+      {400,
+       R"({"error":{"message":"The response was filtered due to the prompt triggering Azure OpenAI's content management policy.","type":null,"param":"prompt","code":"content_filter"}})",
        ErrorClass::fall_over, 400, "content_filter"},
   };
   for (const auto& c : cases) {
@@ -313,12 +325,27 @@ TEST(ForwardsHeader, PassesHeadersNamedExactlyOrByPrefixPattern) {
 }
 
 TEST(ForwardsHeader, NeverPassesCredentialsOrHopByHopHeadersWhateverThePatterns) {
-  const std::vector<std::string> never = {
-      "authorization", "proxy-authorization", "x-api-key", "api-key",    "x-goog-api-key",
-      "cookie",        "host",                "content-length", "content-type",
-      "transfer-encoding", "connection",      "keep-alive", "upgrade",   "te",
-      "trailer",       "proxy-connection",    "expect",     "accept",    "accept-encoding",
-      "x-request-id",  "anthropic-version"};
+  const std::vector<std::string> never = {"authorization",
+                                          "proxy-authorization",
+                                          "x-api-key",
+                                          "api-key",
+                                          "x-goog-api-key",
+                                          "cookie",
+                                          "host",
+                                          "content-length",
+                                          "content-type",
+                                          "transfer-encoding",
+                                          "connection",
+                                          "keep-alive",
+                                          "upgrade",
+                                          "te",
+                                          "trailer",
+                                          "proxy-connection",
+                                          "expect",
+                                          "accept",
+                                          "accept-encoding",
+                                          "x-request-id",
+                                          "anthropic-version"};
   for (const auto& patterns :
        {std::vector<std::string>{"*"}, never,
         std::vector<std::string>{"x-*", "a*", "c*", "p*", "t*", "h*", "k*", "u*", "e*"}}) {

@@ -21,8 +21,8 @@ TEST(ContextLength, RecognisesEachProvidersWording) {
        }) {
     EXPECT_TRUE(says_context_length(message)) << message;
   }
-  for (const char* message : {"Rate limit reached", "Invalid value for 'temperature'", "",
-                              "Current length is fine"}) {
+  for (const char* message :
+       {"Rate limit reached", "Invalid value for 'temperature'", "", "Current length is fine"}) {
     EXPECT_FALSE(says_context_length(message)) << message;
   }
 }
@@ -33,17 +33,18 @@ TEST(ClassifyError, OverloadAndServerErrorsAreRetryable) {
     EXPECT_EQ(e.error_class, ErrorClass::retryable) << status;
     EXPECT_EQ(e.error.type, "server_error") << status;
   }
-  EXPECT_EQ(classify_error({529, "Overloaded", "overloaded_error", {}, {}}, "p").error.status,
-            503);
+  EXPECT_EQ(classify_error({529, "Overloaded", "overloaded_error", {}, {}}, "p").error.status, 503);
   EXPECT_EQ(classify_error({200, "Overloaded", "overloaded_error", {}, {}}, "p").error_class,
             ErrorClass::retryable);
 }
 
 TEST(ClassifyError, AGeminiBadKeyIsAnAuthenticationProblemNotABadRequest) {
-  const auto e = classify_error(
-      {400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT",
-       "API_KEY_INVALID", {}},
-      "gemini");
+  const auto e = classify_error({400,
+                                 "API key not valid. Please pass a valid API key.",
+                                 "INVALID_ARGUMENT",
+                                 "API_KEY_INVALID",
+                                 {}},
+                                "gemini");
   EXPECT_EQ(e.error_class, ErrorClass::fall_over);
   EXPECT_EQ(e.error.status, 401);
   EXPECT_EQ(e.error.code, "invalid_api_key");
@@ -63,7 +64,8 @@ TEST(ClassifyError, ContextLengthFallsOverAndIsMarked) {
 TEST(ClassifyError, OtherClientErrorsAreFinalWithTheirStatus) {
   EXPECT_EQ(classify_error({422, "bad", {}, {}, {}}, "p").error.status, 422);
   EXPECT_EQ(classify_error({413, "big", "request_too_large", {}, {}}, "p").error.status, 413);
-  const auto e = classify_error({400, "bad", "invalid_request_error", "invalid_value", "top_p"}, "p");
+  const auto e =
+      classify_error({400, "bad", "invalid_request_error", "invalid_value", "top_p"}, "p");
   EXPECT_EQ(e.error_class, ErrorClass::final);
   EXPECT_EQ(e.error.param, "top_p");
   EXPECT_EQ(e.error.code, "invalid_value");

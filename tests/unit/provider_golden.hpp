@@ -34,8 +34,8 @@ struct CallFixture {
   config::Model model;
   std::string quoted_upstream;
   providers::Call call() const {
-    return providers::Call{provider, model, quoted_upstream, "req_test", "", "client-model",
-                           1700000000, stream, include_usage};
+    return providers::Call{provider,       model,      quoted_upstream, "req_test",   "",
+                           "client-model", 1700000000, stream,          include_usage};
   }
   bool stream = false;
   bool include_usage = false;

@@ -8,21 +8,12 @@
 #include <variant>
 
 #include "switchyard/api/error.hpp"
+#include "switchyard/api/model_field.hpp"
 
 namespace switchyard::api {
 
-class ChatRequest {
+class ChatRequest : public ModelField {
  public:
-  std::string_view body() const { return body_; }
-  // The requested model or route name, escapes decoded.
-  std::string_view model() const {
-    return model_decoded_.empty() ? model_raw_.substr(1, model_raw_.size() - 2) : model_decoded_;
-  }
-  // The exact bytes of the "model" value in body(), quotes included: what a rewrite replaces.
-  std::string_view model_raw() const { return model_raw_; }
-  std::size_t model_offset() const {
-    return static_cast<std::size_t>(model_raw_.data() - body_.data());
-  }
   bool stream() const { return stream_; }
   bool include_usage() const { return include_usage_; }
   std::size_t message_count() const { return message_count_; }
@@ -30,9 +21,6 @@ class ChatRequest {
  private:
   friend std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body);
 
-  std::string_view body_;
-  std::string_view model_raw_;
-  std::string model_decoded_;  // only when the name has escapes
   bool stream_ = false;
   bool include_usage_ = false;
   std::size_t message_count_ = 0;

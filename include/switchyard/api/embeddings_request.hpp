@@ -9,21 +9,13 @@
 #include <variant>
 
 #include "switchyard/api/error.hpp"
+#include "switchyard/api/model_field.hpp"
 
 namespace switchyard::api {
 
-class EmbeddingsRequest {
+class EmbeddingsRequest : public ModelField {
  public:
   enum class Input { text, texts, tokens, token_lists };
-
-  std::string_view body() const { return body_; }
-  std::string_view model() const {
-    return model_decoded_.empty() ? model_raw_.substr(1, model_raw_.size() - 2) : model_decoded_;
-  }
-  std::string_view model_raw() const { return model_raw_; }
-  std::size_t model_offset() const {
-    return static_cast<std::size_t>(model_raw_.data() - body_.data());
-  }
   // What `input` holds: one string, strings, token ids, or lists of token ids.
   Input input() const { return input_; }
   std::size_t input_count() const { return input_count_; }
@@ -32,9 +24,6 @@ class EmbeddingsRequest {
  private:
   friend std::variant<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_view);
 
-  std::string_view body_;
-  std::string_view model_raw_;
-  std::string model_decoded_;
   Input input_ = Input::text;
   std::size_t input_count_ = 0;
   bool base64_ = false;

@@ -12,8 +12,8 @@ struct ApiError {
   int status = 500;
   std::string_view type = "server_error";
   std::string message;
-  std::string param;      // empty → null
-  std::string code;  // empty → null
+  std::string param;  // empty → null
+  std::string code;   // empty → null
   // Seconds for a retry-after header; 0 = none.
   int retry_after_s = 0;
 

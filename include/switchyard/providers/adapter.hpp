@@ -105,11 +105,11 @@ class Adapter {
   // (the zero-copy path of OpenAI-compatible upstreams). An error when this provider cannot
   // take the request (a feature it lacks, a shape it cannot express).
   virtual std::optional<ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
-                                                   std::string& head,
-                                                   std::string& body) const = 0;
+                                                   std::string& head, std::string& body) const = 0;
   // A 2xx response body, rewritten in place into an OpenAI chat.completion.
   virtual std::optional<ProviderError> decode_chat(std::string& body, const Call& call,
                                                    Usage& usage) const = 0;
+  // The stream may keep `call`: the caller keeps it alive as long as the stream.
   virtual std::unique_ptr<ChatStream> chat_stream(const Call& call) const = 0;
 
   // The same for POST /v1/embeddings. By default a provider has none.

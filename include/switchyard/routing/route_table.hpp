@@ -21,9 +21,9 @@ namespace switchyard::routing {
 struct Target {
   const config::Model* model = nullptr;
   const config::Provider* provider = nullptr;
-  std::size_t provider_index = 0;  // position in Config::providers
+  std::size_t provider_index = 0;               // position in Config::providers
   const providers::Adapter* adapter = nullptr;  // the provider's wire format
-  std::string quoted_upstream;     // the upstream model name as a JSON string literal
+  std::string quoted_upstream;                  // the upstream model name as a JSON string literal
 };
 
 struct Route {
