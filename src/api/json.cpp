@@ -365,10 +365,8 @@ std::string unescape(std::string_view raw) {
   return out;
 }
 
-bool key_equals(std::string_view key_raw, std::string_view name) {
-  if (key_raw == name) return true;
-  // An escaped spelling is always longer than what it decodes to.
-  if (key_raw.size() <= name.size() || key_raw.find('\\') == std::string_view::npos) return false;
+bool key_equals_escaped(std::string_view key_raw, std::string_view name) {
+  if (key_raw.find('\\') == std::string_view::npos) return false;
   return unescape(key_raw) == name;
 }
 

@@ -185,6 +185,12 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
               buffers_->take()};
     const auto started = telemetry::Clock::now();
     co_await attempt(a);
+    if (!a.responded && a.error && a.error->error_class == ErrorClass::final) {
+      // The client's own mistake: every provider would refuse it, so it is the answer.
+      add_route_headers(out, request, *target, a.number);
+      co_await out.send_error(a.error->error);
+      a.responded = true;
+    }
     record.attempts.push_back({target->provider->name, target->model->name, a.status, a.outcome,
                                a.detail, since(started)});
     if (a.responded) {
@@ -251,19 +257,8 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
   a.call = &call;
   if (unusable) {
     a.refuse(*unusable);
-  } else {
-    co_await exchange(a);
+    co_return;
   }
-  if (!a.responded && a.error && a.error->error_class == ErrorClass::final) {
-    // The client's own mistake: every provider would refuse it, so it is the answer.
-    add_route_headers(a.out, request, target, a.number);
-    co_await a.out.send_error(a.error->error);
-    a.responded = true;
-  }
-}
-
-Awaitable<void> Dispatcher::exchange(Attempt& a) {
-  const DispatchRequest& request = a.request;
   // Either the adapter's own body, or the client's with only its `model` value replaced.
   const api::ModelField& client =
       request.chat ? static_cast<const api::ModelField&>(*request.chat) : *request.embeddings;
@@ -271,11 +266,11 @@ Awaitable<void> Dispatcher::exchange(Attempt& a) {
   const std::size_t model_at = client.model_offset();
   std::array<asio::const_buffer, 4> buffers{
       asio::buffer(*a.head), asio::buffer(body.substr(0, model_at)),
-      asio::buffer(a.target.quoted_upstream),
+      asio::buffer(target.quoted_upstream),
       asio::buffer(body.substr(model_at + client.model_raw().size()))};
   if (!a.encoded->empty()) buffers = {asio::buffer(*a.head), asio::buffer(*a.encoded)};
 
-  upstream::Exchange exchange(*origins_[a.target.provider_index]);
+  upstream::Exchange exchange(*origins_[target.provider_index]);
   a.cancel.set_active(&exchange);
   struct Inactive {
     Cancellation& c;
@@ -290,7 +285,7 @@ Awaitable<void> Dispatcher::exchange(Attempt& a) {
   }
   a.status = exchange.status();
   if (a.status >= 200 && a.status <= 299) {
-    if (request.chat && request.chat->stream() && exchange.is_event_stream()) {
+    if (stream && exchange.is_event_stream()) {
       co_await relay_stream(a, exchange);
     } else {
       co_await relay_json(a, exchange);
@@ -303,7 +298,7 @@ Awaitable<void> Dispatcher::exchange(Attempt& a) {
     co_return;
   }
   exchange.finish();
-  a.refuse(a.target.adapter->decode_error(a.status, *a.body));
+  a.refuse(adapter.decode_error(a.status, *a.body));
   a.detail = "HTTP " + std::to_string(a.status) + ": " + a.detail;
   // The header, or what the body said (Gemini's RetryInfo.retryDelay).
   a.retry_after_s = parse_retry_after(exchange.header("retry-after"));

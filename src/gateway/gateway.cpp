@@ -114,7 +114,9 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
   record.requested_model = dispatch.model;
   dispatch.route = routes_->find(dispatch.model);
   if (!dispatch.route) {
-    co_await reject(api::errors::model_not_found(dispatch.model), out, record);
+    // Named first: GCC 12 may destroy a temporary inside a co_await expression twice.
+    const auto error = api::errors::model_not_found(dispatch.model);
+    co_await reject(error, out, record);
     co_return;
   }
   dispatch.report_upstream_model = routes_->config().server.report_upstream_model;

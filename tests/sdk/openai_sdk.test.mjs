@@ -63,6 +63,8 @@ models:
   mock-small: { provider: sdkmock, name: upstream-small }
   claude: { provider: anth, name: claude-test }
   flash: { provider: gem, name: gemini-test }
+  embed-openai: { provider: sdkmock, name: embedding-test }
+  embed-gemini: { provider: gem, name: embedding-test }
 routes:
   default: { targets: [mock-small] }
   smart: { targets: [claude, flash] }
@@ -125,7 +127,8 @@ test('a streamed completion arrives chunk by chunk, with usage when asked', asyn
 test('models lists the routes and aliases', async () => {
   const ids = [];
   for await (const model of client.models.list()) ids.push(model.id);
-  assert.deepEqual(ids.sort(), ['claude', 'default', 'flash', 'mock-small', 'smart']);
+  assert.deepEqual(ids.sort(),
+                   ['claude', 'default', 'embed-gemini', 'embed-openai', 'flash', 'mock-small', 'smart']);
 });
 
 test('gateway errors map to the SDK error classes', async () => {
@@ -272,4 +275,23 @@ test('a route from Anthropic to Gemini fails over on a 529', async () => {
   assert.equal(response.headers.get('x-switchyard-attempts'), '2');
   assert.equal(data.model, 'smart');
   assert.equal(data.choices[0].message.content, 'Hello from gem.');
+});
+
+test('embeddings are the same vectors through an OpenAI passthrough and Gemini', async () => {
+  // The SDK asks for base64 and decodes it itself, so both paths of the encoding are exercised.
+  const input = ['the first text', 'the second text'];
+  const direct = await client.embeddings.create({ model: 'embed-openai', input });
+  const translated = await client.embeddings.create({ model: 'embed-gemini', input });
+  assert.equal(translated.object, 'list');
+  assert.equal(translated.model, 'embed-gemini');
+  assert.equal(translated.data.length, 2);
+  for (let i = 0; i < 2; i += 1) {
+    assert.equal(translated.data[i].index, i);
+    assert.ok(translated.data[i].embedding.length > 0);
+    assert.deepEqual(translated.data[i].embedding, direct.data[i].embedding);
+  }
+  assert.notDeepEqual(translated.data[0].embedding, translated.data[1].embedding);
+  const floats = await client.embeddings.create({ model: 'embed-gemini', input: 'x',
+                                                  encoding_format: 'float' });
+  assert.equal(typeof floats.data[0].embedding[0], 'number');
 });

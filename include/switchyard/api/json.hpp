@@ -102,8 +102,14 @@ void for_each_member(std::string_view object_raw, OnMember&& on_member);
 // Decodes a string value's raw text (with quotes) or a key's raw text (without): escapes and
 // \u sequences, surrogate pairs included. The input must have passed validation.
 std::string unescape(std::string_view raw);
-// True when `key_raw` (as passed to on_member) denotes `name`, escapes considered.
-bool key_equals(std::string_view key_raw, std::string_view name);
+// True when `key_raw` (as passed to on_member) denotes `name`, escapes considered. Inline: every
+// member of every scanned object goes through it.
+bool key_equals_escaped(std::string_view key_raw, std::string_view name);
+inline bool key_equals(std::string_view key_raw, std::string_view name) {
+  // An escaped spelling is always longer than what it decodes to.
+  if (key_raw.size() <= name.size()) return key_raw == name;
+  return key_equals_escaped(key_raw, name);
+}
 // Appends `text` as a quoted JSON string.
 void append_quoted(std::string& out, std::string_view text);
 

@@ -76,7 +76,6 @@ class Dispatcher {
  private:
   struct Attempt;
   Awaitable<void> attempt(Attempt& a);
-  Awaitable<void> exchange(Attempt& a);
   Awaitable<void> relay_json(Attempt& a, upstream::Exchange& exchange);
   Awaitable<void> relay_stream(Attempt& a, upstream::Exchange& exchange);
   static void build_forwarded(const DispatchRequest& request, const config::Provider& provider,
