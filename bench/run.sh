@@ -3,6 +3,9 @@
 # Switchyard, all on loopback, with the team harness in bench/harness (see its README.md).
 #   bench/run.sh                          full matrix (~12 min): REPS=3, pinned and not
 #   REPS=1 PINS=1 MODES=max DURATION=5 bench/run.sh    a quick look
+#   BASELINE=/path/to/older/switchyard MODES=max bench/run.sh
+#                                         adds that build as target "baseline" (port 18091):
+#                                         a before/after comparison inside one run
 # Results: $BENCH_DIR/results/<timestamp>/{summary.md,runs.csv,setup.txt}
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +26,19 @@ nohup "$root/build/switchyard" --config "$root/bench/switchyard.yaml" \
 echo $! >"$pidfile"
 wait_port 18090 10 || die "switchyard did not come up (see $BENCH_DIR/switchyard.log)"
 
+targets=$root/bench/targets.conf
+if [ -n "${BASELINE:-}" ]; then
+  port_busy 18091 && die "port 18091 already in use"
+  sed 's/127.0.0.1:18090/127.0.0.1:18091/' "$root/bench/switchyard.yaml" >"$BENCH_DIR/baseline.yaml"
+  nohup "$BASELINE" --config "$BENCH_DIR/baseline.yaml" >"$BENCH_DIR/baseline.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/switchyard_18091.pid"
+  wait_port 18091 10 || die "the baseline did not come up (see $BENCH_DIR/baseline.log)"
+  targets=$BENCH_DIR/targets.conf
+  { cat "$root/bench/targets.conf"
+    echo 'baseline   | http://127.0.0.1:18091${CHAT_PATH}               | switchyard_18091.pid                | -'
+  } >"$targets"
+fi
+
 { echo "# machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   echo "# switchyard $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nginx -v 2>&1)"; }
-"$h/bench.sh" -t "$root/bench/targets.conf" "$@"
+"$h/bench.sh" -t "$targets" "$@"
