@@ -181,6 +181,21 @@ Json function_response(const std::string& name, const std::string& text) {
   return part;
 }
 
+// Gemini 3 and later refuse a replayed functionCall without the thoughtSignature that came with
+// it ("Function call is missing a thought_signature", 400). OpenAI's tool_calls have nowhere to
+// carry it back — and an id long enough to hold it breaks OpenAI's 40-character limit on a
+// failover — so the first call of each replayed turn gets the validator-skipping value Google
+// documents for histories that come from elsewhere. Older models validate nothing and get none.
+bool needs_signature(std::string_view upstream) {
+  upstream = bare_model(upstream);
+  if (!upstream.starts_with("gemini-")) return false;
+  int major = 0;
+  for (std::size_t i = 7; i < upstream.size() && upstream[i] >= '0' && upstream[i] <= '9'; ++i)
+    major = major * 10 + (upstream[i] - '0');
+  return major >= 3;
+}
+constexpr const char* kSkipSignature = "skip_thought_signature_validator";
+
 class Encoder {
  public:
   Error run(const Json& request, const config::Model& model, Json& body);
@@ -196,6 +211,7 @@ class Encoder {
 
   std::string system_;
   bool has_system_ = false;
+  bool sign_calls_ = false;  // see needs_signature()
   Json contents_ = Json::array();
   std::vector<std::pair<std::string, std::string>> tool_names_;  // tool call id → function
 };
@@ -275,6 +291,8 @@ Error Encoder::assistant(const Json& m, const std::string& param) {
       Json part = Json::object();
       part["functionCall"]["name"] = *name;
       part["functionCall"]["args"] = std::move(args);
+      // Only the first of parallel calls carries a signature (Gemini's thought-signatures doc).
+      if (sign_calls_ && j == 0) part["thoughtSignature"] = kSkipSignature;
       parts.push_back(std::move(part));
     }
   }
@@ -455,6 +473,7 @@ Error tools(const Json& request, Json& body) {
 
 Error Encoder::run(const Json& request, const config::Model& model, Json& body) {
   if (!request.is_object()) return invalid_request("The body must be a JSON object.");
+  sign_calls_ = needs_signature(model.upstream);
   if (find(request, "functions") || find(request, "function_call"))
     return unsupported("Gemini is reached through 'tools'; the legacy 'functions' is not sent.",
                        "functions");

@@ -91,6 +91,29 @@ TEST(GeminiEncode, ReplaysToolCallsAndAnswersEachResultUnderItsCallsFunctionName
   expect_golden_body("tool_results");
 }
 
+TEST(GeminiEncode, GivesGemini3TheValidatorSkippingSignatureOnTheFirstReplayedCallOnly) {
+  const std::string body = R"({"model":"flash","messages":[
+    {"role":"user","content":"Weather in Oslo and Bergen?"},
+    {"role":"assistant","content":null,"tool_calls":[
+      {"id":"a","type":"function","function":{"name":"w","arguments":"{\"city\":\"Oslo\"}"}},
+      {"id":"b","type":"function","function":{"name":"w","arguments":"{\"city\":\"Bergen\"}"}}]},
+    {"role":"tool","tool_call_id":"a","content":"5C"},
+    {"role":"tool","tool_call_id":"b","content":"7C"}]})";
+  auto f = fixture();
+  f.model.upstream = "models/gemini-3-pro-preview";
+  const auto three = encode(f, body);
+  ASSERT_FALSE(three.error);
+  const auto parts = json::parse(three.body)["contents"][1]["parts"];
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0]["thoughtSignature"], "skip_thought_signature_validator");
+  EXPECT_FALSE(parts[1].contains("thoughtSignature"));
+
+  // Gemini 2.5 validates nothing: nothing is added.
+  const auto older = encode(fixture(), body);
+  ASSERT_FALSE(older.error);
+  EXPECT_EQ(older.body.find("thoughtSignature"), std::string::npos);
+}
+
 TEST(GeminiEncode, AsksForJsonAndPrefersMaxCompletionTokens) {
   expect_golden_body("json_object");
 }
