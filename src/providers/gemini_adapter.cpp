@@ -38,7 +38,7 @@ class GeminiAdapter final : public Adapter {
 
   std::optional<ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
                                            std::string& head, std::string& body) const override {
-    if (auto e = gemini::write_chat_body(chat.body(), call.model, body)) return e;
+    if (auto e = gemini::write_chat_body(chat.body(), call.model, body)) return named(*e);
     // Without alt=sse the stream is one JSON array written piece by piece [PK-gg].
     write_head(head, call, call.stream ? ":streamGenerateContent?alt=sse" : ":generateContent",
                body.size());
@@ -57,7 +57,7 @@ class GeminiAdapter final : public Adapter {
   std::optional<ProviderError> encode_embeddings(const api::EmbeddingsRequest& request,
                                                  const Call& call, std::string& head,
                                                  std::string& body) const override {
-    if (auto e = gemini::write_embeddings_body(request, call.model, body)) return e;
+    if (auto e = gemini::write_embeddings_body(request, call.model, body)) return named(*e);
     write_head(head, call, ":batchEmbedContents", body.size());
     return {};
   }
@@ -79,6 +79,12 @@ class GeminiAdapter final : public Adapter {
   }
 
  private:
+  // Refusals say which provider refused, as classify_error's messages do.
+  ProviderError named(ProviderError e) const {
+    e.error.message = provider_name_ + ": " + e.error.message;
+    return e;
+  }
+
   void write_head(std::string& head, const Call& call, std::string_view method,
                   std::size_t content_length) const {
     std::string path = models_path_;
