@@ -364,6 +364,7 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
     // After the end the client got, the rest of the upstream body is read and dropped so the
     // connection can serve again.
     if (n == 0 || state == providers::ChatStream::State::failed) break;
+    if (state == providers::ChatStream::State::done) sse.discard_all();
     if (sse.overflowed()) {
       fault = {Fault::protocol, upstream::Timeout::none, "a stream event exceeded the size limit"};
       break;
@@ -376,7 +377,9 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
     if (!committed) a.fail({Fault::aborted, upstream::Timeout::none, "the client went away"});
     co_return;
   }
-  if (state == providers::ChatStream::State::done && !fault) {
+  // Complete: what the upstream does after its end (a reset, trailing bytes) only decides
+  // whether its connection is reused.
+  if (state == providers::ChatStream::State::done) {
     if (!committed) {
       // A complete stream that never said anything (an empty answer): it is still the answer.
       add_route_headers(a.out, a.request, a.target, a.number);

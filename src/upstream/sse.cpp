@@ -27,6 +27,10 @@ void SseParser::discard_consumed() {
   consumed_ = 0;
 }
 
+void SseParser::discard_all() {
+  size_ = consumed_ = scanned_ = 0;
+}
+
 std::optional<SseEvent> SseParser::next() {
   std::size_t line = scanned_;
   const std::string_view buf(buffer_.data(), size_);

@@ -335,3 +335,22 @@ TEST(SseDataEvent, FramesDataAsOneEventTheParserReadsBack) {
 
 }  // namespace
 }  // namespace switchyard::upstream
+
+namespace switchyard::upstream {
+namespace {
+
+TEST(SseParser, DiscardAllDropsCompleteAndPartialEvents) {
+  SseParser p;
+  p.feed("data: a\n\ndata: part");
+  p.discard_all();
+  EXPECT_FALSE(p.next());
+  EXPECT_FALSE(p.finish());
+  EXPECT_EQ(p.pending_bytes(), 0u);
+  p.feed("data: b\n\n");
+  const auto ev = p.next();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->data, "b");
+}
+
+}  // namespace
+}  // namespace switchyard::upstream

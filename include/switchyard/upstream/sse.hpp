@@ -35,6 +35,8 @@ class SseParser {
   std::optional<SseEvent> finish();
   // Drops the bytes of events already returned; call before feeding more.
   void discard_consumed();
+  // Drops everything buffered, complete or not (a stream already over).
+  void discard_all();
   // True when a partial event has outgrown the limit: the stream is not SSE as we know it.
   bool overflowed() const { return size_ - consumed_ > max_; }
   std::size_t pending_bytes() const { return size_ - consumed_; }
