@@ -1,9 +1,9 @@
 #include "switchyard/dispatch/dispatcher.hpp"
 
 #include <array>
-#include <charconv>
 
 #include "buffer_pool.hpp"
+#include "switchyard/dispatch/retry_after.hpp"
 #include "switchyard/providers/adapter.hpp"
 #include "switchyard/upstream/exchange.hpp"
 #include "switchyard/upstream/sse.hpp"
@@ -64,12 +64,6 @@ void redact(std::string& text, const std::string& secret) {
   if (secret.size() < 4) return;
   for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
     text.replace(pos, secret.size(), "[redacted]");
-}
-
-int parse_retry_after(std::string_view value) {
-  int seconds = 0;
-  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  return ec == std::errc{} && seconds > 0 ? seconds : 0;
 }
 
 }  // namespace
@@ -300,8 +294,11 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
   exchange.finish();
   a.refuse(adapter.decode_error(a.status, *a.body));
   a.detail = "HTTP " + std::to_string(a.status) + ": " + a.detail;
-  // The header, or what the body said (Gemini's RetryInfo.retryDelay).
-  a.retry_after_s = parse_retry_after(exchange.header("retry-after"));
+  // The headers, or what the body said (Gemini's RetryInfo.retryDelay), in whole seconds.
+  auto delay = parse_retry_after_ms(exchange.header("retry-after-ms"));
+  if (!delay)
+    delay = parse_retry_after(exchange.header("retry-after"), std::chrono::system_clock::now());
+  a.retry_after_s = delay ? static_cast<int>((delay->count() + 999) / 1000) : 0;
   if (a.retry_after_s == 0) a.retry_after_s = a.error->error.retry_after_s;
 }
 

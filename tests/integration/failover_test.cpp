@@ -2,6 +2,8 @@
 // client when none could serve.
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 #include "harness.hpp"
 
 namespace switchyard::testing {
@@ -172,6 +174,22 @@ TEST(Failover, Answers429WithRetryAfterWhenEveryTargetIsRateLimited) {
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(r.header("retry-after"), "3");
   EXPECT_EQ(r.json_body()["error"]["code"], "rate_limit_exceeded");
+}
+
+TEST(Failover, ReadsRetryAfterGivenAsAnHttpDate) {
+  TempDir dir;
+  // 40 s from now, as an IMF-fixdate.
+  const std::time_t later = std::time(nullptr) + 40;
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", std::gmtime(&later));
+  Mock only(dir, {"first", {"--status", "429", "--retry-after", date}});
+  Gateway gw(dir, route_config({{"first", only.port()}}));
+  HttpClient client(gw.port());
+  const auto r = client.post_json("/v1/chat/completions", chat_body("chain"));
+  EXPECT_EQ(r.status, 429);
+  const int seconds = std::stoi(r.header("retry-after"));
+  EXPECT_GE(seconds, 35);
+  EXPECT_LE(seconds, 41);
 }
 
 TEST(Failover, Answers503WhenNoTargetCanBeReachedAnd504OnTimeouts) {
