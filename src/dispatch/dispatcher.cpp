@@ -169,7 +169,7 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
   std::optional<ProviderError> last_error;
 
   // The seam for retries, backoff, breakers and hedging: today each target gets one attempt,
-  // and a final error (the client's own mistake) ends the walk inside attempt().
+  // and a final error (the client's own mistake) ends the walk.
   for (const routing::Target* target : request.route->targets) {
     if (cancel.aborted()) break;
     last = target;
@@ -245,12 +245,12 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
       request.chat && request.chat->include_usage(),
       request.embeddings && request.embeddings->base64()};
 
-  const auto unusable =
-      request.chat ? adapter.encode_chat(*request.chat, call, *a.head, *a.encoded)
-                   : adapter.encode_embeddings(*request.embeddings, call, *a.head, *a.encoded);
+  auto unusable = request.chat
+                      ? adapter.encode_chat(*request.chat, call, *a.head, *a.encoded)
+                      : adapter.encode_embeddings(*request.embeddings, call, *a.head, *a.encoded);
   a.call = &call;
   if (unusable) {
-    a.refuse(*unusable);
+    a.refuse(std::move(*unusable));
     co_return;
   }
   // Either the adapter's own body, or the client's with only its `model` value replaced.
@@ -345,7 +345,8 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
       state = providers::pump(*stream, sse, out, n == 0);
     }
     sse.discard_consumed();
-    if (!committed && stream->said_something()) {
+    // A complete stream that never said anything (an empty answer) is still the answer.
+    if (!committed && (stream->said_something() || state == providers::ChatStream::State::done)) {
       add_route_headers(a.out, a.request, a.target, a.number);
       a.record.first_byte = since(a.record.start);
       const bool begun = co_await a.out.begin_stream(a.status, "text/event-stream");
@@ -377,15 +378,6 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
   // Complete: what the upstream does after its end (a reset, trailing bytes) only decides
   // whether its connection is reused.
   if (state == providers::ChatStream::State::done) {
-    if (!committed) {
-      // A complete stream that never said anything (an empty answer): it is still the answer.
-      add_route_headers(a.out, a.request, a.target, a.number);
-      a.record.first_byte = since(a.record.start);
-      const bool begun = co_await a.out.begin_stream(a.status, "text/event-stream");
-      if (!begun) co_return;
-      a.responded = true;
-      if (!out.empty()) co_await a.out.write_chunk(out);
-    }
     a.record.stream_end = "done";
     co_await a.out.end_stream();
     co_return;

@@ -7,6 +7,7 @@
 
 #include "provider_errors.hpp"
 #include "switchyard/api/json.hpp"
+#include "text.hpp"
 
 // What becomes of OpenAI fields that Anthropic has no equivalent for:
 // - Fields that change the shape of the answer fall over (unsupported()), so that a provider
@@ -60,32 +61,16 @@ void add_text(Json& blocks, const std::string& text) {
   if (!blank(text)) blocks.push_back(Json{{"type", "text"}, {"text", text}});
 }
 
-bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
 // An image_url part's URL as an image block: a base64 data URL becomes a base64 source, an
 // http(s) URL a url source (PROVIDERS.md §2).
 Error add_image(Json& blocks, const std::string& url, const std::string& param) {
-  if (starts_with_ci(url, "http://") || starts_with_ci(url, "https://")) {
+  if (has_scheme(url, "http") || has_scheme(url, "https")) {
     blocks.push_back(Json{{"type", "image"}, {"source", Json{{"type", "url"}, {"url", url}}}});
     return std::nullopt;
   }
-  if (!starts_with_ci(url, "data:")) return invalid(param, "a base64 data URL or an http(s) URL");
-  const auto comma = url.find(',');
-  const std::string_view meta =
-      comma == url.npos ? std::string_view() : std::string_view(url).substr(5, comma - 5);
-  if (!meta.ends_with(";base64")) return invalid(param, "a base64 data URL or an http(s) URL");
-  std::string media(meta.substr(0, meta.find(';')));
-  std::transform(media.begin(), media.end(), media.begin(), [](char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  });
+  const auto data_url = read_data_url(url);
+  if (!data_url) return invalid(param, "a base64 data URL or an http(s) URL");
+  std::string media = data_url->media_type;
   if (media == "image/jpg") media = "image/jpeg";  // a common misspelling of the registered type
   static constexpr std::array<std::string_view, 4> kMediaTypes = {"image/jpeg", "image/png",
                                                                   "image/gif", "image/webp"};
@@ -93,8 +78,7 @@ Error add_image(Json& blocks, const std::string& url, const std::string& param) 
     return invalid(param, "an image/jpeg, image/png, image/gif or image/webp image");
   blocks.push_back(
       Json{{"type", "image"},
-           {"source",
-            Json{{"type", "base64"}, {"media_type", media}, {"data", url.substr(comma + 1)}}}});
+           {"source", Json{{"type", "base64"}, {"media_type", media}, {"data", data_url->data}}}});
   return std::nullopt;
 }
 

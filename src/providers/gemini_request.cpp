@@ -5,6 +5,7 @@
 
 #include "gemini_wire.hpp"
 #include "provider_errors.hpp"
+#include "text.hpp"
 
 // What crosses over, and what does not (PROVIDERS.md §3, §5):
 // - Every OpenAI field with a Gemini equivalent is translated; a field whose value has a shape
@@ -32,13 +33,6 @@ std::string dotted(std::string_view base, std::string_view member) {
   return std::string(base) + "." + std::string(member);
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 // Gemini's fileData needs a media type the URL does not carry: guessed from the file name's
 // extension; an image is what an `image_url` most likely points at.
 std::string guess_mime(std::string_view uri) {
@@ -47,7 +41,7 @@ std::string guess_mime(std::string_view uri) {
   const std::string_view name = slash == std::string_view::npos ? uri : uri.substr(slash + 1);
   const std::size_t dot = name.rfind('.');
   if (dot == std::string_view::npos) return "image/jpeg";
-  const std::string ext = lower(name.substr(dot + 1));
+  const std::string ext = ascii_lower(name.substr(dot + 1));
   static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
       {"jpg", "image/jpeg"},  {"jpeg", "image/jpeg"},     {"png", "image/png"},
       {"gif", "image/gif"},   {"webp", "image/webp"},     {"heic", "image/heic"},
@@ -61,28 +55,20 @@ std::string guess_mime(std::string_view uri) {
 
 // "data:<media type>[;…];base64,<data>" → inlineData. Gemini takes base64 only.
 Error inline_data(std::string_view url, const std::string& param, Json& parts) {
-  url.remove_prefix(5);  // "data:"
-  const std::size_t comma = url.find(',');
-  if (comma == std::string_view::npos)
-    return invalid_request("The data URL has no ',' before its data.", param);
-  std::string_view meta = url.substr(0, comma);
-  if (!lower(meta).ends_with(";base64"))
-    return invalid_request("Data URLs must be base64-encoded ('data:<media type>;base64,…').",
-                           param);
-  meta = meta.substr(0, meta.find(';'));
-  if (meta.empty()) return invalid_request("The data URL names no media type.", param);
+  const auto data_url = read_data_url(url);
+  if (!data_url)
+    return invalid_request("Expected a base64 data URL ('data:<media type>;base64,…').", param);
   Json part = Json::object();
-  part["inlineData"]["mimeType"] = std::string(meta);
-  part["inlineData"]["data"] = std::string(url.substr(comma + 1));
+  part["inlineData"]["mimeType"] = data_url->media_type;
+  part["inlineData"]["data"] = std::string(data_url->data);
   parts.push_back(std::move(part));
   return {};
 }
 
 // An image (or other file) by URL: data: inline, http(s) and gs:// as fileData.
 Error media_url(std::string_view url, const std::string& param, Json& parts) {
-  const std::string scheme = lower(url.substr(0, url.find(':') + 1));
-  if (scheme == "data:") return inline_data(url, param, parts);
-  if (scheme != "http:" && scheme != "https:" && scheme != "gs:")
+  if (has_scheme(url, "data")) return inline_data(url, param, parts);
+  if (!has_scheme(url, "http") && !has_scheme(url, "https") && !has_scheme(url, "gs"))
     return invalid_request("Expected a data:, http(s):// or gs:// URL.", param);
   Json part = Json::object();
   part["fileData"]["mimeType"] = guess_mime(url);
@@ -126,7 +112,7 @@ Error user_part(const Json& item, const std::string& param, Json& parts) {
   if (*type == "file") {
     const Json* file = find(item, "file");
     const std::string* data = file ? find_string(*file, "file_data") : nullptr;
-    if (data && data->starts_with("data:"))
+    if (data && has_scheme(*data, "data"))
       return inline_data(*data, dotted(param, "file.file_data"), parts);
     if (data) {  // bare base64: the media type from the file name (OpenAI takes PDFs here)
       const std::string* filename = find_string(*file, "filename");

@@ -99,6 +99,24 @@ ErrorFacts error_facts(int status, std::string_view body) {
   return facts;
 }
 
+// Checks a response body or stream chunk on the way through — valid JSON, no error member (which
+// stands for `error_status`) — and reads its `model` value and usage in the same pass.
+std::optional<ProviderError> inspect(std::string_view text, std::string_view provider,
+                                     int error_status, json::Value& model, Usage& usage) {
+  bool has_error = false;
+  const auto invalid = json::scan(text, [&](std::string_view key, const json::Value& v) {
+    if (json::key_equals(key, "model")) model = v;
+    if (json::key_equals(key, "error")) has_error = true;
+    if (json::key_equals(key, "usage") && v.type == json::Type::object) read_usage(v.raw, usage);
+  });
+  if (invalid) {
+    return bad_response(provider, std::string("invalid JSON (") + invalid->what + " at byte " +
+                                      std::to_string(invalid->offset) + ")");
+  }
+  if (has_error) return classify_error(error_facts(error_status, text), provider);
+  return std::nullopt;
+}
+
 // Mistral accepts only tool-call ids of 9 letters and digits; others (OpenAI's "call_…",
 // Anthropic's "toolu_…") are mapped to one, the same way in the assistant's tool_calls and in
 // the tool messages answering them, so the pairs still match.
@@ -139,18 +157,9 @@ class OpenAiStream final : public ChatStream {
       return State::done;
     }
     json::Value model;
-    bool has_error = false;
-    const auto invalid = json::scan(event.data, [&](std::string_view key, const json::Value& v) {
-      if (json::key_equals(key, "model")) model = v;
-      if (json::key_equals(key, "error")) has_error = true;
-      if (json::key_equals(key, "usage") && v.type == json::Type::object) read_usage(v.raw, usage_);
-    });
-    if (invalid) {
-      return fail(bad_response(provider_, std::string("invalid stream event (") + invalid->what +
-                                              " at byte " + std::to_string(invalid->offset) + ")"));
-    }
     // OpenAI, vLLM and OpenRouter report a failure after the head as an error event (§1).
-    if (has_error) return fail(classify_error(error_facts(500, event.data), provider_));
+    if (auto error = inspect(event.data, provider_, 500, model, usage_))
+      return fail(std::move(*error));
     said_something_ = said_something_ || !says_nothing_yet(event.data);
     if (model.type != json::Type::string || model.raw == quoted_model_) {
       out += event.raw;
@@ -310,17 +319,7 @@ class OpenAiAdapter final : public Adapter {
   // keep-alives while a request is queued) dropped.
   std::optional<ProviderError> relay(std::string& body, const Call& call, Usage& usage) const {
     json::Value model;
-    bool has_error = false;
-    const auto invalid = json::scan(body, [&](std::string_view key, const json::Value& v) {
-      if (json::key_equals(key, "model")) model = v;
-      if (json::key_equals(key, "error")) has_error = true;
-      if (json::key_equals(key, "usage") && v.type == json::Type::object) read_usage(v.raw, usage);
-    });
-    if (invalid) {
-      return bad_response(provider_.name, std::string("invalid JSON (") + invalid->what +
-                                              " at byte " + std::to_string(invalid->offset) + ")");
-    }
-    if (has_error) return classify_error(error_facts(502, body), provider_.name);
+    if (auto error = inspect(body, provider_.name, 502, model, usage)) return error;
     if (model.type == json::Type::string) {
       std::string quoted;
       json::append_quoted(quoted, call.response_model);

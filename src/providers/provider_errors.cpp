@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <array>
 
+#include "text.hpp"
+
 namespace switchyard::providers {
 
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 bool any_of(std::string_view value, std::initializer_list<std::string_view> candidates) {
   return std::find(candidates.begin(), candidates.end(), value) != candidates.end();
@@ -59,7 +54,7 @@ bool says_context_length(std::string_view message) {
       "maximum input length is",
       "context window",
   };
-  const std::string text = lower(message);
+  const std::string text = ascii_lower(message);
   for (const auto phrase : kPhrases)
     if (text.find(phrase) != std::string::npos) return true;
   // Cerebras: "Current length is N while limit is M".
@@ -82,7 +77,7 @@ ProviderError classify_error(const ErrorFacts& facts, std::string_view provider)
     e.context_length = true;
     return e;
   }
-  const std::string lowered = lower(facts.message);
+  const std::string lowered = ascii_lower(facts.message);
   if (any_of(code, {"content_filter", "content_policy_violation"}) ||
       lowered.find("content management policy") != std::string::npos) {
     return make(ErrorClass::fall_over, 400, "invalid_request_error", std::move(message),
