@@ -124,6 +124,13 @@ ApiError all_targets_failed(UpstreamFailure kind, std::string_view route, std::s
   return {502, "server_error", std::move(message), {}, "upstream_error", retry_after_s};
 }
 
+ApiError deadline_exceeded(std::string_view route, std::string summary) {
+  std::string message =
+      "The request's deadline passed before route '" + std::string(route) + "' could answer";
+  if (!summary.empty()) message += ": " + summary;
+  return {504, "server_error", std::move(message), {}, "deadline_exceeded"};
+}
+
 ApiError stream_interrupted(std::string reason) {
   return {502,
           "server_error",

@@ -1,8 +1,14 @@
 // The catalog clients choose from: `models:` (an alias, the provider serving it, its prices) and
-// `routes:` (an ordered list of models to try). A request's `model` names one or the other.
+// `routes:` (models to try, how to choose between them, and how hard to try). A request's
+// `model` names one or the other.
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "sections.hpp"
 
@@ -12,9 +18,98 @@ namespace {
 constexpr std::array<std::string_view, 7> kModelKeys{
     "provider", "name", "input", "output", "cached_input", "context", "max_tokens",
 };
-constexpr std::array<std::string_view, 1> kRouteKeys{"targets"};
+constexpr std::array<std::string_view, 6> kRouteKeys{"targets", "strategy", "weights",
+                                                     "retry",   "deadline", "hedge"};
+constexpr std::array<std::string_view, 4> kStrategies{"ordered", "weighted", "lowest_latency",
+                                                      "least_busy"};
+// Maps whose keys are names chosen by the user: `weights:` is keyed by target.
+constexpr std::span<const std::string_view> kAnyName{};
 
 constexpr std::uint64_t kUnbounded = std::numeric_limits<std::uint64_t>::max();
+
+// Reads `targets:` into route.targets, keeping only valid ones. Returns every name as listed,
+// valid or not, for `weights:` to be checked against; nullopt when the list itself is malformed.
+std::optional<std::vector<std::string>> read_targets(NodeReader& reader, const Entry& targets,
+                                                     const Entry& entry, const Declared& models,
+                                                     const Declared& routes, Route& route) {
+  constexpr std::string_view kExpected = "a non-empty list of model aliases";
+  const auto items = reader.list(targets, kExpected);
+  if (!items) return std::nullopt;
+  if (items->empty()) {
+    reader.error(targets.value_position(),
+                 targets.path + ": expected " + std::string(kExpected) + ", got an empty list");
+    return std::nullopt;
+  }
+
+  std::vector<std::string> listed;
+  std::map<std::string, int, std::less<>> first_line;
+  for (const Item& item : *items) {
+    const auto target = reader.text(item);
+    if (!target) continue;
+    if (const auto seen = first_line.find(*target); seen != first_line.end()) {
+      reader.error(item.position, entry.path + ": model " + quote(*target) +
+                                      " is listed twice (first at line " +
+                                      std::to_string(seen->second) + ")");
+      continue;
+    }
+    first_line.emplace(*target, item.position.line);
+    listed.push_back(*target);
+    if (!models.has(*target)) {
+      const bool is_route = routes.find(*target) != nullptr;
+      reader.error(item.position, entry.path + ": unknown model " + quote(*target) +
+                                      (is_route ? " (a route cannot target another route)" : ""));
+      continue;
+    }
+    route.targets.push_back(*target);
+  }
+  return listed;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
+
+// `weights: { a: 3, b: 1 }` into route.weights, which is aligned with route.targets and holds 1
+// for each target the mapping does not name. `listed` is nullopt when the targets are unknown.
+void read_weights(NodeReader& reader, const Entry& entry,
+                  const std::optional<std::vector<std::string>>& listed, Route& route) {
+  if (route.strategy != Strategy::weighted) {
+    reader.error(entry.key_position(), entry.path + ": only with strategy weighted");
+    return;
+  }
+  const auto section = reader.section(entry, kAnyName);
+  if (!section) return;
+  bool read = true;  // every weight is a number for a listed target
+  for (const Entry& e : section->entries) {
+    if (listed && std::find(listed->begin(), listed->end(), e.key) == listed->end()) {
+      reader.error(e.key_position(), entry.path + ": unknown target " + quote(e.key) +
+                                         " (the route's targets are " + joined(*listed) + ")");
+      read = false;
+      continue;
+    }
+    const auto weight = reader.non_negative_number(e);
+    if (!weight) {
+      read = false;
+      continue;
+    }
+    // A listed target that is not a valid model has no place in route.weights.
+    const auto index = static_cast<std::size_t>(
+        std::find(route.targets.begin(), route.targets.end(), e.key) - route.targets.begin());
+    if (index < route.weights.size()) route.weights[index] = *weight;
+  }
+  // With every weight 0 a weighted choice has nothing to choose from.
+  const bool all_zero = std::all_of(route.weights.begin(), route.weights.end(),
+                                    [](double weight) { return weight == 0; });
+  if (read && !route.targets.empty() && all_zero) {
+    reader.error(entry.value_position(),
+                 entry.path + ": at least one target needs a weight above 0");
+  }
+}
 
 }  // namespace
 
@@ -58,9 +153,11 @@ Model read_model(NodeReader& reader, const Entry& entry, const Declared& provide
 }
 
 Route read_route(NodeReader& reader, const Entry& entry, const Declared& models,
-                 const Declared& routes) {
+                 const Declared& routes, const Resilience& defaults) {
   Route route;
   route.name = entry.key;
+  route.retry = defaults.retry;
+  route.deadline = defaults.deadline;
 
   // A request's `model` must resolve to exactly one thing.
   if (const Entry* model = models.find(entry.key)) {
@@ -71,36 +168,31 @@ Route read_route(NodeReader& reader, const Entry& entry, const Declared& models,
 
   const auto section = reader.section(entry, kRouteKeys);
   if (!section) return route;
-  if (!reader.require(*section, "targets")) return route;
 
-  const Entry& targets = *section->find("targets");
-  constexpr std::string_view kExpected = "a non-empty list of model aliases";
-  const auto items = reader.list(targets, kExpected);
-  if (!items) return route;
-  if (items->empty()) {
-    reader.error(targets.value_position(),
-                 targets.path + ": expected " + std::string(kExpected) + ", got an empty list");
-    return route;
+  std::optional<std::vector<std::string>> listed;
+  if (reader.require(*section, "targets")) {
+    listed = read_targets(reader, *section->find("targets"), entry, models, routes, route);
   }
-
-  std::map<std::string, int, std::less<>> first_line;
-  for (const Item& item : *items) {
-    const auto target = reader.text(item);
-    if (!target) continue;
-    if (const auto seen = first_line.find(*target); seen != first_line.end()) {
-      reader.error(item.position, entry.path + ": model " + quote(*target) +
-                                      " is listed twice (first at line " +
-                                      std::to_string(seen->second) + ")");
-      continue;
+  bool strategy_read = true;
+  for (const Entry& e : section->entries) {
+    if (e.key == "strategy") {
+      const auto strategy = reader.choice(e, kStrategies);
+      strategy_read = strategy.has_value();
+      if (strategy) route.strategy = Strategy(*strategy);
+    } else if (e.key == "retry") {
+      read_retry(reader, e, route.retry, "from resilience.retry");
+    } else if (e.key == "deadline") {
+      assign(route.deadline, reader.duration(e, Zero::rejected));
+    } else if (e.key == "hedge") {
+      read_hedge(reader, e, route.hedge);
     }
-    first_line.emplace(*target, item.position.line);
-    if (!models.has(*target)) {
-      const bool is_route = routes.find(*target) != nullptr;
-      reader.error(item.position, entry.path + ": unknown model " + quote(*target) +
-                                      (is_route ? " (a route cannot target another route)" : ""));
-      continue;
-    }
-    route.targets.push_back(*target);
+  }
+  // After the loop: whether weights are allowed depends on the strategy, wherever it appears
+  // (and is not known when its value was wrong).
+  route.weights.assign(route.targets.size(), 1.0);
+  const Entry* weights = section->find("weights");
+  if (weights && strategy_read) {
+    read_weights(reader, *weights, listed, route);
   }
   return route;
 }

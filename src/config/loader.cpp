@@ -17,8 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::array<std::string_view, 5> kTopKeys{"server", "log", "providers", "models",
-                                                   "routes"};
+constexpr std::array<std::string_view, 6> kTopKeys{"server", "log",    "providers",
+                                                   "models", "routes", "resilience"};
 // Maps whose keys are names chosen by the user, not schema keys.
 constexpr std::span<const std::string_view> kAnyName{};
 
@@ -47,6 +47,8 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
 
   if (const Entry* e = top->find("server")) read_server(reader, *e, config.server);
   if (const Entry* e = top->find("log")) read_log(reader, *e, config.log);
+  // Before the routes, whose retry and deadline start from it.
+  if (const Entry* e = top->find("resilience")) read_resilience(reader, *e, config.resilience);
 
   const NamedMap providers = read_named_map(reader, *top, "providers");
   const NamedMap models = read_named_map(reader, *top, "models");
@@ -64,7 +66,8 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
   }
   if (routes.section) {
     for (const Entry& entry : routes.section->entries) {
-      config.routes.push_back(read_route(reader, entry, models.declared(), routes.declared()));
+      config.routes.push_back(
+          read_route(reader, entry, models.declared(), routes.declared(), config.resilience));
     }
   }
 

@@ -62,6 +62,12 @@ std::string quote(std::string_view text) {
   return out;
 }
 
+std::string show_duration(Millis duration) {
+  const auto count = duration.count();
+  if (count != 0 && count % 1000 == 0) return std::to_string(count / 1000) + "s";
+  return std::to_string(count) + "ms";
+}
+
 Position position_of(const YAML::Mark& mark) {
   if (mark.is_null()) return {};
   return {mark.line + 1, mark.column + 1};
@@ -233,6 +239,24 @@ std::optional<double> NodeReader::non_negative_number(const Entry& entry) {
     return std::nullopt;
   }
   return number + 0.0;  // "-0" passes the check above; store it as +0
+}
+
+std::optional<double> NodeReader::fraction(const Entry& entry, Zero zero) {
+  const std::string_view expected =
+      zero == Zero::allowed ? "a number from 0 to 1" : "a number greater than 0 and at most 1";
+  const auto value = scalar(entry.value, entry.path, entry.value_position(), expected, false);
+  if (!value) return std::nullopt;
+  double number = 0;
+  const char* end = value->data() + value->size();
+  const auto [ptr, ec] = std::from_chars(value->data(), end, number);
+  const bool in_range =
+      zero == Zero::allowed ? number >= 0 && number <= 1 : number > 0 && number <= 1;
+  if (value->empty() || ec != std::errc{} || ptr != end || !std::isfinite(number) || !in_range) {
+    error(entry.value_position(),
+          entry.path + ": expected " + std::string(expected) + ", got " + quote(*value));
+    return std::nullopt;
+  }
+  return number + 0.0;  // "-0" passes as 0; store it as +0
 }
 
 std::optional<Millis> NodeReader::duration(const Entry& entry, Zero zero) {

@@ -28,6 +28,8 @@ Position position_of(const YAML::Mark& mark);
 
 // A value as shown in messages: in single quotes, long ones cut.
 std::string quote(std::string_view text);
+// A duration as shown in messages about a value the file did not set here: "250ms", "8s".
+std::string show_duration(Millis duration);
 
 // Stores a value that was read without problems; a field whose value had one keeps its default.
 template <typename T, typename U>
@@ -94,6 +96,8 @@ class NodeReader {
   std::optional<std::size_t> choice(const Entry& entry, std::span<const std::string_view> options);
   std::optional<std::uint64_t> integer(const Entry& entry, std::uint64_t min, std::uint64_t max);
   std::optional<double> non_negative_number(const Entry& entry);
+  // A share: a number from 0 to 1, or above 0 and at most 1 when zero is rejected.
+  std::optional<double> fraction(const Entry& entry, Zero zero);
   std::optional<Millis> duration(const Entry& entry, Zero zero);
   std::optional<std::size_t> size(const Entry& entry, Zero zero);
   // A YAML sequence; an empty value is an empty list. `what` describes the expected list in

@@ -14,9 +14,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::array<std::string_view, 11> kProviderKeys{
+constexpr std::array<std::string_view, 12> kProviderKeys{
     "type", "base_url",        "api_key",     "ca_file", "allow_plain_http", "timeouts",
-    "pool", "forward_headers", "api_version", "preset",  "max_tokens_field",
+    "pool", "forward_headers", "api_version", "preset",  "max_tokens_field", "health_check",
 };
 constexpr std::array<std::string_view, 4> kTypes{"openai", "anthropic", "gemini", "azure"};
 constexpr std::array<std::string_view, 2> kPresets{"openai", "mistral"};
@@ -24,10 +24,14 @@ constexpr std::array<std::string_view, 3> kMaxTokensFields{"as_sent", "max_token
                                                            "max_completion_tokens"};
 constexpr std::array<std::string_view, 4> kTimeoutKeys{"connect", "first_byte", "idle", "total"};
 constexpr std::array<std::string_view, 2> kPoolKeys{"max_idle", "idle_expiry"};
+constexpr std::array<std::string_view, 5> kHealthCheckKeys{"path", "interval", "timeout",
+                                                           "expect_status", "failures"};
 
 // Idle connections kept per worker and provider; more than this holds sockets (and upstream
 // capacity) for nothing.
 constexpr std::uint64_t kMaxPoolIdle = 100'000;
+// Failed probes in a row before a provider counts as down; past this it never would in practice.
+constexpr std::uint64_t kMaxHealthFailures = 100;
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -152,6 +156,51 @@ void read_pool(NodeReader& reader, const Entry& entry, PoolSettings& pool) {
   }
 }
 
+void read_health_check(NodeReader& reader, const Entry& entry, HealthCheck& check) {
+  // Presence enables it: `health_check: {}` probes with the defaults.
+  check.enabled = true;
+  const auto section = reader.section(entry, kHealthCheckKeys);
+  if (!section) return;
+  bool timing_read = true;  // no problem with interval or timeout on its own
+  for (const Entry& e : section->entries) {
+    if (e.key == "path") {
+      const auto path = reader.text(e);
+      if (!path) continue;
+      // Appended to the base URL's path, so "models" would probe ".../v1models".
+      if (!path->starts_with('/')) {
+        reader.error(e.value_position(),
+                     e.path + ": expected a path starting with '/', got " + quote(*path));
+        continue;
+      }
+      check.path = *path;
+    } else if (e.key == "interval" || e.key == "timeout") {
+      const auto duration = reader.duration(e, Zero::rejected);
+      timing_read = timing_read && duration.has_value();
+      assign(e.key == "interval" ? check.interval : check.timeout, duration);
+    } else if (e.key == "expect_status") {
+      assign(check.expect_status, reader.integer(e, 100, 599));
+    } else if (e.key == "failures") {
+      assign(check.failures_to_unhealthy, reader.integer(e, 1, kMaxHealthFailures));
+    }
+  }
+
+  // One probe at a time: a probe still waiting when the next is due would overlap it. Reported
+  // where the section sets one of the two, at the timeout when it sets both.
+  const Entry* interval = section->find("interval");
+  const Entry* timeout = section->find("timeout");
+  if (!timing_read || (!interval && !timeout) || check.timeout < check.interval) return;
+  if (timeout) {
+    reader.error(timeout->value_position(), timeout->path + ": " + show_duration(check.timeout) +
+                                                " is not shorter than interval (" +
+                                                show_duration(check.interval) +
+                                                (interval ? "" : ", the default") + ")");
+  } else {
+    reader.error(interval->value_position(), interval->path + ": " + show_duration(check.interval) +
+                                                 " is not longer than timeout (" +
+                                                 show_duration(check.timeout) + ", the default)");
+  }
+}
+
 void read_forward_headers(NodeReader& reader, const Entry& entry, Provider& provider) {
   const auto items = reader.list(entry, "a list of header names");
   if (!items) return;
@@ -216,6 +265,8 @@ Provider read_provider(NodeReader& reader, const Entry& entry, const fs::path& b
       read_pool(reader, e, provider.pool);
     } else if (e.key == "forward_headers") {
       read_forward_headers(reader, e, provider);
+    } else if (e.key == "health_check") {
+      read_health_check(reader, e, provider.health_check);
     }
   }
   check_applies(reader, *section, provider);

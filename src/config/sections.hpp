@@ -40,7 +40,17 @@ void read_log(NodeReader& reader, const Entry& entry, Log& log);
 Provider read_provider(NodeReader& reader, const Entry& entry,
                        const std::filesystem::path& base_dir);
 Model read_model(NodeReader& reader, const Entry& entry, const Declared& providers);
+// A route's retry and deadline start from `defaults`, so the `resilience:` section must have
+// been read before any route.
 Route read_route(NodeReader& reader, const Entry& entry, const Declared& models,
-                 const Declared& routes);
+                 const Declared& routes, const Resilience& defaults);
+
+void read_resilience(NodeReader& reader, const Entry& entry, Resilience& resilience);
+// The keys of a `retry:` mapping over what `retry` already holds: the built-in defaults for
+// `resilience.retry`, that section's values for a route's. `inherited` names where values not
+// set here come from, for messages ("the default", "resilience.retry").
+void read_retry(NodeReader& reader, const Entry& entry, RetryPolicy& retry,
+                std::string_view inherited);
+void read_hedge(NodeReader& reader, const Entry& entry, Hedge& hedge);
 
 }  // namespace switchyard::config

@@ -9,7 +9,12 @@ namespace {
 
 namespace http = boost::beast::http;
 
-enum class Endpoint { chat, embeddings, models, healthz, readyz, unknown };
+enum class Endpoint { chat, embeddings, models, healthz, readyz, admin_health, unknown };
+
+// A client's own deadline for the whole request, across retries and failovers.
+constexpr std::string_view kDeadlineHeader = "x-switchyard-deadline";
+// However long a client asks for, no request waits longer than this.
+constexpr config::Millis kMaxDeadline{3'600'000};
 
 Endpoint endpoint_of(std::string_view path) {
   // The OpenAI SDKs' base_url usually ends in /v1; accept it without for hand-written clients.
@@ -18,13 +23,29 @@ Endpoint endpoint_of(std::string_view path) {
   if (path == "/v1/models" || path == "/models") return Endpoint::models;
   if (path == "/healthz") return Endpoint::healthz;
   if (path == "/readyz") return Endpoint::readyz;
+  if (path == "/admin/health") return Endpoint::admin_health;
   return Endpoint::unknown;
 }
 
 }  // namespace
 
-Gateway::Gateway(Executor ex, std::shared_ptr<const routing::RouteTable> routes)
-    : routes_(std::move(routes)), dispatcher_(std::move(ex), routes_->config()) {}
+Gateway::Gateway(Executor ex, std::shared_ptr<const routing::RouteTable> routes,
+                 std::shared_ptr<dispatch::HealthBoard> board, bool health_checks)
+    : routes_(std::move(routes)), dispatcher_(ex, routes_->config(), std::move(board)) {
+  if (health_checks)
+    health_checker_ = std::make_unique<dispatch::HealthChecker>(ex, dispatcher_, *routes_);
+}
+
+Gateway::~Gateway() = default;
+
+void Gateway::start() {
+  if (health_checker_) health_checker_->start();
+}
+
+void Gateway::set_draining() {
+  draining_ = true;
+  if (health_checker_) health_checker_->stop();
+}
 
 Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) {
   telemetry::RequestRecord record;
@@ -68,7 +89,19 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
       if (draining_) {
         co_await out.send(503, "application/json", R"({"status":"draining"})");
       } else {
-        co_await out.send(200, "application/json", R"({"status":"ready"})");
+        // Not ready while every provider fails its health check: a load balancer should send
+        // the traffic to a replica that can serve it.
+        const std::string body = dispatcher_.board().readiness_json();
+        const int status = dispatcher_.board().any_provider_healthy() ? 200 : 503;
+        co_await out.send(status, "application/json", body);
+      }
+      break;
+    case Endpoint::admin_health:
+      if (is_get) {
+        const std::string body = dispatcher_.board().to_json(std::chrono::steady_clock::now());
+        co_await out.send(200, "application/json", body);
+      } else {
+        co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
       }
       break;
     case Endpoint::unknown:
@@ -120,6 +153,19 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
     co_return;
   }
   dispatch.report_upstream_model = routes_->config().server.report_upstream_model;
+  auto deadline = dispatch.route->deadline;
+  if (auto given = dispatch.headers.find(kDeadlineHeader); given != dispatch.headers.end()) {
+    const auto asked = config::parse_duration(given->value());
+    if (!asked || asked->count() <= 0) {
+      const auto error = api::errors::invalid_request(
+          "Invalid x-switchyard-deadline header: expected a duration such as 2500ms, 30s or 2m",
+          kDeadlineHeader, "invalid_header");
+      co_await reject(error, out, record);
+      co_return;
+    }
+    deadline = std::min(*asked, kMaxDeadline);
+  }
+  dispatch.deadline = record.start + deadline;
 
   dispatch::Cancellation cancel;
   // A client that hangs up cancels its upstream request (within a worker tick) instead of

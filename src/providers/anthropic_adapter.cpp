@@ -40,6 +40,10 @@ class AnthropicAdapter final : public Adapter {
     return std::make_unique<anthropic::MessageStream>(call);
   }
 
+  void encode_probe(std::string_view path, std::string& head) const override {
+    head_.write_get(head, path);
+  }
+
   ProviderError decode_error(int status, std::string_view body) const override {
     return classify_error(anthropic::error_facts(status, body), provider_.name);
   }

@@ -67,6 +67,10 @@ class GeminiAdapter final : public Adapter {
     return gemini::decode_embeddings_body(body, call, usage);
   }
 
+  void encode_probe(std::string_view path, std::string& head) const override {
+    head_.write_get(head, path);
+  }
+
   ProviderError decode_error(int status, std::string_view body) const override {
     const gemini::Json doc = gemini::parse(body);
     if (!doc.is_discarded())

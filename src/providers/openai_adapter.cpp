@@ -231,6 +231,10 @@ class OpenAiAdapter final : public Adapter {
     return relay(body, call, usage);
   }
 
+  void encode_probe(std::string_view path, std::string& head) const override {
+    head_.write_get(head, path);
+  }
+
   ProviderError decode_error(int status, std::string_view body) const override {
     return classify_error(error_facts(status, body), provider_.name);
   }

@@ -30,6 +30,14 @@ void RequestHead::write(std::string& out, std::string_view path, std::size_t con
   out += "\r\n";
 }
 
+void RequestHead::write_get(std::string& out, std::string_view path) const {
+  out.assign("GET ");
+  out += base_path_;
+  out += path;
+  out += fixed_;
+  out += "Accept: application/json\r\n\r\n";
+}
+
 void append_url_encoded(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (const char ch : text) {

@@ -19,6 +19,8 @@ class RequestHead {
   // `path` includes any query string.
   void write(std::string& out, std::string_view path, std::size_t content_length,
              const Call& call) const;
+  // "GET <base path><path>" with the same fixed headers and no body (health-check probes).
+  void write_get(std::string& out, std::string_view path) const;
 
  private:
   std::string base_path_;

@@ -14,6 +14,7 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(s
   targets_.reserve(cfg.models.size());
   for (const auto& m : cfg.models) {
     Target t;
+    t.index = targets_.size();
     t.model = &m;
     for (std::size_t i = 0; i < cfg.providers.size(); ++i) {
       if (cfg.providers[i].name == m.provider) {
@@ -49,14 +50,24 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(s
   };
 
   for (const auto& r : cfg.routes) {
-    Route route{r.name, {}};
-    for (const auto& alias : r.targets)
-      if (const Target* t = target_of(alias)) route.targets.push_back(t);
+    Route route{r.name, {}, r.strategy, {}, r.retry, r.deadline, r.hedge};
+    for (std::size_t i = 0; i < r.targets.size(); ++i) {
+      if (const Target* t = target_of(r.targets[i])) {
+        route.targets.push_back(t);
+        route.weights.push_back(i < r.weights.size() ? r.weights[i] : 1.0);
+      }
+    }
     routes_.emplace(r.name, std::move(route));
     list(r.name, "switchyard");
   }
   for (const auto& t : targets_) {
-    routes_.emplace(t.model->name, Route{t.model->name, {&t}});
+    routes_.emplace(t.model->name, Route{t.model->name,
+                                         {&t},
+                                         config::Strategy::ordered,
+                                         {1.0},
+                                         cfg.resilience.retry,
+                                         cfg.resilience.deadline,
+                                         {}});
     list(t.model->name, t.model->provider);
   }
   models_json_ += "]}";

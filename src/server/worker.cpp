@@ -16,10 +16,11 @@ constexpr int kBacklog = 4096;
 }  // namespace
 
 Worker::Worker(const config::Config& config, std::shared_ptr<const routing::RouteTable> routes,
+               std::shared_ptr<dispatch::HealthBoard> board, bool first,
                std::atomic<std::size_t>& open_connections)
     : config_(config),
       acceptor_(io_),
-      gateway_(io_.get_executor(), std::move(routes)),
+      gateway_(io_.get_executor(), std::move(routes), std::move(board), first),
       tick_timer_(io_),
       open_connections_(open_connections) {}
 
@@ -44,6 +45,7 @@ std::uint16_t Worker::port() const {
 void Worker::run() {
   asio::co_spawn(io_, accept_loop(), asio::detached);
   asio::co_spawn(io_, tick_loop(), asio::detached);
+  gateway_.start();
   io_.run();
   telemetry::flush_thread_log();
 }

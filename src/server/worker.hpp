@@ -21,7 +21,9 @@ using SessionHook =
 
 class Worker {
  public:
+  // The first worker (`first`) also runs the providers' health checks.
   Worker(const config::Config& config, std::shared_ptr<const routing::RouteTable> routes,
+         std::shared_ptr<dispatch::HealthBoard> board, bool first,
          std::atomic<std::size_t>& open_connections);
   ~Worker();
 

@@ -123,6 +123,7 @@ void log_request(const RequestRecord& r) {
   if (r.stream) out += ",\"stream\":true";
   if (!r.stream_end.empty()) field(out, "stream_end", r.stream_end);
   if (r.client_gone) out += ",\"client_gone\":true";
+  if (r.hedged) out += ",\"hedged\":true";
   field_ms(out, "duration_ms",
            std::chrono::duration_cast<std::chrono::microseconds>(now - r.start));
   if (r.first_byte.count() > 0) field_ms(out, "first_byte_ms", r.first_byte);

@@ -93,6 +93,15 @@ void Origin::put_idle(std::unique_ptr<Connection> conn) {
   idle_.put(std::move(conn), Clock::now());
 }
 
+Awaitable<void> Origin::warm() {
+  if (warming_ || has_idle()) co_return;
+  warming_ = true;
+  Failure failure;  // a failed warm-up is the next request's to find out about
+  auto conn = co_await connect(provider_.timeouts.connect, &failure);
+  warming_ = false;
+  if (conn) put_idle(std::move(conn));
+}
+
 void Origin::sweep() {
   idle_.expire(Clock::now());
 }

@@ -21,6 +21,8 @@ std::string_view phase_name(Timeout t) {
       return "idle";
     case Timeout::total:
       return "total";
+    case Timeout::deadline:
+      return "request deadline";
     case Timeout::none:
       break;
   }
@@ -41,7 +43,8 @@ bool is_disconnect(const boost::system::error_code& ec) {
 }
 }  // namespace
 
-Exchange::Exchange(Origin& origin) : origin_(origin) {}
+Exchange::Exchange(Origin& origin, Clock::time_point deadline)
+    : origin_(origin), request_deadline_(deadline) {}
 
 Exchange::~Exchange() {
   finish();
@@ -69,13 +72,13 @@ Timeout Exchange::arm(Timeout phase) {
   capped_by_total_ = left <= limit;
   if (capped_by_total_) limit = std::max(left, Clock::duration::zero());
   conn_->tcp().expires_after(limit);
-  return capped_by_total_ ? Timeout::total : phase;
+  return capped_by_total_ ? overall() : phase;
 }
 
 Failure Exchange::map_error(const boost::system::error_code& ec, Timeout phase) const {
   if (aborted_) return {Fault::aborted, Timeout::none, "cancelled: the client went away"};
   if (ec == beast::error::timeout) {
-    const Timeout which = capped_by_total_ ? Timeout::total : phase;
+    const Timeout which = capped_by_total_ ? overall() : phase;
     return {Fault::timeout, which,
             "no response within the " + std::string(phase_name(which)) + " timeout"};
   }
@@ -88,7 +91,10 @@ Failure Exchange::map_error(const boost::system::error_code& ec, Timeout phase) 
 }
 
 Awaitable<Failure> Exchange::send(std::span<const asio::const_buffer> request) {
-  deadline_ = Clock::now() + origin_.provider().timeouts.total;
+  const auto now = Clock::now();
+  deadline_ = request_deadline_ - now < origin_.provider().timeouts.total
+                  ? request_deadline_
+                  : now + origin_.provider().timeouts.total;
   conn_ = origin_.take_idle();
   const bool reused = conn_ != nullptr;
   for (int attempt = 0;; ++attempt) {
@@ -101,7 +107,14 @@ Awaitable<Failure> Exchange::send(std::span<const asio::const_buffer> request) {
         if (conn_) conn_->close();
         co_return map_error({}, Timeout::none);
       }
-      if (!conn_) co_return f;
+      if (!conn_) {
+        // The connect timeout was cut short by the overall limit: that limit is what ran out.
+        if (f.fault == Fault::timeout && Clock::now() >= deadline_) {
+          f.timeout = overall();
+          f.detail = "no connection within the " + std::string(phase_name(f.timeout)) + " timeout";
+        }
+        co_return f;
+      }
     }
     bool stale = false;
     Failure f = co_await try_send(request, &stale);

@@ -392,4 +392,21 @@ TestPki make_test_pki(const TempDir& dir, const std::string& names) {
   return pki;
 }
 
+void set_mock_defaults(const Mock& mock, const json& directives) {
+  HttpClient client(mock.port(), mock.tls());
+  const Response r = client.post_json("/_mock/defaults", directives);
+  if (r.status != 204) {
+    throw std::runtime_error("mock " + mock.name() + " refused defaults " + directives.dump() +
+                             ": " + std::to_string(r.status) + " " + r.body);
+  }
+}
+
+void reset_mock(const Mock& mock) {
+  HttpClient client(mock.port(), mock.tls());
+  const Response r = client.request("POST", "/_mock/reset");
+  if (r.status != 204) {
+    throw std::runtime_error("mock " + mock.name() + " refused a reset: " + r.body);
+  }
+}
+
 }  // namespace switchyard::testing

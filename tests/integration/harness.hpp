@@ -166,4 +166,11 @@ struct TestPki {
 // `names` are SAN entries such as "DNS:localhost", "IP:127.0.0.1".
 TestPki make_test_pki(const TempDir& dir, const std::string& names);
 
+// POST /_mock/defaults: `directives` ({"status":"503","delay-ms":"100"}, named as the x-mock-*
+// headers without the prefix) become the mock's defaults for every later request, including
+// those without x-mock-* headers (health probes); throws if the mock refuses them.
+void set_mock_defaults(const Mock& mock, const json& directives);
+// POST /_mock/reset: counters, request log and defaults back to how the mock started.
+void reset_mock(const Mock& mock);
+
 }  // namespace switchyard::testing

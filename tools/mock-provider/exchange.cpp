@@ -46,15 +46,15 @@ Exchange::Exchange(const Request& request, std::string_view path, ResponseChanne
     : request_(request),
       channel_(channel),
       stats_(stats),
-      entry_(stats.record_request(request.method_string(), path, request.target(),
-                                  logged_headers(request), request.body())) {}
+      recorded_(stats.record_request(request.method_string(), path, request.target(),
+                                     logged_headers(request), request.body())) {}
 
 boost::asio::awaitable<ConnectionFate> Exchange::send(Response response) {
   const bool sent = co_await channel_.send(response);
   if (!sent) co_return peer_gone();
-  stats_.record_status(entry_, static_cast<int>(response.result_int()));
-  stats_.record_response_bytes(entry_, response.body());
-  stats_.record_end(entry_, ResponseEnd::completed);
+  stats_.record_status(recorded_.id, static_cast<int>(response.result_int()));
+  stats_.record_response_bytes(recorded_.id, response.body());
+  stats_.record_end(recorded_.id, ResponseEnd::completed);
   co_return response.keep_alive() ? ConnectionFate::keep_alive : ConnectionFate::close;
 }
 
@@ -63,21 +63,21 @@ boost::asio::awaitable<bool> Exchange::start_stream(http::response<http::empty_b
   keep_alive_ = head.keep_alive();
   const bool sent = co_await channel_.send_chunked_head(head);
   if (!sent) co_return false;
-  stats_.record_status(entry_, static_cast<int>(head.result_int()));
+  stats_.record_status(recorded_.id, static_cast<int>(head.result_int()));
   co_return true;
 }
 
 boost::asio::awaitable<bool> Exchange::send_event(std::string_view event) {
   const bool sent = co_await channel_.send_chunk(event);
   if (!sent) co_return false;
-  stats_.record_response_bytes(entry_, event);
+  stats_.record_response_bytes(recorded_.id, event);
   co_return true;
 }
 
 boost::asio::awaitable<ConnectionFate> Exchange::end_stream() {
   const bool sent = co_await channel_.send_last_chunk();
   if (!sent) co_return peer_gone();
-  stats_.record_end(entry_, ResponseEnd::completed);
+  stats_.record_end(recorded_.id, ResponseEnd::completed);
   stats_.stream_ended(ResponseEnd::completed);
   co_return keep_alive_ ? ConnectionFate::keep_alive : ConnectionFate::close;
 }
@@ -91,7 +91,7 @@ ConnectionFate Exchange::drop() {
 }
 
 ConnectionFate Exchange::end_incomplete(ResponseEnd end) {
-  stats_.record_end(entry_, end);
+  stats_.record_end(recorded_.id, end);
   if (streaming_) stats_.stream_ended(end);
   return ConnectionFate::cut;
 }

@@ -30,7 +30,10 @@ class Exchange {
   const Request& request() const { return request_; }
   // Unique for the mock's lifetime (it survives /_mock/reset), for ids like Anthropic's
   // request_id that must differ between requests.
-  std::uint64_t number() const { return entry_; }
+  std::uint64_t number() const { return recorded_.id; }
+  // The request's place among the mock's scripted requests since start-up or the last
+  // /_mock/reset, from 1 (x-mock-delay-percent spreads delays over these).
+  std::uint64_t sequence() const { return recorded_.seq; }
 
   // A whole response at once.
   boost::asio::awaitable<ConnectionFate> send(Response response);
@@ -45,6 +48,8 @@ class Exchange {
   boost::asio::awaitable<bool> sleep_watching_peer(std::chrono::milliseconds delay) {
     return channel_.sleep_watching_peer(delay);
   }
+  // From now on every byte of the response, head included, goes out on its own, `gap` apart.
+  void trickle(std::chrono::milliseconds gap) { channel_.trickle(gap); }
 
   // The response ends without being completed; the session must cut the connection.
   ConnectionFate peer_gone();
@@ -56,7 +61,7 @@ class Exchange {
   const Request& request_;
   ResponseChannel& channel_;
   MockStats& stats_;
-  MockStats::EntryId entry_;
+  const MockStats::Recorded recorded_;
   bool streaming_ = false;
   bool keep_alive_ = false;
 };

@@ -51,9 +51,21 @@ Default behaviour, overridden per request by the x-mock-* header of the same nam
   --error-message TEXT   the message of a scripted error (status or in-stream)
   --error-code TEXT      its OpenAI code / Anthropic error type / Gemini status
   --delay-ms N           wait before the response head
+  --delay-percent N      apply --delay-ms to N% of requests only (0..100, default 100), spread
+                         evenly: the mock's k-th request (counted from 1 over all requests
+                         outside /_mock/, since start-up or POST /_mock/reset) is delayed iff
+                         floor(k*N/100) > floor((k-1)*N/100); 10 delays the 10th, 20th, ...
+  --trickle-ms N         a slow-loris upstream: the whole response, head included, is written
+                         one byte at a time, N ms apart
   --chunks N             content chunks of a stream (default 3); also the output tokens
   --chunk-delay-ms N     wait before each chunk (or tool call) of a stream
-  --drop-after N         cut the connection after N chunks (or tool calls); 0 without a stream
+  --drop-after N         cut the connection after N chunks (or tool calls) of a stream. A stream
+                         sends its 200 head and opening events first (OpenAI: the role chunk;
+                         Anthropic: message_start, content_block_start, ping; Gemini without
+                         alt=sse: "["), so 0 cuts a stream after its head; 0 on any other
+                         request cuts it instead of answering, before the head
+  --drop-before-head     cut the connection instead of answering (after --delay-ms), before
+                         any byte of the head, stream or not
   --error-event-after N  send the format's in-stream error after N chunks, then end the body
   --malformed            send a body / an event that is not JSON
   --no-done              end a stream without its end marker ([DONE], message_stop, or
@@ -66,11 +78,18 @@ Default behaviour, overridden per request by the x-mock-* header of the same nam
   --thoughts-tokens N    reasoning tokens to report in usage (default 0)
   --blocked REASON       Gemini only: a blocked prompt (promptFeedback.blockReason)
 An empty value for --error-message, --error-code, --finish-reason or --blocked restores the
-mock's own choice. Unknown x-mock-* headers are refused with a 400.
+mock's own choice. Unknown x-mock-* headers are refused with a 400. A scripted status, delay,
+drop or trickle applies to every request outside /_mock/, GET .../v1/models included (what
+a health check probes). To cut is to close the socket at once, without a TLS close_notify:
+the client reads the end of the connection where it expected more.
 
 Control endpoints, never counted or logged: GET /_mock/stats, GET /_mock/requests?limit=N
 (method, path, target with query, headers, body and response of each request),
-POST /_mock/reset.
+POST /_mock/reset (also restores the command line's defaults), POST /_mock/defaults with a
+JSON object of directives named as the headers without x-mock- ({"status":"503",
+"delay-ms":"100"}; numbers and booleans may be unquoted): sets them as the defaults for
+every later request, on top of the current ones; a bad one is refused with a 400 and none
+is applied.
 )";
 
 std::optional<int> parse_int(std::string_view text, int min, int max) {
@@ -111,7 +130,7 @@ std::optional<std::string> parse_flags(int argc, char** argv, MockConfig& config
       flag = flag.substr(0, equals);
     }
     // Switches take no value; the rest take the next argument unless given as --flag=value.
-    if (flag == "malformed" || flag == "no-done") {
+    if (flag == "malformed" || flag == "no-done" || flag == "drop-before-head") {
       if (auto error =
               switchyard::mock::apply_directive(config.defaults, flag, value.value_or("1"))) {
         return "--" + std::string(flag) + ": " + *error;

@@ -96,13 +96,14 @@ boost::asio::awaitable<ConnectionFate> MockEndpoints::handle_scripted(
     return response;
   };
 
-  ResponseScript script = config_.defaults;
+  ResponseScript script = defaults_.current();
   if (auto error = apply_request_headers(script, request, config_.name)) {
     // Responses are built before the co_await that sends them: GCC 12 destroys some
     // temporaries of a co_await expression twice.
     Response response = error_response(400, error_message(*error), std::nullopt);
     co_return co_await exchange.send(std::move(response));
   }
+  if (script.trickle_ms > 0) exchange.trickle(std::chrono::milliseconds(script.trickle_ms));
   // The key is checked before any scripted delay: a real provider refuses a bad key at once.
   if (auto rejection = check_api_key(format, request, query, config_.api_keys, request_id)) {
     Response response = json_response(request, rejection->status, std::move(rejection->body));
@@ -110,9 +111,12 @@ boost::asio::awaitable<ConnectionFate> MockEndpoints::handle_scripted(
     co_return co_await exchange.send(std::move(response));
   }
 
-  const bool peer_waited =
-      co_await exchange.sleep_watching_peer(std::chrono::milliseconds(script.delay_ms));
+  const bool delayed = delay_applies(exchange.sequence(), script.delay_percent);
+  const bool peer_waited = co_await exchange.sleep_watching_peer(
+      std::chrono::milliseconds(delayed ? script.delay_ms : 0));
   if (!peer_waited) co_return exchange.peer_gone();
+  // A provider that dies before answering: no head, whatever the request (a stream too).
+  if (script.drop_before_head) co_return exchange.drop();
   if (script.status != 0) {
     std::string message = script.error_message.value_or(
         error_message("scripted status " + std::to_string(script.status)));
@@ -164,7 +168,15 @@ boost::asio::awaitable<ConnectionFate> MockEndpoints::handle_control(
     response = json_response(request, 200, stats_.requests_json(log_limit(query)));
   } else if (method == http::verb::post && path == "/_mock/reset") {
     stats_.reset();
+    defaults_.reset();
     response = json_response(request, 204, {});
+  } else if (method == http::verb::post && path == "/_mock/defaults") {
+    if (auto error = defaults_.apply_json(request.body())) {
+      response = json_response(request, 400,
+                               openai_error_body(ProviderError{400, error_message(*error), {}}));
+    } else {
+      response = json_response(request, 204, {});
+    }
   } else {
     std::string message =
         "no control endpoint " + std::string(request.method_string()) + " " + std::string(path);

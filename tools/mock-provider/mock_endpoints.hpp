@@ -4,11 +4,12 @@
 //     OpenAI chat completions, embeddings and models; Anthropic messages; Gemini
 //     generateContent, streamGenerateContent and embeddings), guarded by --api-key, and shaped
 //     by the request's ResponseScript;
-//   - control endpoints (/_mock/stats, /_mock/requests, /_mock/reset): never counted or logged,
-//     so reading the statistics does not change them.
+//   - control endpoints (/_mock/stats, /_mock/requests, /_mock/reset, /_mock/defaults): never
+//     counted or logged, so reading the statistics does not change them.
 #pragma once
 
 #include "exchange.hpp"
+#include "mock_defaults.hpp"
 #include "mock_server.hpp"
 #include "mock_stats.hpp"
 #include "response_channel.hpp"
@@ -21,7 +22,8 @@ namespace switchyard::mock {
 
 class MockEndpoints {
  public:
-  MockEndpoints(const MockConfig& config, MockStats& stats) : config_(config), stats_(stats) {}
+  MockEndpoints(const MockConfig& config, MockStats& stats, MockDefaults& defaults)
+      : config_(config), stats_(stats), defaults_(defaults) {}
 
   boost::asio::awaitable<ConnectionFate> handle(const Request& request,
                                                 ResponseChannel& channel) const;
@@ -42,6 +44,7 @@ class MockEndpoints {
 
   const MockConfig& config_;
   MockStats& stats_;
+  MockDefaults& defaults_;
 };
 
 }  // namespace switchyard::mock

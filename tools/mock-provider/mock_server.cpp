@@ -53,7 +53,8 @@ class MockServer {
  public:
   explicit MockServer(const MockConfig& config)
       : config_(config),
-        endpoints_(config_, stats_),
+        defaults_(config.defaults),
+        endpoints_(config_, stats_, defaults_),
         io_(config.threads),
         strand_(asio::make_strand(io_)),
         acceptor_(strand_),
@@ -139,6 +140,7 @@ class MockServer {
   // Declared before io_: session frames still queued in io_ when it is destroyed use them.
   const MockConfig& config_;
   MockStats stats_;
+  MockDefaults defaults_;
   MockEndpoints endpoints_;
   std::optional<asio::ssl::context> tls_;
   asio::io_context io_;

@@ -30,7 +30,9 @@ struct MockConfig {
   int threads = 1;
   // Empty: no key required; else each format must carry one of them its own way.
   std::vector<std::string> api_keys;
-  ResponseScript defaults;  // overridden per request by x-mock-* headers
+  // The command line's; changed at run time by POST /_mock/defaults (mock_defaults.hpp) and
+  // overridden per request by x-mock-* headers.
+  ResponseScript defaults;
 };
 
 // Serves until SIGINT or SIGTERM. Returns the process exit code: 0 after a signal, 1 when it

@@ -8,6 +8,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
@@ -20,6 +21,8 @@
 #include <chrono>
 #include <exception>
 #include <iostream>
+#include <sstream>
+#include <string>
 #include <type_traits>
 
 namespace switchyard::mock {
@@ -71,6 +74,15 @@ class MockSession final : public ResponseChannel {
   }
 
   asio::awaitable<bool> send(http::response<http::string_body>& response) override {
+    if (trickle_gap_ > 0ms) {
+      std::ostringstream text;
+      if (answering_head_) {
+        text << response.base();
+      } else {
+        text << response;
+      }
+      co_return co_await write_trickled(std::move(text).str());
+    }
     tcp().expires_after(kIoTimeout);
     if (answering_head_) {
       // The answer to HEAD is the head alone (RFC 9110 §9.3.2), or the client would read the
@@ -84,6 +96,11 @@ class MockSession final : public ResponseChannel {
   }
 
   asio::awaitable<bool> send_chunked_head(http::response<http::empty_body>& head) override {
+    if (trickle_gap_ > 0ms) {
+      std::ostringstream text;
+      text << head.base();
+      co_return co_await write_trickled(std::move(text).str());
+    }
     tcp().expires_after(kIoTimeout);
     http::response_serializer<http::empty_body> serializer(head);
     auto [ec, bytes] = co_await http::async_write_header(stream_, serializer, kUseTuple);
@@ -92,6 +109,10 @@ class MockSession final : public ResponseChannel {
 
   asio::awaitable<bool> send_chunk(std::string_view bytes) override {
     if (bytes.empty()) co_return true;  // an empty chunk would end the body
+    if (trickle_gap_ > 0ms) {
+      co_return co_await write_trickled(
+          beast::buffers_to_string(http::make_chunk(asio::buffer(bytes))));
+    }
     tcp().expires_after(kIoTimeout);
     auto [ec, written] =
         co_await asio::async_write(stream_, http::make_chunk(asio::buffer(bytes)), kUseTuple);
@@ -99,6 +120,9 @@ class MockSession final : public ResponseChannel {
   }
 
   asio::awaitable<bool> send_last_chunk() override {
+    if (trickle_gap_ > 0ms) {
+      co_return co_await write_trickled(beast::buffers_to_string(http::make_chunk_last()));
+    }
     tcp().expires_after(kIoTimeout);
     auto [ec, written] = co_await asio::async_write(stream_, http::make_chunk_last(), kUseTuple);
     co_return !ec;
@@ -127,6 +151,8 @@ class MockSession final : public ResponseChannel {
     co_await timer.async_wait(kUseTuple);
     co_return true;
   }
+
+  void trickle(std::chrono::milliseconds gap) override { trickle_gap_ = gap; }
 
  private:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
@@ -179,6 +205,8 @@ class MockSession final : public ResponseChannel {
 
       http::request<http::string_body> request = parser.release();
       answering_head_ = request.method() == http::verb::head;
+      trickle_gap_ = 0ms;  // each response asks for its own
+      trickled_any_ = false;
       const ConnectionFate fate = co_await endpoints_.handle(request, *this);
       switch (fate) {
         case ConnectionFate::keep_alive:
@@ -190,6 +218,21 @@ class MockSession final : public ResponseChannel {
           co_return;
       }
     }
+  }
+
+  // One byte per write, trickle_gap_ after the previous byte of the same response.
+  asio::awaitable<bool> write_trickled(std::string bytes) {
+    for (const char& byte : bytes) {
+      if (trickled_any_) {
+        const bool waited = co_await sleep_watching_peer(trickle_gap_);
+        if (!waited) co_return false;
+      }
+      trickled_any_ = true;
+      tcp().expires_after(kIoTimeout);
+      auto [ec, written] = co_await asio::async_write(stream_, asio::buffer(&byte, 1), kUseTuple);
+      if (ec) co_return false;
+    }
+    co_return true;
   }
 
   asio::awaitable<bool> send_interim(http::response<http::empty_body>& response) {
@@ -231,6 +274,8 @@ class MockSession final : public ResponseChannel {
   beast::flat_buffer buffer_;
   const MockEndpoints& endpoints_;
   bool answering_head_ = false;
+  std::chrono::milliseconds trickle_gap_{0};  // 0: whole writes
+  bool trickled_any_ = false;                 // a byte of this response went out trickled
 };
 
 }  // namespace

@@ -21,10 +21,10 @@ void MockStats::connection_closed() {
   --connections_open_;
 }
 
-MockStats::EntryId MockStats::record_request(std::string_view method, std::string_view path,
-                                             std::string_view target,
-                                             std::map<std::string, std::string> headers,
-                                             std::string body) {
+MockStats::Recorded MockStats::record_request(std::string_view method, std::string_view path,
+                                              std::string_view target,
+                                              std::map<std::string, std::string> headers,
+                                              std::string body) {
   std::string key;
   key.reserve(method.size() + 1 + path.size());
   key.append(method).append(" ").append(path);
@@ -39,8 +39,9 @@ MockStats::EntryId MockStats::record_request(std::string_view method, std::strin
   entry.target = std::string(target);
   entry.headers = std::move(headers);
   entry.body = std::move(body);
+  const Recorded recorded{entry.id, entry.seq};
   if (log_.size() > kMaxLogEntries) log_.pop_front();
-  return entry.id;
+  return recorded;
 }
 
 MockStats::LogEntry* MockStats::find_entry(EntryId id) {

@@ -31,11 +31,17 @@ class MockStats {
   void connection_opened();
   void connection_closed();
 
+  struct Recorded {
+    EntryId id = 0;
+    // The request's place among the scripted requests since start-up or the last reset(),
+    // from 1: the `seq` of /_mock/requests.
+    std::uint64_t seq = 0;
+  };
   // Counts (by method and path) and logs one request of the scripted (non-/_mock/) endpoints.
   // `target` is the request line's target, query string included: Gemini's ?alt=sse and ?key=
   // and Azure's ?api-version= are part of what the gateway sent.
-  EntryId record_request(std::string_view method, std::string_view path, std::string_view target,
-                         std::map<std::string, std::string> headers, std::string body);
+  Recorded record_request(std::string_view method, std::string_view path, std::string_view target,
+                          std::map<std::string, std::string> headers, std::string body);
   void record_status(EntryId id, int status);
   void record_response_bytes(EntryId id, std::string_view bytes);
   void record_end(EntryId id, ResponseEnd end);

@@ -37,6 +37,10 @@ class ResponseChannel {
   // Sleeps, but wakes up early and returns false when the peer closes the connection, so an
   // abandoned stream is noticed at once rather than at its next write.
   virtual boost::asio::awaitable<bool> sleep_watching_peer(std::chrono::milliseconds delay) = 0;
+  // A slow-loris upstream (x-mock-trickle-ms): until the response ends, each byte is written on
+  // its own, `gap` after the one before, so a client's first-byte and idle timers are tested
+  // against a peer that is never quite silent.
+  virtual void trickle(std::chrono::milliseconds gap) = 0;
 };
 
 }  // namespace switchyard::mock

@@ -20,6 +20,8 @@ constexpr std::string_view kTargetHeader = "x-mock-target";
 // a huge chunk count from making one response allocate without bound.
 constexpr int kMaxDelayMs = 600'000;
 constexpr int kMaxChunks = 100'000;
+// Per byte: even a short response is a few hundred bytes, so this already makes it take minutes.
+constexpr int kMaxTrickleMs = 10'000;
 // More calls than any provider returns in one turn; enough for any test of parallel calls.
 constexpr int kMaxToolCalls = 128;
 constexpr int kMaxTokens = 100'000'000;
@@ -72,6 +74,9 @@ std::optional<std::string> apply_directive(ResponseScript& script, std::string_v
     return std::nullopt;
   }
   if (directive == "delay-ms") return set_int(script.delay_ms, 0, kMaxDelayMs);
+  if (directive == "delay-percent") return set_int(script.delay_percent, 0, 100);
+  if (directive == "trickle-ms") return set_int(script.trickle_ms, 0, kMaxTrickleMs);
+  if (directive == "drop-before-head") return set_flag(script.drop_before_head);
   if (directive == "chunks") return set_int(script.chunks, 0, kMaxChunks);
   if (directive == "chunk-delay-ms") return set_int(script.chunk_delay_ms, 0, kMaxDelayMs);
   if (directive == "drop-after") return set_int(script.drop_after, -1, kMaxChunks);
@@ -104,6 +109,12 @@ std::optional<std::string> apply_directive(ResponseScript& script, std::string_v
   if (directive == "cached-tokens") return set_int(script.cached_tokens, 0, kMaxTokens);
   if (directive == "thoughts-tokens") return set_int(script.thoughts_tokens, 0, kMaxTokens);
   return "unknown directive " + std::string(directive);
+}
+
+bool delay_applies(std::uint64_t request_number, int percent) {
+  if (request_number == 0) return false;
+  const auto share = static_cast<std::uint64_t>(percent);
+  return request_number * share / 100 > (request_number - 1) * share / 100;
 }
 
 std::optional<std::string> apply_request_headers(ResponseScript& script,

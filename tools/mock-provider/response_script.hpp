@@ -7,6 +7,7 @@
 
 #include <boost/beast/http/fields.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,9 +22,12 @@ struct ResponseScript {
   int status = 0;           // 0: answer normally; otherwise an error shaped like the format's
   std::string retry_after;  // sent as retry-after with a scripted status; empty: not sent
   int delay_ms = 0;         // before the response head
-  int chunks = 3;           // content chunks of a stream; completion_tokens everywhere
-  int chunk_delay_ms = 0;   // before each content chunk
-  int drop_after = -1;      // content chunks sent before the connection is cut; -1: never
+  int delay_percent = 100;  // share of requests delay_ms applies to (delay_applies())
+  int trickle_ms = 0;       // > 0: the whole response is written a byte at a time, this far apart
+  bool drop_before_head = false;  // cut the connection instead of answering (after delay_ms)
+  int chunks = 3;                 // content chunks of a stream; completion_tokens everywhere
+  int chunk_delay_ms = 0;         // before each content chunk
+  int drop_after = -1;            // content chunks sent before the connection is cut; -1: never
   bool malformed = false;
   int error_event_after = -1;  // content chunks sent before an error event; -1: never
   bool no_done = false;
@@ -47,6 +51,12 @@ struct ResponseScript {
 // Returns an error message for an unknown directive or a bad value.
 std::optional<std::string> apply_directive(ResponseScript& script, std::string_view directive,
                                            std::string_view value);
+
+// Whether the mock's `request_number`th scripted request (1-based, counted from start-up or the
+// last /_mock/reset) is one of the `percent` in a hundred that delay_ms applies to. Spread
+// evenly and deterministically: request k is delayed iff floor(k*percent/100) grows at k, so
+// with 10 every tenth request is, the 10th first, and any 20 consecutive requests hold 2.
+bool delay_applies(std::uint64_t request_number, int percent);
 
 // Applies a request's x-mock-* headers on top of `script`, unless x-mock-target names another
 // mock: one request fanned out by the gateway to several mocks then scripts only one of them.

@@ -43,6 +43,8 @@ ApiError shutting_down();
 enum class UpstreamFailure { unreachable, bad_response, timeout, rate_limited };
 ApiError all_targets_failed(UpstreamFailure kind, std::string_view route, std::string summary,
                             int retry_after_s = 0);
+// 504: the request's deadline came before any target answered.
+ApiError deadline_exceeded(std::string_view route, std::string summary);
 // The body of an SSE error event ending a stream that had already started.
 ApiError stream_interrupted(std::string reason);
 

@@ -49,6 +49,17 @@ struct PoolSettings {
   Millis idle_expiry{60'000};  // an idle connection older than this is closed
 };
 
+// An optional periodic probe of a provider (GET base_url + path with the provider's
+// credentials). Failing probes deprioritise the provider's targets; a passing one restores them.
+struct HealthCheck {
+  bool enabled = false;
+  std::string path = "/models";  // appended to the base URL's path
+  Millis interval{10'000};
+  Millis timeout{2'000};
+  int expect_status = 200;
+  unsigned failures_to_unhealthy = 2;  // consecutive failed probes before the provider is down
+};
+
 struct Provider {
   std::string name;
   ProviderType type = ProviderType::openai;
@@ -66,6 +77,7 @@ struct Provider {
   std::string api_version;
   Preset preset = Preset::openai;  // openai type only
   MaxTokensField max_tokens_field = MaxTokensField::as_sent;
+  HealthCheck health_check;
 };
 
 struct Model {
@@ -81,9 +93,53 @@ struct Model {
   std::uint64_t max_tokens = 0;
 };
 
+// How often one target is tried for one request, and how long to wait in between.
+struct RetryPolicy {
+  unsigned attempts = 2;  // per target, the first try included
+  Millis backoff_base{250};
+  Millis backoff_cap{8'000};
+  // A Retry-After (or rate-limit reset) longer than this is not waited for: the target is
+  // cooled down for that long and the next target is tried instead.
+  Millis max_retry_after{30'000};
+};
+
+// The circuit breaker of every target (a provider + model pair).
+struct BreakerPolicy {
+  Millis window{30'000};  // sliding window of outcomes and latencies
+  unsigned min_requests = 10;
+  double error_rate = 0.5;  // opens at or above this share of failures (with min_requests)
+  unsigned consecutive_failures = 5;  // ... or after this many failures in a row (0 = off)
+  Millis cooldown{30'000};            // open → half-open
+  unsigned half_open_probes = 1;      // concurrent trial requests while half-open
+};
+
+enum class Strategy { ordered, weighted, lowest_latency, least_busy };
+
+struct Hedge {
+  bool enabled = false;
+  // Start the next target when the first has not answered within this long, or, with
+  // `adaptive`, within the target's observed p95 time to first byte (`after` until there are
+  // enough samples).
+  Millis after{1'000};
+  bool adaptive = false;
+};
+
+// Defaults for every route (the `resilience:` section); a route may override retry and deadline.
+struct Resilience {
+  Millis deadline{600'000};  // the whole request; x-switchyard-deadline overrides it
+  RetryPolicy retry;
+  BreakerPolicy breaker;
+  double explore = 0.05;  // share of ranked requests that try a not-best target first
+};
+
 struct Route {
   std::string name;
   std::vector<std::string> targets;  // Model::name, in order of preference
+  std::vector<double> weights;       // per target (strategy weighted); 1 when not given
+  Strategy strategy = Strategy::ordered;
+  RetryPolicy retry;         // the resilience default unless the route sets its own
+  Millis deadline{600'000};  // likewise
+  Hedge hedge;
 };
 
 struct Server {
@@ -113,6 +169,7 @@ struct Config {
   std::vector<Provider> providers;
   std::vector<Model> models;
   std::vector<Route> routes;
+  Resilience resilience;
 
   const Provider* find_provider(std::string_view name) const;
   const Model* find_model(std::string_view name) const;

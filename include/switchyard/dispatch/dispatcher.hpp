@@ -1,12 +1,16 @@
-// Serves one chat or embeddings request from a route's targets: tries them in order, moves on
-// after a failure another target might not have (connect, timeout, the retryable and fall-over
-// error classes of providers/) as long as nothing has reached the client, and relays the first
-// good response through the target's adapter — JSON whole, streams event by event with
-// backpressure. Retries with backoff, breakers and hedging plug into run()'s loop.
-// One Dispatcher per worker thread; it owns that thread's upstream connection pools.
+// Serves one chat or embeddings request from a route's targets — the policy engine between the
+// gateway and the providers. It ranks the targets (strategy, breakers, health), tries each with
+// its own retry budget and jittered backoff, honours what upstreams ask (Retry-After, rate-limit
+// resets), moves on after failures another target might not have, optionally hedges a slow
+// first target with the next one, and keeps all of it inside the request's deadline. Nothing is
+// switched once a byte has reached the client.
+// One Dispatcher per worker thread; it owns that thread's upstream connection pools and shares
+// the HealthBoard with the other workers.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 #include "switchyard/async.hpp"
@@ -14,6 +18,7 @@
 #include "switchyard/api/chat_request.hpp"
 #include "switchyard/api/embeddings_request.hpp"
 #include "switchyard/api/error.hpp"
+#include "switchyard/dispatch/health_board.hpp"
 #include "switchyard/routing/route_table.hpp"
 #include "switchyard/server/request.hpp"
 #include "switchyard/server/responder.hpp"
@@ -27,6 +32,7 @@ class Exchange;
 namespace switchyard::dispatch {
 
 class BufferPool;
+struct Race;
 
 struct DispatchRequest {
   const server::Fields& headers;  // the client's, for forward_headers
@@ -38,19 +44,26 @@ struct DispatchRequest {
   // Exactly one of these is set.
   const api::ChatRequest* chat = nullptr;
   const api::EmbeddingsRequest* embeddings = nullptr;
+  // No attempt runs and no backoff sleeps past this.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 // Shared between the dispatch and the client watch: when the client disconnects, whatever
-// upstream exchange is in flight is aborted at once, and no further target is tried.
+// upstream exchanges are in flight are aborted at once, a backoff sleep ends, and no further
+// target is tried.
 class Cancellation final : public server::Responder::Listener {
  public:
   void client_gone() override { abort(); }
   void abort();
   bool aborted() const { return aborted_; }
-  void set_active(upstream::Exchange* exchange) { active_ = exchange; }
+  void watch(upstream::Exchange* exchange);
+  void unwatch(upstream::Exchange* exchange);
+  void watch(Timer* sleep) { sleep_ = sleep; }
+  void unwatch(Timer*) { sleep_ = nullptr; }
 
  private:
-  upstream::Exchange* active_ = nullptr;
+  std::array<upstream::Exchange*, 2> active_{};  // two while a hedge runs
+  Timer* sleep_ = nullptr;
   bool aborted_ = false;
 };
 
@@ -62,29 +75,56 @@ struct DispatchResult {
 
 class Dispatcher {
  public:
-  Dispatcher(Executor ex, const config::Config& config);
+  Dispatcher(Executor ex, const config::Config& config, std::shared_ptr<HealthBoard> board);
   ~Dispatcher();
 
   Awaitable<DispatchResult> run(const DispatchRequest& request, server::Responder& out,
                                 telemetry::RequestRecord& record, Cancellation& cancel);
+
+  // This worker's connections to a provider (health checks probe through them).
+  upstream::Origin& origin(std::size_t provider_index) { return *origins_[provider_index]; }
+  HealthBoard& board() { return *board_; }
 
   // Closes idle upstream connections past their expiry.
   void sweep_idle();
   // Closes all idle upstream connections (shutdown).
   void close_idle();
 
- private:
   struct Attempt;
+
+ private:
+  struct Walk;
+  enum class Next { done, retry, next_target, final_error };
+  using Plan = boost::container::small_vector<const routing::Target*, 4>;
+
+  // The route's targets in the order to try them now.
+  void plan(const routing::Route& route, Plan& order);
+  // Runs `a`, and `b` beside it when `a` has no response head after the route's hedge delay;
+  // returns once every attempt started has ended.
+  Awaitable<void> race(Attempt& a, Attempt* b, Walk& walk);
+  Awaitable<void> fly(Attempt& a, Timer& wake);
+  // Books an attempt that ended (log, health, summary) and decides what comes next.
+  Awaitable<Next> settle(Attempt& a, Walk& walk, bool more_targets);
+  // Every planned target failed, was skipped, or the deadline came: the error for the client.
+  DispatchResult give_up(Walk& walk);
+  // Waits `delay` unless the client goes away first.
+  Awaitable<void> sleep(std::chrono::milliseconds delay, Cancellation& cancel);
+
   Awaitable<void> attempt(Attempt& a);
   Awaitable<void> relay_json(Attempt& a, upstream::Exchange& exchange);
   Awaitable<void> relay_stream(Attempt& a, upstream::Exchange& exchange);
   static void build_forwarded(const DispatchRequest& request, const config::Provider& provider,
                               std::string& out);
-  void add_route_headers(server::Responder& out, const DispatchRequest& request,
-                         const routing::Target& target, std::size_t attempts);
+  static void add_route_headers(server::Responder& out, const DispatchRequest& request,
+                                const routing::Target& target, std::size_t attempts);
 
+  Executor ex_;
+  std::shared_ptr<HealthBoard> board_;
   std::vector<std::unique_ptr<upstream::Origin>> origins_;  // by provider index
   std::unique_ptr<BufferPool> buffers_;
+  std::minstd_rand rng_;
+  std::uniform_real_distribution<double> unit_{0.0, 1.0};
+  double explore_;
 };
 
 }  // namespace switchyard::dispatch

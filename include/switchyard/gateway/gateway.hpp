@@ -8,6 +8,7 @@
 #include "switchyard/async.hpp"
 
 #include "switchyard/dispatch/dispatcher.hpp"
+#include "switchyard/dispatch/health_check.hpp"
 #include "switchyard/routing/route_table.hpp"
 #include "switchyard/server/request.hpp"
 #include "switchyard/server/responder.hpp"
@@ -19,12 +20,17 @@ using server::Request;
 
 class Gateway {
  public:
-  Gateway(Executor ex, std::shared_ptr<const routing::RouteTable> routes);
+  // One worker's gateway runs the providers' health checks (`health_checks`) for all of them.
+  Gateway(Executor ex, std::shared_ptr<const routing::RouteTable> routes,
+          std::shared_ptr<dispatch::HealthBoard> board, bool health_checks);
+  ~Gateway();
 
+  // Starts the background work (health checks), once the worker's loop runs.
+  void start();
   Awaitable<void> handle(const Request& request, server::Responder& out);
 
   // Readiness goes false for the load balancer once shutdown has begun.
-  void set_draining() { draining_ = true; }
+  void set_draining();
   void sweep_idle() { dispatcher_.sweep_idle(); }
   void close_idle() { dispatcher_.close_idle(); }
 
@@ -41,6 +47,7 @@ class Gateway {
 
   std::shared_ptr<const routing::RouteTable> routes_;
   dispatch::Dispatcher dispatcher_;
+  std::unique_ptr<dispatch::HealthChecker> health_checker_;
   bool draining_ = false;
 };
 

@@ -121,6 +121,9 @@ class Adapter {
 
   // A non-2xx response, classified and in OpenAI's shape.
   virtual ProviderError decode_error(int status, std::string_view body) const = 0;
+
+  // The head of a health-check probe: GET <base path><path> with the provider's credentials.
+  virtual void encode_probe(std::string_view path, std::string& head) const = 0;
 };
 
 // The adapter for a provider's type.

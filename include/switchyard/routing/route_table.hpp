@@ -19,6 +19,7 @@ class Adapter;
 namespace switchyard::routing {
 
 struct Target {
+  std::size_t index = 0;  // position in Config::models: one per provider + model pair
   const config::Model* model = nullptr;
   const config::Provider* provider = nullptr;
   std::size_t provider_index = 0;               // position in Config::providers
@@ -29,6 +30,12 @@ struct Target {
 struct Route {
   std::string name;
   std::vector<const Target*> targets;  // in order of preference
+  // How the targets are ranked, retried and hedged; a model alias gets the resilience defaults.
+  config::Strategy strategy = config::Strategy::ordered;
+  std::vector<double> weights;  // aligned with targets
+  config::RetryPolicy retry;
+  config::Millis deadline{600'000};
+  config::Hedge hedge;
 };
 
 class RouteTable {
@@ -39,6 +46,11 @@ class RouteTable {
   // The route a request's `model` names, or nullptr.
   const Route* find(std::string_view name) const;
   const config::Config& config() const { return *config_; }
+  // Every provider + model pair, in Config::models order (Target::index).
+  const std::vector<Target>& targets() const { return targets_; }
+  const providers::Adapter& adapter(std::size_t provider_index) const {
+    return *adapters_[provider_index];
+  }
   // The body of GET /v1/models: every route and model alias, OpenAI list shape.
   const std::string& models_json() const { return models_json_; }
 

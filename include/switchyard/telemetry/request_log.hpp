@@ -36,6 +36,7 @@ struct RequestRecord {
   std::string error;            // the gateway's error message, when it made one
   std::string_view stream_end;  // "done", "interrupted", "client_gone"
   bool client_gone = false;
+  bool hedged = false;                      // a second target was started beside a slow first one
   std::chrono::microseconds first_byte{0};  // to the first byte written to the client
   std::uint64_t bytes_out = 0;
   // Tokens as the serving provider reported them (all zero when it reported none).

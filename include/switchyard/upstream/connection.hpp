@@ -81,7 +81,8 @@ enum class Fault {
   aborted,         // we cancelled it (client went away)
 };
 
-enum class Timeout { none, connect, first_byte, idle, total };
+// deadline: the request's own deadline (across all its attempts) came first.
+enum class Timeout { none, connect, first_byte, idle, total, deadline };
 
 struct Failure {
   Fault fault = Fault::none;
@@ -109,6 +110,11 @@ class Origin {
   // Closes every idle connection (shutdown). Connections in use come back later as usual.
   void close_idle();
 
+  // Opens one connection ahead of need when none is idle and none is being opened, so the next
+  // request (a hedge, typically) does not pay the TCP and TLS handshakes.
+  Awaitable<void> warm();
+  bool has_idle() const { return idle_.size() > 0; }
+
   // Opens a new connection (resolve, connect, TLS handshake) within `timeout`.
   Awaitable<std::unique_ptr<Connection>> connect(Clock::duration timeout, Failure* failure);
 
@@ -121,6 +127,7 @@ class Origin {
   IdleList<Connection> idle_;
   std::vector<asio::ip::tcp::endpoint> endpoints_;  // resolved addresses, cached briefly
   Clock::time_point endpoints_expiry_{};
+  bool warming_ = false;
 };
 
 }  // namespace switchyard::upstream

@@ -22,7 +22,8 @@ namespace http = beast::http;
 
 class Exchange {
  public:
-  explicit Exchange(Origin& origin);
+  // Nothing waits past `deadline` (the request's), nor past the provider's total timeout.
+  explicit Exchange(Origin& origin, Clock::time_point deadline = Clock::time_point::max());
   ~Exchange();
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -53,12 +54,17 @@ class Exchange {
   Failure map_error(const boost::system::error_code& ec, Timeout phase) const;
   // Arms the stream's timer with the phase timeout, capped by the attempt's deadline.
   Timeout arm(Timeout phase);
+  // Which overall limit deadline_ is.
+  Timeout overall() const {
+    return deadline_ == request_deadline_ ? Timeout::deadline : Timeout::total;
+  }
 
   Origin& origin_;
   std::unique_ptr<Connection> conn_;
   std::optional<http::response_parser<http::buffer_body, std::pmr::polymorphic_allocator<char>>>
       parser_;
-  Clock::time_point deadline_;
+  Clock::time_point request_deadline_;
+  Clock::time_point deadline_;  // the earlier of the request's and the attempt's total
   bool capped_by_total_ = false;
   bool aborted_ = false;
 };

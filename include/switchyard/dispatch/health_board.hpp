@@ -1,0 +1,67 @@
+// The process-wide picture of upstream health that every worker reads and writes: one
+// TargetHealth per provider + model pair (breaker, window, in-flight), one ProviderHealth per
+// provider (its active health check), and the dispatch counters (retries, failovers, hedges).
+// Atomics only: no worker waits for another. Built once per route table.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchyard/dispatch/target_health.hpp"
+#include "switchyard/routing/route_table.hpp"
+
+namespace switchyard::dispatch {
+
+// The state of a provider's health check. Without a check a provider counts as healthy.
+struct ProviderHealth {
+  std::atomic<bool> healthy{true};
+  std::atomic<std::uint32_t> failed_probes{0};  // in a row
+  std::atomic<std::uint64_t> probes{0};
+  std::atomic<int> last_status{0};              // of the last probe; 0 = no HTTP answer
+  std::atomic<std::int64_t> last_probe_ms{0};   // system clock, ms since the epoch
+  std::atomic<std::int64_t> last_change_ms{0};  // when `healthy` last flipped
+};
+
+struct DispatchCounters {
+  std::atomic<std::uint64_t> retries{0};        // another try of the same target
+  std::atomic<std::uint64_t> failovers{0};      // moved on to the next target
+  std::atomic<std::uint64_t> hedges{0};         // a second target started beside a slow first
+  std::atomic<std::uint64_t> hedge_wins{0};     // ... and answered first
+  std::atomic<std::uint64_t> hedges_wasted{0};  // upstream requests cancelled as the loser
+  // Estimated input cost of the cancelled requests, in micro-USD: a provider bills a prompt it
+  // started on (prompt tokens estimated as request bytes / 4).
+  std::atomic<std::uint64_t> hedge_waste_micro_usd{0};
+  std::atomic<std::uint64_t> breaker_skips{0};  // targets left out because their breaker was open
+  std::atomic<std::uint64_t> deadline_exceeded{0};
+};
+
+class HealthBoard {
+ public:
+  explicit HealthBoard(std::shared_ptr<const routing::RouteTable> routes);
+
+  TargetHealth& target(const routing::Target& t) { return *targets_[t.index]; }
+  const TargetHealth& target(const routing::Target& t) const { return *targets_[t.index]; }
+  ProviderHealth& provider(std::size_t index) { return *providers_[index]; }
+  const ProviderHealth& provider(std::size_t index) const { return *providers_[index]; }
+  DispatchCounters& counters() { return counters_; }
+
+  // Ready = at least one provider passes its health check (or has none).
+  bool any_provider_healthy() const;
+  // GET /admin/health: providers, targets (breaker, window stats, in-flight), routes with their
+  // current ranking, counters. No secrets.
+  std::string to_json(SteadyTime now) const;
+  // GET /readyz's body.
+  std::string readiness_json() const;
+  double explore() const { return routes_->config().resilience.explore; }
+
+ private:
+  std::shared_ptr<const routing::RouteTable> routes_;
+  std::vector<std::unique_ptr<TargetHealth>> targets_;      // by Target::index
+  std::vector<std::unique_ptr<ProviderHealth>> providers_;  // by provider index
+  DispatchCounters counters_;
+};
+
+}  // namespace switchyard::dispatch

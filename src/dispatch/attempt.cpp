@@ -1,0 +1,331 @@
+// One attempt: encode the request for the target's provider, send it over a pooled connection,
+// and relay the answer — JSON whole, streams event by event with backpressure — or classify why
+// there is none.
+#include <array>
+
+#include "attempt.hpp"
+#include "switchyard/dispatch/backoff.hpp"
+#include "switchyard/upstream/exchange.hpp"
+#include "switchyard/upstream/sse.hpp"
+
+namespace switchyard::dispatch {
+
+namespace {
+
+using providers::ErrorClass;
+using providers::ProviderError;
+using upstream::Failure;
+using upstream::Fault;
+
+constexpr std::size_t kMaxResponseBody = 64 * 1024 * 1024;
+constexpr std::size_t kMaxErrorBody = 1024 * 1024;
+constexpr std::size_t kStreamReadChunk = 16 * 1024;
+
+std::chrono::microseconds since(telemetry::Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(telemetry::Clock::now() - t);
+}
+
+std::string_view outcome_of(ErrorClass c) {
+  switch (c) {
+    case ErrorClass::retryable:
+      return "retryable";
+    case ErrorClass::fall_over:
+      return "fall_over";
+    case ErrorClass::final:
+      return "relayed_error";
+  }
+  return "fall_over";
+}
+
+std::string_view outcome_of(const Failure& f) {
+  switch (f.fault) {
+    case Fault::connect_failed:
+      return "connect_failed";
+    case Fault::tls_failed:
+      return "tls_failed";
+    case Fault::timeout:
+      return "timeout";
+    case Fault::closed:
+      return "connection_closed";
+    case Fault::protocol:
+      return "bad_response";
+    case Fault::too_large:
+      return "too_large";
+    case Fault::aborted:
+      return "client_gone";
+    case Fault::none:
+      break;
+  }
+  return "ok";
+}
+
+upstream::Failure lost_race() {
+  return {Fault::aborted, upstream::Timeout::none, "cancelled: another target answered first"};
+}
+
+// Providers sometimes echo (part of) the credential they were given; it must not travel on.
+void redact(std::string& text, const std::string& secret) {
+  if (secret.size() < 4) return;
+  for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
+    text.replace(pos, secret.size(), "[redacted]");
+}
+
+}  // namespace
+
+void Dispatcher::Attempt::fail(Failure f) {
+  outcome = outcome_of(f);
+  detail = std::move(f.detail);
+  redact(detail, target.provider->api_key);
+  failure = std::move(f);
+}
+
+void Dispatcher::Attempt::refuse(ProviderError e) {
+  redact(e.error.message, target.provider->api_key);
+  outcome = outcome_of(e.error_class);
+  detail = e.error.message;
+  failure = {Fault::protocol, upstream::Timeout::none, {}};
+  error = std::move(e);
+}
+
+bool Dispatcher::Attempt::claim() {
+  if (!race) return true;
+  if (race->winner && race->winner != this) {
+    lost = true;
+    return false;
+  }
+  race->winner = this;
+  for (Attempt* other : race->flying) {
+    if (other == nullptr || other == this) continue;
+    other->lost = true;
+    if (other->exchange) other->exchange->abort();
+  }
+  return true;
+}
+
+bool Dispatcher::Attempt::failed_target() const {
+  if (responded || lost) return false;
+  if (error) return error->error_class == ErrorClass::retryable;
+  return failure.fault != Fault::none && failure.fault != Fault::aborted;
+}
+
+void Dispatcher::add_route_headers(server::Responder& out, const DispatchRequest& request,
+                                   const routing::Target& target, std::size_t attempts) {
+  out.add_header("x-switchyard-route", request.route->name);
+  out.add_header("x-switchyard-provider", target.provider->name);
+  out.add_header("x-switchyard-model", target.model->name);
+  out.add_header("x-switchyard-upstream-model", target.model->upstream);
+  out.add_header("x-switchyard-attempts", std::to_string(attempts));
+}
+
+void Dispatcher::build_forwarded(const DispatchRequest& request, const config::Provider& provider,
+                                 std::string& out) {
+  if (provider.forward_headers.empty()) return;
+  std::string lower;
+  for (const auto& field : request.headers) {
+    const std::string_view name = field.name_string();
+    lower.assign(name);
+    for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    if (!providers::forwards_header(provider, lower)) continue;
+    out += name;
+    out += ": ";
+    out += field.value();
+    out += "\r\n";
+  }
+}
+
+Awaitable<void> Dispatcher::attempt(Attempt& a) {
+  const auto& target = a.target;
+  const auto& provider = *target.provider;
+  const auto& adapter = *target.adapter;
+  const DispatchRequest& request = a.request;
+  const bool stream = request.chat && request.chat->stream();
+
+  build_forwarded(request, provider, *a.forwarded);
+  const providers::Call call{
+      provider,
+      *target.model,
+      target.quoted_upstream,
+      request.request_id,
+      *a.forwarded,
+      request.report_upstream_model ? std::string_view(target.model->upstream) : request.model,
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count(),
+      stream,
+      request.chat && request.chat->include_usage(),
+      request.embeddings && request.embeddings->base64()};
+
+  auto unusable = request.chat
+                      ? adapter.encode_chat(*request.chat, call, *a.head, *a.encoded)
+                      : adapter.encode_embeddings(*request.embeddings, call, *a.head, *a.encoded);
+  a.call = &call;
+  if (unusable) {
+    a.refuse(std::move(*unusable));
+    co_return;
+  }
+  // Either the adapter's own body, or the client's with only its `model` value replaced.
+  const api::ModelField& client =
+      request.chat ? static_cast<const api::ModelField&>(*request.chat) : *request.embeddings;
+  const std::string_view body = client.body();
+  const std::size_t model_at = client.model_offset();
+  std::array<asio::const_buffer, 4> buffers{
+      asio::buffer(*a.head), asio::buffer(body.substr(0, model_at)),
+      asio::buffer(target.quoted_upstream),
+      asio::buffer(body.substr(model_at + client.model_raw().size()))};
+  if (!a.encoded->empty()) buffers = {asio::buffer(*a.head), asio::buffer(*a.encoded)};
+
+  upstream::Exchange exchange(*origins_[target.provider_index], request.deadline);
+  a.exchange = &exchange;
+  a.cancel.watch(&exchange);
+  struct Unwatch {
+    Attempt& a;
+    ~Unwatch() {
+      a.cancel.unwatch(a.exchange);
+      a.exchange = nullptr;
+    }
+  } unwatch{a};
+
+  // (No co_await inside an if condition anywhere: GCC 12 miscompiles it.)
+  Failure sent = co_await exchange.send(buffers);
+  if (sent) {
+    a.fail(std::move(sent));
+    co_return;
+  }
+  a.ttfb = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 a.started);
+  a.status = exchange.status();
+  if (a.status >= 200 && a.status <= 299) {
+    if (stream && exchange.is_event_stream()) {
+      co_await relay_stream(a, exchange);
+    } else {
+      co_await relay_json(a, exchange);
+    }
+    co_return;
+  }
+  Failure read = co_await exchange.read_body(*a.body, kMaxErrorBody);
+  if (read) {
+    a.fail(std::move(read));
+    co_return;
+  }
+  exchange.finish();
+  a.refuse(adapter.decode_error(a.status, *a.body));
+  a.detail = "HTTP " + std::to_string(a.status) + ": " + a.detail;
+  // The headers, or what the body said (Gemini's RetryInfo.retryDelay).
+  a.retry_after =
+      upstream_retry_delay([&exchange](std::string_view name) { return exchange.header(name); },
+                           std::chrono::system_clock::now());
+  if (!a.retry_after && a.error->error.retry_after_s > 0)
+    a.retry_after = std::chrono::seconds(a.error->error.retry_after_s);
+}
+
+Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange) {
+  Failure read = co_await exchange.read_body(*a.body, kMaxResponseBody);
+  if (read) {
+    a.fail(std::move(read));
+    co_return;
+  }
+  exchange.finish();
+  const auto& adapter = *a.target.adapter;
+  const DispatchRequest& request = a.request;
+  auto unusable = request.chat ? adapter.decode_chat(*a.body, *a.call, a.usage)
+                               : adapter.decode_embeddings(*a.body, *a.call, a.usage);
+  if (unusable) {
+    a.refuse(std::move(*unusable));
+    co_return;
+  }
+  if (!a.claim()) {
+    a.fail(lost_race());
+    co_return;
+  }
+  add_route_headers(a.out, request, a.target, a.attempts_so_far());
+  a.record.first_byte = since(a.record.start);
+  co_await a.out.send(a.status, "application/json", *a.body);
+  a.responded = true;
+}
+
+Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchange) {
+  const auto stream = a.target.adapter->chat_stream(*a.call);
+  upstream::SseParser sse;
+  std::string& out = *a.encoded;  // the request is sent: its buffer holds the client's bytes now
+  out.clear();
+  bool committed = false;  // the response head went to the client: no failover now
+  auto state = providers::ChatStream::State::open;
+  Failure fault;
+
+  // Until the first chunk that says something (a token, a tool call, a finish reason, usage),
+  // the output is held back: a target that dies after its role preamble can still be replaced
+  // by the next one, and the client never sees two streams.
+  for (;;) {
+    std::size_t n = 0;
+    fault = co_await exchange.read_some(
+        std::span<char>(sse.prepare(kStreamReadChunk), kStreamReadChunk), &n, !committed);
+    if (fault) break;
+    sse.commit(n);
+    if (state == providers::ChatStream::State::open) {
+      state = providers::pump(*stream, sse, out, n == 0);
+    }
+    sse.discard_consumed();
+    // A complete stream that never said anything (an empty answer) is still the answer.
+    if (!committed && (stream->said_something() || state == providers::ChatStream::State::done)) {
+      if (!a.claim()) break;
+      add_route_headers(a.out, a.request, a.target, a.attempts_so_far());
+      a.record.first_byte = since(a.record.start);
+      const bool begun = co_await a.out.begin_stream(a.status, "text/event-stream");
+      if (!begun) break;
+      committed = true;
+      a.responded = true;
+    }
+    if (committed && !out.empty()) {
+      const bool written = co_await a.out.write_chunk(out);
+      if (!written) break;
+      out.clear();
+    }
+    // After the end the client got, the rest of the upstream body is read and dropped so the
+    // connection can serve again.
+    if (n == 0 || state == providers::ChatStream::State::failed) break;
+    if (state == providers::ChatStream::State::done) sse.discard_all();
+    if (sse.overflowed()) {
+      fault = {Fault::protocol, upstream::Timeout::none, "a stream event exceeded the size limit"};
+      break;
+    }
+  }
+  a.usage = stream->usage();
+
+  if (a.lost) {
+    a.fail(lost_race());
+    co_return;
+  }
+  if (a.cancel.aborted() || a.out.failed()) {
+    a.record.stream_end = "client_gone";
+    if (!committed) a.fail({Fault::aborted, upstream::Timeout::none, "the client went away"});
+    co_return;
+  }
+  // Complete: what the upstream does after its end (a reset, trailing bytes) only decides
+  // whether its connection is reused.
+  if (state == providers::ChatStream::State::done) {
+    a.record.stream_end = "done";
+    co_await a.out.end_stream();
+    co_return;
+  }
+  if (!committed) {
+    if (state == providers::ChatStream::State::failed) {
+      a.refuse(stream->error());
+    } else {
+      a.fail(std::move(fault));
+    }
+    co_return;
+  }
+  // Started and then broken: the client is told so, in OpenAI's shape and without [DONE], never
+  // left with a stream that looks complete.
+  const bool upstream_said = state == providers::ChatStream::State::failed;
+  auto error =
+      api::errors::stream_interrupted(upstream_said ? stream->error().error.message : fault.detail);
+  a.outcome = upstream_said ? "upstream_error" : "interrupted";
+  a.record.stream_end = a.outcome;
+  redact(error.message, a.target.provider->api_key);
+  a.detail = error.message;
+  co_await a.out.write_chunk(upstream::sse_data_event(error.to_json()));
+  co_await a.out.end_stream();
+}
+
+}  // namespace switchyard::dispatch

@@ -1,0 +1,76 @@
+// One try of one target for one request, as the dispatcher's policy loop sees it: what was sent
+// and what came back, classified. Internal to dispatch/.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+
+#include "buffer_pool.hpp"
+#include "switchyard/dispatch/dispatcher.hpp"
+#include "switchyard/dispatch/target_health.hpp"
+#include "switchyard/providers/adapter.hpp"
+
+namespace switchyard::dispatch {
+
+// Attempts of one request that are in the air at the same time (a hedge): the first to reach
+// the client wins and the others are aborted.
+struct Race {
+  Dispatcher::Attempt* winner = nullptr;
+  std::array<Dispatcher::Attempt*, 2> flying{};
+};
+
+struct Dispatcher::Attempt {
+  const DispatchRequest& request;
+  const routing::Target& target;
+  server::Responder& out;
+  telemetry::RequestRecord& record;
+  Cancellation& cancel;
+  std::size_t number;  // 1-based, across the request's attempts
+
+  // This attempt's own buffers: the request head, passed-on headers and translated body while
+  // they are being written, the response while it is read and relayed.
+  BufferPool::Lease head;
+  BufferPool::Lease forwarded;
+  BufferPool::Lease encoded;
+  BufferPool::Lease body;
+
+  SteadyTime started = std::chrono::steady_clock::now();
+  TargetHealth::Admission admission = TargetHealth::Admission::allowed;
+  Race* race = nullptr;
+  upstream::Exchange* exchange = nullptr;  // while one is open
+  bool finished = false;
+  bool lost = false;  // another attempt of the request answered first
+
+  bool responded = false;
+  upstream::Failure failure;                      // the transport failed, or
+  std::optional<providers::ProviderError> error;  // the provider refused or answered nonsense
+  int status = 0;
+  std::optional<std::chrono::milliseconds> ttfb;         // the response head came after this long
+  std::optional<std::chrono::milliseconds> retry_after;  // what the upstream asked for
+  std::string_view outcome = "ok";
+  std::string detail;
+  const providers::Call* call = nullptr;  // set once the request is encoded
+  providers::Usage usage;
+
+  // The transport failed: connect, TLS, timeout, reset, a response too large…
+  void fail(upstream::Failure f);
+  // The provider refused, or answered what cannot be relayed.
+  void refuse(providers::ProviderError e);
+  // Right before the first byte goes to the client: false when another attempt of the request
+  // got there first (this one then stops); otherwise this one wins and the others are aborted.
+  bool claim();
+  // Says the target is unwell: a transport fault or a retryable refusal. A client's mistake or a
+  // refusal of this prompt in particular is the target working as it should.
+  bool failed_target() const;
+  // Upstream requests the request has made so far, this one's hedge partner included.
+  std::size_t attempts_so_far() const {
+    std::size_t n = number;
+    if (race)
+      for (const Attempt* other : race->flying)
+        if (other && other->number > n) n = other->number;
+    return n;
+  }
+};
+
+}  // namespace switchyard::dispatch

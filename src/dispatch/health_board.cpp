@@ -1,0 +1,145 @@
+#include "switchyard/dispatch/health_board.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "switchyard/dispatch/ranking.hpp"
+
+namespace switchyard::dispatch {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+std::int64_t ms_until(SteadyTime when, SteadyTime now) {
+  return when > now ? std::chrono::duration_cast<std::chrono::milliseconds>(when - now).count() : 0;
+}
+
+std::string_view to_string(config::Strategy s) {
+  switch (s) {
+    case config::Strategy::ordered:
+      return "ordered";
+    case config::Strategy::weighted:
+      return "weighted";
+    case config::Strategy::lowest_latency:
+      return "lowest_latency";
+    case config::Strategy::least_busy:
+      return "least_busy";
+  }
+  return "ordered";
+}
+
+}  // namespace
+
+HealthBoard::HealthBoard(std::shared_ptr<const routing::RouteTable> routes)
+    : routes_(std::move(routes)) {
+  const auto& config = routes_->config();
+  for (std::size_t i = 0; i < routes_->targets().size(); ++i)
+    targets_.push_back(std::make_unique<TargetHealth>(config.resilience.breaker));
+  for (std::size_t i = 0; i < config.providers.size(); ++i)
+    providers_.push_back(std::make_unique<ProviderHealth>());
+}
+
+bool HealthBoard::any_provider_healthy() const {
+  for (const auto& p : providers_)
+    if (p->healthy.load(std::memory_order_relaxed)) return true;
+  return providers_.empty();
+}
+
+std::string HealthBoard::readiness_json() const {
+  const auto& config = routes_->config();
+  ordered_json providers = ordered_json::object();
+  for (std::size_t i = 0; i < config.providers.size(); ++i) {
+    const auto& p = config.providers[i];
+    if (!p.health_check.enabled) continue;
+    providers[p.name] = providers_[i]->healthy.load() ? "healthy" : "unhealthy";
+  }
+  ordered_json body{{"status", any_provider_healthy() ? "ready" : "no_healthy_provider"}};
+  if (!providers.empty()) body["providers"] = std::move(providers);
+  return body.dump();
+}
+
+std::string HealthBoard::to_json(SteadyTime now) const {
+  const auto& config = routes_->config();
+  ordered_json providers = ordered_json::array();
+  for (std::size_t i = 0; i < config.providers.size(); ++i) {
+    const auto& p = config.providers[i];
+    const auto& h = *providers_[i];
+    ordered_json entry{{"name", p.name}, {"healthy", h.healthy.load()}};
+    if (p.health_check.enabled) {
+      entry["health_check"] = {
+          {"path", p.health_check.path},
+          {"interval_ms", p.health_check.interval.count()},
+          {"probes", h.probes.load()},
+          {"failed_in_a_row", h.failed_probes.load()},
+          {"last_status", h.last_status.load()},
+          {"last_probe_unix_ms", h.last_probe_ms.load()},
+          {"last_change_unix_ms", h.last_change_ms.load()},
+      };
+    }
+    providers.push_back(std::move(entry));
+  }
+
+  ordered_json targets = ordered_json::array();
+  for (const auto& t : routes_->targets()) {
+    const auto s = targets_[t.index]->snapshot(now);
+    targets.push_back({
+        {"model", t.model->name},
+        {"provider", t.provider->name},
+        {"upstream_model", t.model->upstream},
+        {"breaker", to_string(s.state)},
+        {"cooling_down", s.cooling},
+        {"open_for_ms", s.state == BreakerState::open ? ms_until(s.open_until, now) : 0},
+        {"consecutive_failures", s.consecutive_failures},
+        {"in_flight", s.in_flight},
+        {"ttfb_ewma_ms", s.ttfb_ewma.count()},
+        {"window",
+         {{"requests", s.window.requests},
+          {"failures", s.window.failures},
+          {"error_rate", s.window.error_rate()},
+          {"ttfb_p50_ms", s.window.p50.count()},
+          {"ttfb_p95_ms", s.window.p95.count()}}},
+    });
+  }
+
+  // Each route's plan as a request would see it now, without exploration.
+  ordered_json routes = ordered_json::array();
+  std::vector<Candidate> candidates;
+  std::vector<std::size_t> order;
+  for (const auto& r : config.routes) {
+    const routing::Route* route = routes_->find(r.name);
+    if (!route) continue;
+    candidates.clear();
+    for (std::size_t i = 0; i < route->targets.size(); ++i) {
+      const auto* t = route->targets[i];
+      candidates.push_back({route->weights[i], providers_[t->provider_index]->healthy.load(),
+                            targets_[t->index]->snapshot(now)});
+    }
+    rank(
+        route->strategy, candidates, 0.0, [] { return 0.5; }, now, order);
+    ordered_json plan = ordered_json::array();
+    for (std::size_t i : order) plan.push_back(route->targets[i]->model->name);
+    routes.push_back({{"name", r.name},
+                      {"strategy", to_string(route->strategy)},
+                      {"hedge", route->hedge.enabled},
+                      {"plan", std::move(plan)}});
+  }
+
+  const auto& c = counters_;
+  ordered_json counters{
+      {"retries", c.retries.load()},
+      {"failovers", c.failovers.load()},
+      {"hedges", c.hedges.load()},
+      {"hedge_wins", c.hedge_wins.load()},
+      {"hedges_wasted", c.hedges_wasted.load()},
+      {"hedge_waste_usd", static_cast<double>(c.hedge_waste_micro_usd.load()) / 1e6},
+      {"breaker_skips", c.breaker_skips.load()},
+      {"deadline_exceeded", c.deadline_exceeded.load()},
+  };
+  return ordered_json{{"providers", std::move(providers)},
+                      {"targets", std::move(targets)},
+                      {"routes", std::move(routes)},
+                      {"counters", std::move(counters)}}
+      .dump();
+}
+
+}  // namespace switchyard::dispatch
