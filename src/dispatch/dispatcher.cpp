@@ -179,8 +179,8 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
       }
       co_await race(a, b ? &*b : nullptr, walk);
       const bool b_ran = b && b->race != nullptr;
-      const Next next_a = co_await settle(a, walk, i + 1 < order.size());
-      const Next next_b = b_ran ? co_await settle(*b, walk, i + 2 < order.size()) : Next::retry;
+      const Next next_a = settle(a, walk, i + 1 < order.size());
+      const Next next_b = b_ran ? settle(*b, walk, i + 2 < order.size()) : Next::retry;
       if (b_ran) order.erase(order.begin() + static_cast<std::ptrdiff_t>(i) + 1);
       if (walk.result.responded) co_return walk.result;
       if (next_a == Next::final_error || next_b == Next::final_error) {
@@ -258,7 +258,7 @@ Awaitable<void> Dispatcher::sleep(milliseconds delay, Cancellation& cancel) {
   cancel.unwatch(&timer);
 }
 
-Awaitable<Dispatcher::Next> Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
+Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
   const auto now = SteadyClock::now();
   TargetHealth& health = board_->target(a.target);
   health.finished();
@@ -295,10 +295,10 @@ Awaitable<Dispatcher::Next> Dispatcher::settle(Attempt& a, Walk& walk, bool more
     if (a.race && a.race->flying[1] == &a)
       counters.hedge_wins.fetch_add(1, std::memory_order_relaxed);
     walk.result.responded = true;
-    co_return Next::done;
+    return Next::done;
   }
-  if (a.lost || walk.cancel.aborted()) co_return Next::next_target;
-  if (a.error && a.error->error_class == ErrorClass::final) co_return Next::final_error;
+  if (a.lost || walk.cancel.aborted()) return Next::next_target;
+  if (a.error && a.error->error_class == ErrorClass::final) return Next::final_error;
 
   walk.note(a.target, a.detail);
   walk.last = &a.target;
@@ -314,7 +314,7 @@ Awaitable<Dispatcher::Next> Dispatcher::settle(Attempt& a, Walk& walk, bool more
 
   if (a.failure.timeout == upstream::Timeout::deadline) {
     walk.out_of_time = true;
-    co_return Next::next_target;
+    return Next::next_target;
   }
   if (a.retry_after && a.retry_after->count() > 0) {
     // "Not before": the target is left alone that long by every request, not only this one.
@@ -325,18 +325,18 @@ Awaitable<Dispatcher::Next> Dispatcher::settle(Attempt& a, Walk& walk, bool more
   if (fall_over) {
     if (context_length && a.target.model->context != 0)
       walk.context_limit = std::max(walk.context_limit, a.target.model->context);
-    co_return Next::next_target;
+    return Next::next_target;
   }
-  if (a.failure.fault == Fault::too_large) co_return Next::next_target;
+  if (a.failure.fault == Fault::too_large) return Next::next_target;
   const auto& retry = walk.request.route->retry;
-  if (a.retry_after && *a.retry_after > retry.max_retry_after) co_return Next::next_target;
+  if (a.retry_after && *a.retry_after > retry.max_retry_after) return Next::next_target;
   // Rate limited, nobody listening, or too slow: with somewhere else to go, going there beats
   // waiting here. A 5xx or a dropped connection is more often a passing hiccup worth a retry.
   const bool go_elsewhere = a.status == 429 || a.failure.fault == Fault::connect_failed ||
                             a.failure.fault == Fault::tls_failed ||
                             a.failure.fault == Fault::timeout;
-  if (go_elsewhere && more_targets) co_return Next::next_target;
-  co_return Next::retry;
+  if (go_elsewhere && more_targets) return Next::next_target;
+  return Next::retry;
 }
 
 DispatchResult Dispatcher::give_up(Walk& walk) {

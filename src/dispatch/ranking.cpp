@@ -16,13 +16,17 @@ bool waiting_out_cooldown(const TargetHealth::Snapshot& health, SteadyTime now) 
   return health.state == BreakerState::open && health.open_until > now;
 }
 
-bool demoted(const Candidate& c) {
+bool demoted(const Candidate& c, SteadyTime now) {
   // The run counts only while the breaker is closed. A breaker that tripped keeps its run
   // until a probe closes it, so demoting it would put it behind every healthy target, and with
   // those answering its probe would never be sent: a failed-over primary would never win its
   // traffic back. Half-open (or due to be) is for its probe to decide.
+  // For the same reason a run demotes only for a cooldown after its last failure: a demoted
+  // target is rarely tried, so its run may never end with a success; after that it is tried
+  // first again, and either recovers or adds to the run until its breaker opens.
   const bool failing_run = c.health.state == BreakerState::closed &&
-                           c.health.consecutive_failures >= kDemotingFailureRun;
+                           c.health.consecutive_failures >= kDemotingFailureRun &&
+                           now < c.health.run_expires;
   return !c.provider_healthy || failing_run;
 }
 
@@ -90,12 +94,12 @@ void rank(config::Strategy strategy, std::span<const Candidate> candidates, doub
   order.clear();
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const Candidate& c = candidates[i];
-    if (!waiting_out_cooldown(c.health, now) && !demoted(c)) order.push_back(i);
+    if (!waiting_out_cooldown(c.health, now) && !demoted(c, now)) order.push_back(i);
   }
   const std::size_t usable = order.size();
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const Candidate& c = candidates[i];
-    if (!waiting_out_cooldown(c.health, now) && demoted(c)) order.push_back(i);
+    if (!waiting_out_cooldown(c.health, now) && demoted(c, now)) order.push_back(i);
   }
 
   if (order.empty()) {

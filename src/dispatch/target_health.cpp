@@ -220,6 +220,7 @@ void TargetHealth::record(SteadyTime now, Admission admission, bool failed,
     }
     window_.record(now, true, ttfb);
     consecutive_failures_.fetch_add(1, std::memory_order_relaxed);
+    last_failure_ns_.store(now.time_since_epoch().count(), std::memory_order_relaxed);
     // Still unwell: another full cooldown. From open (a forced probe) the state stays open,
     // but the times move, so the next forced try goes to another target.
     open(now, now + policy_.cooldown, false, state);
@@ -234,6 +235,7 @@ void TargetHealth::record(SteadyTime now, Admission admission, bool failed,
     return;
   }
   const std::uint32_t run = consecutive_failures_.fetch_add(1, std::memory_order_relaxed) + 1;
+  last_failure_ns_.store(now.time_since_epoch().count(), std::memory_order_relaxed);
   // Only a closed breaker opens on statistics; an open one already refuses, and a half-open
   // one is decided by its probes, not by attempts admitted before it opened.
   if (state != raw(BreakerState::closed)) return;
@@ -283,6 +285,7 @@ TargetHealth::Snapshot TargetHealth::snapshot(SteadyTime now, bool with_window) 
   s.open_until = time_of(open_until_ns_.load(std::memory_order_acquire));
   s.cooling = cooling_.load(std::memory_order_acquire);
   s.consecutive_failures = consecutive_failures_.load(std::memory_order_relaxed);
+  s.run_expires = time_of(last_failure_ns_.load(std::memory_order_relaxed)) + policy_.cooldown;
   s.in_flight = in_flight_.load(std::memory_order_relaxed);
   s.ttfb_ewma = std::chrono::duration_cast<config::Millis>(
       std::chrono::microseconds(ttfb_ewma_us_.load(std::memory_order_relaxed)));

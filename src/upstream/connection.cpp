@@ -13,7 +13,6 @@ namespace switchyard::upstream {
 namespace {
 
 constexpr auto kResolveCacheTime = std::chrono::seconds(30);
-constexpr auto kTrustIdleFor = std::chrono::milliseconds(500);
 
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;
@@ -77,12 +76,11 @@ void Origin::close_idle() {
 }
 
 std::unique_ptr<Connection> Origin::take_idle() {
-  Clock::duration idle_for{};
-  while (auto conn = idle_.take(Clock::now(), &idle_for)) {
-    // Servers close idle keep-alive connections after seconds, not milliseconds: a connection
-    // back in the pool for less than this is not worth a syscall to check. The exchange's
-    // stale-connection retry covers the rare miss.
-    if (idle_for < kTrustIdleFor || !conn->peer_gone()) return conn;
+  while (auto conn = idle_.take(Clock::now())) {
+    // Checked every time, however briefly it sat idle: a request sent on a connection the
+    // server has already closed fails after it was written, and resending it then could bill a
+    // prompt twice, so only a failed write is resent (see Exchange::send).
+    if (!conn->peer_gone()) return conn;
     conn->close();
   }
   return nullptr;

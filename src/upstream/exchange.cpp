@@ -149,10 +149,10 @@ Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> reques
     co_return map_error(wec, phase);
   }
   auto [rec, read] = co_await http::async_read_header(*conn_, conn_->buffer(), *parser_, as_result);
-  if (rec) {
-    *stale = is_disconnect(rec) && !parser_->got_some();
-    co_return map_error(rec, phase);
-  }
+  // A connection that dies after the request was written is not stale but failed: the server
+  // may have read the request, so it is not sent again here; the dispatcher's retry budget
+  // decides, and counts it.
+  if (rec) co_return map_error(rec, phase);
   co_return Failure{};
 }
 

@@ -166,6 +166,7 @@ TEST(Ranking, NeverExploresWithExploreZeroOrASingleUsableTarget) {
 TEST(Ranking, ExplorationNeverPromotesADemotedTarget) {
   std::vector<Candidate> c(3);
   c[0].health.consecutive_failures = 2;
+  c[0].health.run_expires = kNow + 1s;
   Script script{{0.0, 0.99}};
   EXPECT_EQ(ranked(Strategy::least_busy, c, 0.5, script.uniform()), (Order{2, 1, 0}));
 }
@@ -181,6 +182,7 @@ TEST(Ranking, DemotedTargetsComeAfterUsableOnesInStrategyOrder) {
   std::vector<Candidate> c{busy(0), busy(5), busy(1), busy(2), busy(3)};
   c[0].provider_healthy = false;
   c[2].health.consecutive_failures = 2;
+  c[2].health.run_expires = kNow + 1s;
   c[4].health.consecutive_failures = 1;  // one failure is not yet a run
   EXPECT_EQ(ranked(Strategy::least_busy, c), (Order{3, 4, 1, 0, 2}));
 }
@@ -193,8 +195,20 @@ TEST(Ranking, KeepsATrippedTargetDueForItsProbeAheadDespiteItsFailureRun) {
   EXPECT_EQ(ranked(Strategy::ordered, c), (Order{0, 1}));
   c[0].health.state = BreakerState::half_open;
   EXPECT_EQ(ranked(Strategy::ordered, c), (Order{0, 1}));
-  // Closed with the same run: demoted.
+  // Closed with the same run: demoted, for a cooldown after its last failure.
   c[0].health.state = BreakerState::closed;
+  c[0].health.run_expires = kNow + 1s;
+  EXPECT_EQ(ranked(Strategy::ordered, c), (Order{1, 0}));
+}
+
+TEST(Ranking, ADemotionEndsACooldownAfterTheRunsLastFailure) {
+  // A demoted target is rarely tried, so its run may never end with a success: once the
+  // cooldown after its last failure is over it leads again, and recovers or trips its breaker.
+  std::vector<Candidate> c{healthy(), healthy()};
+  c[0].health.consecutive_failures = 2;
+  c[0].health.run_expires = kNow;
+  EXPECT_EQ(ranked(Strategy::ordered, c), (Order{0, 1}));
+  c[0].health.run_expires = kNow + 1ms;
   EXPECT_EQ(ranked(Strategy::ordered, c), (Order{1, 0}));
 }
 

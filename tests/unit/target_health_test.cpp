@@ -324,5 +324,23 @@ TEST(TargetHealth, TracksRequestsInFlight) {
   EXPECT_EQ(health.snapshot(clock.now).in_flight, 1);
 }
 
+TEST(TargetHealth, KeepsAnExponentialMeanOfTimeToFirstByteWithoutTheWindow) {
+  Clock clock;
+  TargetHealth health(policy());
+  health.record(clock.now, Admission::allowed, false, 100ms);
+  auto s = health.snapshot(clock.now, /*with_window=*/false);
+  EXPECT_EQ(s.ttfb_ewma, 100ms);  // the first sample is the mean
+  EXPECT_EQ(s.ttfb_samples, 1u);
+  EXPECT_EQ(s.window.requests, 0u);  // not summed when not asked for
+  health.record(clock.now, Admission::allowed, false, 200ms);
+  s = health.snapshot(clock.now);
+  EXPECT_EQ(s.ttfb_ewma, 120ms);  // each new sample weighs 1/5
+  EXPECT_EQ(s.ttfb_samples, 2u);
+  EXPECT_EQ(s.window.requests, 2u);
+  // Failures carry no time to first byte and leave the mean alone.
+  health.record(clock.now, Admission::allowed, true, std::nullopt);
+  EXPECT_EQ(health.snapshot(clock.now, false).ttfb_ewma, 120ms);
+}
+
 }  // namespace
 }  // namespace switchyard::dispatch

@@ -104,7 +104,7 @@ class Dispatcher {
   Awaitable<void> race(Attempt& a, Attempt* b, Walk& walk);
   Awaitable<void> fly(Attempt& a, Timer& wake);
   // Books an attempt that ended (log, health, summary) and decides what comes next.
-  Awaitable<Next> settle(Attempt& a, Walk& walk, bool more_targets);
+  Next settle(Attempt& a, Walk& walk, bool more_targets);
   // Every planned target failed, was skipped, or the deadline came: the error for the client.
   DispatchResult give_up(Walk& walk);
   // Waits `delay` unless the client goes away first.

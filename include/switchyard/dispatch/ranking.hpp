@@ -24,7 +24,7 @@ using Uniform = std::function<double()>;
 
 // Positions into `candidates` (route order), in the order to try them:
 //  1. usable targets (breaker closed or half-open, or open with its cooldown over; provider
-//     healthy; if closed, fewer than 2 failures in a row), ordered by the strategy:
+//     healthy; if closed, not in a recent run of 2+ failures), ordered by the strategy:
 //       ordered        — route order;
 //       weighted       — a weighted random permutation (each next pick ∝ weight);
 //       lowest_latency — ascending mean time to first byte (TargetHealth's EWMA); a target
@@ -36,9 +36,9 @@ using Uniform = std::function<double()>;
 //     target), a random other
 //     usable target is moved to the front (the rest keep their order, so the best is tried
 //     second), so a recovered target is noticed;
-//  2. demoted targets (provider unhealthy, or a closed breaker with 2+ failures in a row — a
-//     tripped breaker's run lasts until its probe, which must not wait behind the healthy
-//     targets), in the same strategy order;
+//  2. demoted targets (provider unhealthy, or a closed breaker with 2+ failures in a row, for
+//     a breaker cooldown after the last of them — a tripped breaker's run lasts until its
+//     probe, which must not wait behind the healthy targets), in the same strategy order;
 //  3. open targets whose cooldown is not over are left out — unless every target is such, when
 //     the plan is the one opened longest ago alone.
 // `uniform` is drawn in this order: once per positive-weight usable target (weighted only);

@@ -97,6 +97,8 @@ class TargetHealth {
     SteadyTime open_until{};  // while open: when it may be probed again
     bool cooling = false;     // open because an upstream asked for a pause, not by failures
     std::uint32_t consecutive_failures = 0;
+    // A run of failures demotes the target until this (its last failure + the cooldown).
+    SteadyTime run_expires{};
     std::int32_t in_flight = 0;
     // Exponentially weighted mean time to first byte (each new sample weighs 1/5) and how
     // many samples it has seen in all: what lowest_latency ranks by, at the cost of two loads.
@@ -122,6 +124,7 @@ class TargetHealth {
   std::atomic<std::int32_t> in_flight_{0};
   void note_ttfb(config::Millis ttfb);
 
+  std::atomic<std::int64_t> last_failure_ns_{0};
   std::atomic<std::int64_t> ttfb_ewma_us_{0};
   std::atomic<std::uint64_t> ttfb_samples_{0};
 };

@@ -29,7 +29,8 @@ class Exchange {
   Exchange& operator=(const Exchange&) = delete;
 
   // Sends the request and reads the response head. A pooled connection that turns out to be
-  // stale (closed before any response byte) is replaced by a fresh one, once, transparently.
+  // stale (the request could not even be written) is replaced by a fresh one, once,
+  // transparently.
   Awaitable<Failure> send(std::span<const asio::const_buffer> request);
 
   int status() const { return parser_->get().result_int(); }
