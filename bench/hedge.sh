@@ -4,7 +4,8 @@
 #   direct  — the primary mock itself, no gateway
 #   plain   — Switchyard, route [primary, fallback] without hedging
 #   hedged  — the same route with `hedge: { after: HEDGE_AFTER }`
-# and the client's latency percentiles are printed with the upstream requests each cost.
+# and the client's latency percentiles are printed with the upstream requests each cost
+# (wrk --timeout 30s: its default 2 s would drop exactly the slow answers from the statistics).
 #   bench/hedge.sh                                   RATE=100 DURATION=30 SLOW_PERCENT=5
 #   RATE=200 DURATION=20 HEDGE_AFTER=100ms bench/hedge.sh
 set -euo pipefail
@@ -53,8 +54,8 @@ providers:
   primary:  { type: openai, base_url: "http://127.0.0.1:$primary/v1", api_key: sk-bench }
   fallback: { type: openai, base_url: "http://127.0.0.1:$fallback/v1", api_key: sk-bench }
 models:
-  m-primary:  { provider: primary, name: gpt-4o-mini }
-  m-fallback: { provider: fallback, name: gpt-4o-mini }
+  m-primary:  { provider: primary, name: gpt-4o-mini, input: 2.50, output: 10.00 }
+  m-fallback: { provider: fallback, name: gpt-4o-mini, input: 2.50, output: 10.00 }
 routes:
   plain:  { targets: [m-primary, m-fallback] }
   hedged: { targets: [m-primary, m-fallback], hedge: { after: $HEDGE_AFTER } }
@@ -84,7 +85,7 @@ for target in direct plain hedged; do
   printf '{"model":"%s","messages":[{"role":"user","content":"Say hello."}]}' "$model" >"$work/body.json"
   curl -fs -X POST "http://127.0.0.1:$primary/_mock/reset" >/dev/null
   curl -fs -X POST "http://127.0.0.1:$fallback/_mock/reset" >/dev/null
-  result=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s bench/harness/post.lua "$url" -- \
+  result=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s -s bench/harness/post.lua "$url" -- \
     body="$work/body.json" rate="$RATE" threads=2 | grep '^RESULT')
   field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$result"; }
   printf '%-7s %8s %8.1f %8.1f %8.1f %8.1f %10s %10s\n' "$target" "$(field rps)" \

@@ -5,6 +5,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/container/small_vector.hpp>
+#include <random>
 
 #include "attempt.hpp"
 #include "switchyard/dispatch/backoff.hpp"
@@ -84,7 +85,8 @@ Dispatcher::Dispatcher(Executor ex, const config::Config& config,
     : ex_(ex),
       board_(std::move(board)),
       buffers_(std::make_unique<BufferPool>()),
-      rng_(std::random_device{}()),
+      rng_state_(std::random_device{}() ^
+                 static_cast<std::uint64_t>(SteadyClock::now().time_since_epoch().count())),
       explore_(config.resilience.explore) {
   origins_.reserve(config.providers.size());
   for (const auto& p : config.providers)
@@ -92,6 +94,14 @@ Dispatcher::Dispatcher(Executor ex, const config::Config& config,
 }
 
 Dispatcher::~Dispatcher() = default;
+
+double Dispatcher::draw() {
+  std::uint64_t z = (rng_state_ += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53;  // 53 random bits: [0, 1)
+}
 
 void Dispatcher::sweep_idle() {
   for (auto& o : origins_) o->sweep();
@@ -115,7 +125,7 @@ void Dispatcher::plan(const routing::Route& route, Plan& order) {
          board_->target(t).snapshot(now, false)});
   }
   rank(
-      route.strategy, candidates, explore_, [this] { return unit_(rng_); }, now, ranked);
+      route.strategy, candidates, explore_, [this] { return draw(); }, now, ranked);
   for (std::size_t i : ranked) order.push_back(route.targets[i]);
   if (ranked.size() < route.targets.size())
     board_->counters().breaker_skips.fetch_add(route.targets.size() - ranked.size(),
@@ -146,8 +156,7 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
         break;
       }
       if (n > 0) {
-        auto wait =
-            full_jitter(n - 1, route.retry.backoff_base, route.retry.backoff_cap, unit_(rng_));
+        auto wait = full_jitter(n - 1, route.retry.backoff_base, route.retry.backoff_cap, draw());
         if (walk.wait_hint) wait = std::max(wait, *walk.wait_hint);
         if (SteadyClock::now() + wait >= request.deadline) {
           walk.out_of_time = true;

@@ -181,6 +181,9 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
   }
   if (!result.responded) {
     record.error = result.error.message;
+    // The OpenAI and Anthropic SDKs obey this before their own retry rules: a request whose
+    // deadline passed here would only pass it again.
+    if (result.error.code == "deadline_exceeded") out.add_header("x-should-retry", "false");
     co_await out.send_error(result.error);
   }
 }

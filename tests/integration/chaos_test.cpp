@@ -580,6 +580,8 @@ TEST(Chaos, AnswersDeadlineExceededWhenTheClientsDeadlinePasses) {
   EXPECT_EQ(r.status, 504) << r.body;
   const auto error = r.json_body()["error"];
   EXPECT_EQ(error["code"], "deadline_exceeded");
+  // The SDKs would otherwise retry a request whose deadline is gone.
+  EXPECT_EQ(r.header("x-should-retry"), "false");
   const std::string message = error["message"];
   EXPECT_NE(message.find("'chain'"), std::string::npos) << message;
   EXPECT_NE(message.find("m-primary via primary"), std::string::npos) << message;

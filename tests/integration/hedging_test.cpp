@@ -122,6 +122,28 @@ TEST(Hedging, DoesNotHedgeWhenTheFirstTargetAnswersInTime) {
   EXPECT_EQ(health["counters"]["hedges_wasted"], 0);
 }
 
+TEST(Hedging, KeepsAConnectionToTheSpareTargetWarmSoTheHedgeSkipsTheHandshake) {
+  TempDir dir;
+  Mock primary(dir, "primary");
+  Mock fallback(dir, "fallback");
+  Gateway gw(dir, hedged_config(primary.port(), fallback.port(), "{ after: 100ms }"));
+  HttpClient client(gw.port());
+  ASSERT_EQ(client.post_json("/v1/chat/completions", chat_body("chain")).status, 200);
+  // The spare was connected to ahead of need, without a request.
+  ASSERT_TRUE(eventually([&] { return fallback.stats()["other_connections_open"] == 1; }));
+  EXPECT_EQ(chat_requests(fallback), 0);
+  // Every stats query is a connection of its own: one more each time.
+  const int accepted = fallback.stats()["connections_accepted"];
+  const auto r = client.post_json("/v1/chat/completions", chat_body("chain"),
+                                  slow_on("primary", "warm-hedge"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("x-switchyard-provider"), "fallback");
+  EXPECT_EQ(chat_requests(fallback), 1);
+  // The hedge went over the warm connection: the only new ones are the two stats queries since
+  // (chat_requests above and this one).
+  EXPECT_EQ(fallback.stats()["connections_accepted"], accepted + 2);
+}
+
 TEST(Hedging, KeepsTheFirstTargetsAnswerWhenItArrivesBeforeTheHedges) {
   TempDir dir;
   Mock primary(dir, {"primary", {"--delay-ms", "300"}});

@@ -266,13 +266,13 @@ for (const { model, provider } of providers) {
   });
 }
 
-test('a route from Anthropic to Gemini fails over on a 529', async () => {
+test('a route from Anthropic to Gemini retries a 529 once, then fails over', async () => {
   const { data, response } = await client.chat.completions
     .create({ model: 'smart', messages: [{ role: 'user', content: 'Hi' }] },
             { headers: { 'x-mock-target': 'anth', 'x-mock-status': '529' } })
     .withResponse();
   assert.equal(response.headers.get('x-switchyard-provider'), 'gem');
-  assert.equal(response.headers.get('x-switchyard-attempts'), '2');
+  assert.equal(response.headers.get('x-switchyard-attempts'), '3');
   assert.equal(data.model, 'smart');
   assert.equal(data.choices[0].message.content, 'Hello from gem.');
 });

@@ -8,9 +8,10 @@
 // the HealthBoard with the other workers.
 #pragma once
 
+#include <array>
 #include <boost/container/small_vector.hpp>
+#include <cstdint>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 #include "switchyard/async.hpp"
@@ -122,8 +123,10 @@ class Dispatcher {
   std::shared_ptr<HealthBoard> board_;
   std::vector<std::unique_ptr<upstream::Origin>> origins_;  // by provider index
   std::unique_ptr<BufferPool> buffers_;
-  std::minstd_rand rng_;
-  std::uniform_real_distribution<double> unit_{0.0, 1.0};
+  // A uniform draw in [0, 1) for jitter, weights and exploration (splitmix64: one worker's, so
+  // no lock, and no <random> in a widely included header).
+  double draw();
+  std::uint64_t rng_state_;
   double explore_;
 };
 
