@@ -149,6 +149,8 @@ Model read_model(NodeReader& reader, const Entry& entry, const Declared& provide
       assign(model.max_tokens, reader.integer(e, 1, kUnbounded));
     }
   }
+  // Unpriced cache reads are billed like any input: a budget should err on the side of spent.
+  if (!section->find("cached_input")) model.cached_input_per_mtok = model.input_per_mtok;
   return model;
 }
 

@@ -238,6 +238,7 @@ Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange)
     co_return;
   }
   add_route_headers(a.out, request, a.target, a.attempts_so_far());
+  if (a.usage.reported) a.out.add_header("x-switchyard-cost", routing::format_usd(a.cost()));
   a.record.first_byte = since(a.record.start);
   co_await a.out.send(a.status, "application/json", *a.body);
   a.responded = true;

@@ -10,6 +10,7 @@
 #include "switchyard/dispatch/dispatcher.hpp"
 #include "switchyard/dispatch/target_health.hpp"
 #include "switchyard/providers/adapter.hpp"
+#include "switchyard/routing/cost.hpp"
 
 namespace switchyard::dispatch {
 
@@ -63,6 +64,10 @@ struct Dispatcher::Attempt {
   // Says the target is unwell: a transport fault or a retryable refusal. A client's mistake or a
   // refusal of this prompt in particular is the target working as it should.
   bool failed_target() const;
+  // What the answer cost, from the usage the provider reported (0 when it reported none).
+  double cost() const {
+    return routing::cost_usd(*target.model, {usage.prompt, usage.completion, usage.cached});
+  }
   // Upstream requests the request has made so far, this one's hedge partner included.
   std::size_t attempts_so_far() const {
     std::size_t n = number;

@@ -301,6 +301,7 @@ Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
     record.prompt_tokens = a.usage.prompt;
     record.completion_tokens = a.usage.completion;
     record.cached_tokens = a.usage.cached;
+    if (a.usage.reported) record.cost_usd = a.cost();
     if (a.race && a.race->flying[1] == &a)
       counters.hedge_wins.fetch_add(1, std::memory_order_relaxed);
     walk.result.responded = true;

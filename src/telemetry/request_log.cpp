@@ -1,5 +1,7 @@
 #include "switchyard/telemetry/request_log.hpp"
 
+#include "switchyard/routing/cost.hpp"
+
 #include <spdlog/details/null_mutex.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
@@ -12,6 +14,7 @@
 #include <mutex>
 
 #include "switchyard/api/json.hpp"
+#include "switchyard/routing/cost.hpp"
 
 namespace switchyard::telemetry {
 
@@ -132,6 +135,8 @@ void log_request(const RequestRecord& r) {
     field(out, "prompt_tokens", static_cast<std::int64_t>(r.prompt_tokens));
     field(out, "completion_tokens", static_cast<std::int64_t>(r.completion_tokens));
     field(out, "cached_tokens", static_cast<std::int64_t>(r.cached_tokens));
+    out += ",\"cost_usd\":";
+    out += routing::format_usd(r.cost_usd);
   }
   if (!r.error.empty()) field(out, "error", r.error);
   if (!r.attempts.empty()) {

@@ -119,6 +119,23 @@ TEST(ConfigLoad, ReadsEveryFieldOfACompleteConfig) {
   EXPECT_EQ(config.routes[0].targets, (std::vector<std::string>{"gpt-4o-mini", "local-llama"}));
 }
 
+TEST(ConfigLoad, PricesCachedInputLikeInputUnlessTold) {
+  const LoadResult result = load(R"(providers:
+  p: { type: openai, base_url: "http://127.0.0.1:9/v1" }
+models:
+  unpriced: { provider: p }
+  plain: { provider: p, input: 3.0, output: 15.0 }
+  cached: { provider: p, input: 3.0, cached_input: 0.3 }
+  free_cache: { provider: p, input: 3.0, cached_input: 0 }
+)");
+  ASSERT_TRUE(result.config.has_value()) << joined(result);
+  const auto& m = result.config->models;
+  EXPECT_DOUBLE_EQ(m[0].cached_input_per_mtok, 0.0);
+  EXPECT_DOUBLE_EQ(m[1].cached_input_per_mtok, 3.0);
+  EXPECT_DOUBLE_EQ(m[2].cached_input_per_mtok, 0.3);
+  EXPECT_DOUBLE_EQ(m[3].cached_input_per_mtok, 0.0);
+}
+
 TEST(ConfigLoad, FillsDefaultsForEverythingLeftOut) {
   const LoadResult result = load(kMinimal);
   ASSERT_TRUE(result.config.has_value()) << joined(result);

@@ -86,7 +86,7 @@ struct Model {
   std::string upstream;       // the model name sent to the provider
   double input_per_mtok = 0;  // USD per 1M tokens
   double output_per_mtok = 0;
-  double cached_input_per_mtok = 0;
+  double cached_input_per_mtok = 0;  // the input price unless configured
   std::uint64_t context = 0;  // context window in tokens, 0 = unknown
   // Output tokens asked for when the client names no limit and the provider requires one
   // (Anthropic); 0 = the adapter's default.

@@ -44,6 +44,7 @@ struct RequestRecord {
   std::uint64_t prompt_tokens = 0;
   std::uint64_t completion_tokens = 0;
   std::uint64_t cached_tokens = 0;
+  double cost_usd = 0;  // from the serving model's prices and the usage (when reported)
   boost::container::small_vector<AttemptRecord, 2> attempts;
 };
 

@@ -1,0 +1,25 @@
+// What a request cost, from the serving model's price table and the usage its provider reported:
+// prompt tokens not read from a cache at the input price, cached ones at the cached-input price,
+// completion tokens (reasoning included) at the output price — all per 1M tokens.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "switchyard/config/config.hpp"
+
+namespace switchyard::routing {
+
+struct TokenCounts {
+  std::uint64_t prompt = 0;  // cached ones included, as OpenAI counts them
+  std::uint64_t completion = 0;
+  std::uint64_t cached = 0;
+};
+
+double cost_usd(const config::Model& model, const TokenCounts& tokens);
+
+// As x-switchyard-cost and the log print it: plain decimal USD, no exponent, no trailing zeros,
+// nano-dollar resolution ("0.0000015", "0.42", "0").
+std::string format_usd(double usd);
+
+}  // namespace switchyard::routing

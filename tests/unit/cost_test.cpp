@@ -1,0 +1,46 @@
+// A request's cost from the price table and the reported usage, and how it is printed.
+#include <gtest/gtest.h>
+
+#include "switchyard/routing/cost.hpp"
+
+namespace switchyard::routing {
+namespace {
+
+config::Model priced(double input, double output, double cached) {
+  config::Model m;
+  m.input_per_mtok = input;
+  m.output_per_mtok = output;
+  m.cached_input_per_mtok = cached;
+  return m;
+}
+
+TEST(Cost, ChargesFreshInputCachedInputAndOutputAtTheirOwnPrices) {
+  // gpt-4o: $2.50 in, $10 out, $1.25 cached, per 1M tokens.
+  const auto m = priced(2.50, 10.00, 1.25);
+  EXPECT_DOUBLE_EQ(cost_usd(m, {1'000'000, 0, 0}), 2.50);
+  EXPECT_DOUBLE_EQ(cost_usd(m, {0, 1'000'000, 0}), 10.00);
+  // 1000 prompt tokens of which 400 cached, 200 completion tokens.
+  EXPECT_DOUBLE_EQ(cost_usd(m, {1000, 200, 400}), (600 * 2.50 + 400 * 1.25 + 200 * 10.00) / 1e6);
+}
+
+TEST(Cost, NeverBillsMoreCachedTokensThanThePromptHad) {
+  const auto m = priced(2.0, 0, 1.0);
+  EXPECT_DOUBLE_EQ(cost_usd(m, {100, 0, 500}), 100 * 1.0 / 1e6);
+}
+
+TEST(Cost, IsZeroForAnUnpricedModel) {
+  EXPECT_EQ(cost_usd(config::Model{}, {1000, 1000, 0}), 0.0);
+}
+
+TEST(Cost, PrintsPlainDecimalDollarsWithoutTrailingZeros) {
+  EXPECT_EQ(format_usd(0), "0");
+  EXPECT_EQ(format_usd(-1), "0");
+  EXPECT_EQ(format_usd(0.42), "0.42");
+  EXPECT_EQ(format_usd(1.5e-6), "0.0000015");
+  EXPECT_EQ(format_usd(12.0), "12");
+  EXPECT_EQ(format_usd(3e-10), "0");  // below a nano-dollar
+  EXPECT_EQ(format_usd(0.000123456789), "0.000123457");
+}
+
+}  // namespace
+}  // namespace switchyard::routing
