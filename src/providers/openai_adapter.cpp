@@ -74,6 +74,21 @@ bool says_nothing_yet(std::string_view chunk) {
   return nothing;
 }
 
+// The usage chunk that ends a stream asked for it: `choices` empty, `usage` an object.
+bool usage_only_chunk(std::string_view chunk) {
+  bool no_choices = false;
+  bool usage = false;
+  json::for_each_member(chunk, [&](std::string_view key, const json::Value& v) {
+    if (json::key_equals(key, "usage")) usage = v.type == json::Type::object;
+    if (!json::key_equals(key, "choices") || v.type != json::Type::array) return;
+    no_choices = true;
+    json::for_each_element(v.raw, [&](const json::Value&) { no_choices = false; });
+  });
+  return no_choices && usage;
+}
+
+constexpr std::string_view kIncludeUsage = R"("stream_options":{"include_usage":true})";
+
 // What an OpenAI-style error says: {"error":{message,type,param,code}}, the flat form of
 // Mistral and older vLLM ({"object":"error","message",…}), and OpenRouter's numeric codes.
 ErrorFacts error_facts(int status, std::string_view body) {
@@ -141,7 +156,9 @@ std::string mistral_tool_id(const std::string& id) {
 
 class OpenAiStream final : public ChatStream {
  public:
-  explicit OpenAiStream(const Call& call) : provider_(call.provider.name) {
+  // `strip_usage`: the gateway asked for usage the client did not; its chunk is not relayed.
+  OpenAiStream(const Call& call, bool strip_usage)
+      : provider_(call.provider.name), strip_usage_(strip_usage) {
     json::append_quoted(quoted_model_, call.response_model);
   }
 
@@ -160,6 +177,7 @@ class OpenAiStream final : public ChatStream {
     // OpenAI, vLLM and OpenRouter report a failure after the head as an error event (§1).
     if (auto error = inspect(event.data, provider_, 500, model, usage_))
       return fail(std::move(*error));
+    if (strip_usage_ && usage_only_chunk(event.data)) return State::open;
     said_something_ = said_something_ || !says_nothing_yet(event.data);
     if (model.type != json::Type::string || model.raw == quoted_model_) {
       out += event.raw;
@@ -181,6 +199,7 @@ class OpenAiStream final : public ChatStream {
  private:
   std::string provider_;
   std::string quoted_model_;
+  bool strip_usage_;
 };
 
 class OpenAiAdapter final : public Adapter {
@@ -195,9 +214,25 @@ class OpenAiAdapter final : public Adapter {
                                            std::string& head, std::string& body) const override {
     const std::string p = chat_path_.empty() ? deployment_path(call, "/chat/completions") : "";
     const std::string_view path = chat_path_.empty() ? std::string_view(p) : chat_path_;
-    if (needs_rewrite(chat.body())) {
+    const bool ask_usage = asks_usage(call);
+    const bool has_options = chat.body().find("\"stream_options\"") != std::string_view::npos;
+    if (needs_rewrite(chat.body()) || (ask_usage && has_options)) {
       auto error = rewrite(chat.body(), call, body);
       if (error) return error;
+      head_.write(head, path, body.size(), call);
+      return std::nullopt;
+    }
+    if (ask_usage) {
+      // No DOM for this: the member goes in right after the body's opening brace.
+      const std::string_view client = chat.body();
+      const std::size_t open = client.find('{') + 1;
+      const std::size_t model_at = chat.model_offset();
+      body.assign(client.substr(0, open));
+      body += kIncludeUsage;
+      body += ',';
+      body += client.substr(open, model_at - open);
+      body += call.quoted_upstream;
+      body += client.substr(model_at + chat.model_raw().size());
       head_.write(head, path, body.size(), call);
       return std::nullopt;
     }
@@ -213,7 +248,7 @@ class OpenAiAdapter final : public Adapter {
   }
 
   std::unique_ptr<ChatStream> chat_stream(const Call& call) const override {
-    return std::make_unique<OpenAiStream>(call);
+    return std::make_unique<OpenAiStream>(call, asks_usage(call));
   }
 
   std::optional<ProviderError> encode_embeddings(const api::EmbeddingsRequest& request,
@@ -264,6 +299,13 @@ class OpenAiAdapter final : public Adapter {
     return p;
   }
 
+  // A stream's cost needs its usage, which OpenAI-style servers send only when asked
+  // (stream_options.include_usage). Mistral's API refuses unknown members and reports usage in
+  // its last chunk anyway.
+  bool asks_usage(const Call& call) const {
+    return call.stream && !call.include_usage && provider_.preset == config::Preset::openai;
+  }
+
   bool needs_rewrite(std::string_view body) const {
     // A cheap look before any parse: most bodies have nothing a quirk touches.
     const auto has = [body](std::string_view key) {
@@ -288,6 +330,11 @@ class OpenAiAdapter final : public Adapter {
     Json doc = Json::parse(client_body, nullptr, /*allow_exceptions=*/false);
     if (!doc.is_object()) return invalid_request("The request body must be a JSON object.");
     doc["model"] = call.model.upstream;
+    if (asks_usage(call)) {
+      auto& options = doc["stream_options"];
+      if (!options.is_object()) options = Json::object();
+      options["include_usage"] = true;
+    }
     auto rename = [&doc](const char* from, const char* to) {
       auto it = doc.find(from);
       if (it == doc.end()) return;

@@ -66,6 +66,38 @@ TEST(Cost, AStreamReportsItsCostInTheLog) {
   EXPECT_NEAR(line["cost_usd"].get<double>(), expected_cost(usage), 1e-9) << line.dump();
 }
 
+TEST(Cost, AStreamWhoseClientAskedNoUsageIsCostedWithoutShowingIt) {
+  TempDir dir;
+  Mock mock(dir, "alpha");
+  Gateway gw(dir, priced_config(mock.port()));
+  HttpClient client(gw.port());
+  const auto r = client.post_json("/v1/chat/completions", chat_body("priced", true, false),
+                                  {{"x-request-id", "cost-quiet"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  // The gateway asked the upstream for the usage ...
+  const auto seen = mock.requests();
+  ASSERT_EQ(seen.size(), 1u);
+  const auto sent = json::parse(seen[0]["body"].get<std::string>());
+  EXPECT_EQ(sent["stream_options"]["include_usage"], true) << sent.dump();
+  // ... the client did not get it, and the stream is otherwise whole ...
+  const auto data = sse_data(r.body);
+  ASSERT_FALSE(data.empty());
+  EXPECT_EQ(data.back(), "[DONE]");
+  json usage;
+  for (const auto& payload : data) {
+    if (payload == "[DONE]") continue;
+    const auto chunk = json::parse(payload);
+    EXPECT_TRUE(!chunk.contains("usage") || chunk["usage"].is_null()) << payload;
+  }
+  // ... and the log has its cost, from the usage the upstream sent.
+  for (const auto& payload : sse_data(seen[0]["response_body"].get<std::string>()))
+    if (payload != "[DONE]" && json::parse(payload).value("usage", json()).is_object())
+      usage = json::parse(payload)["usage"];
+  ASSERT_TRUE(usage.is_object());
+  const auto line = gw.request_log("cost-quiet");
+  EXPECT_NEAR(line["cost_usd"].get<double>(), expected_cost(usage), 1e-9) << line.dump();
+}
+
 TEST(Cost, AnUnpricedModelCostsZero) {
   TempDir dir;
   Mock mock(dir, "alpha");

@@ -211,6 +211,7 @@ const std::string kStream =
 TEST(OpenAiStream, RewritesModelInEveryChunkAndPassesKeepAlivesOnlyOnceStarted) {
   auto f = fixture();
   f.stream = true;
+  f.include_usage = true;
   const auto adapter = make_adapter(f.provider);
   const auto whole = run_stream(*adapter, f.call(), kStream, 0);
   EXPECT_EQ(whole.state, State::done);
@@ -244,6 +245,50 @@ TEST(OpenAiStream, FailsWhenTheUpstreamEndsWithoutDoneOrSendsAnErrorEvent) {
   const auto failed = run_stream(*adapter, f.call(), errored, 3);
   EXPECT_EQ(failed.state, State::failed);
   EXPECT_NE(failed.error.error.message.find("boom"), std::string::npos);
+}
+
+TEST(OpenAiStream, StripsTheUsageChunkTheGatewayAskedForButNotTheClient) {
+  auto f = fixture();
+  f.stream = true;  // the client did not ask for usage
+  const auto adapter = make_adapter(f.provider);
+  const auto run = run_stream(*adapter, f.call(), kStream, 0);
+  EXPECT_EQ(run.state, State::done);
+  EXPECT_EQ(run.out.find("\"usage\""), std::string::npos) << run.out;
+  EXPECT_EQ(sse_payloads(run.out).size(), 4u);  // role, "Hi", stop, [DONE]
+  EXPECT_EQ(run.usage.prompt, 3u);              // still read, for the cost
+  EXPECT_EQ(run.usage.completion, 1u);
+  // Mistral was not asked (it refuses stream_options): whatever it sends is relayed.
+  f.provider.preset = config::Preset::mistral;
+  const auto mistral = make_adapter(f.provider);
+  EXPECT_NE(run_stream(*mistral, f.call(), kStream, 0).out.find("\"usage\""), std::string::npos);
+}
+
+TEST(OpenAiEncode, AsksForStreamUsageTheClientDidNotAskFor) {
+  auto f = fixture();
+  f.stream = true;
+  const std::string body =
+      R"({"model":"small","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  // Inserted without a DOM: every other byte is the client's.
+  const auto e = encode(f, body);
+  EXPECT_EQ(
+      e.body,
+      R"({"stream_options":{"include_usage":true},"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]})");
+  EXPECT_NE(e.head.find("Content-Length: " + std::to_string(e.body.size()) + "\r\n"),
+            std::string::npos);
+  // stream_options without include_usage: the member is set, the rest of it kept.
+  const auto options = encode(
+      f,
+      R"({"model":"small","stream":true,"stream_options":{"include_usage":false,"x":1},"messages":[{"role":"user","content":"hi"}]})");
+  const auto doc = nlohmann::json::parse(options.body);
+  EXPECT_EQ(doc["stream_options"]["include_usage"], true);
+  EXPECT_EQ(doc["stream_options"]["x"], 1);
+  EXPECT_EQ(doc["model"], "gpt-4o-mini");
+  // The client asked itself, or Mistral: the zero-copy path.
+  f.include_usage = true;
+  EXPECT_TRUE(encode(f, body).body.empty());
+  f.include_usage = false;
+  f.provider.preset = config::Preset::mistral;
+  EXPECT_TRUE(encode(f, body).body.empty());
 }
 
 struct ErrorCase {
