@@ -5,7 +5,10 @@
 #include <string>
 #include <string_view>
 
+#include <iostream>
+
 #include "switchyard/config/config.hpp"
+#include "switchyard/gateway/key_ring.hpp"
 #include "switchyard/server/server.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
@@ -14,6 +17,8 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: switchyard --config FILE          run the gateway\n"
     "       switchyard --check-config FILE    validate FILE and exit (non-zero on problems)\n"
+    "       switchyard --hash-key < KEYFILE   print the sha256 of the key read from stdin,\n"
+    "                                         for a `keys:` entry\n"
     "       switchyard --version\n";
 
 int usage_error(std::string_view message) {
@@ -35,6 +40,15 @@ int main(int argc, char** argv) {
     }
     if (arg == "--help" || arg == "-h") {
       std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
+      return 0;
+    }
+    if (arg == "--hash-key") {
+      // From stdin, never argv: a key on the command line lands in shell history and ps.
+      std::string key;
+      std::getline(std::cin, key);
+      while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+      if (key.empty()) return usage_error("--hash-key reads the key from stdin, and got none");
+      std::printf("%s\n", switchyard::gateway::sha256_hex(key).c_str());
       return 0;
     }
     if ((arg == "--config" || arg == "--check-config") && i + 1 < argc) {

@@ -42,6 +42,27 @@ ApiError invalid_json(std::string_view what, std::size_t offset) {
                          "correctly. The OpenAI API expects a JSON payload.)");
 }
 
+ApiError missing_api_key() {
+  return {401,
+          "invalid_request_error",
+          "You didn't provide an API key. You need to provide your API key in an Authorization "
+          "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+          {},
+          "invalid_api_key"};
+}
+
+ApiError invalid_api_key() {
+  return {401,
+          "invalid_request_error",
+          "Incorrect API key provided. Ask the operator of this gateway for a valid key.",
+          {},
+          "invalid_api_key"};
+}
+
+ApiError permission_denied(std::string message) {
+  return {403, "invalid_request_error", std::move(message), {}, "permission_denied"};
+}
+
 ApiError model_not_found(std::string_view model) {
   return {404, "invalid_request_error",
           "The model `" + std::string(model) +

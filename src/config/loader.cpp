@@ -17,8 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::array<std::string_view, 6> kTopKeys{"server", "log",    "providers",
-                                                   "models", "routes", "resilience"};
+constexpr std::array<std::string_view, 7> kTopKeys{"server", "log",        "providers", "models",
+                                                   "routes", "resilience", "keys"};
 // Maps whose keys are names chosen by the user, not schema keys.
 constexpr std::span<const std::string_view> kAnyName{};
 
@@ -53,6 +53,7 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
   const NamedMap providers = read_named_map(reader, *top, "providers");
   const NamedMap models = read_named_map(reader, *top, "models");
   const NamedMap routes = read_named_map(reader, *top, "routes");
+  const NamedMap keys = read_named_map(reader, *top, "keys");
 
   if (providers.section) {
     for (const Entry& entry : providers.section->entries) {
@@ -68,6 +69,18 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
     for (const Entry& entry : routes.section->entries) {
       config.routes.push_back(
           read_route(reader, entry, models.declared(), routes.declared(), config.resilience));
+    }
+  }
+
+  if (keys.section) {
+    for (const Entry& entry : keys.section->entries) {
+      config.keys.push_back(read_key(reader, entry, models.declared(), routes.declared()));
+      const auto& added = config.keys.back();
+      for (std::size_t i = 0; i + 1 < config.keys.size(); ++i) {
+        if (!added.sha256.empty() && config.keys[i].sha256 == added.sha256)
+          reader.error(entry.key_position(), entry.path + ": the same key as keys." +
+                                                 config.keys[i].name + " (equal sha256)");
+      }
     }
   }
 

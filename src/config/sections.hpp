@@ -39,6 +39,9 @@ void read_log(NodeReader& reader, const Entry& entry, Log& log);
 // Relative ca_file paths are resolved against `base_dir`, the config file's directory.
 Provider read_provider(NodeReader& reader, const Entry& entry,
                        const std::filesystem::path& base_dir);
+// `models` and `routes` are the names a key's `routes` list may use.
+GatewayKey read_key(NodeReader& reader, const Entry& entry, const Declared& models,
+                    const Declared& routes);
 Model read_model(NodeReader& reader, const Entry& entry, const Declared& providers);
 // A route's retry and deadline start from `defaults`, so the `resilience:` section must have
 // been read before any route.

@@ -31,7 +31,9 @@ Endpoint endpoint_of(std::string_view path) {
 
 Gateway::Gateway(Executor ex, std::shared_ptr<const routing::RouteTable> routes,
                  std::shared_ptr<dispatch::HealthBoard> board, bool health_checks)
-    : routes_(std::move(routes)), dispatcher_(ex, routes_->config(), std::move(board)) {
+    : routes_(std::move(routes)),
+      keys_(routes_->config().keys),
+      dispatcher_(ex, routes_->config(), std::move(board)) {
   if (health_checks)
     health_checker_ = std::make_unique<dispatch::HealthChecker>(ex, dispatcher_, *routes_);
 }
@@ -58,17 +60,37 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
   const bool is_get = request.method() == http::verb::get;
   const bool is_post = request.method() == http::verb::post;
   bool quiet = false;  // probes would drown the log
+  // With keys configured, everything but the liveness and readiness probes needs one.
+  const config::GatewayKey* key = nullptr;
+  if (keys_.enabled() && endpoint != Endpoint::healthz && endpoint != Endpoint::readyz) {
+    const auto authorization = request.find(http::field::authorization);
+    if (authorization != request.end()) key = keys_.find(authorization->value());
+    std::optional<api::ApiError> refusal;
+    if (!key) {
+      refusal = authorization == request.end() ? api::errors::missing_api_key()
+                                               : api::errors::invalid_api_key();
+    } else if (endpoint == Endpoint::admin_health && !key->admin) {
+      refusal =
+          api::errors::permission_denied("The key '" + key->name + "' may not use the admin API.");
+    }
+    if (key) record.key = key->name;
+    if (refusal) {
+      co_await reject(*refusal, out, record);
+      finish(out, record, false);
+      co_return;
+    }
+  }
   switch (endpoint) {
     case Endpoint::chat:
       if (is_post) {
-        co_await chat(request, out, record);
+        co_await chat(request, out, record, key);
       } else {
         co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
       }
       break;
     case Endpoint::embeddings:
       if (is_post) {
-        co_await embeddings(request, out, record);
+        co_await embeddings(request, out, record, key);
       } else {
         co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
       }
@@ -108,6 +130,10 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
       co_await out.send_error(api::errors::unknown_path(record.method, record.path));
       break;
   }
+  finish(out, record, quiet);
+}
+
+void Gateway::finish(server::Responder& out, telemetry::RequestRecord& record, bool quiet) {
   // Only a client that hung up leaves without a response (499: nginx's "client closed
   // request").
   record.status = out.committed() ? out.status() : 499;
@@ -116,7 +142,7 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
 }
 
 Awaitable<void> Gateway::chat(const Request& request, server::Responder& out,
-                              telemetry::RequestRecord& record) {
+                              telemetry::RequestRecord& record, const config::GatewayKey* key) {
   auto parsed = api::parse_chat_request(request.body());
   if (auto* error = std::get_if<api::ApiError>(&parsed)) {
     co_await reject(*error, out, record);
@@ -126,11 +152,12 @@ Awaitable<void> Gateway::chat(const Request& request, server::Responder& out,
   record.stream = chat.stream();
   dispatch::DispatchRequest dispatch{request, out.request_id(), chat.model()};
   dispatch.chat = &chat;
-  co_await serve(dispatch, out, record);
+  co_await serve(dispatch, out, record, key);
 }
 
 Awaitable<void> Gateway::embeddings(const Request& request, server::Responder& out,
-                                    telemetry::RequestRecord& record) {
+                                    telemetry::RequestRecord& record,
+                                    const config::GatewayKey* key) {
   auto parsed = api::parse_embeddings_request(request.body());
   if (auto* error = std::get_if<api::ApiError>(&parsed)) {
     co_await reject(*error, out, record);
@@ -139,16 +166,23 @@ Awaitable<void> Gateway::embeddings(const Request& request, server::Responder& o
   const auto& embeddings = std::get<api::EmbeddingsRequest>(parsed);
   dispatch::DispatchRequest dispatch{request, out.request_id(), embeddings.model()};
   dispatch.embeddings = &embeddings;
-  co_await serve(dispatch, out, record);
+  co_await serve(dispatch, out, record, key);
 }
 
 Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Responder& out,
-                               telemetry::RequestRecord& record) {
+                               telemetry::RequestRecord& record, const config::GatewayKey* key) {
   record.requested_model = dispatch.model;
   dispatch.route = routes_->find(dispatch.model);
   if (!dispatch.route) {
     // Named first: GCC 12 may destroy a temporary inside a co_await expression twice.
     const auto error = api::errors::model_not_found(dispatch.model);
+    co_await reject(error, out, record);
+    co_return;
+  }
+  if (key && !KeyRing::allows(*key, dispatch.model)) {
+    const auto error = api::errors::permission_denied("The key '" + key->name +
+                                                      "' may not use the model or route '" +
+                                                      std::string(dispatch.model) + "'.");
     co_await reject(error, out, record);
     co_return;
   }

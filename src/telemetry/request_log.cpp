@@ -119,6 +119,7 @@ void log_request(const RequestRecord& r) {
   field(out, "method", r.method);
   field(out, "path", r.path);
   field(out, "status", r.status);
+  if (!r.key.empty()) field(out, "key", r.key);
   if (!r.requested_model.empty()) field(out, "model", r.requested_model);
   if (!r.route.empty()) field(out, "route", r.route);
   if (!r.provider.empty()) field(out, "provider", r.provider);

@@ -96,7 +96,7 @@ cache: {}
                 "test.yaml:11:21: unknown key 'prize' in models.m (expected one of: provider, "
                 "name, input, output, cached_input, context, max_tokens)",
                 "test.yaml:12:1: unknown key 'cache' at the top level (expected one of: server, "
-                "log, providers, models, routes, resilience)",
+                "log, providers, models, routes, resilience, keys)",
             }));
 }
 

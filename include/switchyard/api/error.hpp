@@ -26,6 +26,11 @@ namespace errors {
 ApiError invalid_request(std::string message, std::string_view param = {},
                          std::string_view code = {});
 ApiError invalid_json(std::string_view what, std::size_t offset);
+// 401 invalid_api_key: no gateway key, or one the gateway does not know (never echoed).
+ApiError missing_api_key();
+ApiError invalid_api_key();
+// 403 permission_denied: a known key asking for what it may not use.
+ApiError permission_denied(std::string message);
 // 404 model_not_found, worded as OpenAI words it.
 ApiError model_not_found(std::string_view model);
 // 404 for a path the gateway does not serve, 405 for a wrong method on one it does.

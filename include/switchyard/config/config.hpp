@@ -87,7 +87,7 @@ struct Model {
   double input_per_mtok = 0;  // USD per 1M tokens
   double output_per_mtok = 0;
   double cached_input_per_mtok = 0;  // the input price unless configured
-  std::uint64_t context = 0;  // context window in tokens, 0 = unknown
+  std::uint64_t context = 0;         // context window in tokens, 0 = unknown
   // Output tokens asked for when the client names no limit and the provider requires one
   // (Anthropic); 0 = the adapter's default.
   std::uint64_t max_tokens = 0;
@@ -142,6 +142,15 @@ struct Route {
   Hedge hedge;
 };
 
+// A client credential of the gateway itself. Only the SHA-256 of the key is configured (see
+// `switchyard hash-key`), so the file holds nothing a reader could send.
+struct GatewayKey {
+  std::string name;                 // what the log and admin output call it
+  std::string sha256;               // 64 lower-case hex digits
+  std::vector<std::string> routes;  // routes and model aliases it may use; empty = all
+  bool admin = false;               // may use /admin/
+};
+
 struct Server {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;
@@ -170,6 +179,8 @@ struct Config {
   std::vector<Model> models;
   std::vector<Route> routes;
   Resilience resilience;
+  // With any key configured, every request but /healthz and /readyz needs one.
+  std::vector<GatewayKey> keys;
 
   const Provider* find_provider(std::string_view name) const;
   const Model* find_model(std::string_view name) const;

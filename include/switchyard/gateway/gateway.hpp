@@ -9,6 +9,7 @@
 
 #include "switchyard/dispatch/dispatcher.hpp"
 #include "switchyard/dispatch/health_check.hpp"
+#include "switchyard/gateway/key_ring.hpp"
 #include "switchyard/routing/route_table.hpp"
 #include "switchyard/server/request.hpp"
 #include "switchyard/server/responder.hpp"
@@ -35,17 +36,21 @@ class Gateway {
   void close_idle() { dispatcher_.close_idle(); }
 
  private:
+  // `key`: the client's gateway key, when keys are configured.
   Awaitable<void> chat(const Request& request, server::Responder& out,
-                       telemetry::RequestRecord& record);
+                       telemetry::RequestRecord& record, const config::GatewayKey* key);
   Awaitable<void> embeddings(const Request& request, server::Responder& out,
-                             telemetry::RequestRecord& record);
+                             telemetry::RequestRecord& record, const config::GatewayKey* key);
   // Resolves the route and runs the dispatch, answering with its error if no target served.
   Awaitable<void> serve(dispatch::DispatchRequest& dispatch, server::Responder& out,
-                        telemetry::RequestRecord& record);
+                        telemetry::RequestRecord& record, const config::GatewayKey* key);
+  // Books the response in the record and logs it (unless `quiet`).
+  static void finish(server::Responder& out, telemetry::RequestRecord& record, bool quiet);
   static Awaitable<void> reject(const api::ApiError& error, server::Responder& out,
                                 telemetry::RequestRecord& record);
 
   std::shared_ptr<const routing::RouteTable> routes_;
+  KeyRing keys_;
   dispatch::Dispatcher dispatcher_;
   std::unique_ptr<dispatch::HealthChecker> health_checker_;
   bool draining_ = false;

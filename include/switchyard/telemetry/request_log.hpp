@@ -27,6 +27,7 @@ struct RequestRecord {
   std::string_view request_id;
   std::string_view method;
   std::string_view path;
+  std::string_view key;  // the gateway key's configured name (never the key)
   std::string requested_model;
   std::string_view route;
   std::string_view provider;  // the one that served, if any

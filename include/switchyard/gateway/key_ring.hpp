@@ -1,0 +1,30 @@
+// The gateway's client keys at request time: `Authorization: Bearer <key>` is hashed (SHA-256)
+// and looked up among the configured hashes, so the keys themselves exist nowhere on the gateway.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "switchyard/config/config.hpp"
+
+namespace switchyard::gateway {
+
+// 64 lower-case hex digits.
+std::string sha256_hex(std::string_view text);
+
+class KeyRing {
+ public:
+  explicit KeyRing(const std::vector<config::GatewayKey>& keys);
+
+  bool enabled() const { return !by_hash_.empty(); }
+  // The key an Authorization header value carries ("Bearer <key>"), or nullptr.
+  const config::GatewayKey* find(std::string_view authorization) const;
+  // Whether `key` may use the route or model alias `name`.
+  static bool allows(const config::GatewayKey& key, std::string_view name);
+
+ private:
+  std::unordered_map<std::string, const config::GatewayKey*> by_hash_;
+};
+
+}  // namespace switchyard::gateway

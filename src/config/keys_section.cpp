@@ -1,0 +1,61 @@
+// `keys:` — the gateway's own client keys, each as the SHA-256 of the key (never the key), the
+// routes it may use and whether it may use /admin/.
+#include <array>
+#include <cctype>
+
+#include "sections.hpp"
+
+namespace switchyard::config {
+namespace {
+
+constexpr std::array<std::string_view, 3> kKeyKeys{"sha256", "routes", "admin"};
+
+bool is_sha256_hex(std::string_view text) {
+  if (text.size() != 64) return false;
+  for (const char c : text)
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+}  // namespace
+
+GatewayKey read_key(NodeReader& reader, const Entry& entry, const Declared& models,
+                    const Declared& routes) {
+  GatewayKey key;
+  key.name = entry.key;
+  const auto section = reader.section(entry, kKeyKeys);
+  if (!section) return key;
+  reader.require(*section, "sha256");
+  for (const Entry& e : section->entries) {
+    if (e.key == "sha256") {
+      auto hex = reader.text(e);
+      if (!hex) continue;
+      if (!is_sha256_hex(*hex)) {
+        reader.error(e.value_position(),
+                     e.path +
+                         ": expected the 64 hex digits of a SHA-256 (switchyard hash-key "
+                         "prints them), not the key itself");
+        continue;
+      }
+      for (char& c : *hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      key.sha256 = std::move(*hex);
+    } else if (e.key == "routes") {
+      const auto items = reader.list(e, "a list of routes and model aliases");
+      if (!items) continue;
+      for (const Item& item : *items) {
+        const auto name = reader.text(item);
+        if (!name) continue;
+        if (!routes.has(*name) && !models.has(*name)) {
+          reader.error(item.position, item.path + ": unknown route or model " + quote(*name));
+          continue;
+        }
+        key.routes.push_back(*name);
+      }
+    } else if (e.key == "admin") {
+      assign(key.admin, reader.boolean(e));
+    }
+  }
+  return key;
+}
+
+}  // namespace switchyard::config
