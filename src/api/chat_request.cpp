@@ -44,9 +44,9 @@ std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body) {
   ChatRequest r;
   r.body_ = body;
 
-  enum Field { kModel, kMessages, kStream, kStreamOptions, kFieldCount };
-  static constexpr std::array<std::string_view, kFieldCount> kNames = {"model", "messages",
-                                                                       "stream", "stream_options"};
+  enum Field { kModel, kMessages, kStream, kStreamOptions, kMetadata, kFieldCount };
+  static constexpr std::array<std::string_view, kFieldCount> kNames = {
+      "model", "messages", "stream", "stream_options", "metadata"};
   std::array<json::Value, kFieldCount> fields{};
   std::array<bool, kFieldCount> seen{};
   std::string_view duplicate;
@@ -144,6 +144,17 @@ std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body) {
       r.include_usage_ = o.is_true();
     });
     if (auto* e = std::get_if<ApiError>(&bad)) return std::move(*e);
+  }
+  if (seen[kMetadata] && fields[kMetadata].type == json::Type::object) {
+    std::optional<ApiError> bad;
+    json::for_each_member(fields[kMetadata].raw, [&](std::string_view key, const json::Value& o) {
+      if (!json::key_equals(key, "preferred_provider")) return;
+      if (o.type != json::Type::string)
+        bad = wrong_type("metadata.preferred_provider", "a string", o.type);
+      else
+        r.preferred_provider_ = json::unescape(o.raw);
+    });
+    if (bad) return std::move(*bad);
   }
   return r;
 }

@@ -2,6 +2,8 @@
 // up with an error that says what was tried. The attempts themselves are in attempt.cpp.
 #include "switchyard/dispatch/dispatcher.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/container/small_vector.hpp>
@@ -111,7 +113,8 @@ void Dispatcher::close_idle() {
   for (auto& o : origins_) o->close_idle();
 }
 
-void Dispatcher::plan(const routing::Route& route, Plan& order) {
+void Dispatcher::plan(const DispatchRequest& request, Plan& order) {
+  const routing::Route& route = *request.route;
   // Filled and used without a suspension in between, so one per thread is enough.
   thread_local std::vector<Candidate> candidates;
   thread_local std::vector<std::size_t> ranked;
@@ -127,6 +130,11 @@ void Dispatcher::plan(const routing::Route& route, Plan& order) {
   rank(
       route.strategy, candidates, explore_, [this] { return draw(); }, now, ranked);
   for (std::size_t i : ranked) order.push_back(route.targets[i]);
+  if (!request.preferred_provider.empty()) {
+    std::stable_partition(order.begin(), order.end(), [&](const routing::Target* t) {
+      return t->provider->name == request.preferred_provider;
+    });
+  }
   if (ranked.size() < route.targets.size())
     board_->counters().breaker_skips.fetch_add(route.targets.size() - ranked.size(),
                                                std::memory_order_relaxed);
@@ -138,7 +146,7 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
   record.route = route.name;
   Walk walk{request, out, record, cancel, {}};
   Plan order;
-  plan(route, order);
+  plan(request, order);
   auto& counters = board_->counters();
 
   for (std::size_t i = 0; i < order.size() && !cancel.aborted() && !walk.out_of_time; ++i) {

@@ -1,5 +1,7 @@
 #include "switchyard/gateway/gateway.hpp"
 
+#include <algorithm>
+
 #include "switchyard/api/chat_request.hpp"
 #include "switchyard/api/embeddings_request.hpp"
 
@@ -13,6 +15,7 @@ enum class Endpoint { chat, embeddings, models, healthz, readyz, admin_health, u
 
 // A client's own deadline for the whole request, across retries and failovers.
 constexpr std::string_view kDeadlineHeader = "x-switchyard-deadline";
+constexpr std::string_view kPreferredProviderHeader = "x-switchyard-provider";
 // However long a client asks for, no request waits longer than this.
 constexpr config::Millis kMaxDeadline{3'600'000};
 
@@ -187,6 +190,7 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
     co_return;
   }
   dispatch.report_upstream_model = routes_->config().server.report_upstream_model;
+  prefer(dispatch, out, record);
   auto deadline = dispatch.route->deadline;
   if (auto given = dispatch.headers.find(kDeadlineHeader); given != dispatch.headers.end()) {
     const auto asked = config::parse_duration(given->value());
@@ -220,6 +224,26 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
     if (result.error.code == "deadline_exceeded") out.add_header("x-should-retry", "false");
     co_await out.send_error(result.error);
   }
+}
+
+// The client's preferred provider — header x-switchyard-provider, else the body's
+// metadata.preferred_provider — reorders the plan when the route has a target there; otherwise
+// it is ignored, and the response says which.
+void Gateway::prefer(dispatch::DispatchRequest& dispatch, server::Responder& out,
+                     telemetry::RequestRecord& record) {
+  std::string_view preferred;
+  if (auto h = dispatch.headers.find(kPreferredProviderHeader); h != dispatch.headers.end())
+    preferred = h->value();
+  else if (dispatch.chat)
+    preferred = dispatch.chat->preferred_provider();
+  if (preferred.empty()) return;
+  const auto& targets = dispatch.route->targets;
+  const bool served = std::any_of(targets.begin(), targets.end(), [&](const routing::Target* t) {
+    return t->provider->name == preferred;
+  });
+  out.add_header("x-switchyard-preferred-provider", served ? "applied" : "ignored");
+  record.preference = served ? "applied" : "ignored";
+  if (served) dispatch.preferred_provider = preferred;
 }
 
 // Refused before any upstream was asked.

@@ -72,6 +72,8 @@ bool forwards_header(const config::Provider& provider, std::string_view name) {
                                                               "anthropic-version"};
   for (const auto n : kNever)
     if (name == n) return false;
+  // The gateway's own controls (preferred provider, deadline, cache) are for the gateway.
+  if (name.starts_with("x-switchyard-")) return false;
   for (const auto& pattern : provider.forward_headers) {
     if (!pattern.empty() && pattern.back() == '*') {
       if (name.starts_with(std::string_view(pattern).substr(0, pattern.size() - 1))) return true;

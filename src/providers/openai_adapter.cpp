@@ -216,7 +216,8 @@ class OpenAiAdapter final : public Adapter {
     const std::string_view path = chat_path_.empty() ? std::string_view(p) : chat_path_;
     const bool ask_usage = asks_usage(call);
     const bool has_options = chat.body().find("\"stream_options\"") != std::string_view::npos;
-    if (needs_rewrite(chat.body()) || (ask_usage && has_options)) {
+    if (needs_rewrite(chat.body()) || (ask_usage && has_options) ||
+        !chat.preferred_provider().empty()) {
       auto error = rewrite(chat.body(), call, body);
       if (error) return error;
       head_.write(head, path, body.size(), call);
@@ -330,6 +331,11 @@ class OpenAiAdapter final : public Adapter {
     Json doc = Json::parse(client_body, nullptr, /*allow_exceptions=*/false);
     if (!doc.is_object()) return invalid_request("The request body must be a JSON object.");
     doc["model"] = call.model.upstream;
+    // The gateway's routing hint; OpenAI takes metadata only with `store`.
+    if (auto metadata = doc.find("metadata"); metadata != doc.end() && metadata->is_object()) {
+      metadata->erase("preferred_provider");
+      if (metadata->empty()) doc.erase(metadata);
+    }
     if (asks_usage(call)) {
       auto& options = doc["stream_options"];
       if (!options.is_object()) options = Json::object();

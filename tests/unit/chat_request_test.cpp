@@ -67,6 +67,18 @@ TEST(ChatRequest, ReadsModelStreamUsageAndMessageCountFromARealisticRequest) {
   EXPECT_EQ(r.body().data(), body.data());
 }
 
+TEST(ChatRequest, ReadsThePreferredProviderFromMetadata) {
+  EXPECT_EQ(
+      parsed(body_with(R"("model":"m","metadata":{"preferred_provider":"anth\u0072opic","x":"y"})"))
+          .preferred_provider(),
+      "anthropic");
+  EXPECT_EQ(parsed(body_with(R"("model":"m","metadata":{"x":"y"})")).preferred_provider(), "");
+  EXPECT_EQ(parsed(body_with(R"("model":"m","metadata":null)")).preferred_provider(), "");
+  const auto bad = rejected(body_with(R"("model":"m","metadata":{"preferred_provider":7})"));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.param, "metadata.preferred_provider");
+}
+
 TEST(ChatRequest, DefaultsToNoStreamingAndNoUsageChunk) {
   const std::string body = read_fixture("chat_minimal.json");
   const ChatRequest r = parsed(body);

@@ -291,6 +291,22 @@ TEST(OpenAiEncode, AsksForStreamUsageTheClientDidNotAskFor) {
   EXPECT_TRUE(encode(f, body).body.empty());
 }
 
+TEST(OpenAiEncode, LeavesTheGatewaysPreferredProviderOutOfMetadata) {
+  const auto kept = nlohmann::json::parse(
+      encode(
+          fixture(),
+          R"({"model":"small","metadata":{"preferred_provider":"up","team":"a"},"messages":[{"role":"user","content":"hi"}]})")
+          .body);
+  EXPECT_EQ(kept["metadata"], (nlohmann::json{{"team", "a"}}));
+  EXPECT_EQ(kept["model"], "gpt-4o-mini");
+  const auto gone = nlohmann::json::parse(
+      encode(
+          fixture(),
+          R"({"model":"small","metadata":{"preferred_provider":"up"},"messages":[{"role":"user","content":"hi"}]})")
+          .body);
+  EXPECT_FALSE(gone.contains("metadata")) << gone.dump();
+}
+
 struct ErrorCase {
   int status;
   std::string body;
@@ -396,6 +412,9 @@ TEST(ForwardsHeader, NeverPassesCredentialsOrHopByHopHeadersWhateverThePatterns)
         std::vector<std::string>{"x-*", "a*", "c*", "p*", "t*", "h*", "k*", "u*", "e*"}}) {
     const auto p = with_patterns(patterns);
     for (const auto& header : never) EXPECT_FALSE(forwards_header(p, header)) << header;
+    // The gateway's own controls stay with the gateway.
+    for (const char* own : {"x-switchyard-provider", "x-switchyard-deadline"})
+      EXPECT_FALSE(forwards_header(p, own)) << own;
   }
 }
 

@@ -17,6 +17,9 @@ class ChatRequest : public ModelField {
   bool stream() const { return stream_; }
   bool include_usage() const { return include_usage_; }
   std::size_t message_count() const { return message_count_; }
+  // metadata.preferred_provider, decoded; empty when absent. The gateway's, not the provider's:
+  // adapters leave it out of what they send.
+  const std::string& preferred_provider() const { return preferred_provider_; }
 
  private:
   friend std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body);
@@ -24,6 +27,7 @@ class ChatRequest : public ModelField {
   bool stream_ = false;
   bool include_usage_ = false;
   std::size_t message_count_ = 0;
+  std::string preferred_provider_;
 };
 
 // Validates the whole body as JSON and the fields the gateway relies on (OpenAI's own checks and

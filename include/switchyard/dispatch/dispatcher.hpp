@@ -45,6 +45,9 @@ struct DispatchRequest {
   // Exactly one of these is set.
   const api::ChatRequest* chat = nullptr;
   const api::EmbeddingsRequest* embeddings = nullptr;
+  // A provider the client prefers: its targets go to the front of the plan (the gateway only
+  // sets it when the route has any).
+  std::string_view preferred_provider;
   // No attempt runs and no backoff sleeps past this.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
@@ -99,7 +102,7 @@ class Dispatcher {
   using Plan = boost::container::small_vector<const routing::Target*, 4>;
 
   // The route's targets in the order to try them now.
-  void plan(const routing::Route& route, Plan& order);
+  void plan(const DispatchRequest& request, Plan& order);
   // Runs `a`, and `b` beside it when `a` has no response head after the route's hedge delay;
   // returns once every attempt started has ended.
   Awaitable<void> race(Attempt& a, Attempt* b, Walk& walk);

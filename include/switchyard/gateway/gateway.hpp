@@ -44,6 +44,8 @@ class Gateway {
   // Resolves the route and runs the dispatch, answering with its error if no target served.
   Awaitable<void> serve(dispatch::DispatchRequest& dispatch, server::Responder& out,
                         telemetry::RequestRecord& record, const config::GatewayKey* key);
+  static void prefer(dispatch::DispatchRequest& dispatch, server::Responder& out,
+              telemetry::RequestRecord& record);
   // Books the response in the record and logs it (unless `quiet`).
   static void finish(server::Responder& out, telemetry::RequestRecord& record, bool quiet);
   static Awaitable<void> reject(const api::ApiError& error, server::Responder& out,

@@ -30,6 +30,7 @@ struct RequestRecord {
   std::string_view key;  // the gateway key's configured name (never the key)
   std::string requested_model;
   std::string_view route;
+  std::string_view preference;  // the client's preferred provider: "applied" or "ignored"
   std::string_view provider;  // the one that served, if any
   std::string_view upstream_model;
   bool stream = false;
