@@ -45,7 +45,7 @@ class Gateway {
   Awaitable<void> serve(dispatch::DispatchRequest& dispatch, server::Responder& out,
                         telemetry::RequestRecord& record, const config::GatewayKey* key);
   static void prefer(dispatch::DispatchRequest& dispatch, server::Responder& out,
-              telemetry::RequestRecord& record);
+                     telemetry::RequestRecord& record);
   // Books the response in the record and logs it (unless `quiet`).
   static void finish(server::Responder& out, telemetry::RequestRecord& record, bool quiet);
   static Awaitable<void> reject(const api::ApiError& error, server::Responder& out,

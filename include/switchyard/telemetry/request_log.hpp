@@ -31,7 +31,7 @@ struct RequestRecord {
   std::string requested_model;
   std::string_view route;
   std::string_view preference;  // the client's preferred provider: "applied" or "ignored"
-  std::string_view provider;  // the one that served, if any
+  std::string_view provider;    // the one that served, if any
   std::string_view upstream_model;
   bool stream = false;
   int status = 0;
