@@ -14,10 +14,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::array<std::string_view, 12> kProviderKeys{
-    "type", "base_url",        "api_key",     "ca_file", "allow_plain_http", "timeouts",
-    "pool", "forward_headers", "api_version", "preset",  "max_tokens_field", "health_check",
+constexpr std::array<std::string_view, 13> kProviderKeys{
+    "type",       "base_url",        "api_key",     "ca_file", "allow_plain_http", "timeouts",
+    "pool",       "forward_headers", "api_version", "preset",  "max_tokens_field", "health_check",
+    "rate_limit",
 };
+constexpr std::array<std::string_view, 1> kRateLimitKeys{"rpm"};
 constexpr std::array<std::string_view, 4> kTypes{"openai", "anthropic", "gemini", "azure"};
 constexpr std::array<std::string_view, 2> kPresets{"openai", "mistral"};
 constexpr std::array<std::string_view, 3> kMaxTokensFields{"as_sent", "max_tokens",
@@ -267,6 +269,11 @@ Provider read_provider(NodeReader& reader, const Entry& entry, const fs::path& b
       read_forward_headers(reader, e, provider);
     } else if (e.key == "health_check") {
       read_health_check(reader, e, provider.health_check);
+    } else if (e.key == "rate_limit") {
+      if (const auto limits = reader.section(e, kRateLimitKeys)) {
+        if (const Entry* rpm = limits->find("rpm"))
+          assign(provider.rpm, reader.integer(*rpm, 0, 100'000'000));
+      }
     }
   }
   check_applies(reader, *section, provider);

@@ -183,6 +183,7 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
         walk.note(target, "skipped: circuit breaker open");
         break;
       }
+      if (!take_slot(target, admission, walk)) break;
       Attempt a{request,          target,           out,
                 record,           cancel,           record.attempts.size() + 1,
                 buffers_->take(), buffers_->take(), buffers_->take(),
@@ -240,7 +241,8 @@ Awaitable<void> Dispatcher::race(Attempt& a, Attempt* b, Walk& walk) {
 
   if (!a.finished && !a.ttfb && race.winner == nullptr && !walk.cancel.aborted()) {
     b->admission = board_->target(b->target).admit(SteadyClock::now());
-    if (b->admission != TargetHealth::Admission::refused) {
+    if (b->admission != TargetHealth::Admission::refused &&
+        take_slot(b->target, b->admission, walk)) {
       walk.hedged = true;
       board_->counters().hedges.fetch_add(1, std::memory_order_relaxed);
       walk.record.hedged = true;
@@ -255,6 +257,21 @@ Awaitable<void> Dispatcher::race(Attempt& a, Attempt* b, Walk& walk) {
     wake.expires_at(SteadyClock::time_point::max());
     co_await wake.async_wait(as_result);
   }
+}
+
+bool Dispatcher::take_slot(const routing::Target& target, TargetHealth::Admission admission,
+                           Walk& walk) {
+  const auto wait = board_->limiter(target.provider_index).try_acquire(SteadyClock::now());
+  if (!wait) return true;
+  // Over the provider's published limit: it would only answer 429, so it is treated as one —
+  // the next target is tried, and if none serves the client learns when a slot frees up.
+  board_->target(target).release(admission);
+  board_->counters().rate_limit_skips.fetch_add(1, std::memory_order_relaxed);
+  walk.note(target, "skipped: the provider's rate_limit.rpm is used up");
+  walk.last = &target;
+  const auto ms = std::chrono::ceil<milliseconds>(*wait);
+  if (!walk.shortest_retry_after || ms < *walk.shortest_retry_after) walk.shortest_retry_after = ms;
+  return false;
 }
 
 Awaitable<void> Dispatcher::fly(Attempt& a, Timer& wake) {

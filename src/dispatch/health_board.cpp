@@ -35,8 +35,10 @@ HealthBoard::HealthBoard(std::shared_ptr<const routing::RouteTable> routes)
   const auto& config = routes_->config();
   for (std::size_t i = 0; i < routes_->targets().size(); ++i)
     targets_.push_back(std::make_unique<TargetHealth>(config.resilience.breaker));
-  for (std::size_t i = 0; i < config.providers.size(); ++i)
+  for (const auto& p : config.providers) {
     providers_.push_back(std::make_unique<ProviderHealth>());
+    limiters_.push_back(std::make_unique<state::RateLimiter>(p.rpm));
+  }
 }
 
 bool HealthBoard::any_provider_healthy() const {
@@ -134,6 +136,7 @@ std::string HealthBoard::to_json(SteadyTime now) const {
       {"hedge_waste_usd", static_cast<double>(c.hedge_waste_micro_usd.load()) / 1e6},
       {"breaker_skips", c.breaker_skips.load()},
       {"deadline_exceeded", c.deadline_exceeded.load()},
+      {"rate_limit_skips", c.rate_limit_skips.load()},
   };
   return ordered_json{{"providers", std::move(providers)},
                       {"targets", std::move(targets)},

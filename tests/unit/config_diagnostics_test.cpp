@@ -92,7 +92,7 @@ cache: {}
                 "of: connect, first_byte, idle, total)",
                 "test.yaml:9:5: unknown key 'apikey' in providers.p (expected one of: type, "
                 "base_url, api_key, ca_file, allow_plain_http, timeouts, pool, forward_headers, "
-                "api_version, preset, max_tokens_field, health_check)",
+                "api_version, preset, max_tokens_field, health_check, rate_limit)",
                 "test.yaml:11:21: unknown key 'prize' in models.m (expected one of: provider, "
                 "name, input, output, cached_input, context, max_tokens)",
                 "test.yaml:12:1: unknown key 'cache' at the top level (expected one of: server, "

@@ -136,6 +136,25 @@ models:
   EXPECT_DOUBLE_EQ(m[3].cached_input_per_mtok, 0.0);
 }
 
+TEST(ConfigLoad, ReadsAProvidersRequestsPerMinute) {
+  const LoadResult result = load(R"(providers:
+  p: { type: openai, base_url: "http://127.0.0.1:9/v1", rate_limit: { rpm: 500 } }
+  q: { type: openai, base_url: "http://127.0.0.1:9/v1" }
+models:
+  m: { provider: p }
+)");
+  ASSERT_TRUE(result.config.has_value()) << joined(result);
+  EXPECT_EQ(result.config->providers[0].rpm, 500u);
+  EXPECT_EQ(result.config->providers[1].rpm, 0u);  // no limit
+  const LoadResult bad = load(R"(providers:
+  p: { type: openai, base_url: "http://127.0.0.1:9/v1", rate_limit: { rpm: -1, tpm: 5 } }
+models:
+  m: { provider: p }
+)");
+  EXPECT_FALSE(bad.config.has_value());
+  EXPECT_EQ(bad.errors.size(), 2u) << joined(bad);
+}
+
 TEST(ConfigLoad, FillsDefaultsForEverythingLeftOut) {
   const LoadResult result = load(kMinimal);
   ASSERT_TRUE(result.config.has_value()) << joined(result);

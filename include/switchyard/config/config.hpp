@@ -78,6 +78,9 @@ struct Provider {
   Preset preset = Preset::openai;  // openai type only
   MaxTokensField max_tokens_field = MaxTokensField::as_sent;
   HealthCheck health_check;
+  // The upstream's published requests-per-minute limit, kept by the gateway (0 = none): a target
+  // over it is skipped for the next one instead of collecting a 429.
+  std::uint32_t rpm = 0;
 };
 
 struct Model {

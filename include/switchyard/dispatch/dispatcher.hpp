@@ -107,6 +107,9 @@ class Dispatcher {
   // returns once every attempt started has ended.
   Awaitable<void> race(Attempt& a, Attempt* b, Walk& walk);
   Awaitable<void> fly(Attempt& a, Timer& wake);
+  // Takes a request slot of the target's provider (rate_limit.rpm); false, with the admission
+  // released and the skip noted, when there is none.
+  bool take_slot(const routing::Target& target, TargetHealth::Admission admission, Walk& walk);
   // Books an attempt that ended (log, health, summary) and decides what comes next.
   Next settle(Attempt& a, Walk& walk, bool more_targets);
   // Every planned target failed, was skipped, or the deadline came: the error for the client.

@@ -12,6 +12,7 @@
 
 #include "switchyard/dispatch/target_health.hpp"
 #include "switchyard/routing/route_table.hpp"
+#include "switchyard/state/rate_limiter.hpp"
 
 namespace switchyard::dispatch {
 
@@ -36,6 +37,7 @@ struct DispatchCounters {
   std::atomic<std::uint64_t> hedge_waste_micro_usd{0};
   std::atomic<std::uint64_t> breaker_skips{0};  // targets left out because their breaker was open
   std::atomic<std::uint64_t> deadline_exceeded{0};
+  std::atomic<std::uint64_t> rate_limit_skips{0};  // targets passed over at their provider's rpm
 };
 
 class HealthBoard {
@@ -47,6 +49,8 @@ class HealthBoard {
   ProviderHealth& provider(std::size_t index) { return *providers_[index]; }
   const ProviderHealth& provider(std::size_t index) const { return *providers_[index]; }
   DispatchCounters& counters() { return counters_; }
+  // The provider's own requests-per-minute limit (`rate_limit.rpm`).
+  state::RateLimiter& limiter(std::size_t provider_index) { return *limiters_[provider_index]; }
 
   // Ready = at least one provider passes its health check (or has none).
   bool any_provider_healthy() const;
@@ -59,8 +63,9 @@ class HealthBoard {
 
  private:
   std::shared_ptr<const routing::RouteTable> routes_;
-  std::vector<std::unique_ptr<TargetHealth>> targets_;      // by Target::index
-  std::vector<std::unique_ptr<ProviderHealth>> providers_;  // by provider index
+  std::vector<std::unique_ptr<TargetHealth>> targets_;         // by Target::index
+  std::vector<std::unique_ptr<ProviderHealth>> providers_;     // by provider index
+  std::vector<std::unique_ptr<state::RateLimiter>> limiters_;  // by provider index
   DispatchCounters counters_;
 };
 
