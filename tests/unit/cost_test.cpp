@@ -40,6 +40,9 @@ TEST(Cost, PrintsPlainDecimalDollarsWithoutTrailingZeros) {
   EXPECT_EQ(format_usd(12.0), "12");
   EXPECT_EQ(format_usd(3e-10), "0");  // below a nano-dollar
   EXPECT_EQ(format_usd(0.000123456789), "0.000123457");
+  EXPECT_EQ(format_usd(12.5), "12.5");
+  EXPECT_EQ(format_usd(1.000000001), "1.000000001");
+  EXPECT_EQ(format_usd(2.5e9), "2500000000");
 }
 
 }  // namespace
