@@ -215,7 +215,9 @@ class OpenAiAdapter final : public Adapter {
     const std::string p = chat_path_.empty() ? deployment_path(call, "/chat/completions") : "";
     const std::string_view path = chat_path_.empty() ? std::string_view(p) : chat_path_;
     const bool ask_usage = asks_usage(call);
-    const bool has_options = chat.body().find("\"stream_options\"") != std::string_view::npos;
+    // Searched only when needed: a scan of every body would cost more than the rest of encoding.
+    const bool has_options =
+        ask_usage && chat.body().find("\"stream_options\"") != std::string_view::npos;
     if (needs_rewrite(chat.body()) || (ask_usage && has_options) ||
         !chat.preferred_provider().empty()) {
       auto error = rewrite(chat.body(), call, body);
