@@ -100,7 +100,12 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
       break;
     case Endpoint::models:
       if (is_get) {
-        co_await out.send(200, "application/json", routes_->models_json());
+        if (key && !key->routes.empty()) {
+          const std::string only = routes_->models_json(key->routes);
+          co_await out.send(200, "application/json", only);
+        } else {
+          co_await out.send(200, "application/json", routes_->models_json());
+        }
       } else {
         co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
       }

@@ -1,5 +1,6 @@
 #include "switchyard/routing/route_table.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "switchyard/api/json.hpp"
@@ -32,23 +33,9 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(s
     return nullptr;
   };
 
-  const auto created = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-  models_json_ = R"({"object":"list","data":[)";
-  bool first = true;
-  auto list = [&](std::string_view id, std::string_view owner) {
-    if (!first) models_json_ += ',';
-    first = false;
-    models_json_ += R"({"id":)";
-    api::json::append_quoted(models_json_, id);
-    models_json_ += R"(,"object":"model","created":)";
-    models_json_ += std::to_string(created);
-    models_json_ += R"(,"owned_by":)";
-    api::json::append_quoted(models_json_, owner);
-    models_json_ += '}';
-  };
-
+  created_ = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
   for (const auto& r : cfg.routes) {
     Route route{r.name, {}, r.strategy, {}, r.retry, r.deadline, r.hedge};
     for (std::size_t i = 0; i < r.targets.size(); ++i) {
@@ -58,7 +45,6 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(s
       }
     }
     routes_.emplace(r.name, std::move(route));
-    list(r.name, "switchyard");
   }
   for (const auto& t : targets_) {
     routes_.emplace(t.model->name, Route{t.model->name,
@@ -68,12 +54,38 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(s
                                          cfg.resilience.retry,
                                          cfg.resilience.deadline,
                                          {}});
-    list(t.model->name, t.model->provider);
   }
-  models_json_ += "]}";
+  models_json_ = list_models([](std::string_view) { return true; });
 }
 
 RouteTable::~RouteTable() = default;
+
+std::string RouteTable::models_json(std::span<const std::string> only) const {
+  return list_models([only](std::string_view name) {
+    return std::find(only.begin(), only.end(), name) != only.end();
+  });
+}
+
+std::string RouteTable::list_models(const std::function<bool(std::string_view)>& include) const {
+  std::string out = R"({"object":"list","data":[)";
+  bool first = true;
+  auto add = [&](std::string_view id, std::string_view owner) {
+    if (!include(id)) return;
+    if (!first) out += ',';
+    first = false;
+    out += R"({"id":)";
+    api::json::append_quoted(out, id);
+    out += R"(,"object":"model","created":)";
+    out += std::to_string(created_);
+    out += R"(,"owned_by":)";
+    api::json::append_quoted(out, owner);
+    out += '}';
+  };
+  for (const auto& r : config_->routes) add(r.name, "switchyard");
+  for (const auto& t : targets_) add(t.model->name, t.model->provider);
+  out += "]}";
+  return out;
+}
 
 const Route* RouteTable::find(std::string_view name) const {
   auto it = routes_.find(name);

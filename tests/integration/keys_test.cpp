@@ -94,6 +94,20 @@ TEST_F(Keys, KeepsAKeyToItsRoutes) {
   EXPECT_EQ(any.status, 200) << any.body;
 }
 
+TEST_F(Keys, ListsOnlyWhatAKeyMayUse) {
+  HttpClient client(gw_.port());
+  auto ids = [&](const std::string& key) {
+    const auto r = client.request("GET", "/v1/models", {}, {{"authorization", "Bearer " + key}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    const auto list = r.json_body();  // named: a temporary would die before the loop runs
+    for (const auto& m : list["data"]) out.push_back(m["id"]);
+    return out;
+  };
+  EXPECT_EQ(ids("sk-gw-team-a"), (std::vector<std::string>{"default"}));
+  EXPECT_EQ(ids("sk-gw-ops"), (std::vector<std::string>{"default", "small", "large"}));
+}
+
 TEST_F(Keys, OpensTheAdminApiToAdminKeysOnly) {
   HttpClient client(gw_.port());
   EXPECT_EQ(client.get("/admin/health").status, 401);

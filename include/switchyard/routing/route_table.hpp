@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -53,6 +55,9 @@ class RouteTable {
   }
   // The body of GET /v1/models: every route and model alias, OpenAI list shape.
   const std::string& models_json() const { return models_json_; }
+  // The same list with only the routes and aliases in `only`, in the same order (a gateway key
+  // limited to those).
+  std::string models_json(std::span<const std::string> only) const;
 
  private:
   struct Hash {
@@ -60,7 +65,11 @@ class RouteTable {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
+  // The OpenAI list of the routes, then the model aliases, that `include` accepts.
+  std::string list_models(const std::function<bool(std::string_view)>& include) const;
+
   std::shared_ptr<const config::Config> config_;
+  std::int64_t created_ = 0;
   std::vector<std::unique_ptr<providers::Adapter>> adapters_;  // by provider index
   std::vector<Target> targets_;  // one per model, in Config::models order
   std::unordered_map<std::string, Route, Hash, std::equal_to<>> routes_;
