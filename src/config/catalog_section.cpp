@@ -113,6 +113,10 @@ void read_weights(NodeReader& reader, const Entry& entry,
 
 }  // namespace
 
+std::string_view to_string(Strategy strategy) {
+  return kStrategies[static_cast<std::size_t>(strategy)];
+}
+
 Model read_model(NodeReader& reader, const Entry& entry, const Declared& providers) {
   Model model;
   model.name = entry.key;

@@ -164,8 +164,7 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
     co_return;
   }
   // Either the adapter's own body, or the client's with only its `model` value replaced.
-  const api::ModelField& client =
-      request.chat ? static_cast<const api::ModelField&>(*request.chat) : *request.embeddings;
+  const api::ModelField& client = request.client();
   const std::string_view body = client.body();
   const std::size_t model_at = client.model_offset();
   std::array<asio::const_buffer, 4> buffers{

@@ -119,14 +119,7 @@ void Dispatcher::plan(const DispatchRequest& request, Plan& order) {
   thread_local std::vector<Candidate> candidates;
   thread_local std::vector<std::size_t> ranked;
   const auto now = SteadyClock::now();
-  candidates.clear();
-  for (std::size_t i = 0; i < route.targets.size(); ++i) {
-    const routing::Target& t = *route.targets[i];
-    candidates.push_back(
-        {route.weights[i],
-         board_->provider(t.provider_index).healthy.load(std::memory_order_relaxed),
-         board_->target(t).snapshot(now, false)});
-  }
+  board_->candidates(route, now, candidates);
   rank(
       route.strategy, candidates, explore_, [this] { return draw(); }, now, ranked);
   for (std::size_t i : ranked) order.push_back(route.targets[i]);
@@ -307,9 +300,7 @@ Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
   if (a.lost) {
     counters.hedges_wasted.fetch_add(1, std::memory_order_relaxed);
     // A provider bills a prompt it has started on: estimated at 4 bytes a token.
-    const auto& client = a.request.chat ? static_cast<const api::ModelField&>(*a.request.chat)
-                                        : *a.request.embeddings;
-    const double tokens = static_cast<double>(client.body().size()) / 4.0;
+    const double tokens = static_cast<double>(a.request.client().body().size()) / 4.0;
     counters.hedge_waste_micro_usd.fetch_add(
         static_cast<std::uint64_t>(tokens * a.target.model->input_per_mtok),
         std::memory_order_relaxed);

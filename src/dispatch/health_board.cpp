@@ -2,8 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "switchyard/dispatch/ranking.hpp"
-
 namespace switchyard::dispatch {
 
 namespace {
@@ -12,20 +10,6 @@ using nlohmann::ordered_json;
 
 std::int64_t ms_until(SteadyTime when, SteadyTime now) {
   return when > now ? std::chrono::duration_cast<std::chrono::milliseconds>(when - now).count() : 0;
-}
-
-std::string_view to_string(config::Strategy s) {
-  switch (s) {
-    case config::Strategy::ordered:
-      return "ordered";
-    case config::Strategy::weighted:
-      return "weighted";
-    case config::Strategy::lowest_latency:
-      return "lowest_latency";
-    case config::Strategy::least_busy:
-      return "least_busy";
-  }
-  return "ordered";
 }
 
 }  // namespace
@@ -38,6 +22,17 @@ HealthBoard::HealthBoard(std::shared_ptr<const routing::RouteTable> routes)
   for (const auto& p : config.providers) {
     providers_.push_back(std::make_unique<ProviderHealth>());
     limiters_.push_back(std::make_unique<state::RateLimiter>(p.rpm));
+  }
+}
+
+void HealthBoard::candidates(const routing::Route& route, SteadyTime now,
+                             std::vector<Candidate>& out) const {
+  out.clear();
+  for (std::size_t i = 0; i < route.targets.size(); ++i) {
+    const routing::Target& t = *route.targets[i];
+    out.push_back({route.weights[i],
+                   providers_[t.provider_index]->healthy.load(std::memory_order_relaxed),
+                   targets_[t.index]->snapshot(now, false)});
   }
 }
 
@@ -105,23 +100,18 @@ std::string HealthBoard::to_json(SteadyTime now) const {
 
   // Each route's plan as a request would see it now, without exploration.
   ordered_json routes = ordered_json::array();
-  std::vector<Candidate> candidates;
+  std::vector<Candidate> ranked_from;
   std::vector<std::size_t> order;
   for (const auto& r : config.routes) {
     const routing::Route* route = routes_->find(r.name);
     if (!route) continue;
-    candidates.clear();
-    for (std::size_t i = 0; i < route->targets.size(); ++i) {
-      const auto* t = route->targets[i];
-      candidates.push_back({route->weights[i], providers_[t->provider_index]->healthy.load(),
-                            targets_[t->index]->snapshot(now)});
-    }
+    candidates(*route, now, ranked_from);
     rank(
-        route->strategy, candidates, 0.0, [] { return 0.5; }, now, order);
+        route->strategy, ranked_from, 0.0, [] { return 0.5; }, now, order);
     ordered_json plan = ordered_json::array();
     for (std::size_t i : order) plan.push_back(route->targets[i]->model->name);
     routes.push_back({{"name", r.name},
-                      {"strategy", to_string(route->strategy)},
+                      {"strategy", config::to_string(route->strategy)},
                       {"hedge", route->hedge.enabled},
                       {"plan", std::move(plan)}});
   }

@@ -36,10 +36,6 @@ std::string config_for(const std::vector<Upstream>& upstreams, const std::string
   return text + tail;
 }
 
-int chat_requests(Mock& mock) {
-  return mock.stats()["requests"].value("POST /v1/chat/completions", 0);
-}
-
 json admin_health(const Gateway& gw) {
   HttpClient client(gw.port());
   return client.get("/admin/health").json_body();

@@ -51,20 +51,6 @@ std::string chaos_config(const std::vector<Upstream>& upstreams,
   return text;
 }
 
-int closed_port() {
-  // A port nobody listens on: bind, learn it, close.
-  TempDir dir;
-  Mock m(dir, "ephemeral");
-  const int port = m.port();
-  m.process().signal(SIGKILL);
-  m.process().wait_exit(5000ms);
-  return port;
-}
-
-int chat_requests(Mock& mock) {
-  return mock.stats()["requests"].value("POST /v1/chat/completions", 0);
-}
-
 struct Stopwatch {
   SteadyClock::time_point started = SteadyClock::now();
   std::chrono::milliseconds elapsed() const {

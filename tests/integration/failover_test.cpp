@@ -33,16 +33,6 @@ std::string route_config(const std::vector<Upstream>& upstreams) {
   return text;
 }
 
-int closed_port() {
-  // A port nobody listens on: bind, learn it, close.
-  TempDir dir;
-  Mock m(dir, "ephemeral");
-  const int port = m.port();
-  m.process().signal(SIGKILL);
-  m.process().wait_exit(5000ms);
-  return port;
-}
-
 TEST(Failover, MovesToTheNextTargetWhenTheFirstRefusesConnections) {
   TempDir dir;
   Mock second(dir, "second");

@@ -409,4 +409,18 @@ void reset_mock(const Mock& mock) {
   }
 }
 
+int chat_requests(Mock& mock) {
+  return mock.stats()["requests"].value("POST /v1/chat/completions", 0);
+}
+
+int closed_port() {
+  // Bind one, learn its number, let it go.
+  TempDir dir;
+  Mock m(dir, "ephemeral");
+  const int port = m.port();
+  m.process().signal(SIGKILL);
+  m.process().wait_exit(5000ms);
+  return port;
+}
+
 }  // namespace switchyard::testing

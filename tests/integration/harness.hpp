@@ -172,5 +172,9 @@ TestPki make_test_pki(const TempDir& dir, const std::string& names);
 void set_mock_defaults(const Mock& mock, const json& directives);
 // POST /_mock/reset: counters, request log and defaults back to how the mock started.
 void reset_mock(const Mock& mock);
+// The chat completions the mock has answered (POST /v1/chat/completions).
+int chat_requests(Mock& mock);
+// A loopback port nobody listens on (connections to it are refused).
+int closed_port();
 
 }  // namespace switchyard::testing

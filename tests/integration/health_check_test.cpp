@@ -60,10 +60,6 @@ Response readyz(const Gateway& gw) {
   return client.get("/readyz");
 }
 
-int chat_requests(Mock& mock) {
-  return mock.stats()["requests"].value("POST /v1/chat/completions", 0);
-}
-
 int probes_seen(Mock& mock) {
   return mock.stats()["requests"].value("GET /v1/models", 0);
 }

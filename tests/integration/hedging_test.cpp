@@ -29,10 +29,6 @@ std::string hedged_config(int primary, int fallback, const std::string& hedge) {
          hedge + "\n";
 }
 
-int chat_requests(Mock& mock) {
-  return mock.stats()["requests"].value("POST /v1/chat/completions", 0);
-}
-
 json admin_health(const Gateway& gw) {
   HttpClient client(gw.port());
   return client.get("/admin/health").json_body();

@@ -22,10 +22,6 @@ std::string limited_config(int first, int second, int first_rpm) {
          "  chain: { targets: [m-first, m-second] }\n";
 }
 
-int chat_requests(Mock& mock) {
-  return mock.stats()["requests"].value("POST /v1/chat/completions", 0);
-}
-
 TEST(RateLimit, SpillsTheRequestOverAProvidersRpmToTheNextTargetWithoutA429) {
   TempDir dir;
   Mock first(dir, "first");

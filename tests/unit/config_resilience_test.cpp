@@ -3,6 +3,8 @@
 // into, and the exact "file:line:col: message" for each value out of range.
 #include <gtest/gtest.h>
 
+#include "config_messages.hpp"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -17,18 +19,6 @@ using namespace std::chrono_literals;
 LoadResult load(std::string_view yaml) {
   return load_config_string(yaml, "test.yaml",
                             [](const std::string&) -> std::optional<std::string> { return {}; });
-}
-
-std::vector<std::string> printed(const LoadResult& result) {
-  std::vector<std::string> lines;
-  for (const Diagnostic& d : result.errors) lines.push_back(d.to_string());
-  return lines;
-}
-
-std::string joined(const LoadResult& result) {
-  std::string out;
-  for (const std::string& line : printed(result)) out += line + "\n";
-  return out;
 }
 
 // Three models on one provider, to which each test adds what it is about (from line 7 on).

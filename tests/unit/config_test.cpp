@@ -2,6 +2,8 @@
 // "file:line:col: message" a user sees for each kind of mistake.
 #include <gtest/gtest.h>
 
+#include "config_messages.hpp"
+
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -27,18 +29,6 @@ EnvLookup env_from(std::map<std::string, std::string> vars) {
 
 LoadResult load(std::string_view yaml, std::map<std::string, std::string> vars = {}) {
   return load_config_string(yaml, "test.yaml", env_from(std::move(vars)));
-}
-
-std::vector<std::string> printed(const LoadResult& result) {
-  std::vector<std::string> lines;
-  for (const Diagnostic& d : result.errors) lines.push_back(d.to_string());
-  return lines;
-}
-
-std::string joined(const LoadResult& result) {
-  std::string out;
-  for (const std::string& line : printed(result)) out += line + "\n";
-  return out;
 }
 
 // The smallest valid config, to which each test adds the one thing it is about.

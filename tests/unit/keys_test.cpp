@@ -1,6 +1,8 @@
 // Gateway keys: read from config as hashes only, and recognised from an Authorization header.
 #include <gtest/gtest.h>
 
+#include "config_messages.hpp"
+
 #include "switchyard/config/config.hpp"
 #include "switchyard/gateway/key_ring.hpp"
 
@@ -25,12 +27,6 @@ keys:
                                     [](const std::string&) { return std::nullopt; });
 }
 
-std::string errors(const config::LoadResult& r) {
-  std::string out;
-  for (const auto& d : r.errors) out += d.to_string() + "\n";
-  return out;
-}
-
 TEST(Keys, HashesAsSha256InLowerCaseHex) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(sha256_hex("").size(), 64u);
@@ -41,7 +37,7 @@ TEST(Keys, ReadsNamedHashesWithTheirRoutesAndAdminFlag) {
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   const auto r = load("  team-a: { sha256: " + kTeamA + ", routes: [default, small] }\n" +
                       "  ops: { sha256: " + upper + ", admin: true }\n");
-  ASSERT_TRUE(r.config) << errors(r);
+  ASSERT_TRUE(r.config) << config::joined(r);
   const auto& keys = r.config->keys;
   ASSERT_EQ(keys.size(), 2u);
   EXPECT_EQ(keys[0].name, "team-a");
@@ -64,7 +60,7 @@ TEST(Keys, RefusesAKeyInPlaceOfItsHashUnknownRoutesAndTwins) {
       " }\n"
       "  d: { routes: [default] }\n");
   ASSERT_FALSE(r.config);
-  const std::string text = errors(r);
+  const std::string text = config::joined(r);
   EXPECT_NE(text.find("test.yaml:9:16: keys.a.sha256: expected the 64 hex digits of a SHA-256"),
             std::string::npos)
       << text;
@@ -76,7 +72,7 @@ TEST(Keys, RefusesAKeyInPlaceOfItsHashUnknownRoutesAndTwins) {
 
 TEST(KeyRing, FindsAKeyByItsBearerHeaderOnly) {
   const auto r = load("  team-a: { sha256: " + kTeamA + ", routes: [small] }\n");
-  ASSERT_TRUE(r.config) << errors(r);
+  ASSERT_TRUE(r.config) << config::joined(r);
   const KeyRing ring(r.config->keys);
   EXPECT_TRUE(ring.enabled());
   const auto* key = ring.find("Bearer sk-team-a");

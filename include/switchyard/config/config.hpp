@@ -117,6 +117,8 @@ struct BreakerPolicy {
 };
 
 enum class Strategy { ordered, weighted, lowest_latency, least_busy };
+// The name the config file uses for it.
+std::string_view to_string(Strategy strategy);
 
 struct Hedge {
   bool enabled = false;

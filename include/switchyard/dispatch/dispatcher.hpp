@@ -45,6 +45,10 @@ struct DispatchRequest {
   // Exactly one of these is set.
   const api::ChatRequest* chat = nullptr;
   const api::EmbeddingsRequest* embeddings = nullptr;
+  // Whichever of the two it is, as the body and `model` the client sent.
+  const api::ModelField& client() const {
+    return chat ? static_cast<const api::ModelField&>(*chat) : *embeddings;
+  }
   // A provider the client prefers: its targets go to the front of the plan (the gateway only
   // sets it when the route has any).
   std::string_view preferred_provider;

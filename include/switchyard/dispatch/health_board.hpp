@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "switchyard/dispatch/ranking.hpp"
 #include "switchyard/dispatch/target_health.hpp"
 #include "switchyard/routing/route_table.hpp"
 #include "switchyard/state/rate_limiter.hpp"
@@ -52,6 +53,10 @@ class HealthBoard {
   // The provider's own requests-per-minute limit (`rate_limit.rpm`).
   state::RateLimiter& limiter(std::size_t provider_index) { return *limiters_[provider_index]; }
 
+  // What ranking needs to know of each of the route's targets now, in route order (the cheap
+  // snapshots: no window sums).
+  void candidates(const routing::Route& route, SteadyTime now, std::vector<Candidate>& out) const;
+
   // Ready = at least one provider passes its health check (or has none).
   bool any_provider_healthy() const;
   // GET /admin/health: providers, targets (breaker, window stats, in-flight), routes with their
@@ -59,7 +64,6 @@ class HealthBoard {
   std::string to_json(SteadyTime now) const;
   // GET /readyz's body.
   std::string readiness_json() const;
-  double explore() const { return routes_->config().resilience.explore; }
 
  private:
   std::shared_ptr<const routing::RouteTable> routes_;
