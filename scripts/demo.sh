@@ -32,6 +32,14 @@ echo; echo; echo "== curl: the Anthropic side overloaded (scripted 529), so the 
 curl -s -i http://127.0.0.1:8080/v1/chat/completions -H 'content-type: application/json' \
   -H 'x-mock-status: 529' -H 'x-mock-target: alpha' \
   -d '{"model":"mixed","messages":[{"role":"user","content":"Hello!"}]}'
+echo; echo; echo "== curl: route 'auto' — a short question goes to the cheap route, one with tools to 'premium'"
+curl -s -D - -o /dev/null http://127.0.0.1:8080/v1/chat/completions -H 'content-type: application/json' \
+  -d '{"model":"auto","messages":[{"role":"user","content":"What are your opening hours?"}]}' | grep -i '^x-switchyard-\(route\|complexity\|provider\|cost\)'
+curl -s -D - -o /dev/null http://127.0.0.1:8080/v1/chat/completions -H 'content-type: application/json' \
+  -d '{"model":"auto","messages":[{"role":"user","content":"Weather in Paris?"}],"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{}}}}]}' | grep -i '^x-switchyard-\(route\|complexity\|provider\|cost\)'
+echo; echo "== POST /admin/explain: the plan for a request, without calling anyone"
+curl -s http://127.0.0.1:8080/admin/explain -H 'content-type: application/json' \
+  -d '{"model":"auto","messages":[{"role":"user","content":"Prove it step by step."}]}'
 echo; echo; echo "== curl: a streamed completion"
 curl -s -N http://127.0.0.1:8080/v1/chat/completions -H 'content-type: application/json' \
   -d '{"model":"default","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Stream!"}]}'

@@ -128,6 +128,14 @@ ApiError shutting_down() {
           {},  "shutting_down", 1};
 }
 
+ApiError rate_limited(std::string_view type, std::string message, int retry_after_s) {
+  return {429, type, std::move(message), {}, "rate_limit_exceeded", retry_after_s};
+}
+
+ApiError budget_exceeded(std::string message, int retry_after_s) {
+  return {429, "budget_exceeded", std::move(message), {}, "budget_exceeded", retry_after_s};
+}
+
 ApiError all_targets_failed(UpstreamFailure kind, std::string_view route, std::string summary,
                             int retry_after_s) {
   std::string message = "No upstream could serve route '" + std::string(route) + "': " + summary;

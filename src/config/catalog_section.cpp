@@ -18,8 +18,12 @@ namespace {
 constexpr std::array<std::string_view, 7> kModelKeys{
     "provider", "name", "input", "output", "cached_input", "context", "max_tokens",
 };
-constexpr std::array<std::string_view, 6> kRouteKeys{"targets", "strategy", "weights",
-                                                     "retry",   "deadline", "hedge"};
+constexpr std::array<std::string_view, 8> kRouteKeys{
+    "targets", "complexity", "strategy", "weights", "retry", "deadline", "hedge", "budget",
+};
+// What a classifier route leaves to the routes it chooses between.
+constexpr std::array<std::string_view, 6> kNotForClassifier{"strategy", "weights", "retry",
+                                                            "deadline", "hedge",   "budget"};
 constexpr std::array<std::string_view, 4> kStrategies{"ordered", "weighted", "lowest_latency",
                                                       "least_busy"};
 // Maps whose keys are names chosen by the user: `weights:` is keyed by target.
@@ -159,7 +163,8 @@ Model read_model(NodeReader& reader, const Entry& entry, const Declared& provide
 }
 
 Route read_route(NodeReader& reader, const Entry& entry, const Declared& models,
-                 const Declared& routes, const Resilience& defaults) {
+                 const Declared& routes, const Resilience& defaults,
+                 std::vector<RouteLink>& links) {
   Route route;
   route.name = entry.key;
   route.retry = defaults.retry;
@@ -175,13 +180,38 @@ Route read_route(NodeReader& reader, const Entry& entry, const Declared& models,
   const auto section = reader.section(entry, kRouteKeys);
   if (!section) return route;
 
-  std::optional<std::vector<std::string>> listed;
-  if (reader.require(*section, "targets")) {
-    listed = read_targets(reader, *section->find("targets"), entry, models, routes, route);
+  // targets: the model aliases to try; or complexity: a classifier route, which hands each
+  // request to one of two other routes. Exactly one of them.
+  const Entry* targets = section->find("targets");
+  const Entry* complexity = section->find("complexity");
+  if (!targets && !complexity) {
+    reader.error(section->position, entry.path + ": expected targets or complexity");
+  } else if (targets && complexity) {
+    reader.error(complexity->key_position(),
+                 entry.path +
+                     ": expected targets or complexity, not both (a classifier route "
+                     "has no targets of its own)");
   }
+  std::optional<std::vector<std::string>> listed;
+  if (targets) listed = read_targets(reader, *targets, entry, models, routes, route);
+  if (complexity) {
+    route.complexity = read_complexity(reader, *complexity, models, routes, route.name, links);
+  }
+  const bool classifier = complexity && !targets;
+
   bool strategy_read = true;
   for (const Entry& e : section->entries) {
+    if (classifier && std::find(kNotForClassifier.begin(), kNotForClassifier.end(), e.key) !=
+                          kNotForClassifier.end()) {
+      reader.error(e.key_position(),
+                   e.path + ": not for a classifier route (" +
+                       (e.key == "budget" ? "put the budget on the routes it chooses between"
+                                          : "the routes it chooses between decide it") +
+                       ")");
+      continue;
+    }
     if (e.key == "strategy") {
+      // strategy: how to choose between the targets (default ordered).
       const auto strategy = reader.choice(e, kStrategies);
       strategy_read = strategy.has_value();
       if (strategy) route.strategy = Strategy(*strategy);
@@ -191,13 +221,17 @@ Route read_route(NodeReader& reader, const Entry& entry, const Declared& models,
       assign(route.deadline, reader.duration(e, Zero::rejected));
     } else if (e.key == "hedge") {
       read_hedge(reader, e, route.hedge);
+    } else if (e.key == "budget") {
+      // budget: spending caps of this route and the route or model that serves once one is
+      // reached.
+      read_route_budget(reader, e, route.name, route.budget, links);
     }
   }
   // After the loop: whether weights are allowed depends on the strategy, wherever it appears
   // (and is not known when its value was wrong).
   route.weights.assign(route.targets.size(), 1.0);
   const Entry* weights = section->find("weights");
-  if (weights && strategy_read) {
+  if (weights && strategy_read && !classifier) {
     read_weights(reader, *weights, listed, route);
   }
   return route;

@@ -1,5 +1,5 @@
 // `keys:` — the gateway's own client keys, each as the SHA-256 of the key (never the key), the
-// routes it may use and whether it may use /admin/.
+// routes it may use, whether it may use /admin/, and its own spending and rate limits.
 #include <array>
 #include <cctype>
 
@@ -8,7 +8,8 @@
 namespace switchyard::config {
 namespace {
 
-constexpr std::array<std::string_view, 3> kKeyKeys{"sha256", "routes", "admin"};
+constexpr std::array<std::string_view, 6> kKeyKeys{"sha256", "routes", "admin",
+                                                   "budget", "rpm",    "tpm"};
 
 bool is_sha256_hex(std::string_view text) {
   if (text.size() != 64) return false;
@@ -53,6 +54,15 @@ GatewayKey read_key(NodeReader& reader, const Entry& entry, const Declared& mode
       }
     } else if (e.key == "admin") {
       assign(key.admin, reader.boolean(e));
+    } else if (e.key == "budget") {
+      // budget: what requests with this key may cost per window; past a cap they are refused.
+      read_key_budget(reader, e, key.budget);
+    } else if (e.key == "rpm") {
+      // rpm: requests per minute (0 = unlimited).
+      assign(key.rpm, reader.integer(e, 0, kMaxRpm));
+    } else if (e.key == "tpm") {
+      // tpm: tokens per minute, estimated prompt plus max_tokens (0 = unlimited).
+      assign(key.tpm, reader.integer(e, 0, kMaxTpm));
     }
   }
   return key;

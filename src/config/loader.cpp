@@ -66,10 +66,12 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
     }
   }
   if (routes.section) {
+    std::vector<RouteLink> links;
     for (const Entry& entry : routes.section->entries) {
-      config.routes.push_back(
-          read_route(reader, entry, models.declared(), routes.declared(), config.resilience));
+      config.routes.push_back(read_route(reader, entry, models.declared(), routes.declared(),
+                                         config.resilience, links));
     }
+    check_route_links(reader, links, config.routes, models.declared());
   }
 
   if (keys.section) {

@@ -19,7 +19,7 @@ constexpr std::array<std::string_view, 13> kProviderKeys{
     "pool",       "forward_headers", "api_version", "preset",  "max_tokens_field", "health_check",
     "rate_limit",
 };
-constexpr std::array<std::string_view, 1> kRateLimitKeys{"rpm"};
+constexpr std::array<std::string_view, 2> kRateLimitKeys{"rpm", "tpm"};
 constexpr std::array<std::string_view, 4> kTypes{"openai", "anthropic", "gemini", "azure"};
 constexpr std::array<std::string_view, 2> kPresets{"openai", "mistral"};
 constexpr std::array<std::string_view, 3> kMaxTokensFields{"as_sent", "max_tokens",
@@ -270,9 +270,14 @@ Provider read_provider(NodeReader& reader, const Entry& entry, const fs::path& b
     } else if (e.key == "health_check") {
       read_health_check(reader, e, provider.health_check);
     } else if (e.key == "rate_limit") {
+      // rate_limit: the upstream's published limits, kept by the gateway (0 = none).
       if (const auto limits = reader.section(e, kRateLimitKeys)) {
+        // rpm: requests per minute.
         if (const Entry* rpm = limits->find("rpm"))
-          assign(provider.rpm, reader.integer(*rpm, 0, 100'000'000));
+          assign(provider.rpm, reader.integer(*rpm, 0, kMaxRpm));
+        // tpm: tokens per minute, estimated prompt plus max_tokens, corrected to the usage.
+        if (const Entry* tpm = limits->find("tpm"))
+          assign(provider.tpm, reader.integer(*tpm, 0, kMaxTpm));
       }
     }
   }

@@ -3,7 +3,10 @@
 // read; the loader only uses the result when no problem was reported at all.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "node_reader.hpp"
 #include "switchyard/config/config.hpp"
@@ -34,6 +37,23 @@ class Declared {
   bool unknown_ = false;
 };
 
+// Requests and tokens per minute, for a provider's rate_limit and a key's own limits: past these
+// a number is a typo, not a limit.
+inline constexpr std::uint64_t kMaxRpm = 100'000'000;
+inline constexpr std::uint64_t kMaxTpm = 1'000'000'000'000;
+
+// A name by which a route hands a request on to another route or a model alias: a classifier
+// route's `simple` and `complex`, a budget's `then`. It may name a route further down the file,
+// so these are checked by check_route_links once every route has been read.
+struct RouteLink {
+  enum class Kind { choice, fallback };  // simple or complex; budget.then
+  Kind kind = Kind::choice;
+  std::string from;   // the route it belongs to
+  std::string to;     // the route or model alias it names
+  std::string path;   // for messages: "routes.auto.complexity.simple"
+  Position position;  // of the name
+};
+
 void read_server(NodeReader& reader, const Entry& entry, Server& server);
 void read_log(NodeReader& reader, const Entry& entry, Log& log);
 // Relative ca_file paths are resolved against `base_dir`, the config file's directory.
@@ -44,9 +64,23 @@ GatewayKey read_key(NodeReader& reader, const Entry& entry, const Declared& mode
                     const Declared& routes);
 Model read_model(NodeReader& reader, const Entry& entry, const Declared& providers);
 // A route's retry and deadline start from `defaults`, so the `resilience:` section must have
-// been read before any route.
+// been read before any route. The names it hands requests on to are appended to `links`.
 Route read_route(NodeReader& reader, const Entry& entry, const Declared& models,
-                 const Declared& routes, const Resilience& defaults);
+                 const Declared& routes, const Resilience& defaults, std::vector<RouteLink>& links);
+// A classifier route's `complexity:` mapping; `simple` and `complex` go to `links`.
+Complexity read_complexity(NodeReader& reader, const Entry& entry, const Declared& models,
+                           const Declared& routes, std::string_view route,
+                           std::vector<RouteLink>& links);
+// A route's `budget:`; its `then` goes to `links`.
+void read_route_budget(NodeReader& reader, const Entry& entry, std::string_view route,
+                       Budget& budget, std::vector<RouteLink>& links);
+// A key's `budget:`, which has no `then`: a key over its budget is refused.
+void read_key_budget(NodeReader& reader, const Entry& entry, Budget& budget);
+// What needs every route read: each link names an existing route or model alias, not its own
+// route and not a classifier route, and no chain of budget fallbacks comes back to where it
+// started.
+void check_route_links(NodeReader& reader, const std::vector<RouteLink>& links,
+                       const std::vector<Route>& routes, const Declared& models);
 
 void read_resilience(NodeReader& reader, const Entry& entry, Resilience& resilience);
 // The keys of a `retry:` mapping over what `retry` already holds: the built-in defaults for

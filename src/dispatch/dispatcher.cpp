@@ -254,17 +254,48 @@ Awaitable<void> Dispatcher::race(Attempt& a, Attempt* b, Walk& walk) {
 
 bool Dispatcher::take_slot(const routing::Target& target, TargetHealth::Admission admission,
                            Walk& walk) {
-  const auto wait = board_->limiter(target.provider_index).try_acquire(SteadyClock::now());
+  const auto now = SteadyClock::now();
+  auto& requests = board_->limiter(target.provider_index);
+  auto& tokens = board_->token_limiter(target.provider_index);
+  const std::uint64_t units = walk.request.estimated_tokens;
+  auto wait = requests.try_acquire(now);
+  std::string_view why = "skipped: the provider's rate_limit.rpm is used up";
+  if (!wait && tokens.limited() && units > 0) {
+    if (units > tokens.limit()) {
+      // Never fits: no wait helps, and the limit is the provider's own.
+      wait = std::chrono::nanoseconds::max();
+      why = "skipped: the request's estimated tokens exceed the provider's rate_limit.tpm";
+    } else {
+      wait = tokens.try_acquire(now, units);
+      why = "skipped: the provider's rate_limit.tpm is used up";
+    }
+    if (wait) requests.give_back(1);
+  }
   if (!wait) return true;
   // Over the provider's published limit: it would only answer 429, so it is treated as one —
   // the next target is tried, and if none serves the client learns when a slot frees up.
   board_->target(target).release(admission);
   board_->counters().rate_limit_skips.fetch_add(1, std::memory_order_relaxed);
-  walk.note(target, "skipped: the provider's rate_limit.rpm is used up");
+  walk.note(target, std::string(why));
   walk.last = &target;
-  const auto ms = std::chrono::ceil<milliseconds>(*wait);
-  if (!walk.shortest_retry_after || ms < *walk.shortest_retry_after) walk.shortest_retry_after = ms;
+  if (*wait != std::chrono::nanoseconds::max()) {
+    const auto ms = std::chrono::ceil<milliseconds>(*wait);
+    if (!walk.shortest_retry_after || ms < *walk.shortest_retry_after)
+      walk.shortest_retry_after = ms;
+  }
   return false;
+}
+
+void Dispatcher::settle_tokens(const Attempt& a) {
+  auto& tokens = board_->token_limiter(a.target.provider_index);
+  const std::uint64_t taken = a.request.estimated_tokens;
+  if (!tokens.limited() || taken == 0) return;
+  // A lost hedge was billed for what it started on: its estimate stays taken.
+  if (a.lost) return;
+  const std::uint64_t used =
+      a.usage.reported ? a.usage.prompt + a.usage.completion : (a.responded ? taken : 0);
+  if (used > taken) tokens.take_anyway(SteadyClock::now(), used - taken);
+  if (used < taken) tokens.give_back(taken - used);
 }
 
 Awaitable<void> Dispatcher::fly(Attempt& a, Timer& wake) {
@@ -289,6 +320,7 @@ Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
   const auto now = SteadyClock::now();
   TargetHealth& health = board_->target(a.target);
   health.finished();
+  settle_tokens(a);
   const bool no_outcome = a.lost || (!a.responded && a.failure.fault == Fault::aborted);
   if (no_outcome) {
     health.release(a.admission);

@@ -22,6 +22,7 @@ HealthBoard::HealthBoard(std::shared_ptr<const routing::RouteTable> routes)
   for (const auto& p : config.providers) {
     providers_.push_back(std::make_unique<ProviderHealth>());
     limiters_.push_back(std::make_unique<state::RateLimiter>(p.rpm));
+    token_limiters_.push_back(std::make_unique<state::RateLimiter>(p.tpm));
   }
 }
 
@@ -127,6 +128,8 @@ std::string HealthBoard::to_json(SteadyTime now) const {
       {"breaker_skips", c.breaker_skips.load()},
       {"deadline_exceeded", c.deadline_exceeded.load()},
       {"rate_limit_skips", c.rate_limit_skips.load()},
+      {"classifier_calls", c.classifier_calls.load()},
+      {"classifier_fallbacks", c.classifier_fallbacks.load()},
   };
   return ordered_json{{"providers", std::move(providers)},
                       {"targets", std::move(targets)},

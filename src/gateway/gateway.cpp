@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "quota.hpp"
 #include "switchyard/api/chat_request.hpp"
 #include "switchyard/api/embeddings_request.hpp"
 
@@ -11,7 +12,16 @@ namespace {
 
 namespace http = boost::beast::http;
 
-enum class Endpoint { chat, embeddings, models, healthz, readyz, admin_health, unknown };
+enum class Endpoint {
+  chat,
+  embeddings,
+  models,
+  healthz,
+  readyz,
+  admin_health,
+  admin_explain,
+  unknown
+};
 
 // A client's own deadline for the whole request, across retries and failovers.
 constexpr std::string_view kDeadlineHeader = "x-switchyard-deadline";
@@ -27,14 +37,17 @@ Endpoint endpoint_of(std::string_view path) {
   if (path == "/healthz") return Endpoint::healthz;
   if (path == "/readyz") return Endpoint::readyz;
   if (path == "/admin/health") return Endpoint::admin_health;
+  if (path == "/admin/explain") return Endpoint::admin_explain;
   return Endpoint::unknown;
 }
 
 }  // namespace
 
 Gateway::Gateway(Executor ex, std::shared_ptr<const routing::RouteTable> routes,
-                 std::shared_ptr<dispatch::HealthBoard> board, bool health_checks)
+                 std::shared_ptr<dispatch::HealthBoard> board,
+                 std::shared_ptr<state::Ledger> ledger, bool health_checks)
     : routes_(std::move(routes)),
+      ledger_(std::move(ledger)),
       keys_(routes_->config().keys),
       dispatcher_(ex, routes_->config(), std::move(board)) {
   if (health_checks)
@@ -72,7 +85,8 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
     if (!key) {
       refusal = authorization == request.end() ? api::errors::missing_api_key()
                                                : api::errors::invalid_api_key();
-    } else if (endpoint == Endpoint::admin_health && !key->admin) {
+    } else if ((endpoint == Endpoint::admin_health || endpoint == Endpoint::admin_explain) &&
+               !key->admin) {
       refusal =
           api::errors::permission_denied("The key '" + key->name + "' may not use the admin API.");
     }
@@ -134,6 +148,13 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
         co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
       }
       break;
+    case Endpoint::admin_explain:
+      if (is_post) {
+        co_await explain(request, out, record);
+      } else {
+        co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
+      }
+      break;
     case Endpoint::unknown:
       co_await out.send_error(api::errors::unknown_path(record.method, record.path));
       break;
@@ -180,8 +201,8 @@ Awaitable<void> Gateway::embeddings(const Request& request, server::Responder& o
 Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Responder& out,
                                telemetry::RequestRecord& record, const config::GatewayKey* key) {
   record.requested_model = dispatch.model;
-  dispatch.route = routes_->find(dispatch.model);
-  if (!dispatch.route) {
+  const routing::Route* asked = routes_->find(dispatch.model);
+  if (!asked) {
     // Named first: GCC 12 may destroy a temporary inside a co_await expression twice.
     const auto error = api::errors::model_not_found(dispatch.model);
     co_await reject(error, out, record);
@@ -194,21 +215,51 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
     co_await reject(error, out, record);
     co_return;
   }
-  dispatch.report_upstream_model = routes_->config().server.report_upstream_model;
-  prefer(dispatch, out, record);
-  auto deadline = dispatch.route->deadline;
+  std::optional<config::Millis> client_deadline;
   if (auto given = dispatch.headers.find(kDeadlineHeader); given != dispatch.headers.end()) {
-    const auto asked = config::parse_duration(given->value());
-    if (!asked || asked->count() <= 0) {
+    client_deadline = config::parse_duration(given->value());
+    if (!client_deadline || client_deadline->count() <= 0) {
       const auto error = api::errors::invalid_request(
           "Invalid x-switchyard-deadline header: expected a duration such as 2500ms, 30s or 2m",
           kDeadlineHeader, "invalid_header");
       co_await reject(error, out, record);
       co_return;
     }
-    deadline = std::min(*asked, kMaxDeadline);
   }
-  dispatch.deadline = record.start + deadline;
+  // Most routes have neither a classifier nor a budget: no coroutine frame for them.
+  Choice choice{asked, std::nullopt, {}, std::nullopt};
+  if (asked->complexity || asked->budget)
+    choice = co_await choose(dispatch, *asked, /*ask_classifier=*/true);
+  if (choice.verdict) {
+    record.complexity = choice.verdict->complex ? "complex" : "simple";
+    out.add_header("x-switchyard-complexity", record.complexity);
+  }
+  record.routing = std::move(choice.reason);
+  if (choice.refusal) {
+    co_await reject(*choice.refusal, out, record);
+    co_return;
+  }
+  dispatch.route = choice.route;
+
+  state::KeyQuota* quota =
+      key ? &ledger_->key(static_cast<std::size_t>(key - routes_->config().keys.data())) : nullptr;
+  const bool key_counts_tokens = quota && quota->tokens.limited();
+  if (dispatch.chat && (key_counts_tokens || dispatch.route->counts_tokens)) {
+    const auto signals = routing::read_signals(dispatch.chat->body());
+    dispatch.estimated_tokens = signals.prompt_tokens + signals.max_output_tokens;
+  }
+  KeyAdmission admission;
+  if (quota) {
+    admission = admit_key(*key, *quota, key_counts_tokens ? dispatch.estimated_tokens : 0, out);
+    if (admission.refusal) {
+      co_await reject(*admission.refusal, out, record);
+      co_return;
+    }
+  }
+  dispatch.report_upstream_model = routes_->config().server.report_upstream_model;
+  prefer(dispatch, out, record);
+  dispatch.deadline = record.start + (client_deadline ? std::min(*client_deadline, kMaxDeadline)
+                                                      : dispatch.route->deadline);
 
   dispatch::Cancellation cancel;
   // A client that hangs up cancels its upstream request (within a worker tick) instead of
@@ -216,6 +267,11 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
   out.watch_client(cancel);
   auto result = co_await dispatcher_.run(dispatch, out, record, cancel);
   out.unwatch_client();
+  // The route that actually served pays, whatever the client named.
+  if (dispatch.route->budget && record.usage_reported && record.cost_usd > 0)
+    ledger_->route(dispatch.route->budget_index)
+        .charge(record.cost_usd, std::chrono::system_clock::now());
+  if (quota) settle_key(*quota, admission, record, result.responded);
 
   if (cancel.aborted()) {
     record.client_gone = true;
@@ -236,11 +292,7 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
 // it is ignored, and the response says which.
 void Gateway::prefer(dispatch::DispatchRequest& dispatch, server::Responder& out,
                      telemetry::RequestRecord& record) {
-  std::string_view preferred;
-  if (auto h = dispatch.headers.find(kPreferredProviderHeader); h != dispatch.headers.end())
-    preferred = h->value();
-  else if (dispatch.chat)
-    preferred = dispatch.chat->preferred_provider();
+  const std::string_view preferred = preferred_provider(dispatch);
   if (preferred.empty()) return;
   const auto& targets = dispatch.route->targets;
   const bool served = std::any_of(targets.begin(), targets.end(), [&](const routing::Target* t) {
@@ -249,6 +301,12 @@ void Gateway::prefer(dispatch::DispatchRequest& dispatch, server::Responder& out
   out.add_header("x-switchyard-preferred-provider", served ? "applied" : "ignored");
   record.preference = served ? "applied" : "ignored";
   if (served) dispatch.preferred_provider = preferred;
+}
+
+std::string_view Gateway::preferred_provider(const dispatch::DispatchRequest& dispatch) {
+  if (auto h = dispatch.headers.find(kPreferredProviderHeader); h != dispatch.headers.end())
+    return h->value();
+  return dispatch.chat ? std::string_view(dispatch.chat->preferred_provider()) : std::string_view();
 }
 
 // Refused before any upstream was asked.

@@ -5,6 +5,7 @@
 
 #include "switchyard/api/json.hpp"
 #include "switchyard/providers/adapter.hpp"
+#include "switchyard/routing/complexity.hpp"
 
 namespace switchyard::routing {
 
@@ -38,8 +39,18 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(s
                  .count();
   for (const auto& r : cfg.routes) {
     Route route{r.name, {}, r.strategy, {}, r.retry, r.deadline, r.hedge};
+    if (r.budget.capped()) {
+      route.budget = &r.budget;
+      route.budget_index = static_cast<std::size_t>(&r - cfg.routes.data());
+    }
+    if (r.complexity) {
+      policies_.push_back(std::make_unique<ComplexityPolicy>(*r.complexity));
+      route.complexity = policies_.back().get();
+      route.classifier = target_of(r.complexity->classifier.model);
+    }
     for (std::size_t i = 0; i < r.targets.size(); ++i) {
       if (const Target* t = target_of(r.targets[i])) {
+        route.counts_tokens = route.counts_tokens || t->provider->tpm > 0;
         route.targets.push_back(t);
         route.weights.push_back(i < r.weights.size() ? r.weights[i] : 1.0);
       }
@@ -47,13 +58,20 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(s
     routes_.emplace(r.name, std::move(route));
   }
   for (const auto& t : targets_) {
-    routes_.emplace(t.model->name, Route{t.model->name,
-                                         {&t},
-                                         config::Strategy::ordered,
-                                         {1.0},
-                                         cfg.resilience.retry,
-                                         cfg.resilience.deadline,
-                                         {}});
+    Route alias{t.model->name,         {&t}, config::Strategy::ordered, {1.0}, cfg.resilience.retry,
+                cfg.resilience.deadline, {}};
+    alias.counts_tokens = t.provider->tpm > 0;
+    routes_.emplace(t.model->name, std::move(alias));
+  }
+  // Links between routes, now that every one has its place (the config loader checked that each
+  // name resolves and that `then` chains end).
+  for (const auto& r : cfg.routes) {
+    Route& route = routes_.at(r.name);
+    if (r.complexity) {
+      route.simple = find(r.complexity->simple);
+      route.complex = find(r.complexity->complex);
+    }
+    if (!r.budget.then.empty()) route.then = find(r.budget.then);
   }
   models_json_ = list_models([](std::string_view) { return true; });
 }

@@ -37,9 +37,10 @@ Server::Server(std::shared_ptr<const config::Config> config) : config_(std::move
   if (ec) throw std::runtime_error("invalid listen address '" + s.host + "'");
   auto routes = std::make_shared<const routing::RouteTable>(config_);
   auto board = std::make_shared<dispatch::HealthBoard>(routes);
+  auto ledger = std::make_shared<state::Ledger>(*config_);
   const unsigned n = s.workers ? s.workers : available_cores();
   for (unsigned i = 0; i < n; ++i) {
-    auto w = std::make_unique<Worker>(*config_, routes, board, i == 0, open_connections_);
+    auto w = std::make_unique<Worker>(*config_, routes, board, ledger, i == 0, open_connections_);
     try {
       // The first worker may get an ephemeral port; the others join it.
       w->listen(tcp::endpoint(address, i == 0 ? s.port : port_));

@@ -16,11 +16,12 @@ constexpr int kBacklog = 4096;
 }  // namespace
 
 Worker::Worker(const config::Config& config, std::shared_ptr<const routing::RouteTable> routes,
-               std::shared_ptr<dispatch::HealthBoard> board, bool first,
+               std::shared_ptr<dispatch::HealthBoard> board,
+               std::shared_ptr<state::Ledger> ledger, bool first,
                std::atomic<std::size_t>& open_connections)
     : config_(config),
       acceptor_(io_),
-      gateway_(io_.get_executor(), std::move(routes), std::move(board), first),
+      gateway_(io_.get_executor(), std::move(routes), std::move(board), std::move(ledger), first),
       tick_timer_(io_),
       open_connections_(open_connections) {}
 

@@ -23,7 +23,8 @@ class Worker {
  public:
   // The first worker (`first`) also runs the providers' health checks.
   Worker(const config::Config& config, std::shared_ptr<const routing::RouteTable> routes,
-         std::shared_ptr<dispatch::HealthBoard> board, bool first,
+         std::shared_ptr<dispatch::HealthBoard> board, std::shared_ptr<state::Ledger> ledger,
+         bool first,
          std::atomic<std::size_t>& open_connections);
   ~Worker();
 

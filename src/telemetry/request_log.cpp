@@ -122,6 +122,8 @@ void log_request(const RequestRecord& r) {
   if (!r.key.empty()) field(out, "key", r.key);
   if (!r.requested_model.empty()) field(out, "model", r.requested_model);
   if (!r.route.empty()) field(out, "route", r.route);
+  if (!r.complexity.empty()) field(out, "complexity", r.complexity);
+  if (!r.routing.empty()) field(out, "routing_reason", r.routing);
   if (!r.preference.empty()) field(out, "preferred_provider", r.preference);
   if (!r.provider.empty()) field(out, "provider", r.provider);
   if (!r.upstream_model.empty()) field(out, "upstream_model", r.upstream_model);

@@ -423,4 +423,13 @@ int closed_port() {
   return port;
 }
 
+std::string hash_key(const std::string& key) {
+  TempDir dir;
+  write_file(dir / "key", key + "\n");
+  const auto r = run_program(
+      "/bin/sh", {"-c", std::string(SWITCHYARD_BIN) + " --hash-key < " + (dir / "key").string()});
+  if (r.exit_code != 0) throw std::runtime_error("switchyard --hash-key failed: " + r.err);
+  return r.out.substr(0, r.out.find('\n'));
+}
+
 }  // namespace switchyard::testing

@@ -174,6 +174,8 @@ void set_mock_defaults(const Mock& mock, const json& directives);
 void reset_mock(const Mock& mock);
 // The chat completions the mock has answered (POST /v1/chat/completions).
 int chat_requests(Mock& mock);
+// What `switchyard --hash-key` prints for `key`: the sha256 a `keys:` entry configures.
+std::string hash_key(const std::string& key);
 // A loopback port nobody listens on (connections to it are refused).
 int closed_port();
 

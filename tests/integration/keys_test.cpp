@@ -8,15 +8,6 @@
 namespace switchyard::testing {
 namespace {
 
-std::string hash_of(const std::string& key) {
-  TempDir dir;
-  write_file(dir / "key", key + "\n");
-  const auto r = run_program(
-      "/bin/sh", {"-c", std::string(SWITCHYARD_BIN) + " --hash-key < " + (dir / "key").string()});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return r.out.substr(0, r.out.find('\n'));
-}
-
 std::string keyed_config(int port) {
   return "providers:\n"
          "  local:\n"
@@ -32,10 +23,10 @@ std::string keyed_config(int port) {
          "  default: { targets: [small] }\n"
          "keys:\n"
          "  team-a: { sha256: " +
-         hash_of("sk-gw-team-a") +
+         hash_key("sk-gw-team-a") +
          ", routes: [default] }\n"
          "  ops: { sha256: " +
-         hash_of("sk-gw-ops") + ", admin: true }\n";
+         hash_key("sk-gw-ops") + ", admin: true }\n";
 }
 
 class Keys : public ::testing::Test {

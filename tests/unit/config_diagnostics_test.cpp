@@ -153,7 +153,7 @@ routes:
                                  "test.yaml:4:3: providers.empty: missing required key 'type'",
                                  "test.yaml:4:3: providers.empty: missing required key 'base_url'",
                                  "test.yaml:6:6: models.m: missing required key 'provider'",
-                                 "test.yaml:8:6: routes.r: missing required key 'targets'",
+                                 "test.yaml:8:6: routes.r: expected targets or complexity",
                              }));
 }
 

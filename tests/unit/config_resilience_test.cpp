@@ -16,11 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-LoadResult load(std::string_view yaml) {
-  return load_config_string(yaml, "test.yaml",
-                            [](const std::string&) -> std::optional<std::string> { return {}; });
-}
-
 // Three models on one provider, to which each test adds what it is about (from line 7 on).
 constexpr std::string_view kCatalog = R"(providers:
   p: { type: openai, base_url: https://api.example.com }
@@ -31,7 +26,7 @@ models:
 )";
 
 Config load_valid(std::string_view extra) {
-  const LoadResult result = load(std::string(kCatalog) + std::string(extra));
+  const LoadResult result = load_yaml(std::string(kCatalog) + std::string(extra));
   EXPECT_TRUE(result.errors.empty()) << joined(result);
   return result.config.value_or(Config{});
 }
@@ -92,7 +87,7 @@ TEST(ConfigResilience, ReadsEveryKeyOfTheResilienceSection) {
 }
 
 TEST(ConfigResilience, ReadsAHealthCheckAndEnablesAnEmptyOneWithTheDefaults) {
-  const LoadResult result = load(R"(providers:
+  const LoadResult result = load_yaml(R"(providers:
   p:
     type: openai
     base_url: https://api.example.com/v1
@@ -202,7 +197,7 @@ TEST(ConfigResilience, ReadsAFixedAndAnAdaptiveHedge) {
 // --- Mistakes ----------------------------------------------------------------------------------
 
 TEST(ConfigResilience, ReportsEachResilienceValueOutOfRange) {
-  const LoadResult result = load(std::string(kCatalog) + R"(resilience:
+  const LoadResult result = load_yaml(std::string(kCatalog) + R"(resilience:
   deadline: 0s
   retry: { attempts: 0, backoff_base: 0ms, max_retry_after: -1s }
   breaker:
@@ -243,7 +238,7 @@ TEST(ConfigResilience, ReportsEachResilienceValueOutOfRange) {
 }
 
 TEST(ConfigResilience, ReportsABackoffCapBelowItsBaseAtTheCapOrWhereverTheRouteSetsOne) {
-  const LoadResult result = load(std::string(kCatalog) + R"(resilience:
+  const LoadResult result = load_yaml(std::string(kCatalog) + R"(resilience:
   retry: { backoff_base: 2s, backoff_cap: 500ms }
 routes:
   base: { targets: [a], retry: { backoff_base: 10s } }
@@ -262,7 +257,7 @@ routes:
                 "'11'",
             }));
 
-  const LoadResult defaults = load(std::string(kCatalog) + R"(resilience:
+  const LoadResult defaults = load_yaml(std::string(kCatalog) + R"(resilience:
   retry: { backoff_base: 9s }
 )");
   EXPECT_EQ(printed(defaults),
@@ -271,7 +266,7 @@ routes:
 }
 
 TEST(ConfigResilience, ReportsEachHealthCheckValueOutOfRange) {
-  const LoadResult result = load(R"(providers:
+  const LoadResult result = load_yaml(R"(providers:
   p:
     type: openai
     base_url: https://api.example.com
@@ -325,7 +320,7 @@ models:
 }
 
 TEST(ConfigResilience, ReportsWeightsWithoutTheWeightedStrategyOrForAnotherTarget) {
-  const LoadResult result = load(std::string(kCatalog) + R"(routes:
+  const LoadResult result = load_yaml(std::string(kCatalog) + R"(routes:
   unordered: { targets: [a, b], weights: { a: 2 } }
   fastest: { targets: [a, b], strategy: lowest_latency, weights: { a: 2 } }
   stranger:
@@ -351,7 +346,7 @@ TEST(ConfigResilience, ReportsWeightsWithoutTheWeightedStrategyOrForAnotherTarge
 }
 
 TEST(ConfigResilience, ReportsHedgeAndDeadlineMistakes) {
-  const LoadResult result = load(std::string(kCatalog) + R"(routes:
+  const LoadResult result = load_yaml(std::string(kCatalog) + R"(routes:
   zero: { targets: [a, b], hedge: { after: 0ms }, deadline: 0s }
   word: { targets: [a, b], hedge: { after: soon } }
   fixed: { targets: [a, b], hedge: { after: 1s, initial: 2s } }
@@ -374,7 +369,7 @@ TEST(ConfigResilience, ReportsHedgeAndDeadlineMistakes) {
 }
 
 TEST(ConfigResilience, StillReadsARoutesOtherKeysWhenItsTargetsAreWrong) {
-  const LoadResult result = load(std::string(kCatalog) + R"(routes:
+  const LoadResult result = load_yaml(std::string(kCatalog) + R"(routes:
   r: { targets: [], strategy: weighted, weights: { a: -1 }, deadline: 0s }
 )");
   EXPECT_EQ(printed(result),

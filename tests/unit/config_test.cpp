@@ -137,7 +137,7 @@ models:
   EXPECT_EQ(result.config->providers[0].rpm, 500u);
   EXPECT_EQ(result.config->providers[1].rpm, 0u);  // no limit
   const LoadResult bad = load(R"(providers:
-  p: { type: openai, base_url: "http://127.0.0.1:9/v1", rate_limit: { rpm: -1, tpm: 5 } }
+  p: { type: openai, base_url: "http://127.0.0.1:9/v1", rate_limit: { rpm: -1, tpm: -5 } }
 models:
   m: { provider: p }
 )");

@@ -44,6 +44,13 @@ ApiError malformed_http(std::string_view what);
 ApiError too_many_connections();
 ApiError shutting_down();
 
+// 429 rate_limit_exceeded of type "requests" or "tokens", as OpenAI words its own, for a
+// gateway key over its rpm or tpm; `retry_after_s` 0 = never (a request larger than a whole
+// minute's tokens).
+ApiError rate_limited(std::string_view type, std::string message, int retry_after_s);
+// 429 budget_exceeded: a route or key spent its cap and no `then` route takes over.
+ApiError budget_exceeded(std::string message, int retry_after_s);
+
 // Every upstream attempt failed. `summary` lists what was tried (no secrets in it).
 enum class UpstreamFailure { unreachable, bad_response, timeout, rate_limited };
 ApiError all_targets_failed(UpstreamFailure kind, std::string_view route, std::string summary,

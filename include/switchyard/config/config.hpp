@@ -3,6 +3,7 @@
 // worker threads.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -81,6 +82,9 @@ struct Provider {
   // The upstream's published requests-per-minute limit, kept by the gateway (0 = none): a target
   // over it is skipped for the next one instead of collecting a 429.
   std::uint32_t rpm = 0;
+  // Likewise for tokens per minute: prompt (estimated) plus max_tokens are taken before sending
+  // and corrected to the reported usage afterwards.
+  std::uint64_t tpm = 0;
 };
 
 struct Model {
@@ -137,8 +141,57 @@ struct Resilience {
   double explore = 0.05;  // share of ranked requests that try a not-best target first
 };
 
+// The rolling windows a budget caps spend over (a month is 30 days).
+enum class Window { minute, hour, day, month };
+inline constexpr std::size_t kWindowCount = 4;
+// The config file's name for a window's cap: "usd_per_minute", ...
+std::string_view budget_key(Window window);
+
+// Spending caps in USD; a cap of 0 is no cap in that window.
+struct Budget {
+  std::array<double, kWindowCount> usd{};  // by Window
+  // routes only: the route or model alias that serves once a cap is reached; empty = refuse
+  // with 429 until the window has room again.
+  std::string then;
+  bool capped() const {
+    for (const double cap : usd)
+      if (cap > 0) return true;
+    return false;
+  }
+};
+
+// What makes a request "complex" beyond its size. Each signal alone suffices.
+struct ComplexitySignals {
+  bool tools = true;                  // a non-empty `tools` array
+  bool json_schema = false;           // response_format of type json_schema
+  std::size_t max_turns = 0;          // more messages than this (0 = not a signal)
+  bool images = false;                // any image_url content part
+  std::vector<std::string> patterns;  // ECMAScript regexes, case-insensitive, over message text
+};
+
+// An external judge of difficulty: a model alias, asked through its provider for a score in
+// [0, 1]. On timeout or error the heuristic decides.
+struct Classifier {
+  std::string model;  // empty = none
+  Millis timeout{50};
+  double threshold = 0.5;  // score at or above → complex
+};
+
+// A classifier route: no targets of its own; each request goes to `simple` or `complex`.
+struct Complexity {
+  std::string simple;                     // a route with targets or a model alias
+  std::string complex;                    // likewise
+  std::uint64_t max_simple_tokens = 500;  // estimated prompt tokens below this can be simple
+  ComplexitySignals signals;
+  Classifier classifier;
+};
+
 struct Route {
   std::string name;
+  // A classifier route (`complexity:`) has no targets, strategy, weights, retry, deadline, hedge
+  // or budget of its own: the routes it chooses between decide those.
+  std::optional<Complexity> complexity;
+  Budget budget;
   std::vector<std::string> targets;  // Model::name, in order of preference
   std::vector<double> weights;       // per target (strategy weighted); 1 when not given
   Strategy strategy = Strategy::ordered;
@@ -154,6 +207,9 @@ struct GatewayKey {
   std::string sha256;               // 64 lower-case hex digits
   std::vector<std::string> routes;  // routes and model aliases it may use; empty = all
   bool admin = false;               // may use /admin/
+  Budget budget;                    // no `then`: a key over budget is refused
+  std::uint32_t rpm = 0;            // requests per minute, 0 = unlimited
+  std::uint64_t tpm = 0;            // tokens per minute (estimated prompt + max_tokens), 0 = none
 };
 
 struct Server {

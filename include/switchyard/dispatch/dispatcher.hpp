@@ -12,6 +12,7 @@
 #include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 #include "switchyard/async.hpp"
@@ -52,6 +53,9 @@ struct DispatchRequest {
   // A provider the client prefers: its targets go to the front of the plan (the gateway only
   // sets it when the route has any).
   std::string_view preferred_provider;
+  // Estimated prompt tokens plus the output cap: what a provider's tpm limit is charged before
+  // sending (corrected to the reported usage after). 0 when no target's provider counts tokens.
+  std::uint64_t estimated_tokens = 0;
   // No attempt runs and no backoff sleeps past this.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
@@ -89,6 +93,15 @@ class Dispatcher {
   Awaitable<DispatchResult> run(const DispatchRequest& request, server::Responder& out,
                                 telemetry::RequestRecord& record, Cancellation& cancel);
 
+  // The external classifier's difficulty score for `prompt`, asked of the `judge` model through
+  // its provider within `timeout`; or, when there is none, why (timed out, failed: …).
+  struct Score {
+    std::optional<double> value;
+    std::string why;
+  };
+  Awaitable<Score> ask_classifier(const routing::Target& judge, std::string_view request_id,
+                                  std::string_view prompt, std::chrono::milliseconds timeout);
+
   // This worker's connections to a provider (health checks probe through them).
   upstream::Origin& origin(std::size_t provider_index) { return *origins_[provider_index]; }
   HealthBoard& board() { return *board_; }
@@ -111,9 +124,13 @@ class Dispatcher {
   // returns once every attempt started has ended.
   Awaitable<void> race(Attempt& a, Attempt* b, Walk& walk);
   Awaitable<void> fly(Attempt& a, Timer& wake);
-  // Takes a request slot of the target's provider (rate_limit.rpm); false, with the admission
-  // released and the skip noted, when there is none.
+  // Takes a request slot of the target's provider (rate_limit.rpm) and the request's estimated
+  // tokens (rate_limit.tpm); false, with the admission released and the skip noted, when either
+  // is used up.
   bool take_slot(const routing::Target& target, TargetHealth::Admission admission, Walk& walk);
+  // Corrects what the attempt took of its provider's tpm to what it used: the reported usage, or
+  // nothing when it failed.
+  void settle_tokens(const Attempt& a);
   // Books an attempt that ended (log, health, summary) and decides what comes next.
   Next settle(Attempt& a, Walk& walk, bool more_targets);
   // Every planned target failed, was skipped, or the deadline came: the error for the client.

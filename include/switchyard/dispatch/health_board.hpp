@@ -39,6 +39,8 @@ struct DispatchCounters {
   std::atomic<std::uint64_t> breaker_skips{0};  // targets left out because their breaker was open
   std::atomic<std::uint64_t> deadline_exceeded{0};
   std::atomic<std::uint64_t> rate_limit_skips{0};  // targets passed over at their provider's rpm
+  std::atomic<std::uint64_t> classifier_calls{0};  // external complexity classifier asked
+  std::atomic<std::uint64_t> classifier_fallbacks{0};  // ... and the heuristic decided instead
 };
 
 class HealthBoard {
@@ -52,6 +54,10 @@ class HealthBoard {
   DispatchCounters& counters() { return counters_; }
   // The provider's own requests-per-minute limit (`rate_limit.rpm`).
   state::RateLimiter& limiter(std::size_t provider_index) { return *limiters_[provider_index]; }
+  // ... and its tokens-per-minute limit (`rate_limit.tpm`).
+  state::RateLimiter& token_limiter(std::size_t provider_index) {
+    return *token_limiters_[provider_index];
+  }
 
   // What ranking needs to know of each of the route's targets now, in route order (the cheap
   // snapshots: no window sums).
@@ -70,6 +76,7 @@ class HealthBoard {
   std::vector<std::unique_ptr<TargetHealth>> targets_;         // by Target::index
   std::vector<std::unique_ptr<ProviderHealth>> providers_;     // by provider index
   std::vector<std::unique_ptr<state::RateLimiter>> limiters_;  // by provider index
+  std::vector<std::unique_ptr<state::RateLimiter>> token_limiters_;  // by provider index
   DispatchCounters counters_;
 };
 

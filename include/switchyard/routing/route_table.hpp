@@ -20,6 +20,8 @@ class Adapter;
 
 namespace switchyard::routing {
 
+class ComplexityPolicy;
+
 struct Target {
   std::size_t index = 0;  // position in Config::models: one per provider + model pair
   const config::Model* model = nullptr;
@@ -38,6 +40,22 @@ struct Route {
   config::RetryPolicy retry;
   config::Millis deadline{600'000};
   config::Hedge hedge;
+  // Some target's provider has a tokens-per-minute limit: requests need a token estimate.
+  bool counts_tokens = false;
+
+  // A classifier route has no targets: each request goes to `simple` or `complex`, as
+  // `complexity` judges it (asking the `classifier` target first, when configured).
+  const ComplexityPolicy* complexity = nullptr;
+  const Route* simple = nullptr;
+  const Route* complex = nullptr;
+  const Target* classifier = nullptr;
+
+  // The route's spending caps (nullptr when it has none; a model alias never has): its spend is
+  // kept at `budget_index` in the state ledger, and once a cap is reached `then` serves, or the
+  // request is refused when there is no `then`.
+  const config::Budget* budget = nullptr;
+  std::size_t budget_index = 0;  // position in Config::routes
+  const Route* then = nullptr;
 };
 
 class RouteTable {
@@ -72,6 +90,7 @@ class RouteTable {
   std::int64_t created_ = 0;
   std::vector<std::unique_ptr<providers::Adapter>> adapters_;  // by provider index
   std::vector<Target> targets_;  // one per model, in Config::models order
+  std::vector<std::unique_ptr<ComplexityPolicy>> policies_;  // of the classifier routes
   std::unordered_map<std::string, Route, Hash, std::equal_to<>> routes_;
   std::string models_json_;
 };

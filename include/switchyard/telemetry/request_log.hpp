@@ -29,7 +29,11 @@ struct RequestRecord {
   std::string_view path;
   std::string_view key;  // the gateway key's configured name (never the key)
   std::string requested_model;
-  std::string_view route;
+  std::string_view route;       // the route that served (after complexity and budgets)
+  std::string_view complexity;  // a classifier route's verdict: "simple" or "complex"
+  // Why `route` serves what the client named, when they differ: the complexity verdict's reason,
+  // budgets that handed over to their `then` route.
+  std::string routing;
   std::string_view preference;  // the client's preferred provider: "applied" or "ignored"
   std::string_view provider;    // the one that served, if any
   std::string_view upstream_model;

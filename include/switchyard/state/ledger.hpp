@@ -1,0 +1,40 @@
+// What the gateway counts against the operator's limits: spend per route and per gateway key over
+// rolling windows, and each key's requests and tokens per minute. Shared by every worker through
+// atomics only. Process-local: nothing survives a restart, and replicas do not see each other's
+// counts until a shared (Redis) ledger takes this one's place.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "switchyard/config/config.hpp"
+#include "switchyard/state/rate_limiter.hpp"
+#include "switchyard/state/spend_windows.hpp"
+
+namespace switchyard::state {
+
+struct KeyQuota {
+  explicit KeyQuota(const config::GatewayKey& key)
+      : budget(key.budget), requests(key.rpm), tokens(key.tpm) {}
+  SpendWindows budget;
+  RateLimiter requests;  // rpm
+  RateLimiter tokens;    // tpm
+};
+
+class Ledger {
+ public:
+  explicit Ledger(const config::Config& config);
+  ~Ledger();
+
+  // The spend of the route at `route_index` in Config::routes (routing::Route::budget_index).
+  SpendWindows& route(std::size_t route_index) { return *routes_[route_index]; }
+  // The quota of the key at `key_index` in Config::keys.
+  KeyQuota& key(std::size_t key_index) { return *keys_[key_index]; }
+
+ private:
+  std::vector<std::unique_ptr<SpendWindows>> routes_;
+  std::vector<std::unique_ptr<KeyQuota>> keys_;
+};
+
+}  // namespace switchyard::state

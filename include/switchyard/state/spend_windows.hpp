@@ -1,0 +1,77 @@
+// USD spend over the rolling windows of one budget (a gateway key's or a route's): the last
+// minute, hour, day and 30-day month, checked against the budget's caps before a request and
+// charged after it. Exact across worker threads without a lock, and fixed in size: each capped
+// window is a ring of 60 slots of one atomic word each, allocated once at construction; an
+// uncapped window costs nothing and reads as $0.
+//
+// Slot widths: minute 1 s, hour 1 min, day 24 min, month 12 h. A window covers the current slot
+// and the 59 before it, so a charge leaves it between 59 and 60 slot widths after it was made.
+// Slots are aligned on the wall clock (system_clock), so replicas that share spend later (Redis)
+// agree on slot boundaries.
+//
+// A slot packs the slot index it belongs to, modulo 2^24 (its epoch), above the amount in
+// micro-USD (40 bits: about $1.1M per slot; more saturates). A charge is one CAS that either adds
+// to the slot of the current index or, when the slot still holds an older index, replaces it —
+// so a reset and a charge never race each other into a lost charge.
+//
+// Aliasing: a 24-bit epoch repeats every 2^24 slot indexes — minute ≈ 194 days, hour ≈ 32 years,
+// day ≈ 766 years, month ≈ 23,000 years. So only the minute ring can alias, and only when one of
+// its slots has not been charged for 2^24 s (± a minute): its old amount then reads as current
+// for at most a minute, once — on the side of spent, which a budget prefers to under-counting.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "switchyard/config/config.hpp"
+
+namespace switchyard::state {
+
+class SpendWindows {
+ public:
+  using Time = std::chrono::system_clock::time_point;  // wall clock: see above
+
+  explicit SpendWindows(const config::Budget& budget);
+
+  bool capped() const { return slots_ != nullptr; }  // any window capped
+
+  // Adds `usd` to every capped window at `now`, rounded up to whole micro-USD (a budget errs on
+  // the side of spent). Zero, negative and NaN amounts are ignored. Any thread; no allocation.
+  void charge(double usd, Time now);
+
+  struct Exhausted {
+    config::Window window;
+    double spent_usd;
+    double cap_usd;
+    // Until enough of the oldest slots have left the window for the spend to fall below the cap,
+    // assuming no new charges; whole seconds, rounded up, at least 1 s.
+    std::chrono::seconds retry_after;
+  };
+  // The first capped window, minute to month, whose spend has reached its cap (caps compared in
+  // whole micro-USD, rounded to nearest, at least 1); none when there is room in all.
+  std::optional<Exhausted> exhausted(Time now) const;
+
+  double spent(config::Window window, Time now) const;  // $0 for an uncapped window
+  double cap(config::Window window) const;              // 0 = no cap
+
+ private:
+  struct Ring {
+    std::atomic<std::uint64_t>* slots = nullptr;  // kSlots of them in slots_; null = uncapped
+    std::uint64_t cap_micro = 0;
+    double cap_usd = 0;
+  };
+  static constexpr std::size_t kSlots = 60;
+
+  // The window's slot amounts at `now`, oldest (index - 59) first; returns their sum.
+  std::uint64_t amounts(const Ring& ring, std::int64_t index,
+                        std::array<std::uint64_t, kSlots>& out) const;
+
+  std::unique_ptr<std::atomic<std::uint64_t>[]> slots_;  // the capped rings, back to back
+  std::array<Ring, config::kWindowCount> rings_{};       // by config::Window
+};
+
+}  // namespace switchyard::state

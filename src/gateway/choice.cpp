@@ -1,0 +1,80 @@
+// Which route serves a request: a classifier route's verdict (heuristic, or its external
+// classifier for what the heuristic finds simple), then budgets — a route that spent a cap hands
+// over to its `then` route, or refuses. A request naming a model alias or a plain route is only
+// ever moved along that route's own `then`.
+#include "quota.hpp"
+#include "switchyard/gateway/gateway.hpp"
+
+namespace switchyard::gateway {
+
+namespace {
+
+// The classifier sees the last user message, up to this much: enough to judge, small enough to
+// keep its answer within a few milliseconds.
+constexpr std::size_t kClassifierPromptBytes = 4096;
+
+void add_reason(std::string& reason, std::string_view more) {
+  if (!reason.empty()) reason += "; ";
+  reason += more;
+}
+
+}  // namespace
+
+Awaitable<Gateway::Choice> Gateway::choose(const dispatch::DispatchRequest& request,
+                                           const routing::Route& asked, bool ask_classifier) {
+  Choice choice;
+  const routing::Route* route = &asked;
+  if (const routing::ComplexityPolicy* policy = route->complexity) {
+    if (!request.chat) {
+      choice.refusal = api::errors::invalid_request(
+          "The route '" + route->name +
+              "' chooses between chat models by complexity; an embeddings request must name an "
+              "embeddings model or route.",
+          "model", "model_not_supported");
+      co_return choice;
+    }
+    const std::string_view body = request.chat->body();
+    const routing::Signals signals = policy->read(body);
+    routing::Verdict verdict = policy->heuristic(signals);
+    // Only a request the heuristic finds simple is worth the classifier's time: it may still be
+    // hard ("prove that…"), while a long or tool-using one is complex whatever its wording.
+    if (!verdict.complex && route->classifier) {
+      if (ask_classifier) {
+        const std::string prompt =
+            routing::ComplexityPolicy::last_user_text(body, kClassifierPromptBytes);
+        const auto score = co_await dispatcher_.ask_classifier(
+            *route->classifier, request.request_id, prompt, policy->config().classifier.timeout);
+        verdict = score.value ? policy->with_score(signals, *score.value)
+                              : policy->without_classifier(signals, score.why);
+      } else {
+        verdict = policy->without_classifier(signals, "not asked by explain");
+      }
+    }
+    add_reason(choice.reason,
+               std::string(verdict.complex ? "complex" : "simple") + " (" + verdict.reason + ")");
+    route = verdict.complex ? route->complex : route->simple;
+    choice.verdict = std::move(verdict);
+  }
+  const auto now = std::chrono::system_clock::now();
+  // The config loader refused `then` chains that loop.
+  while (route->budget) {
+    const auto spent = ledger_->route(route->budget_index).exhausted(now);
+    if (!spent) break;
+    const std::string note = "route '" + route->name + "' spent its budget (" +
+                             describe_spend(spent->window, spent->spent_usd, spent->cap_usd) + ")";
+    if (!route->then) {
+      const auto wait = std::chrono::ceil<std::chrono::seconds>(spent->retry_after);
+      choice.refusal = api::errors::budget_exceeded(
+          "The " + note + " and has no `then` route. Try again in " + format_reset(wait) + ".",
+          static_cast<int>(std::max<std::int64_t>(1, wait.count())));
+      choice.route = route;
+      co_return choice;
+    }
+    add_reason(choice.reason, note + ", so '" + route->then->name + "' serves");
+    route = route->then;
+  }
+  choice.route = route;
+  co_return choice;
+}
+
+}  // namespace switchyard::gateway

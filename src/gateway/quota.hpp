@@ -1,0 +1,36 @@
+// A gateway key's own limits at request time: its spend budget, requests per minute and tokens
+// per minute. Taken before dispatch (refusing with 429 and OpenAI's x-ratelimit-* headers),
+// settled after it against the usage the provider reported.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "switchyard/api/error.hpp"
+#include "switchyard/config/config.hpp"
+#include "switchyard/server/responder.hpp"
+#include "switchyard/state/ledger.hpp"
+#include "switchyard/telemetry/request_log.hpp"
+
+namespace switchyard::gateway {
+
+struct KeyAdmission {
+  std::optional<api::ApiError> refusal;
+  std::uint64_t tokens_taken = 0;  // of the key's tpm, to be corrected to the usage
+};
+
+// `tokens`: the request's estimated prompt tokens plus its output cap (0 when the key has no
+// tpm). Adds the x-ratelimit-* headers of the key's limits to `out` whatever the outcome.
+KeyAdmission admit_key(const config::GatewayKey& key, state::KeyQuota& quota, std::uint64_t tokens,
+                       server::Responder& out);
+// Charges the request's cost to the key's budget and corrects its tpm to the reported usage
+// (or gives the estimate back when no upstream answered).
+void settle_key(state::KeyQuota& quota, const KeyAdmission& admission,
+                const telemetry::RequestRecord& record, bool served);
+
+// How a budget's spend reads in messages: "$0.0123 of $0.05 per day".
+std::string describe_spend(config::Window window, double spent_usd, double cap_usd);
+// A wait as OpenAI's x-ratelimit-reset-* headers write it: "250ms", "6s", "1m30s", "2h0m0s".
+std::string format_reset(std::chrono::nanoseconds wait);
+
+}  // namespace switchyard::gateway
