@@ -236,6 +236,8 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
   }
   record.routing = std::move(choice.reason);
   if (choice.refusal) {
+    // The route that refused (a spent budget), for the log.
+    if (choice.route) record.route = choice.route->name;
     co_await reject(*choice.refusal, out, record);
     co_return;
   }

@@ -149,6 +149,9 @@ TEST(SmartRouting, ARouteOverItsBudgetWithoutThenAnswers429WithRetryAfter) {
   EXPECT_LE(retry_after, 60);
   EXPECT_EQ(r.header("x-switchyard-attempts"), "0");
   EXPECT_EQ(chat_requests(strong), 1);
+  const json line = gw.request_log(r.header("x-request-id"));
+  EXPECT_EQ(line["status"], 429);
+  EXPECT_EQ(line["route"], "smart");
 }
 
 std::string with_judge(const std::string& timeout) {
