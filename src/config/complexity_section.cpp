@@ -25,8 +25,9 @@ void read_pattern(NodeReader& reader, const Item& item, ComplexitySignals& signa
     const std::regex regex(*pattern, std::regex::ECMAScript | std::regex::icase);
     // Such a pattern makes every request complex: "", "a*", "(please)?".
     if (std::regex_search("", regex)) {
-      reader.error(item.position, item.path + ": " + quote(*pattern) +
-                                      " matches the empty string, so every message");
+      reader.error(item.position,
+                   item.path + ": " + quote(*pattern) +
+                       " matches the empty string, so every message would be complex");
       return;
     }
   } catch (const std::regex_error& e) {

@@ -303,9 +303,9 @@ TEST(ConfigRouting, ReportsAPatternThatIsNoRegexWithTheRegexError) {
                 "'[z-a]': " +
                     regex_error_of("[z-a]"),
                 "test.yaml:18:13: routes.auto.complexity.signals.patterns[3]: '(please)?' "
-                "matches the empty string, so every message",
+                "matches the empty string, so every message would be complex",
                 "test.yaml:19:13: routes.auto.complexity.signals.patterns[4]: '' matches the "
-                "empty string, so every message",
+                "empty string, so every message would be complex",
                 "test.yaml:20:13: routes.auto.complexity.signals.patterns[5]: expected a string, "
                 "got a mapping",
             }));
