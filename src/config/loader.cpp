@@ -71,7 +71,7 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
       config.routes.push_back(read_route(reader, entry, models.declared(), routes.declared(),
                                          config.resilience, links));
     }
-    check_route_links(reader, links, config.routes, models.declared());
+    check_route_links(reader, links, config, models.declared());
   }
 
   if (keys.section) {

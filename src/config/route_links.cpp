@@ -11,20 +11,14 @@
 namespace switchyard::config {
 namespace {
 
-const Route* find_route(const std::vector<Route>& routes, std::string_view name) {
-  const auto it = std::find_if(routes.begin(), routes.end(),
-                               [name](const Route& route) { return route.name == name; });
-  return it == routes.end() ? nullptr : &*it;
-}
-
 // Whether `link` names something a request can be handed to; reports why not.
-bool check_target(NodeReader& reader, const RouteLink& link, const std::vector<Route>& routes,
+bool check_target(NodeReader& reader, const RouteLink& link, const Config& config,
                   const Declared& models) {
   if (link.to == link.from) {
     reader.error(link.position, link.path + ": " + quote(link.to) + " is the route itself");
     return false;
   }
-  const Route* route = find_route(routes, link.to);
+  const Route* route = config.find_route(link.to);
   if (!route) {
     if (models.has(link.to)) return true;
     reader.error(link.position, link.path + ": unknown route or model " + quote(link.to));
@@ -75,11 +69,11 @@ void check_fallback_cycles(NodeReader& reader, const std::vector<const RouteLink
 }  // namespace
 
 void check_route_links(NodeReader& reader, const std::vector<RouteLink>& links,
-                       const std::vector<Route>& routes, const Declared& models) {
+                       const Config& config, const Declared& models) {
   std::vector<const RouteLink*> fallbacks;  // valid thens that name a route, in file order
   for (const RouteLink& link : links) {
-    if (!check_target(reader, link, routes, models)) continue;
-    if (link.kind == RouteLink::Kind::fallback && find_route(routes, link.to)) {
+    if (!check_target(reader, link, config, models)) continue;
+    if (link.kind == RouteLink::Kind::fallback && config.find_route(link.to)) {
       fallbacks.push_back(&link);
     }
   }

@@ -80,7 +80,7 @@ void read_key_budget(NodeReader& reader, const Entry& entry, Budget& budget);
 // route and not a classifier route, and no chain of budget fallbacks comes back to where it
 // started.
 void check_route_links(NodeReader& reader, const std::vector<RouteLink>& links,
-                       const std::vector<Route>& routes, const Declared& models);
+                       const Config& config, const Declared& models);
 
 void read_resilience(NodeReader& reader, const Entry& entry, Resilience& resilience);
 // The keys of a `retry:` mapping over what `retry` already holds: the built-in defaults for

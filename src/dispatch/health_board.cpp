@@ -56,6 +56,14 @@ std::string HealthBoard::readiness_json() const {
   return body.dump();
 }
 
+void HealthBoard::plan_now(const routing::Route& route, SteadyTime now,
+                           std::vector<Candidate>& candidates,
+                           std::vector<std::size_t>& order) const {
+  this->candidates(route, now, candidates);
+  rank(
+      route.strategy, candidates, 0.0, [] { return 0.5; }, now, order);
+}
+
 std::string HealthBoard::to_json(SteadyTime now) const {
   const auto& config = routes_->config();
   ordered_json providers = ordered_json::array();
@@ -106,9 +114,7 @@ std::string HealthBoard::to_json(SteadyTime now) const {
   for (const auto& r : config.routes) {
     const routing::Route* route = routes_->find(r.name);
     if (!route) continue;
-    candidates(*route, now, ranked_from);
-    rank(
-        route->strategy, ranked_from, 0.0, [] { return 0.5; }, now, order);
+    plan_now(*route, now, ranked_from, order);
     ordered_json plan = ordered_json::array();
     for (std::size_t i : order) plan.push_back(route->targets[i]->model->name);
     routes.push_back({{"name", r.name},

@@ -105,9 +105,7 @@ Awaitable<void> Gateway::explain(const Request& request, server::Responder& out,
     auto& board = dispatcher_.board();
     std::vector<dispatch::Candidate> candidates;
     std::vector<std::size_t> order;
-    board.candidates(route, now, candidates);
-    dispatch::rank(
-        route.strategy, candidates, 0.0, [] { return 0.5; }, now, order);
+    board.plan_now(route, now, candidates, order);
     const std::string_view preferred = preferred_provider(dispatch);
     std::stable_partition(order.begin(), order.end(), [&](std::size_t i) {
       return !preferred.empty() && route.targets[i]->provider->name == preferred;

@@ -52,6 +52,12 @@ enum Row : std::uint8_t {
   kRowCount
 };
 
+// The row each script is priced by; Latin's depends on case (word_price), its entry is unused.
+constexpr std::array<Row, kOtherScript + 1> kScriptRow{
+    kRowLower, kRowCyrillic, kRowGreek, kRowArabic, kRowHebrew,
+    kRowIndic, kRowThai,     kRowCjk,   kRowHangul, kRowOther};
+static_assert(kScriptRow[kCyrillic] == kRowCyrillic && kScriptRow[kOtherScript] == kRowOther);
+
 struct Prices {
   std::array<WordPrice, kRowCount> words;
   std::int32_t single_letter;
@@ -488,34 +494,13 @@ class Scanner {
   }
 
   std::int64_t word_price() const {
-    switch (script_) {
-      case kLatin:
-        if (upper_lead_ == 0) return price(kRowLower, prefix_, letters_, extra_);
-        if (upper_lead_ == 1) return price(kRowCapitalized, prefix_, letters_, extra_);
-        if (upper_lead_ == letters_) return price(kRowAllCaps, prefix_, letters_, extra_);
-        // "HTTPServer": the capitals but the last, then a capitalized word.
-        return price(kRowAllCaps, prefix_, upper_lead_ - 1, 0) +
-               price(kRowCapitalized, kAfterLetter, letters_ - upper_lead_ + 1, extra_);
-      case kCyrillic:
-        return price(kRowCyrillic, prefix_, letters_, extra_);
-      case kGreek:
-        return price(kRowGreek, prefix_, letters_, extra_);
-      case kArabicScript:
-        return price(kRowArabic, prefix_, letters_, extra_);
-      case kHebrewScript:
-        return price(kRowHebrew, prefix_, letters_, extra_);
-      case kIndicScript:
-        return price(kRowIndic, prefix_, letters_, extra_);
-      case kThaiScript:
-        return price(kRowThai, prefix_, letters_, extra_);
-      case kCjk:
-        return price(kRowCjk, prefix_, letters_, extra_);
-      case kHangulScript:
-        return price(kRowHangul, prefix_, letters_, extra_);
-      case kOtherScript:
-        return price(kRowOther, prefix_, letters_, extra_);
-    }
-    return 0;
+    if (script_ != kLatin) return price(kScriptRow[script_], prefix_, letters_, extra_);
+    if (upper_lead_ == 0) return price(kRowLower, prefix_, letters_, extra_);
+    if (upper_lead_ == 1) return price(kRowCapitalized, prefix_, letters_, extra_);
+    if (upper_lead_ == letters_) return price(kRowAllCaps, prefix_, letters_, extra_);
+    // "HTTPServer": the capitals but the last, then a capitalized word.
+    return price(kRowAllCaps, prefix_, upper_lead_ - 1, 0) +
+           price(kRowCapitalized, kAfterLetter, letters_ - upper_lead_ + 1, extra_);
   }
 
   std::uint64_t total_ = 0;

@@ -30,6 +30,17 @@ double expected_cost(const json& usage) {
   return ((prompt - cached) * 1000 + cached * 250 + completion * 4000) / 1e6;
 }
 
+// The usage object of an SSE stream's usage chunk; null when no chunk carried one.
+json stream_usage(const std::string& sse_body) {
+  json usage;
+  for (const auto& payload : sse_data(sse_body)) {
+    if (payload == "[DONE]") continue;
+    const json chunk = json::parse(payload);
+    if (chunk.value("usage", json()).is_object()) usage = chunk["usage"];
+  }
+  return usage;
+}
+
 TEST(Cost, AJsonAnswerSaysWhatItCostInAHeaderAndTheLog) {
   TempDir dir;
   Mock mock(dir, "alpha");
@@ -58,9 +69,7 @@ TEST(Cost, AStreamReportsItsCostInTheLog) {
                                   {{"x-request-id", "cost-stream"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(r.header("x-switchyard-cost").empty());  // the head left before the usage came
-  json usage;
-  for (const auto& data : sse_data(r.body))
-    if (data != "[DONE]" && json::parse(data).contains("usage")) usage = json::parse(data)["usage"];
+  const json usage = stream_usage(r.body);
   ASSERT_TRUE(usage.is_object()) << r.body;
   const auto line = gw.request_log("cost-stream");
   EXPECT_NEAR(line["cost_usd"].get<double>(), expected_cost(usage), 1e-9) << line.dump();
@@ -83,16 +92,13 @@ TEST(Cost, AStreamWhoseClientAskedNoUsageIsCostedWithoutShowingIt) {
   const auto data = sse_data(r.body);
   ASSERT_FALSE(data.empty());
   EXPECT_EQ(data.back(), "[DONE]");
-  json usage;
   for (const auto& payload : data) {
     if (payload == "[DONE]") continue;
     const auto chunk = json::parse(payload);
     EXPECT_TRUE(!chunk.contains("usage") || chunk["usage"].is_null()) << payload;
   }
   // ... and the log has its cost, from the usage the upstream sent.
-  for (const auto& payload : sse_data(seen[0]["response_body"].get<std::string>()))
-    if (payload != "[DONE]" && json::parse(payload).value("usage", json()).is_object())
-      usage = json::parse(payload)["usage"];
+  const json usage = stream_usage(seen[0]["response_body"].get<std::string>());
   ASSERT_TRUE(usage.is_object());
   const auto line = gw.request_log("cost-quiet");
   EXPECT_NEAR(line["cost_usd"].get<double>(), expected_cost(usage), 1e-9) << line.dump();

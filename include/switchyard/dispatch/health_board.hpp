@@ -62,6 +62,10 @@ class HealthBoard {
   // What ranking needs to know of each of the route's targets now, in route order (the cheap
   // snapshots: no window sums).
   void candidates(const routing::Route& route, SteadyTime now, std::vector<Candidate>& out) const;
+  // The route's plan as a request would see it now, without exploration (weighted: every draw
+  // 0.5): positions into route.targets in `order`, from the `candidates` it was ranked on.
+  void plan_now(const routing::Route& route, SteadyTime now, std::vector<Candidate>& candidates,
+                std::vector<std::size_t>& order) const;
 
   // Ready = at least one provider passes its health check (or has none).
   bool any_provider_healthy() const;
@@ -73,9 +77,9 @@ class HealthBoard {
 
  private:
   std::shared_ptr<const routing::RouteTable> routes_;
-  std::vector<std::unique_ptr<TargetHealth>> targets_;         // by Target::index
-  std::vector<std::unique_ptr<ProviderHealth>> providers_;     // by provider index
-  std::vector<std::unique_ptr<state::RateLimiter>> limiters_;  // by provider index
+  std::vector<std::unique_ptr<TargetHealth>> targets_;               // by Target::index
+  std::vector<std::unique_ptr<ProviderHealth>> providers_;           // by provider index
+  std::vector<std::unique_ptr<state::RateLimiter>> limiters_;        // by provider index
   std::vector<std::unique_ptr<state::RateLimiter>> token_limiters_;  // by provider index
   DispatchCounters counters_;
 };
