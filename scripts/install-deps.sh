@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Switchyard needs from Debian 12 packages. Used by the README, CI and the
-# Dockerfile. `--test` adds what the test suite needs (openssl for the test CA, Node.js + npm
-# for the OpenAI SDK test); `--bench` adds the load harness (wrk, nginx).
+# Dockerfile. `--test` adds what the test suite needs (openssl for the test CA, redis-server for
+# the shared-state tests, Node.js + npm for the OpenAI SDK test); `--bench` adds the load harness
+# (wrk, nginx, redis-server).
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config
@@ -9,9 +10,9 @@ packages=(build-essential cmake ninja-build pkg-config
           libspdlog-dev libfmt-dev)
 for arg in "$@"; do
   case $arg in
-    --test) packages+=(libgtest-dev openssl ca-certificates curl)
+    --test) packages+=(libgtest-dev openssl ca-certificates curl redis-server)
             command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm) ;;
-    --bench) packages+=(wrk nginx-light curl python3) ;;
+    --bench) packages+=(wrk nginx-light curl python3 redis-server) ;;
     *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
   esac
 done

@@ -4,10 +4,12 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <iostream>
 
 #include "switchyard/config/config.hpp"
+#include "switchyard/config/overrides_store.hpp"
 #include "switchyard/gateway/key_ring.hpp"
 #include "switchyard/server/server.hpp"
 #include "switchyard/telemetry/request_log.hpp"
@@ -19,6 +21,9 @@ constexpr std::string_view kUsage =
     "       switchyard --check-config FILE    validate FILE and exit (non-zero on problems)\n"
     "       switchyard --hash-key < KEYFILE   print the sha256 of the key read from stdin,\n"
     "                                         for a `keys:` entry\n"
+    "       switchyard routes|models list|get|set|delete|reset ...\n"
+    "                                         the Redis overrides of routes and models\n"
+    "                                         (switchyard routes --help)\n"
     "       switchyard --version\n";
 
 int usage_error(std::string_view message) {
@@ -32,6 +37,13 @@ int usage_error(std::string_view message) {
 int main(int argc, char** argv) {
   std::string config_path;
   bool check_only = false;
+  if (argc >= 2 &&
+      (std::string_view(argv[1]) == "routes" || std::string_view(argv[1]) == "models")) {
+    // Its output is for people and scripts: no event log lines on it.
+    switchyard::telemetry::init_logging("off");
+    const std::vector<std::string_view> args(argv + 2, argv + argc);
+    return switchyard::config::run_overrides_command(argv[1], args);
+  }
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--version") {
@@ -76,8 +88,20 @@ int main(int argc, char** argv) {
   auto config = std::make_shared<const switchyard::config::Config>(std::move(*loaded.config));
   switchyard::telemetry::init_logging(config->log.level);
   switchyard::telemetry::set_request_logging(config->log.requests);
+  // With Redis, the route and model overrides replicas share go over the file from the start.
+  switchyard::config::Overrides overrides;
+  if (config->redis) {
+    std::string why;
+    if (auto fetched = switchyard::config::fetch_overrides_now(*config->redis, &why)) {
+      overrides = std::move(*fetched);
+    } else {
+      switchyard::telemetry::log_event(
+          switchyard::telemetry::Level::warn, "overrides",
+          "starting without the Redis overrides, until Redis answers: " + why);
+    }
+  }
   try {
-    switchyard::server::Server server(config);
+    switchyard::server::Server server(config, std::move(overrides));
     return server.run();
   } catch (const std::exception& e) {
     switchyard::telemetry::log_event(switchyard::telemetry::Level::error, "fatal", e.what());

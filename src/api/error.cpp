@@ -128,6 +128,15 @@ ApiError shutting_down() {
           {},  "shutting_down", 1};
 }
 
+ApiError reload_failed(std::string summary) {
+  return {
+      422,
+      "invalid_request_error",
+      "The configuration was not reloaded; the previous one keeps serving. " + std::move(summary),
+      {},
+      "reload_failed"};
+}
+
 ApiError rate_limited(std::string_view type, std::string message, int retry_after_s) {
   return {429, type, std::move(message), {}, "rate_limit_exceeded", retry_after_s};
 }

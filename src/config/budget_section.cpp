@@ -50,7 +50,7 @@ void read_route_budget(NodeReader& reader, const Entry& entry, std::string_view 
     if (const auto name = reader.text(*then)) {
       budget.then = *name;
       links.push_back(RouteLink{RouteLink::Kind::fallback, std::string(route), *name, then->path,
-                                then->value_position()});
+                                then->value_position(), reader.source()});
     }
   }
 }

@@ -18,12 +18,13 @@ namespace {
 constexpr std::array<std::string_view, 7> kModelKeys{
     "provider", "name", "input", "output", "cached_input", "context", "max_tokens",
 };
-constexpr std::array<std::string_view, 8> kRouteKeys{
-    "targets", "complexity", "strategy", "weights", "retry", "deadline", "hedge", "budget",
+constexpr std::array<std::string_view, 9> kRouteKeys{
+    "targets",  "complexity", "strategy", "weights",   "retry",
+    "deadline", "hedge",      "budget",   "cache_ttl",
 };
 // What a classifier route leaves to the routes it chooses between.
-constexpr std::array<std::string_view, 6> kNotForClassifier{"strategy", "weights", "retry",
-                                                            "deadline", "hedge",   "budget"};
+constexpr std::array<std::string_view, 7> kNotForClassifier{
+    "strategy", "weights", "retry", "deadline", "hedge", "budget", "cache_ttl"};
 constexpr std::array<std::string_view, 4> kStrategies{"ordered", "weighted", "lowest_latency",
                                                       "least_busy"};
 // Maps whose keys are names chosen by the user: `weights:` is keyed by target.
@@ -219,6 +220,8 @@ Route read_route(NodeReader& reader, const Entry& entry, const Declared& models,
       read_retry(reader, e, route.retry, "from resilience.retry");
     } else if (e.key == "deadline") {
       assign(route.deadline, reader.duration(e, Zero::rejected));
+    } else if (e.key == "cache_ttl") {
+      if (const auto ttl = reader.duration(e, Zero::allowed)) route.cache_ttl = *ttl;
     } else if (e.key == "hedge") {
       read_hedge(reader, e, route.hedge);
     } else if (e.key == "budget") {

@@ -109,7 +109,7 @@ Complexity read_complexity(NodeReader& reader, const Entry& entry, const Declare
       if (!name) continue;
       (e.key == "simple" ? complexity.simple : complexity.complex) = *name;
       links.push_back(RouteLink{RouteLink::Kind::choice, std::string(route), *name, e.path,
-                                e.value_position()});
+                                e.value_position(), reader.source()});
     } else if (e.key == "max_simple_tokens") {
       // max_simple_tokens: an estimated prompt this long or longer is complex (default 500).
       assign(complexity.max_simple_tokens, reader.integer(e, 1, kUnbounded));

@@ -1,4 +1,5 @@
 // Loading: YAML text → a validated Config, or every problem found, each with its position.
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -17,8 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::array<std::string_view, 7> kTopKeys{"server", "log",        "providers", "models",
-                                                   "routes", "resilience", "keys"};
+constexpr std::array<std::string_view, 9> kTopKeys{
+    "server", "log", "providers", "models", "routes", "resilience", "keys", "cache", "redis",
+};
 // Maps whose keys are names chosen by the user, not schema keys.
 constexpr std::span<const std::string_view> kAnyName{};
 
@@ -40,8 +42,55 @@ NamedMap read_named_map(NodeReader& reader, const Section& top, std::string_view
   return NamedMap{true, reader.section(*entry, kAnyName)};
 }
 
+// Where diagnostics about the override of `name` point: "redis:routes.fast".
+std::string override_source(std::string_view kind, std::string_view name) {
+  return "redis:" + std::string(kind) + "." + std::string(name);
+}
+
+// Merges the overrides of one kind ("routes", "models") into the file's map of them, in place:
+// a replaced entry keeps its place, a new one goes last, a null one is removed. An override that
+// is not YAML/JSON is reported and left out. Returns the names now defined by an override.
+std::vector<std::string> merge_overrides(NodeReader& reader, NamedMap& map, std::string_view kind,
+                                         const std::vector<Overrides::Entry>& overrides) {
+  std::vector<std::string> overridden;
+  if (overrides.empty()) return overridden;
+  if (!map.section) {
+    if (map.present) return overridden;  // the file's own map is malformed: already reported
+    map = NamedMap{true, Section{std::string(kind), Position{}, {}}};
+  }
+  auto& entries = map.section->entries;
+  for (const auto& o : overrides) {
+    YAML::Node value;
+    reader.set_source(override_source(kind, o.name));
+    try {
+      value = YAML::Load(o.json);
+    } catch (const YAML::Exception& e) {
+      reader.error(position_of(e.mark), "invalid JSON: " + e.msg);
+    }
+    reader.reset_source();
+    const auto at = std::find_if(entries.begin(), entries.end(),
+                                 [&](const Entry& e) { return e.key == o.name; });
+    if (value.IsNull()) {  // removed (or unreadable, and reported)
+      if (at != entries.end()) entries.erase(at);
+      continue;
+    }
+    Entry entry{o.name, std::string(kind) + "." + o.name, YAML::Node(o.name), value};
+    if (at != entries.end()) {
+      *at = std::move(entry);
+    } else {
+      entries.push_back(std::move(entry));
+    }
+    overridden.push_back(o.name);
+  }
+  return overridden;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
 void read_document(NodeReader& reader, const YAML::Node& document, const fs::path& base_dir,
-                   Config& config) {
+                   const Overrides& overrides, Config& config) {
   const auto top = reader.root(document, kTopKeys);
   if (!top) return;
 
@@ -49,11 +98,28 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
   if (const Entry* e = top->find("log")) read_log(reader, *e, config.log);
   // Before the routes, whose retry and deadline start from it.
   if (const Entry* e = top->find("resilience")) read_resilience(reader, *e, config.resilience);
+  if (const Entry* e = top->find("redis")) read_redis(reader, *e, config.redis.emplace());
+  if (const Entry* e = top->find("cache")) {
+    read_cache(reader, *e, config.cache);
+    if (config.cache.backend == Cache::Backend::redis && !config.redis)
+      reader.error(e->key_position(), "cache.backend: redis needs a `redis:` section with its url");
+  }
 
   const NamedMap providers = read_named_map(reader, *top, "providers");
-  const NamedMap models = read_named_map(reader, *top, "models");
-  const NamedMap routes = read_named_map(reader, *top, "routes");
+  NamedMap models = read_named_map(reader, *top, "models");
+  NamedMap routes = read_named_map(reader, *top, "routes");
   const NamedMap keys = read_named_map(reader, *top, "keys");
+  const auto models_overridden = merge_overrides(reader, models, "models", overrides.models);
+  const auto routes_overridden = merge_overrides(reader, routes, "routes", overrides.routes);
+  // Problems inside an override are reported against it.
+  auto source_of = [&](std::string_view kind, const std::string& name,
+                       const std::vector<std::string>& overridden) {
+    if (contains(overridden, name)) {
+      reader.set_source(override_source(kind, name));
+    } else {
+      reader.reset_source();
+    }
+  };
 
   if (providers.section) {
     for (const Entry& entry : providers.section->entries) {
@@ -62,15 +128,19 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
   }
   if (models.section) {
     for (const Entry& entry : models.section->entries) {
+      source_of("models", entry.key, models_overridden);
       config.models.push_back(read_model(reader, entry, providers.declared()));
     }
+    reader.reset_source();
   }
   if (routes.section) {
     std::vector<RouteLink> links;
     for (const Entry& entry : routes.section->entries) {
+      source_of("routes", entry.key, routes_overridden);
       config.routes.push_back(read_route(reader, entry, models.declared(), routes.declared(),
                                          config.resilience, links));
     }
+    reader.reset_source();
     check_route_links(reader, links, config, models.declared());
   }
 
@@ -119,7 +189,7 @@ std::optional<std::string> read_file(const std::string& path, std::error_code& e
 }  // namespace
 
 LoadResult load_config_string(std::string_view yaml, const std::string& file_name,
-                              const EnvLookup& env) {
+                              const EnvLookup& env, const Overrides& overrides) {
   NodeReader reader(file_name, env);
   Config config;
   config.source = file_name;
@@ -136,7 +206,7 @@ LoadResult load_config_string(std::string_view yaml, const std::string& file_nam
                  "expected one YAML document, found " + std::to_string(documents.size()));
   } else if (!reader.has_errors()) {
     const YAML::Node document = documents.empty() ? YAML::Node() : documents.front();
-    read_document(reader, document, fs::path(file_name).parent_path(), config);
+    read_document(reader, document, fs::path(file_name).parent_path(), overrides, config);
   }
 
   LoadResult result;
@@ -145,7 +215,8 @@ LoadResult load_config_string(std::string_view yaml, const std::string& file_nam
   return result;
 }
 
-LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
+LoadResult load_config_file(const std::string& path, const EnvLookup& env,
+                            const Overrides& overrides) {
   std::error_code ec;
   const auto text = read_file(path, ec);
   if (!text) {
@@ -153,7 +224,7 @@ LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
     result.errors.push_back(Diagnostic{path, 0, 0, "cannot read config file: " + ec.message()});
     return result;
   }
-  return load_config_string(*text, path, env);
+  return load_config_string(*text, path, env, overrides);
 }
 
 }  // namespace switchyard::config

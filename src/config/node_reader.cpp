@@ -84,13 +84,16 @@ const Entry* Section::find(std::string_view key) const {
 }
 
 void NodeReader::error(Position where, std::string message) {
-  diagnostics_.push_back(Diagnostic{file_, where.line, where.column, std::move(message)});
+  diagnostics_.push_back(Diagnostic{source_, where.line, where.column, std::move(message)});
 }
 
 std::vector<Diagnostic> NodeReader::take_diagnostics() {
   std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) {
-                     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+                   [this](const Diagnostic& a, const Diagnostic& b) {
+                     // The file first, then each override.
+                     const bool a_other = a.file != file_, b_other = b.file != file_;
+                     return std::tie(a_other, a.file, a.line, a.column) <
+                            std::tie(b_other, b.file, b.line, b.column);
                    });
   return std::move(diagnostics_);
 }

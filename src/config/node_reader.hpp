@@ -72,9 +72,15 @@ struct Section {
 
 class NodeReader {
  public:
-  NodeReader(std::string file, const EnvLookup& env) : file_(std::move(file)), env_(env) {}
+  NodeReader(std::string file, const EnvLookup& env)
+      : file_(std::move(file)), source_(file_), env_(env) {}
 
   void error(Position where, std::string message);
+  // What later diagnostics name as their file: the config file, or where an override came from
+  // ("redis:routes.fast"), whose positions are within its own text.
+  const std::string& source() const { return source_; }
+  void set_source(std::string source) { source_ = std::move(source); }
+  void reset_source() { source_ = file_; }
   bool has_errors() const { return !diagnostics_.empty(); }
   // Sorted by position; reading order is schema order, which users do not see.
   std::vector<Diagnostic> take_diagnostics();
@@ -111,6 +117,7 @@ class NodeReader {
                                     std::string_view expected, bool secret);
 
   std::string file_;
+  std::string source_;
   const EnvLookup& env_;
   std::vector<Diagnostic> diagnostics_;
 };

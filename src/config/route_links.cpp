@@ -11,26 +11,32 @@
 namespace switchyard::config {
 namespace {
 
+// A problem with `link`, at its position in the file or override it is written in.
+void report(NodeReader& reader, const RouteLink& link, std::string message) {
+  reader.set_source(link.source);
+  reader.error(link.position, std::move(message));
+  reader.reset_source();
+}
+
 // Whether `link` names something a request can be handed to; reports why not.
 bool check_target(NodeReader& reader, const RouteLink& link, const Config& config,
                   const Declared& models) {
   if (link.to == link.from) {
-    reader.error(link.position, link.path + ": " + quote(link.to) + " is the route itself");
+    report(reader, link, link.path + ": " + quote(link.to) + " is the route itself");
     return false;
   }
   const Route* route = config.find_route(link.to);
   if (!route) {
     if (models.has(link.to)) return true;
-    reader.error(link.position, link.path + ": unknown route or model " + quote(link.to));
+    report(reader, link, link.path + ": unknown route or model " + quote(link.to));
     return false;
   }
   if (route->complexity) {
     // A request is classified once: what it is handed to must have targets of its own.
-    reader.error(
-        link.position,
-        link.path + ": " + quote(link.to) +
-            " is a classifier route; expected a route with targets or a model alias" +
-            (link.kind == RouteLink::Kind::choice ? " (classifier routes do not nest)" : ""));
+    report(reader, link,
+           link.path + ": " + quote(link.to) +
+               " is a classifier route; expected a route with targets or a model alias" +
+               (link.kind == RouteLink::Kind::choice ? " (classifier routes do not nest)" : ""));
     return false;
   }
   return true;
@@ -59,8 +65,9 @@ void check_fallback_cycles(NodeReader& reader, const std::vector<const RouteLink
       for (auto it = first; it != chain.end(); ++it) cycle += (*it)->from + " then ";
       cycle += std::string(at);
       const RouteLink& closing = *chain.back();
-      reader.error(closing.position, closing.path + ": " + quote(closing.to) +
-                                         " closes a cycle of budget fallbacks: " + cycle);
+      report(reader, closing,
+             closing.path + ": " + quote(closing.to) +
+                 " closes a cycle of budget fallbacks: " + cycle);
     }
     for (const RouteLink* link : chain) seen[link->from] = Seen::done;
   }

@@ -48,10 +48,11 @@ inline constexpr std::uint64_t kMaxTpm = 1'000'000'000'000;
 struct RouteLink {
   enum class Kind { choice, fallback };  // simple or complex; budget.then
   Kind kind = Kind::choice;
-  std::string from;   // the route it belongs to
-  std::string to;     // the route or model alias it names
-  std::string path;   // for messages: "routes.auto.complexity.simple"
-  Position position;  // of the name
+  std::string from;    // the route it belongs to
+  std::string to;      // the route or model alias it names
+  std::string path;    // for messages: "routes.auto.complexity.simple"
+  Position position;   // of the name
+  std::string source;  // the file, or the override, it is written in (NodeReader::source)
 };
 
 void read_server(NodeReader& reader, const Entry& entry, Server& server);
@@ -81,6 +82,9 @@ void read_key_budget(NodeReader& reader, const Entry& entry, Budget& budget);
 // started.
 void check_route_links(NodeReader& reader, const std::vector<RouteLink>& links,
                        const Config& config, const Declared& models);
+
+void read_cache(NodeReader& reader, const Entry& entry, Cache& cache);
+void read_redis(NodeReader& reader, const Entry& entry, Redis& redis);
 
 void read_resilience(NodeReader& reader, const Entry& entry, Resilience& resilience);
 // The keys of a `retry:` mapping over what `retry` already holds: the built-in defaults for

@@ -2,8 +2,6 @@
 // OpenAI-compatible server) asked, through its provider's adapter and this worker's pool, how
 // hard a prompt is. It has a strict deadline of its own; whatever goes wrong, the caller falls
 // back to the heuristic, so every failure here is a value with a reason.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -109,7 +107,7 @@ Awaitable<Dispatcher::Score> Dispatcher::ask_classifier(const routing::Target& j
   }
   if (!score.value) board_->counters().classifier_fallbacks.fetch_add(1, std::memory_order_relaxed);
   // The next request should not pay for a connection setup inside its few milliseconds.
-  if (!origin.has_idle()) asio::co_spawn(ex_, origin.warm(), asio::detached);
+  warm(judge.provider_index);
   co_return score;
 }
 

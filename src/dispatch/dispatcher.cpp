@@ -83,7 +83,7 @@ void Cancellation::unwatch(upstream::Exchange* exchange) {
 }
 
 Dispatcher::Dispatcher(Executor ex, const config::Config& config,
-                       std::shared_ptr<HealthBoard> board)
+                       std::shared_ptr<HealthBoard> board, const Dispatcher* previous)
     : ex_(ex),
       board_(std::move(board)),
       buffers_(std::make_unique<BufferPool>()),
@@ -91,8 +91,14 @@ Dispatcher::Dispatcher(Executor ex, const config::Config& config,
                  static_cast<std::uint64_t>(SteadyClock::now().time_since_epoch().count())),
       explore_(config.resilience.explore) {
   origins_.reserve(config.providers.size());
-  for (const auto& p : config.providers)
-    origins_.push_back(std::make_unique<upstream::Origin>(ex, p));
+  for (const auto& p : config.providers) {
+    std::shared_ptr<upstream::Origin> kept;
+    if (previous) {
+      for (const auto& o : previous->origins_)
+        if (o->provider() == p) kept = o;
+    }
+    origins_.push_back(kept ? std::move(kept) : std::make_shared<upstream::Origin>(ex, p));
+  }
 }
 
 Dispatcher::~Dispatcher() = default;
@@ -103,6 +109,14 @@ double Dispatcher::draw() {
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   z ^= z >> 31;
   return static_cast<double>(z >> 11) * 0x1.0p-53;  // 53 random bits: [0, 1)
+}
+
+void Dispatcher::warm(std::size_t provider_index) {
+  auto origin = origins_[provider_index];
+  if (origin->has_idle()) return;
+  // The warm-up owns its origin: a reload may retire this dispatcher before it connects.
+  asio::co_spawn(
+      ex_, [origin]() -> Awaitable<void> { co_await origin->warm(); }, asio::detached);
 }
 
 void Dispatcher::sweep_idle() {
@@ -218,8 +232,7 @@ Awaitable<void> Dispatcher::race(Attempt& a, Attempt* b, Walk& walk) {
   Race race;
   a.race = &race;
   race.flying[0] = &a;
-  upstream::Origin& spare = *origins_[b->target.provider_index];
-  if (!spare.has_idle()) asio::co_spawn(ex_, spare.warm(), asio::detached);
+  warm(b->target.provider_index);
 
   Timer wake(ex_);
   asio::co_spawn(ex_, fly(a, wake), asio::detached);
@@ -344,6 +357,7 @@ Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
        std::chrono::duration_cast<std::chrono::microseconds>(now - a.started)});
   if (a.responded) {
     record.provider = a.target.provider->name;
+    record.served_model = a.target.model->name;
     record.upstream_model = a.target.model->upstream;
     record.usage_reported = a.usage.reported;
     record.prompt_tokens = a.usage.prompt;

@@ -1,6 +1,7 @@
 #include "switchyard/dispatch/health_board.hpp"
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace switchyard::dispatch {
 
@@ -14,16 +15,46 @@ std::int64_t ms_until(SteadyTime when, SteadyTime now) {
 
 }  // namespace
 
-HealthBoard::HealthBoard(std::shared_ptr<const routing::RouteTable> routes)
+HealthBoard::HealthBoard(std::shared_ptr<const routing::RouteTable> routes,
+                         const HealthBoard* previous)
     : routes_(std::move(routes)) {
   const auto& config = routes_->config();
-  for (std::size_t i = 0; i < routes_->targets().size(); ++i)
-    targets_.push_back(std::make_unique<TargetHealth>(config.resilience.breaker));
-  for (const auto& p : config.providers) {
-    providers_.push_back(std::make_unique<ProviderHealth>());
-    limiters_.push_back(std::make_unique<state::RateLimiter>(p.rpm));
-    token_limiters_.push_back(std::make_unique<state::RateLimiter>(p.tpm));
+  const config::Config* before = previous ? &previous->routes_->config() : nullptr;
+  // Where `previous` kept the provider named `name`, when it had one.
+  auto provider_before = [&](const std::string& name) -> std::optional<std::size_t> {
+    if (!before) return std::nullopt;
+    for (std::size_t i = 0; i < before->providers.size(); ++i)
+      if (before->providers[i].name == name) return i;
+    return std::nullopt;
+  };
+  for (const auto& target : routes_->targets()) {
+    std::shared_ptr<TargetHealth> kept;
+    // The same model at the same upstream, judged by the same breaker policy.
+    if (before && before->resilience.breaker == config.resilience.breaker) {
+      for (const auto& old : previous->routes_->targets()) {
+        if (*old.model == *target.model && old.provider->base_url == target.provider->base_url &&
+            old.provider->type == target.provider->type) {
+          kept = previous->targets_[old.index];
+          break;
+        }
+      }
+    }
+    targets_.push_back(kept ? kept : std::make_shared<TargetHealth>(config.resilience.breaker));
   }
+  for (const auto& p : config.providers) {
+    const auto old = provider_before(p.name);
+    const config::Provider* was = old ? &before->providers[*old] : nullptr;
+    const bool same_upstream =
+        was && was->base_url == p.base_url && was->health_check == p.health_check;
+    providers_.push_back(same_upstream ? previous->providers_[*old]
+                                       : std::make_shared<ProviderHealth>());
+    limiters_.push_back(was && was->rpm == p.rpm ? previous->limiters_[*old]
+                                                 : std::make_shared<state::RateLimiter>(p.rpm));
+    token_limiters_.push_back(was && was->tpm == p.tpm
+                                  ? previous->token_limiters_[*old]
+                                  : std::make_shared<state::RateLimiter>(p.tpm));
+  }
+  counters_ = previous ? previous->counters_ : std::make_shared<DispatchCounters>();
 }
 
 void HealthBoard::candidates(const routing::Route& route, SteadyTime now,
@@ -123,7 +154,7 @@ std::string HealthBoard::to_json(SteadyTime now) const {
                       {"plan", std::move(plan)}});
   }
 
-  const auto& c = counters_;
+  const auto& c = *counters_;
   ordered_json counters{
       {"retries", c.retries.load()},
       {"failovers", c.failovers.load()},

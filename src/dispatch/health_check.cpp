@@ -30,9 +30,9 @@ HealthChecker::HealthChecker(Executor ex, Dispatcher& dispatcher, const routing:
 
 HealthChecker::~HealthChecker() = default;
 
-void HealthChecker::start() {
+void HealthChecker::start(std::shared_ptr<const void> owner) {
   for (std::size_t i = 0; i < timers_.size(); ++i)
-    if (timers_[i]) asio::co_spawn(ex_, probe_loop(i), asio::detached);
+    if (timers_[i]) asio::co_spawn(ex_, probe_loop(i, owner), asio::detached);
 }
 
 void HealthChecker::stop() {
@@ -41,7 +41,8 @@ void HealthChecker::stop() {
     if (t) t->cancel();
 }
 
-Awaitable<void> HealthChecker::probe_loop(std::size_t provider_index) {
+Awaitable<void> HealthChecker::probe_loop(std::size_t provider_index,
+                                          [[maybe_unused]] std::shared_ptr<const void> owner) {
   const auto& provider = routes_.config().providers[provider_index];
   const auto& check = provider.health_check;
   ProviderHealth& health = dispatcher_.board().provider(provider_index);

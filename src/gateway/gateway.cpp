@@ -20,6 +20,7 @@ enum class Endpoint {
   readyz,
   admin_health,
   admin_explain,
+  admin_reload,
   unknown
 };
 
@@ -38,31 +39,45 @@ Endpoint endpoint_of(std::string_view path) {
   if (path == "/readyz") return Endpoint::readyz;
   if (path == "/admin/health") return Endpoint::admin_health;
   if (path == "/admin/explain") return Endpoint::admin_explain;
+  if (path == "/admin/reload") return Endpoint::admin_reload;
   return Endpoint::unknown;
 }
 
 }  // namespace
 
-Gateway::Gateway(Executor ex, std::shared_ptr<const routing::RouteTable> routes,
-                 std::shared_ptr<dispatch::HealthBoard> board,
-                 std::shared_ptr<state::Ledger> ledger, bool health_checks)
-    : routes_(std::move(routes)),
-      ledger_(std::move(ledger)),
+Gateway::Gateway(const WorkerContext& context, std::shared_ptr<const Snapshot> snapshot,
+                 const Gateway* previous)
+    : snapshot_(std::move(snapshot)),
+      routes_(snapshot_->routes.get()),
+      ledger_(snapshot_->ledger.get()),
+      control_(context.control),
+      cache_(nullptr),
       keys_(routes_->config().keys),
-      dispatcher_(ex, routes_->config(), std::move(board)) {
-  if (health_checks)
-    health_checker_ = std::make_unique<dispatch::HealthChecker>(ex, dispatcher_, *routes_);
+      dispatcher_(context.ex, routes_->config(), snapshot_->board,
+                  previous ? &previous->dispatcher_ : nullptr) {
+  const auto& cache = routes_->config().cache;
+  if (cache.enabled) {
+    // Without a Redis client (no `redis:` at start) the memory backend stands in.
+    const bool redis = cache.backend == config::Cache::Backend::redis && context.redis_cache;
+    cache_ = redis ? context.redis_cache : context.memory_cache;
+  }
+  if (context.health_checks)
+    health_checker_ = std::make_unique<dispatch::HealthChecker>(context.ex, dispatcher_, *routes_);
 }
 
 Gateway::~Gateway() = default;
 
 void Gateway::start() {
-  if (health_checker_) health_checker_->start();
+  if (health_checker_) health_checker_->start(shared_from_this());
+}
+
+void Gateway::retire() {
+  if (health_checker_) health_checker_->stop();
 }
 
 void Gateway::set_draining() {
   draining_ = true;
-  if (health_checker_) health_checker_->stop();
+  retire();
 }
 
 Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) {
@@ -85,7 +100,8 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
     if (!key) {
       refusal = authorization == request.end() ? api::errors::missing_api_key()
                                                : api::errors::invalid_api_key();
-    } else if ((endpoint == Endpoint::admin_health || endpoint == Endpoint::admin_explain) &&
+    } else if ((endpoint == Endpoint::admin_health || endpoint == Endpoint::admin_explain ||
+                endpoint == Endpoint::admin_reload) &&
                !key->admin) {
       refusal =
           api::errors::permission_denied("The key '" + key->name + "' may not use the admin API.");
@@ -151,6 +167,13 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
     case Endpoint::admin_explain:
       if (is_post) {
         co_await explain(request, out, record);
+      } else {
+        co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
+      }
+      break;
+    case Endpoint::admin_reload:
+      if (is_post || is_get) {
+        co_await reload(request, out);
       } else {
         co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
       }
@@ -259,6 +282,19 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
     }
   }
   dispatch.report_upstream_model = routes_->config().server.report_upstream_model;
+
+  CachePlan cache_plan;
+  if (dispatch.chat && !cache_) {
+    record.cache = "bypass";
+    out.add_header("x-switchyard-cache", "bypass");
+  } else if (dispatch.chat) {
+    const bool answered = co_await consult_cache(dispatch, out, record, cache_plan);
+    if (answered) {
+      // Nothing upstream was used: the key's token estimate goes back.
+      if (quota) settle_key(*quota, admission, record, /*served=*/false);
+      co_return;
+    }
+  }
   prefer(dispatch, out, record);
   dispatch.deadline = record.start + (client_deadline ? std::min(*client_deadline, kMaxDeadline)
                                                       : dispatch.route->deadline);
@@ -267,8 +303,12 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
   // A client that hangs up cancels its upstream request (within a worker tick) instead of
   // leaving it to run, and bill, to the end.
   out.watch_client(cancel);
+  std::string answer;  // what the client gets, when it may go into the cache
+  if (!cache_plan.key.empty()) out.capture(&answer, routes_->config().cache.max_entry);
   auto result = co_await dispatcher_.run(dispatch, out, record, cancel);
+  out.capture(nullptr, 0);
   out.unwatch_client();
+  fill_cache(cache_plan, dispatch, record, answer, out);
   // The route that actually served pays, whatever the client named.
   if (dispatch.route->budget && record.usage_reported && record.cost_usd > 0)
     ledger_->route(dispatch.route->budget_index)
@@ -317,6 +357,19 @@ Awaitable<void> Gateway::reject(const api::ApiError& error, server::Responder& o
   out.add_header("x-switchyard-attempts", "0");
   record.error = error.message;
   co_await out.send_error(error);
+}
+
+Awaitable<void> Gateway::reload(const Request& request, server::Responder& out) {
+  if (!control_) {
+    co_await out.send_error(api::errors::unknown_path(request.method_string(), "/admin/reload"));
+    co_return;
+  }
+  if (request.method() == http::verb::get) {
+    co_await out.send(200, "application/json", control_->reload_status());
+    co_return;
+  }
+  const Control::Outcome outcome = co_await control_->reload();
+  co_await out.send(outcome.ok ? 200 : 422, "application/json", outcome.json);
 }
 
 }  // namespace switchyard::gateway

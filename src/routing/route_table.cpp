@@ -38,7 +38,7 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(s
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
   for (const auto& r : cfg.routes) {
-    Route route{r.name, {}, r.strategy, {}, r.retry, r.deadline, r.hedge};
+    Route route{r.name, {}, r.strategy, {}, r.retry, r.deadline, r.hedge, r.cache_ttl};
     if (r.budget.capped()) {
       route.budget = &r.budget;
       route.budget_index = static_cast<std::size_t>(&r - cfg.routes.data());
@@ -58,8 +58,9 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(s
     routes_.emplace(r.name, std::move(route));
   }
   for (const auto& t : targets_) {
-    Route alias{t.model->name,         {&t}, config::Strategy::ordered, {1.0}, cfg.resilience.retry,
-                cfg.resilience.deadline, {}};
+    Route alias{
+        t.model->name,           {&t}, config::Strategy::ordered, {1.0}, cfg.resilience.retry,
+        cfg.resilience.deadline, {}};
     alias.counts_tokens = t.provider->tpm > 0;
     routes_.emplace(t.model->name, std::move(alias));
   }

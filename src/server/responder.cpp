@@ -51,6 +51,7 @@ void Responder::reset(std::string_view request_id, unsigned http_version, bool k
   chunked_ = false;
   status_ = 0;
   bytes_sent_ = 0;
+  capture(nullptr, 0);
 }
 
 void Responder::add_header(std::string_view name, std::string_view value) {
@@ -112,6 +113,7 @@ Awaitable<bool> Responder::send(int status, std::string_view content_type, std::
   head_ += "Content-Length: ";
   append_number(head_, body.size());
   head_ += "\r\n\r\n";
+  copy_out(body);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body)};
   co_return co_await write(buffers);
 }
@@ -140,6 +142,7 @@ Awaitable<bool> Responder::begin_stream(int status, std::string_view content_typ
 
 Awaitable<bool> Responder::write_chunk(std::string_view data) {
   if (data.empty()) co_return !failed_;
+  copy_out(data);
   if (!chunked_) {
     const std::array<asio::const_buffer, 1> buffers{asio::buffer(data)};
     co_return co_await write(buffers);

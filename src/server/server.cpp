@@ -13,6 +13,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "reloader.hpp"
+#include "switchyard/cache/memory_store.hpp"
+#include "switchyard/config/file_watch.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 #include "worker.hpp"
 
@@ -30,17 +33,27 @@ unsigned available_cores() {
 
 }  // namespace
 
-Server::Server(std::shared_ptr<const config::Config> config) : config_(std::move(config)) {
+Server::Server(std::shared_ptr<const config::Config> config, config::Overrides overrides)
+    : config_(std::move(config)) {
   const auto& s = config_->server;
   beast::error_code ec;
   const auto address = asio::ip::make_address(s.host, ec);
   if (ec) throw std::runtime_error("invalid listen address '" + s.host + "'");
-  auto routes = std::make_shared<const routing::RouteTable>(config_);
-  auto board = std::make_shared<dispatch::HealthBoard>(routes);
-  auto ledger = std::make_shared<state::Ledger>(*config_);
+  reloader_ = std::make_unique<Reloader>(main_io_.get_executor(),
+                                         gateway::Snapshot::build(config_, nullptr),
+                                         [this](std::shared_ptr<const gateway::Snapshot> next) {
+                                           for (auto& w : workers_) w->install(next);
+                                         });
+  // Before any worker exists: they all start on the merged configuration (or the file's, when
+  // the overrides do not validate, which is logged).
+  reloader_->apply_overrides(std::move(overrides));
+  const auto snapshot = reloader_->current();
+  // One for the process whatever the workers and generations: reloads keep what it holds.
+  auto memory_cache = std::make_shared<cache::MemoryStore>(config_->cache.max_bytes);
   const unsigned n = s.workers ? s.workers : available_cores();
   for (unsigned i = 0; i < n; ++i) {
-    auto w = std::make_unique<Worker>(*config_, routes, board, ledger, i == 0, open_connections_);
+    auto w = std::make_unique<Worker>(snapshot, reloader_.get(), i == 0, open_connections_,
+                                      memory_cache);
     try {
       // The first worker may get an ephemeral port; the others join it.
       w->listen(tcp::endpoint(address, i == 0 ? s.port : port_));
@@ -56,7 +69,7 @@ Server::Server(std::shared_ptr<const config::Config> config) : config_(std::move
 Server::~Server() = default;
 
 int Server::run() {
-  asio::io_context main_io(1);
+  asio::io_context& main_io = main_io_;
   asio::signal_set signals(main_io, SIGTERM, SIGINT, SIGHUP);
   Timer drain_timer(main_io);
   bool forced = false;
@@ -69,6 +82,19 @@ int Server::run() {
       worker->run();
       if (running.fetch_sub(1) == 1) asio::post(main_io, [&] { main_io.stop(); });
     });
+  }
+  reloader_->watch_redis();
+  // An edit to the config file reloads it, as SIGHUP and POST /admin/reload do.
+  watcher_ = std::make_unique<config::FileWatcher>(main_io.get_executor(), config_->source,
+                                                   [this] { reloader_->reload_now("file"); });
+  try {
+    watcher_->start();
+  } catch (const std::exception& e) {
+    watcher_.reset();
+    telemetry::log_event(telemetry::Level::warn, "config_watch",
+                         std::string("not watching the config file (reload with SIGHUP or POST "
+                                     "/admin/reload): ") +
+                             e.what());
   }
   telemetry::log_event(telemetry::Level::info, "listening",
                        "listening on " + config_->server.host + ":" + std::to_string(port_) +
@@ -89,10 +115,11 @@ int Server::run() {
                                                                      int signo) {
     if (ec) return;
     if (signo == SIGHUP) {
-      telemetry::log_event(telemetry::Level::warn, "reload",
-                           "SIGHUP ignored: configuration reload is not available yet");
+      if (!draining) reloader_->reload_now("sighup");
     } else if (!draining) {
       draining = true;
+      if (watcher_) watcher_->stop();
+      reloader_->stop();
       telemetry::log_event(telemetry::Level::info, "draining",
                            "shutting down: finishing in-flight requests (up to " +
                                std::to_string(config_->server.drain_timeout.count()) + " ms)");

@@ -195,7 +195,9 @@ Awaitable<void> Session::run() {
       co_await responder_.send_error(api::errors::too_many_connections());
       break;
     }
-    co_await worker_.gateway().handle(request, responder_);
+    // Held to the end: a reload meanwhile does not pull the configuration from under it.
+    const auto gateway = worker_.gateway();
+    co_await gateway->handle(request, responder_);
     if (!responder_.keep_alive()) break;
   }
   beast::error_code ignored;

@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "session.hpp"
+#include "switchyard/redis/client.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::server {
@@ -15,13 +16,32 @@ constexpr int kTicksPerSweep = 50;  // idle upstream connections are checked eve
 constexpr int kBacklog = 4096;
 }  // namespace
 
-Worker::Worker(const config::Config& config, std::shared_ptr<const routing::RouteTable> routes,
-               std::shared_ptr<dispatch::HealthBoard> board,
-               std::shared_ptr<state::Ledger> ledger, bool first,
-               std::atomic<std::size_t>& open_connections)
-    : config_(config),
+namespace {
+
+std::unique_ptr<redis::Client> redis_client(Executor ex, const config::Config& config) {
+  if (!config.redis) return nullptr;
+  redis::Options options;
+  options.command_timeout = config.redis->timeout;
+  options.connect_timeout = config.redis->connect_timeout;
+  return std::make_unique<redis::Client>(ex, *redis::Url::parse(config.redis->url, nullptr),
+                                         options);
+}
+
+}  // namespace
+
+Worker::Worker(std::shared_ptr<const gateway::Snapshot> snapshot, gateway::Control* control,
+               bool first, std::atomic<std::size_t>& open_connections,
+               std::shared_ptr<cache::MemoryStore> memory_cache)
+    : server_(snapshot->config->server),
+      redis_(redis_client(io_.get_executor(), *snapshot->config)),
+      memory_cache_(cache::memory_backend(std::move(memory_cache))),
+      redis_cache_(redis_ ? cache::redis_backend(io_.get_executor(), *redis_,
+                                                 snapshot->config->redis->prefix)
+                          : nullptr),
+      context_{io_.get_executor(), first, control, redis_.get(), memory_cache_.get(),
+               redis_cache_.get()},
       acceptor_(io_),
-      gateway_(io_.get_executor(), std::move(routes), std::move(board), std::move(ledger), first),
+      gateway_(std::make_shared<gateway::Gateway>(context_, std::move(snapshot), nullptr)),
       tick_timer_(io_),
       open_connections_(open_connections) {}
 
@@ -46,7 +66,8 @@ std::uint16_t Worker::port() const {
 void Worker::run() {
   asio::co_spawn(io_, accept_loop(), asio::detached);
   asio::co_spawn(io_, tick_loop(), asio::detached);
-  gateway_.start();
+  if (redis_) redis_->start();
+  gateway_->start();
   io_.run();
   telemetry::flush_thread_log();
 }
@@ -54,11 +75,11 @@ void Worker::run() {
 void Worker::drain() {
   asio::post(io_, [this] {
     draining_ = true;
-    gateway_.set_draining();
+    gateway_->set_draining();
     beast::error_code ignored;
     acceptor_.close(ignored);
     for (auto& s : sessions_) s.on_drain();
-    gateway_.close_idle();
+    gateway_->close_idle();
   });
 }
 
@@ -68,12 +89,22 @@ void Worker::force_close() {
   });
 }
 
+void Worker::install(std::shared_ptr<const gateway::Snapshot> snapshot) {
+  asio::post(io_, [this, snapshot = std::move(snapshot)]() mutable {
+    if (draining_) return;
+    auto next = std::make_shared<gateway::Gateway>(context_, std::move(snapshot), gateway_.get());
+    gateway_->retire();
+    gateway_ = std::move(next);
+    gateway_->start();
+  });
+}
+
 void Worker::add(Session& s) {
   sessions_.push_back(s);
 }
 
 bool Worker::over_connection_limit() const {
-  return open_connections_.load(std::memory_order_relaxed) > config_.server.max_connections;
+  return open_connections_.load(std::memory_order_relaxed) > server_.max_connections;
 }
 
 Awaitable<void> Worker::accept_loop() {
@@ -99,8 +130,10 @@ Awaitable<void> Worker::tick_loop() {
     telemetry::flush_thread_log();
     if (ec) break;
     for (auto& session : sessions_) session.arm_client_watch();
-    if (tick % kTicksPerSweep == 0) gateway_.sweep_idle();
+    if (tick % kTicksPerSweep == 0) gateway_->sweep_idle();
   }
+  // The last requests are done: the Redis connection's loop is all that would keep the thread.
+  if (redis_) redis_->stop();
 }
 
 }  // namespace switchyard::server

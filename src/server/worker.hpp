@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "switchyard/async.hpp"
+#include "switchyard/cache/store.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/gateway/gateway.hpp"
 #include "switchyard/routing/route_table.hpp"
@@ -16,16 +17,19 @@ namespace switchyard::server {
 using tcp = asio::ip::tcp;
 
 class Session;
+// Only this thread does I/O on a worker's context; other threads only post to it (drain, stop),
+// and the scheduler keeps its lock for that. The reactor's per-descriptor locks are not needed.
 using SessionHook =
     boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
 
 class Worker {
  public:
-  // The first worker (`first`) also runs the providers' health checks.
-  Worker(const config::Config& config, std::shared_ptr<const routing::RouteTable> routes,
-         std::shared_ptr<dispatch::HealthBoard> board, std::shared_ptr<state::Ledger> ledger,
-         bool first,
-         std::atomic<std::size_t>& open_connections);
+  // The first worker (`first`) also runs the providers' health checks. The server settings are
+  // the snapshot's and stay for the worker's life; a reload changes everything else.
+  // `memory_cache` is the process's, shared by the workers.
+  Worker(std::shared_ptr<const gateway::Snapshot> snapshot, gateway::Control* control, bool first,
+         std::atomic<std::size_t>& open_connections,
+         std::shared_ptr<cache::MemoryStore> memory_cache);
   ~Worker();
 
   // Opens the listener on `endpoint` (SO_REUSEPORT, so every worker binds the same port).
@@ -38,6 +42,9 @@ class Worker {
   void drain();
   // From any thread: shut down every client connection, which ends the work on them.
   void force_close();
+  // From any thread: serve new requests from `snapshot` (a reload); those in flight finish on
+  // the one they started with.
+  void install(std::shared_ptr<const gateway::Snapshot> snapshot);
   // From any thread: stop the event loop, abandoning whatever is still running.
   void stop() {
     stopped_hard_ = true;
@@ -46,8 +53,9 @@ class Worker {
   bool stopped_hard() const { return stopped_hard_; }
 
   // For sessions.
-  const config::Server& limits() const { return config_.server; }
-  gateway::Gateway& gateway() { return gateway_; }
+  const config::Server& limits() const { return server_; }
+  // The current generation's gateway; a request holds on to it until it is done.
+  std::shared_ptr<gateway::Gateway> gateway() const { return gateway_; }
   bool draining() const { return draining_; }
   void add(Session& s);
   bool over_connection_limit() const;
@@ -58,12 +66,14 @@ class Worker {
   // Flushes the request log and sweeps idle upstream connections.
   Awaitable<void> tick_loop();
 
-  const config::Config& config_;
-  // Only this thread does I/O on this context; other threads only post to it (drain, stop), and
-  // the scheduler keeps its lock for that. The reactor's per-descriptor locks are not needed.
+  const config::Server server_;
+  // Before the gateway, which borrows them (WorkerContext).
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  std::unique_ptr<redis::Client> redis_;  // when `redis:` is configured
+  std::unique_ptr<cache::Store> memory_cache_, redis_cache_;
+  gateway::WorkerContext context_;
   Acceptor acceptor_;
-  gateway::Gateway gateway_;
+  std::shared_ptr<gateway::Gateway> gateway_;
   Timer tick_timer_;
   boost::intrusive::list<Session, boost::intrusive::base_hook<SessionHook>,
                          boost::intrusive::constant_time_size<false>>

@@ -1,12 +1,44 @@
 #include "switchyard/state/ledger.hpp"
 
+#include <algorithm>
+#include <optional>
+
 namespace switchyard::state {
 
-Ledger::Ledger(const config::Config& config) {
-  routes_.reserve(config.routes.size());
-  for (const auto& r : config.routes) routes_.push_back(std::make_unique<SpendWindows>(r.budget));
-  keys_.reserve(config.keys.size());
-  for (const auto& k : config.keys) keys_.push_back(std::make_unique<KeyQuota>(k));
+namespace {
+
+// Where `names` has `name`.
+std::optional<std::size_t> find(const std::vector<std::string>& names, const std::string& name) {
+  const auto at = std::find(names.begin(), names.end(), name);
+  if (at == names.end()) return std::nullopt;
+  return static_cast<std::size_t>(at - names.begin());
+}
+
+}  // namespace
+
+Ledger::Ledger(const config::Config& config, const Ledger* previous) {
+  for (const auto& r : config.routes) {
+    const auto old = previous ? find(previous->route_names_, r.name) : std::nullopt;
+    if (old && previous->routes_[*old]->caps() == r.budget.usd) {
+      routes_.push_back(previous->routes_[*old]);
+    } else {
+      routes_.push_back(std::make_shared<SpendWindows>(r.budget));
+      if (old) routes_.back()->absorb(*previous->routes_[*old]);
+    }
+    route_names_.push_back(r.name);
+  }
+  for (const auto& k : config.keys) {
+    const auto old = previous ? find(previous->key_names_, k.name) : std::nullopt;
+    const KeyQuota* was = old ? previous->keys_[*old].get() : nullptr;
+    if (was && was->budget.caps() == k.budget.usd && was->requests.limit() == k.rpm &&
+        was->tokens.limit() == k.tpm) {
+      keys_.push_back(previous->keys_[*old]);
+    } else {
+      keys_.push_back(std::make_shared<KeyQuota>(k));
+      if (was) keys_.back()->budget.absorb(was->budget);
+    }
+    key_names_.push_back(k.name);
+  }
 }
 
 Ledger::~Ledger() = default;

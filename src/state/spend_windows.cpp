@@ -149,4 +149,13 @@ double SpendWindows::cap(config::Window window) const {
   return rings_[static_cast<std::size_t>(window)].cap_usd;
 }
 
+void SpendWindows::absorb(const SpendWindows& before) {
+  for (std::size_t w = 0; w < config::kWindowCount; ++w) {
+    if (!rings_[w].slots || !before.rings_[w].slots) continue;
+    for (std::size_t i = 0; i < kSlots; ++i)
+      rings_[w].slots[i].store(before.rings_[w].slots[i].load(std::memory_order_relaxed),
+                               std::memory_order_relaxed);
+  }
+}
+
 }  // namespace switchyard::state

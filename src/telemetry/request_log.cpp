@@ -125,6 +125,7 @@ void log_request(const RequestRecord& r) {
   if (!r.complexity.empty()) field(out, "complexity", r.complexity);
   if (!r.routing.empty()) field(out, "routing_reason", r.routing);
   if (!r.preference.empty()) field(out, "preferred_provider", r.preference);
+  if (!r.cache.empty()) field(out, "cache", r.cache);
   if (!r.provider.empty()) field(out, "provider", r.provider);
   if (!r.upstream_model.empty()) field(out, "upstream_model", r.upstream_model);
   if (r.stream) out += ",\"stream\":true";

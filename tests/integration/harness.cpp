@@ -81,7 +81,7 @@ Process::Process(const std::string& program, const std::vector<std::string>& arg
     std::vector<char*> argv;
     for (auto& a : argv_storage) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execv(program.c_str(), argv.data());
+    ::execvp(program.c_str(), argv.data());  // a bare name is looked up in PATH
     ::_exit(127);
   }
 }
@@ -312,11 +312,10 @@ json Mock::requests(int limit) {
   return client.get("/_mock/requests?limit=" + std::to_string(limit)).json_body();
 }
 
-Gateway::Gateway(const TempDir& dir, const std::string& config,
-                 const std::map<std::string, std::string>& env) {
-  const std::string stem = unique_name("gateway");
-  const fs::path config_file = dir / (stem + ".yaml");
-  // The harness owns `listen`: an ephemeral port, read back from the start-up log line.
+namespace {
+
+// The harness owns `listen`: an ephemeral port, read back from the start-up log line.
+std::string with_listen(const std::string& config) {
   std::string text = config;
   const std::string listen = "\n  listen: \"127.0.0.1:0\"";
   if (auto at = text.find("server:"); at != std::string::npos) {
@@ -324,10 +323,19 @@ Gateway::Gateway(const TempDir& dir, const std::string& config,
   } else {
     text = "server:" + listen + "\n" + text;
   }
-  write_file(config_file, text);
+  return text;
+}
+
+}  // namespace
+
+Gateway::Gateway(const TempDir& dir, const std::string& config,
+                 const std::map<std::string, std::string>& env) {
+  const std::string stem = unique_name("gateway");
+  config_file_ = dir / (stem + ".yaml");
+  write_file(config_file_, with_listen(config));
   out_ = dir / (stem + ".out");
   process_ = std::make_unique<Process>(SWITCHYARD_BIN,
-                                       std::vector<std::string>{"--config", config_file.string()},
+                                       std::vector<std::string>{"--config", config_file_.string()},
                                        out_, dir / (stem + ".err"), env);
   eventually(
       [&] {
@@ -344,6 +352,16 @@ Gateway::Gateway(const TempDir& dir, const std::string& config,
   if (port_ <= 0)
     throw std::runtime_error("gateway did not start; stderr: " + process_->err() +
                              " stdout: " + process_->out());
+}
+
+void Gateway::edit_config(const std::string& config, Save how) const {
+  if (how == Save::in_place) {
+    write_file(config_file_, with_listen(config));
+    return;
+  }
+  const fs::path temp = config_file_.string() + ".swp";
+  write_file(temp, with_listen(config));
+  fs::rename(temp, config_file_);
 }
 
 std::vector<json> Gateway::log_lines() {
@@ -430,6 +448,86 @@ std::string hash_key(const std::string& key) {
       "/bin/sh", {"-c", std::string(SWITCHYARD_BIN) + " --hash-key < " + (dir / "key").string()});
   if (r.exit_code != 0) throw std::runtime_error("switchyard --hash-key failed: " + r.err);
   return r.out.substr(0, r.out.find('\n'));
+}
+
+}  // namespace switchyard::testing
+
+namespace switchyard::testing {
+
+namespace {
+// Bind port 0, learn the number the kernel chose, let it go.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot find a free port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Anything answered to an inline PING ("+PONG", or "-NOAUTH" with a password) means it is up.
+bool redis_answers(int port) {
+  try {
+    RawConnection c(port);
+    c.send("PING\r\n");
+    return !c.receive(500ms, "\r\n").empty();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+}  // namespace
+
+RedisServer::RedisServer(const TempDir& dir, Options options)
+    : dir_(dir.path()), options_(std::move(options)), port_(free_port()) {
+  launch();
+}
+
+std::string RedisServer::url(int db) const {
+  return url_with("", db);
+}
+
+std::string RedisServer::url_with(const std::string& userinfo, int db) const {
+  std::string u =
+      "redis://" + (userinfo.empty() ? "" : userinfo + "@") + "127.0.0.1:" + std::to_string(port_);
+  if (db != 0) u += "/" + std::to_string(db);
+  return u;
+}
+
+void RedisServer::launch() {
+  const std::string stem = "redis-" + std::to_string(port_) + "-" + std::to_string(++generation_);
+  std::vector<std::string> args{"--port",       std::to_string(port_),
+                                "--bind",       "127.0.0.1",
+                                "--save",       "",
+                                "--appendonly", "no",
+                                "--dir",        dir_.string(),
+                                "--daemonize",  "no"};
+  if (!options_.password.empty()) {
+    args.push_back("--requirepass");
+    args.push_back(options_.password);
+  }
+  process_ = std::make_unique<Process>("/usr/bin/redis-server", args, dir_ / (stem + ".out"),
+                                       dir_ / (stem + ".err"));
+  const bool up = eventually([&] { return !process_->running() || redis_answers(port_); }, 10000ms);
+  if (!up || !process_->running())
+    throw std::runtime_error("redis-server did not start on port " + std::to_string(port_) +
+                             "; stdout: " + process_->out() + " stderr: " + process_->err());
+}
+
+void RedisServer::kill() {
+  process_->signal(SIGKILL);
+  process_->wait_exit(5000ms);
+}
+
+void RedisServer::restart() {
+  if (process_->running()) kill();
+  launch();
 }
 
 }  // namespace switchyard::testing

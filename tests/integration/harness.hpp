@@ -148,6 +148,11 @@ class Gateway {
 
   int port() const { return port_; }
   Process& process() { return *process_; }
+  const fs::path& config_path() const { return config_file_; }
+  // Replaces the config file (with the harness's `listen` again) the way an editor saves: written
+  // in place, or written beside it and renamed over it (vim, most IDEs).
+  enum class Save { in_place, rename };
+  void edit_config(const std::string& config, Save how = Save::rename) const;
   // The JSON lines the gateway logged so far (request lines are flushed every 100 ms).
   std::vector<json> log_lines();
   // The request line with this request id, waiting for it to be flushed.
@@ -156,7 +161,7 @@ class Gateway {
  private:
   int port_ = 0;
   std::unique_ptr<Process> process_;
-  fs::path out_;
+  fs::path out_, config_file_;
 };
 
 // A throwaway CA and a server certificate signed by it, made with the openssl CLI.
@@ -178,5 +183,41 @@ int chat_requests(Mock& mock);
 std::string hash_key(const std::string& key);
 // A loopback port nobody listens on (connections to it are refused).
 int closed_port();
+
+}  // namespace switchyard::testing
+
+namespace switchyard::testing {
+
+// redis-server on a free loopback port, without persistence, its files in `dir`.
+class RedisServer {
+ public:
+  struct Options {
+    std::string password;  // --requirepass, when not empty
+  };
+  explicit RedisServer(const TempDir& dir, Options options = {});
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  int port() const { return port_; }
+  // redis://127.0.0.1:<port>[/db], without credentials.
+  std::string url(int db = 0) const;
+  // The same with `userinfo@` ("user:password" or ":password").
+  std::string url_with(const std::string& userinfo, int db = 0) const;
+  Process& process() { return *process_; }
+  // SIGKILL, and waits until it is gone.
+  void kill();
+  // A new, empty server on the same port (killing the old one first if it runs); waits until it
+  // answers.
+  void restart();
+
+ private:
+  void launch();
+
+  fs::path dir_;
+  Options options_;
+  int port_ = 0;
+  int generation_ = 0;
+  std::unique_ptr<Process> process_;
+};
 
 }  // namespace switchyard::testing

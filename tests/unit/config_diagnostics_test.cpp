@@ -70,7 +70,7 @@ providers:
     apikey: x
 models:
   m: { provider: p, prize: 1 }
-cache: {}
+cahce: {}
 )");
   EXPECT_FALSE(result.config.has_value());
   EXPECT_EQ(printed(result),
@@ -85,8 +85,8 @@ cache: {}
                 "api_version, preset, max_tokens_field, health_check, rate_limit)",
                 "test.yaml:11:21: unknown key 'prize' in models.m (expected one of: provider, "
                 "name, input, output, cached_input, context, max_tokens)",
-                "test.yaml:12:1: unknown key 'cache' at the top level (expected one of: server, "
-                "log, providers, models, routes, resilience, keys)",
+                "test.yaml:12:1: unknown key 'cahce' at the top level (expected one of: server, "
+                "log, providers, models, routes, resilience, keys, cache, redis)",
             }));
 }
 

@@ -43,6 +43,9 @@ ApiError request_timeout();
 ApiError malformed_http(std::string_view what);
 ApiError too_many_connections();
 ApiError shutting_down();
+// 422 reload_failed: POST /admin/reload found the configuration invalid (the previous one keeps
+// serving); `summary` holds the first problem and how many there are.
+ApiError reload_failed(std::string summary);
 
 // 429 rate_limit_exceeded of type "requests" or "tokens", as OpenAI words its own, for a
 // gateway key over its rpm or tpm; `retry_after_s` 0 = never (a request larger than a whole

@@ -24,6 +24,8 @@ struct Url {
   std::uint16_t port = 0;
   std::string path;       // base path without a trailing slash: "/v1", or ""
   std::string authority;  // what goes into the Host header: "api.openai.com", "127.0.0.1:9001"
+
+  bool operator==(const Url&) const = default;
 };
 
 enum class ProviderType { openai, anthropic, gemini, azure };
@@ -43,11 +45,15 @@ struct Timeouts {
   Millis first_byte{60'000};  // request written → response head (streams: → first event)
   Millis idle{60'000};        // between two reads of a response body
   Millis total{600'000};      // the whole attempt
+
+  bool operator==(const Timeouts&) const = default;
 };
 
 struct PoolSettings {
   std::size_t max_idle = 64;   // idle keep-alive connections kept per worker
   Millis idle_expiry{60'000};  // an idle connection older than this is closed
+
+  bool operator==(const PoolSettings&) const = default;
 };
 
 // An optional periodic probe of a provider (GET base_url + path with the provider's
@@ -59,6 +65,8 @@ struct HealthCheck {
   Millis timeout{2'000};
   int expect_status = 200;
   unsigned failures_to_unhealthy = 2;  // consecutive failed probes before the provider is down
+
+  bool operator==(const HealthCheck&) const = default;
 };
 
 struct Provider {
@@ -85,6 +93,8 @@ struct Provider {
   // Likewise for tokens per minute: prompt (estimated) plus max_tokens are taken before sending
   // and corrected to the reported usage afterwards.
   std::uint64_t tpm = 0;
+
+  bool operator==(const Provider&) const = default;
 };
 
 struct Model {
@@ -98,6 +108,8 @@ struct Model {
   // Output tokens asked for when the client names no limit and the provider requires one
   // (Anthropic); 0 = the adapter's default.
   std::uint64_t max_tokens = 0;
+
+  bool operator==(const Model&) const = default;
 };
 
 // How often one target is tried for one request, and how long to wait in between.
@@ -118,6 +130,8 @@ struct BreakerPolicy {
   unsigned consecutive_failures = 5;  // ... or after this many failures in a row (0 = off)
   Millis cooldown{30'000};            // open → half-open
   unsigned half_open_probes = 1;      // concurrent trial requests while half-open
+
+  bool operator==(const BreakerPolicy&) const = default;
 };
 
 enum class Strategy { ordered, weighted, lowest_latency, least_busy };
@@ -198,6 +212,9 @@ struct Route {
   RetryPolicy retry;         // the resilience default unless the route sets its own
   Millis deadline{600'000};  // likewise
   Hedge hedge;
+  // How long this route's answers stay in the response cache; unset = cache.ttl, 0 = never
+  // cached.
+  std::optional<Millis> cache_ttl;
 };
 
 // A client credential of the gateway itself. Only the SHA-256 of the key is configured (see
@@ -225,11 +242,41 @@ struct Server {
   Millis drain_timeout{30'000};  // SIGTERM → in-flight work given this long
   // Responses report the upstream's model name instead of the one the client asked for.
   bool report_upstream_model = false;
+
+  bool operator==(const Server&) const = default;
 };
 
 struct Log {
   std::string level = "info";  // trace, debug, info, warn, error, off
   bool requests = true;        // one JSON line per request
+
+  bool operator==(const Log&) const = default;
+};
+
+// The response cache (`cache:`). Off unless the section is present.
+struct Cache {
+  enum class Backend { memory, redis };
+  bool enabled = false;
+  Backend backend = Backend::memory;
+  Millis ttl{3'600'000};                      // unless a route sets its own cache_ttl
+  std::size_t max_bytes = 256 * 1024 * 1024;  // memory backend: the whole cache
+  std::size_t max_entry = 1024 * 1024;        // an answer larger than this is not stored
+  // Off: the key includes the route that served, so two routes never share an answer. On: the
+  // same request gets the same answer whichever route or model it names.
+  bool share_across_models = false;
+  // Requests with a higher temperature are answered afresh (0: only deterministic ones).
+  double max_temperature = 0;
+};
+
+// `redis:` — shared state across replicas: cache (backend redis), route overrides, spend and
+// limits. Debian 12's hiredis has no TLS: Redis is reached over plain TCP.
+struct Redis {
+  std::string url;      // redis://[:password@]host:port[/db], validated at load
+  Millis timeout{250};  // per command; longer counts as Redis being down
+  Millis connect_timeout{1'000};
+  std::string prefix = "switchyard:";  // of every key and channel
+
+  bool operator==(const Redis&) const = default;
 };
 
 struct Config {
@@ -242,6 +289,8 @@ struct Config {
   Resilience resilience;
   // With any key configured, every request but /healthz and /readyz needs one.
   std::vector<GatewayKey> keys;
+  Cache cache;
+  std::optional<Redis> redis;
 
   const Provider* find_provider(std::string_view name) const;
   const Model* find_model(std::string_view name) const;
@@ -266,9 +315,26 @@ struct LoadResult {
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_env();
 
-LoadResult load_config_file(const std::string& path, const EnvLookup& env = process_env());
+// Routes and models defined beside the file (in Redis, by `switchyard routes|models set`),
+// merged over it by name before validation: a JSON object adds an entry or replaces the file's,
+// `null` removes the file's. Each is written exactly as the file's YAML would have it.
+struct Overrides {
+  struct Entry {
+    std::string name;
+    std::string json;
+
+    bool operator==(const Entry&) const = default;
+  };
+  std::vector<Entry> routes, models;
+
+  bool empty() const { return routes.empty() && models.empty(); }
+  bool operator==(const Overrides&) const = default;
+};
+
+LoadResult load_config_file(const std::string& path, const EnvLookup& env = process_env(),
+                            const Overrides& overrides = {});
 LoadResult load_config_string(std::string_view yaml, const std::string& file_name,
-                              const EnvLookup& env);
+                              const EnvLookup& env, const Overrides& overrides = {});
 
 // "250ms", "2s", "1m", "1h" or a bare number of seconds.
 std::optional<Millis> parse_duration(std::string_view text);

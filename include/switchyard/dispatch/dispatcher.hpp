@@ -87,7 +87,10 @@ struct DispatchResult {
 
 class Dispatcher {
  public:
-  Dispatcher(Executor ex, const config::Config& config, std::shared_ptr<HealthBoard> board);
+  // Keeps `previous`'s connection pool of every provider whose definition did not change (a
+  // reload drops no warm connection it need not).
+  Dispatcher(Executor ex, const config::Config& config, std::shared_ptr<HealthBoard> board,
+             const Dispatcher* previous);
   ~Dispatcher();
 
   Awaitable<DispatchResult> run(const DispatchRequest& request, server::Responder& out,
@@ -106,6 +109,8 @@ class Dispatcher {
   upstream::Origin& origin(std::size_t provider_index) { return *origins_[provider_index]; }
   HealthBoard& board() { return *board_; }
 
+  // Opens a spare connection to the provider in the background unless one is idle.
+  void warm(std::size_t provider_index);
   // Closes idle upstream connections past their expiry.
   void sweep_idle();
   // Closes all idle upstream connections (shutdown).
@@ -148,7 +153,9 @@ class Dispatcher {
 
   Executor ex_;
   std::shared_ptr<HealthBoard> board_;
-  std::vector<std::unique_ptr<upstream::Origin>> origins_;  // by provider index
+  // By provider index; shared with the next generation's dispatcher when unchanged, and with
+  // the background connection warm-ups, which may outlive this one.
+  std::vector<std::shared_ptr<upstream::Origin>> origins_;
   std::unique_ptr<BufferPool> buffers_;
   // A uniform draw in [0, 1) for jitter, weights and exploration (splitmix64: one worker's, so
   // no lock, and no <random> in a widely included header).

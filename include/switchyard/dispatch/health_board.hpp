@@ -1,7 +1,8 @@
 // The process-wide picture of upstream health that every worker reads and writes: one
 // TargetHealth per provider + model pair (breaker, window, in-flight), one ProviderHealth per
 // provider (its active health check), and the dispatch counters (retries, failovers, hedges).
-// Atomics only: no worker waits for another. Built once per route table.
+// Atomics only: no worker waits for another. Built once per route table; a reload's board takes
+// over the previous one's state for whatever did not change.
 #pragma once
 
 #include <atomic>
@@ -45,13 +46,15 @@ struct DispatchCounters {
 
 class HealthBoard {
  public:
-  explicit HealthBoard(std::shared_ptr<const routing::RouteTable> routes);
+  // Shares `previous`'s state of each target, provider and rate limit that is defined the same
+  // way in both route tables (same name and definition), and its counters.
+  HealthBoard(std::shared_ptr<const routing::RouteTable> routes, const HealthBoard* previous);
 
   TargetHealth& target(const routing::Target& t) { return *targets_[t.index]; }
   const TargetHealth& target(const routing::Target& t) const { return *targets_[t.index]; }
   ProviderHealth& provider(std::size_t index) { return *providers_[index]; }
   const ProviderHealth& provider(std::size_t index) const { return *providers_[index]; }
-  DispatchCounters& counters() { return counters_; }
+  DispatchCounters& counters() { return *counters_; }
   // The provider's own requests-per-minute limit (`rate_limit.rpm`).
   state::RateLimiter& limiter(std::size_t provider_index) { return *limiters_[provider_index]; }
   // ... and its tokens-per-minute limit (`rate_limit.tpm`).
@@ -77,11 +80,11 @@ class HealthBoard {
 
  private:
   std::shared_ptr<const routing::RouteTable> routes_;
-  std::vector<std::unique_ptr<TargetHealth>> targets_;               // by Target::index
-  std::vector<std::unique_ptr<ProviderHealth>> providers_;           // by provider index
-  std::vector<std::unique_ptr<state::RateLimiter>> limiters_;        // by provider index
-  std::vector<std::unique_ptr<state::RateLimiter>> token_limiters_;  // by provider index
-  DispatchCounters counters_;
+  std::vector<std::shared_ptr<TargetHealth>> targets_;               // by Target::index
+  std::vector<std::shared_ptr<ProviderHealth>> providers_;           // by provider index
+  std::vector<std::shared_ptr<state::RateLimiter>> limiters_;        // by provider index
+  std::vector<std::shared_ptr<state::RateLimiter>> token_limiters_;  // by provider index
+  std::shared_ptr<DispatchCounters> counters_;
 };
 
 }  // namespace switchyard::dispatch

@@ -18,13 +18,14 @@ class HealthChecker {
   HealthChecker(Executor ex, Dispatcher& dispatcher, const routing::RouteTable& routes);
   ~HealthChecker();
 
-  // Starts one probe loop per checked provider.
-  void start();
+  // Starts one probe loop per checked provider; each keeps `owner` (whatever owns this checker
+  // and the dispatcher) alive until it ends.
+  void start(std::shared_ptr<const void> owner);
   // Ends the loops (shutdown): sleeping ones at once, a probe in flight when it ends.
   void stop();
 
  private:
-  Awaitable<void> probe_loop(std::size_t provider_index);
+  Awaitable<void> probe_loop(std::size_t provider_index, std::shared_ptr<const void> owner);
   Awaitable<bool> probe(std::size_t provider_index, int* status, std::string* why);
 
   Executor ex_;

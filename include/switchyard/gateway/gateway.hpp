@@ -1,7 +1,9 @@
 // The request pipeline behind the HTTP server: which endpoint and whose key, then for chat
 // completions and embeddings parse → resolve the route → choose what serves it (complexity,
 // budgets) → the key's limits → dispatch (raced against the client going away) → settle spend
-// → log. The cache slots in here in front of dispatch. One Gateway per worker thread.
+// → log. The cache slots in here in front of dispatch. One Gateway per worker thread and
+// configuration generation: a reload gives each worker a new one, and the old one lives on until
+// the requests it started have finished.
 #pragma once
 
 #include <memory>
@@ -10,6 +12,7 @@
 #include "switchyard/dispatch/dispatcher.hpp"
 #include "switchyard/dispatch/health_check.hpp"
 #include "switchyard/gateway/key_ring.hpp"
+#include "switchyard/gateway/snapshot.hpp"
 #include "switchyard/routing/complexity.hpp"
 #include "switchyard/routing/route_table.hpp"
 #include "switchyard/server/request.hpp"
@@ -17,20 +20,55 @@
 #include "switchyard/state/ledger.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
+namespace switchyard::redis {
+class Client;
+}
+namespace switchyard::cache {
+class Store;
+}
+
 namespace switchyard::gateway {
 
 using server::Request;
 
-class Gateway {
+// What the admin API asks of the process around the gateways: a configuration reload, which
+// runs on the server's own thread.
+class Control {
  public:
-  // One worker's gateway runs the providers' health checks (`health_checks`) for all of them.
-  Gateway(Executor ex, std::shared_ptr<const routing::RouteTable> routes,
-          std::shared_ptr<dispatch::HealthBoard> board, std::shared_ptr<state::Ledger> ledger,
-          bool health_checks);
+  virtual ~Control() = default;
+  struct Outcome {
+    bool ok = false;
+    std::string json;  // the reload status, as reload_status() reports it
+  };
+  // Reloads now and answers once it is done (or has failed). From any worker's thread.
+  virtual Awaitable<Outcome> reload() = 0;
+  // The generation serving and how the last reload went, as JSON. Any thread.
+  virtual std::string reload_status() const = 0;
+};
+
+// What a worker lends every gateway generation it runs: things that outlive configurations.
+struct WorkerContext {
+  Executor ex;
+  bool health_checks = false;      // this worker's gateway probes the providers for all of them
+  Control* control = nullptr;      // null when the process offers no reload
+  redis::Client* redis = nullptr;  // when `redis:` was configured at start
+  cache::Store* memory_cache = nullptr;
+  cache::Store* redis_cache = nullptr;  // with `redis`
+};
+
+class Gateway : public std::enable_shared_from_this<Gateway> {
+ public:
+  // `previous` is the gateway this one replaces on the worker, whose upstream connections to
+  // unchanged providers it takes over.
+  Gateway(const WorkerContext& context, std::shared_ptr<const Snapshot> snapshot,
+          const Gateway* previous);
   ~Gateway();
 
   // Starts the background work (health checks), once the worker's loop runs.
   void start();
+  // Ends the background work: another generation has taken over.
+  void retire();
+  const Snapshot& snapshot() const { return *snapshot_; }
   Awaitable<void> handle(const Request& request, server::Responder& out);
 
   // Readiness goes false for the load balancer once shutdown has begun.
@@ -66,13 +104,32 @@ class Gateway {
   // POST /admin/explain: the choice and plan for a chat body, without calling any upstream.
   Awaitable<void> explain(const Request& request, server::Responder& out,
                           telemetry::RequestRecord& record);
+  // Where a miss's answer goes once served: the cache key (empty: not stored) and lifetime.
+  struct CachePlan {
+    std::string key;
+    std::chrono::milliseconds ttl{0};
+  };
+  // Answers from the response cache when it holds this request's answer, or refuses a malformed
+  // x-switchyard-cache (true: the request is done); otherwise fills `plan`. Says in
+  // x-switchyard-cache what it did.
+  Awaitable<bool> consult_cache(const dispatch::DispatchRequest& dispatch, server::Responder& out,
+                                telemetry::RequestRecord& record, CachePlan& plan);
+  // Stores `body`, what the client got, when it is a complete plain answer (plan permitting).
+  void fill_cache(const CachePlan& plan, const dispatch::DispatchRequest& dispatch,
+                  const telemetry::RequestRecord& record, const std::string& body,
+                  const server::Responder& out);
+  // POST /admin/reload: reloads the configuration; GET: how the last reload went.
+  Awaitable<void> reload(const Request& request, server::Responder& out);
   // Books the response in the record and logs it (unless `quiet`).
   static void finish(server::Responder& out, telemetry::RequestRecord& record, bool quiet);
   static Awaitable<void> reject(const api::ApiError& error, server::Responder& out,
                                 telemetry::RequestRecord& record);
 
-  std::shared_ptr<const routing::RouteTable> routes_;
-  std::shared_ptr<state::Ledger> ledger_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  const routing::RouteTable* routes_;
+  state::Ledger* ledger_;
+  Control* control_;
+  cache::Store* cache_;  // the configured backend; null when the cache is off
   KeyRing keys_;
   dispatch::Dispatcher dispatcher_;
   std::unique_ptr<dispatch::HealthChecker> health_checker_;

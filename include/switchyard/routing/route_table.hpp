@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,6 +41,7 @@ struct Route {
   config::RetryPolicy retry;
   config::Millis deadline{600'000};
   config::Hedge hedge;
+  std::optional<config::Millis> cache_ttl;  // unset: the cache's own ttl
   // Some target's provider has a tokens-per-minute limit: requests need a token estimate.
   bool counts_tokens = false;
 

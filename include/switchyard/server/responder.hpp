@@ -46,6 +46,16 @@ class Responder {
   Awaitable<bool> write_chunk(std::string_view data);
   Awaitable<bool> end_stream();
 
+  // Copies the body about to be sent — a whole response, or a stream's chunks — into `into`,
+  // until it would pass `limit` bytes; then the copy stops and capture_overflowed() says so.
+  // nullptr stops copying. For the response cache, which stores what the client got.
+  void capture(std::string* into, std::size_t limit) {
+    capture_ = into;
+    capture_limit_ = limit;
+    capture_overflowed_ = false;
+  }
+  bool capture_overflowed() const { return capture_overflowed_; }
+
   // Watches the connection while a request is being served: when the client hangs up,
   // listener->client_gone() is called (once). Bytes of a pipelined next request stay unread
   // for the session, and end the watch. Registering is free; the wait on the socket (an epoll
@@ -65,6 +75,14 @@ class Responder {
 
  private:
   void start_head(int status);
+  void copy_out(std::string_view body) {
+    if (!capture_ || capture_overflowed_) return;
+    if (capture_->size() + body.size() > capture_limit_) {
+      capture_overflowed_ = true;
+      return;
+    }
+    capture_->append(body);
+  }
   Awaitable<bool> write(std::span<const asio::const_buffer> buffers);
 
   TcpStream& stream_;
@@ -79,6 +97,9 @@ class Responder {
   bool failed_ = false;
   int status_ = 0;
   std::uint64_t bytes_sent_ = 0;
+  std::string* capture_ = nullptr;
+  std::size_t capture_limit_ = 0;
+  bool capture_overflowed_ = false;
   // The watch's completion can run after the request (and even the session) is over, so what
   // it reaches is kept alive by the handler itself.
   struct WatchState {

@@ -1,6 +1,7 @@
 // The HTTP/1.1 front: one worker thread per core, each with its own io_context, SO_REUSEPORT
-// listener, sessions and upstream pools (nothing shared per request). Owns process signals:
-// SIGTERM/SIGINT drain and exit, SIGHUP is reserved for reload.
+// listener, sessions and upstream pools (nothing shared per request). Owns process signals
+// (SIGTERM/SIGINT drain and exit, SIGHUP reloads) and the configuration reloads, which run on
+// the thread that calls run().
 #pragma once
 
 #include <atomic>
@@ -8,16 +9,24 @@
 #include <memory>
 #include <vector>
 
+#include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
 
 namespace switchyard::server {
 
 class Worker;
+class Reloader;
+}  // namespace switchyard::server
+namespace switchyard::config {
+class FileWatcher;
+}
+namespace switchyard::server {
 
 class Server {
  public:
   // Binds the listeners; throws std::runtime_error when it cannot (port taken, bad address).
-  explicit Server(std::shared_ptr<const config::Config> config);
+  // `overrides`: the Redis route and model overrides as read at start.
+  Server(std::shared_ptr<const config::Config> config, config::Overrides overrides = {});
   ~Server();
 
   std::uint16_t port() const { return port_; }
@@ -25,7 +34,10 @@ class Server {
   int run();
 
  private:
-  std::shared_ptr<const config::Config> config_;
+  std::shared_ptr<const config::Config> config_;  // as loaded at start
+  asio::io_context main_io_{1};
+  std::unique_ptr<Reloader> reloader_;
+  std::unique_ptr<config::FileWatcher> watcher_;  // of the config file, on main_io_
   std::atomic<std::size_t> open_connections_{0};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::uint16_t port_ = 0;

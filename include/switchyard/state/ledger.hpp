@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "switchyard/config/config.hpp"
@@ -24,7 +25,9 @@ struct KeyQuota {
 
 class Ledger {
  public:
-  explicit Ledger(const config::Config& config);
+  // Takes over `previous`'s counts of each route and key of the same name: shared outright when
+  // defined the same, else the spend carries into the new caps and the rate limits start afresh.
+  Ledger(const config::Config& config, const Ledger* previous);
   ~Ledger();
 
   // The spend of the route at `route_index` in Config::routes (routing::Route::budget_index).
@@ -33,8 +36,9 @@ class Ledger {
   KeyQuota& key(std::size_t key_index) { return *keys_[key_index]; }
 
  private:
-  std::vector<std::unique_ptr<SpendWindows>> routes_;
-  std::vector<std::unique_ptr<KeyQuota>> keys_;
+  std::vector<std::string> route_names_, key_names_;  // by index, as `previous` looks them up
+  std::vector<std::shared_ptr<SpendWindows>> routes_;
+  std::vector<std::shared_ptr<KeyQuota>> keys_;
 };
 
 }  // namespace switchyard::state

@@ -56,7 +56,16 @@ class SpendWindows {
   std::optional<Exhausted> exhausted(Time now) const;
 
   double spent(config::Window window, Time now) const;  // $0 for an uncapped window
-  double cap(config::Window window) const;              // 0 = no cap
+
+  // Takes over `before`'s spend in every window both cap (a reload that changed the caps keeps
+  // what was spent). Before this one is in use.
+  void absorb(const SpendWindows& before);
+  double cap(config::Window window) const;                 // 0 = no cap
+  std::array<double, config::kWindowCount> caps() const {  // by Window, as configured
+    std::array<double, config::kWindowCount> out{};
+    for (std::size_t w = 0; w < out.size(); ++w) out[w] = rings_[w].cap_usd;
+    return out;
+  }
 
  private:
   struct Ring {

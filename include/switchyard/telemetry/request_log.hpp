@@ -34,9 +34,11 @@ struct RequestRecord {
   // Why `route` serves what the client named, when they differ: the complexity verdict's reason,
   // budgets that handed over to their `then` route.
   std::string routing;
-  std::string_view preference;  // the client's preferred provider: "applied" or "ignored"
-  std::string_view provider;    // the one that served, if any
+  std::string_view preference;    // the client's preferred provider: "applied" or "ignored"
+  std::string_view provider;      // the one that served, if any
+  std::string_view served_model;  // its model alias
   std::string_view upstream_model;
+  std::string_view cache;  // "hit", "miss" or "bypass"; empty when the cache was not asked
   bool stream = false;
   int status = 0;
   std::string error;            // the gateway's error message, when it made one

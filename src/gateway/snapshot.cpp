@@ -1,0 +1,18 @@
+#include "switchyard/gateway/snapshot.hpp"
+
+namespace switchyard::gateway {
+
+std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config,
+                                                const Snapshot* previous) {
+  auto next = std::make_shared<Snapshot>();
+  next->config = std::move(config);
+  next->routes = std::make_shared<const routing::RouteTable>(next->config);
+  next->board = std::make_shared<dispatch::HealthBoard>(next->routes,
+                                                        previous ? previous->board.get() : nullptr);
+  next->ledger =
+      std::make_shared<state::Ledger>(*next->config, previous ? previous->ledger.get() : nullptr);
+  next->generation = previous ? previous->generation + 1 : 1;
+  return next;
+}
+
+}  // namespace switchyard::gateway

@@ -1,0 +1,196 @@
+#include "reloader.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "switchyard/api/error.hpp"
+#include "switchyard/config/overrides_store.hpp"
+#include "switchyard/redis/client.hpp"
+#include "switchyard/redis/subscriber.hpp"
+#include "switchyard/telemetry/request_log.hpp"
+
+namespace switchyard::server {
+
+namespace {
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "added a, b; removed c; changed d" for the routes of two configs; "" when the same.
+std::string route_changes(const config::Config& before, const config::Config& after) {
+  auto find = [](const config::Config& c, const std::string& name) -> const config::Route* {
+    for (const auto& r : c.routes)
+      if (r.name == name) return &r;
+    return nullptr;
+  };
+  std::string added, removed;
+  for (const auto& r : after.routes)
+    if (!find(before, r.name)) added += (added.empty() ? "" : ", ") + r.name;
+  for (const auto& r : before.routes)
+    if (!find(after, r.name)) removed += (removed.empty() ? "" : ", ") + r.name;
+  std::string out;
+  if (!added.empty()) out += "routes added: " + added;
+  if (!removed.empty())
+    out += (out.empty() ? "" : "; ") + std::string("routes removed: ") + removed;
+  return out;
+}
+
+}  // namespace
+
+Reloader::Reloader(Executor main, std::shared_ptr<const gateway::Snapshot> first, Install install)
+    : main_(main), current_(std::move(first)), install_(std::move(install)) {
+  set_status("start", true, {});
+}
+
+Reloader::~Reloader() = default;
+
+void Reloader::apply_overrides(config::Overrides overrides) {
+  if (overrides == overrides_) return;
+  overrides_ = std::move(overrides);
+  reload_now("redis");
+}
+
+void Reloader::watch_redis() {
+  const auto& settings = current_->config->redis;
+  if (!settings) return;
+  redis::Options options;
+  options.command_timeout = settings->timeout;
+  options.connect_timeout = settings->connect_timeout;
+  const auto url = *redis::Url::parse(settings->url, nullptr);
+  redis_ = std::make_unique<redis::Client>(main_, url, options);
+  redis_->start();
+  auto refresh = [this] { asio::co_spawn(main_, refresh_overrides(), asio::detached); };
+  subscriber_ = std::make_unique<redis::Subscriber>(
+      main_, url, std::vector<std::string>{config::OverrideNames(settings->prefix).channel},
+      [refresh](std::string_view, std::string_view) { refresh(); }, refresh, options);
+  subscriber_->start();
+}
+
+void Reloader::stop() {
+  if (subscriber_) subscriber_->stop();
+  if (redis_) redis_->stop();
+}
+
+Awaitable<void> Reloader::refresh_overrides() {
+  // One reader at a time; an announcement meanwhile means reading once more after it.
+  if (refreshing_) {
+    refresh_again_ = true;
+    co_return;
+  }
+  refreshing_ = true;
+  Timer wait(main_);
+  do {
+    refresh_again_ = false;
+    // The subscription can be up a moment before the command connection.
+    for (int i = 0; i < 100 && !redis_->connected(); ++i) {
+      wait.expires_after(std::chrono::milliseconds(10));
+      co_await wait.async_wait(as_result);
+    }
+    std::string why;
+    auto fetched = co_await config::fetch_overrides(*redis_, current_->config->redis->prefix, &why);
+    if (fetched) {
+      apply_overrides(std::move(*fetched));
+    } else {
+      telemetry::log_event(telemetry::Level::warn, "overrides",
+                           "could not read the route and model overrides: " + why);
+    }
+  } while (refresh_again_);
+  refreshing_ = false;
+}
+
+gateway::Control::Outcome Reloader::reload_now(std::string_view trigger) {
+  const std::string& path = current_->config->source;
+  auto loaded = config::load_config_file(path, config::process_env(), overrides_);
+  if (!loaded.errors.empty()) {
+    std::vector<std::string> errors;
+    for (const auto& d : loaded.errors) {
+      errors.push_back(d.to_string());
+      telemetry::log_event(telemetry::Level::error, "reload_error", errors.back());
+    }
+    ++failed_;
+    telemetry::log_event(telemetry::Level::error, "reload_failed",
+                         "configuration not reloaded (" + std::string(trigger) +
+                             "): " + std::to_string(errors.size()) + " problem" +
+                             (errors.size() == 1 ? "" : "s") + " in " + path + "; generation " +
+                             std::to_string(current_->generation) + " keeps serving");
+    set_status(trigger, false, errors);
+    const std::string summary =
+        errors.front() +
+        (errors.size() > 1 ? " (and " + std::to_string(errors.size() - 1) + " more problems)" : "");
+    // The OpenAI error shape, with the status beside it.
+    std::string body = api::errors::reload_failed(summary).to_json();
+    body.pop_back();
+    body += ",\"reload\":" + reload_status() + "}";
+    return {false, std::move(body)};
+  }
+
+  auto config = std::make_shared<const config::Config>(std::move(*loaded.config));
+  // The listener, workers, logging, Redis connections and the memory cache's size are set up
+  // once, at start.
+  const config::Config& before = *current_->config;
+  std::string fixed;
+  auto changed = [&](bool same, std::string_view what) {
+    if (!same) fixed += (fixed.empty() ? "" : ", ") + std::string(what);
+  };
+  changed(config->server == before.server, "server");
+  changed(config->log == before.log, "log");
+  changed(config->redis == before.redis, "redis");
+  changed(config->cache.max_bytes == before.cache.max_bytes, "cache.max_bytes");
+  if (!fixed.empty())
+    telemetry::log_event(
+        telemetry::Level::warn, "reload_restart_needed",
+        "settings changed in " + path + " take effect at the next restart: " + fixed);
+
+  const std::string changes = route_changes(*current_->config, *config);
+  try {
+    current_ = gateway::Snapshot::build(std::move(config), current_.get());
+  } catch (const std::exception& e) {
+    // Nothing a valid config should cause (memory, a pattern the library cannot compile).
+    ++failed_;
+    telemetry::log_event(telemetry::Level::error, "reload_failed",
+                         std::string("configuration not reloaded: ") + e.what());
+    set_status(trigger, false, {e.what()});
+    return {false, api::errors::reload_failed(e.what()).to_json()};
+  }
+  install_(current_);
+  ++succeeded_;
+  telemetry::log_event(telemetry::Level::info, "reloaded",
+                       "configuration reloaded (" + std::string(trigger) + "): generation " +
+                           std::to_string(current_->generation) + ", " +
+                           std::to_string(current_->config->routes.size()) + " routes, " +
+                           std::to_string(current_->config->models.size()) + " models" +
+                           (changes.empty() ? "" : "; " + changes));
+  set_status(trigger, true, {});
+  return {true, reload_status()};
+}
+
+Awaitable<gateway::Control::Outcome> Reloader::reload() {
+  // Runs on the main thread, and resumes the caller on its own.
+  co_return co_await asio::co_spawn(
+      main_, [this]() -> Awaitable<Outcome> { co_return reload_now("admin"); }, use_awaitable);
+}
+
+std::string Reloader::reload_status() const {
+  std::lock_guard lock(status_mutex_);
+  return status_;
+}
+
+void Reloader::set_status(std::string_view trigger, bool ok,
+                          const std::vector<std::string>& errors) {
+  nlohmann::ordered_json status{
+      {"generation", current_->generation},
+      {"source", current_->config->source},
+      {"last_reload",
+       {{"trigger", trigger}, {"ok", ok}, {"at_unix_ms", unix_ms()}, {"errors", errors}}},
+      {"reloads", {{"ok", succeeded_}, {"failed", failed_}}},
+  };
+  std::lock_guard lock(status_mutex_);
+  status_ = status.dump();
+}
+
+}  // namespace switchyard::server

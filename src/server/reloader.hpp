@@ -1,0 +1,65 @@
+// Configuration reloads: the file (and, with Redis, the route and model overrides) read again,
+// validated in full, and — only when valid — built into the next generation and handed to every
+// worker. An invalid file changes nothing: the errors are logged with their file:line, the
+// reload status says it failed, and the generation serving keeps serving. Runs on the server's
+// main thread; workers reach it through gateway::Control.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "switchyard/async.hpp"
+#include "switchyard/gateway/gateway.hpp"
+#include "switchyard/gateway/snapshot.hpp"
+
+namespace switchyard::redis {
+class Client;
+class Subscriber;
+}  // namespace switchyard::redis
+
+namespace switchyard::server {
+
+class Reloader final : public gateway::Control {
+ public:
+  using Install = std::function<void(std::shared_ptr<const gateway::Snapshot>)>;
+
+  // `install` hands a new generation to the workers; `main` is the thread reloads run on.
+  Reloader(Executor main, std::shared_ptr<const gateway::Snapshot> first, Install install);
+  ~Reloader() override;
+
+  // On the main thread. `trigger` names the cause in the log and status: "file", "sighup"...
+  Outcome reload_now(std::string_view trigger);
+  // Takes `overrides` (read from Redis) and reloads with them when they differ from the last.
+  void apply_overrides(config::Overrides overrides);
+  // With `redis:` configured: subscribes to the overrides' channel and re-reads them on every
+  // announcement and every (re)connection, reloading when they changed. Until stop().
+  void watch_redis();
+  void stop();
+  const std::shared_ptr<const gateway::Snapshot>& current() const { return current_; }
+
+  Awaitable<Outcome> reload() override;
+  std::string reload_status() const override;
+
+ private:
+  // Records the outcome of a reload in the status JSON.
+  void set_status(std::string_view trigger, bool ok, const std::vector<std::string>& errors);
+  // Re-reads the overrides, once more if asked again meanwhile.
+  Awaitable<void> refresh_overrides();
+
+  Executor main_;
+  std::shared_ptr<const gateway::Snapshot> current_;
+  Install install_;
+  config::Overrides overrides_;
+  std::unique_ptr<redis::Client> redis_;
+  std::unique_ptr<redis::Subscriber> subscriber_;
+  bool refreshing_ = false, refresh_again_ = false;
+  std::uint64_t succeeded_ = 0, failed_ = 0;
+  mutable std::mutex status_mutex_;  // admin requests read it from worker threads
+  std::string status_;
+};
+
+}  // namespace switchyard::server
