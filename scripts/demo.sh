@@ -40,7 +40,13 @@ curl -s -D - -o /dev/null http://127.0.0.1:8080/v1/chat/completions -H 'content-
 echo; echo "== POST /admin/explain: the plan for a request, without calling anyone"
 curl -s http://127.0.0.1:8080/admin/explain -H 'content-type: application/json' \
   -d '{"model":"auto","messages":[{"role":"user","content":"Prove it step by step."}]}'
-echo; echo; echo "== curl: a streamed completion"
+echo; echo; echo "== curl: the same deterministic question twice — the second is a cache hit"
+for _ in 1 2; do
+  curl -s -D - -o /dev/null http://127.0.0.1:8080/v1/chat/completions -H 'content-type: application/json' \
+    -d '{"model":"default","temperature":0,"messages":[{"role":"user","content":"Capital of France?"}]}' \
+    | grep -i '^x-switchyard-\(cache\|attempts\|provider\)'
+done
+echo; echo "== curl: a streamed completion"
 curl -s -N http://127.0.0.1:8080/v1/chat/completions -H 'content-type: application/json' \
   -d '{"model":"default","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Stream!"}]}'
 

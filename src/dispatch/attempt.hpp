@@ -41,7 +41,8 @@ struct Dispatcher::Attempt {
   Race* race = nullptr;
   upstream::Exchange* exchange = nullptr;  // while one is open
   bool finished = false;
-  bool lost = false;  // another attempt of the request answered first
+  bool lost = false;           // another attempt of the request answered first
+  bool tokens_shared = false;  // its provider's tpm counted it in Redis
 
   bool responded = false;
   upstream::Failure failure;                      // the transport failed, or

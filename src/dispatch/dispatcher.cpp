@@ -83,9 +83,12 @@ void Cancellation::unwatch(upstream::Exchange* exchange) {
 }
 
 Dispatcher::Dispatcher(Executor ex, const config::Config& config,
-                       std::shared_ptr<HealthBoard> board, const Dispatcher* previous)
+                       std::shared_ptr<HealthBoard> board, state::Meter& meter,
+                       SharedHealth& shared_health, const Dispatcher* previous)
     : ex_(ex),
       board_(std::move(board)),
+      meter_(meter),
+      shared_health_(shared_health),
       buffers_(std::make_unique<BufferPool>()),
       rng_state_(std::random_device{}() ^
                  static_cast<std::uint64_t>(SteadyClock::now().time_since_epoch().count())),
@@ -190,12 +193,16 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
         walk.note(target, "skipped: circuit breaker open");
         break;
       }
-      if (!take_slot(target, admission, walk)) break;
+      // Most providers publish no limit the gateway keeps: no coroutine frame for them.
+      Slot slot{true, false};
+      if (limited(target)) slot = co_await take_slot(target, admission, walk);
+      if (!slot.taken) break;
       Attempt a{request,          target,           out,
                 record,           cancel,           record.attempts.size() + 1,
                 buffers_->take(), buffers_->take(), buffers_->take(),
                 buffers_->take()};
       a.admission = admission;
+      a.tokens_shared = slot.tokens_shared;
       // A hedge pairs the first try of the plan's head with the next target.
       std::optional<Attempt> b;
       if (route.hedge.enabled && !walk.hedged && n == 0 && i + 1 < order.size()) {
@@ -247,8 +254,13 @@ Awaitable<void> Dispatcher::race(Attempt& a, Attempt* b, Walk& walk) {
 
   if (!a.finished && !a.ttfb && race.winner == nullptr && !walk.cancel.aborted()) {
     b->admission = board_->target(b->target).admit(SteadyClock::now());
-    if (b->admission != TargetHealth::Admission::refused &&
-        take_slot(b->target, b->admission, walk)) {
+    bool admitted = b->admission != TargetHealth::Admission::refused;
+    if (admitted && limited(b->target)) {
+      const Slot slot = co_await take_slot(b->target, b->admission, walk);
+      admitted = slot.taken;
+      b->tokens_shared = slot.tokens_shared;
+    }
+    if (admitted) {
       walk.hedged = true;
       board_->counters().hedges.fetch_add(1, std::memory_order_relaxed);
       walk.record.hedged = true;
@@ -265,26 +277,41 @@ Awaitable<void> Dispatcher::race(Attempt& a, Attempt* b, Walk& walk) {
   }
 }
 
-bool Dispatcher::take_slot(const routing::Target& target, TargetHealth::Admission admission,
-                           Walk& walk) {
-  const auto now = SteadyClock::now();
+bool Dispatcher::limited(const routing::Target& target) const {
+  return board_->limiter(target.provider_index).limited() ||
+         board_->token_limiter(target.provider_index).limited();
+}
+
+Awaitable<Dispatcher::Slot> Dispatcher::take_slot(const routing::Target& target,
+                                                  TargetHealth::Admission admission, Walk& walk) {
   auto& requests = board_->limiter(target.provider_index);
   auto& tokens = board_->token_limiter(target.provider_index);
   const std::uint64_t units = walk.request.estimated_tokens;
-  auto wait = requests.try_acquire(now);
+  const std::string rpm = provider_limit(target, "rpm");
+  Slot slot{true, false};
+  std::optional<std::chrono::nanoseconds> wait;
   std::string_view why = "skipped: the provider's rate_limit.rpm is used up";
+  bool request_shared = false;
+  if (requests.limited()) {
+    const auto taken = co_await meter_.take(rpm, requests, 1);
+    request_shared = taken.shared;
+    if (!taken.take.granted) wait = taken.take.wait;
+  }
   if (!wait && tokens.limited() && units > 0) {
     if (units > tokens.limit()) {
       // Never fits: no wait helps, and the limit is the provider's own.
       wait = std::chrono::nanoseconds::max();
       why = "skipped: the request's estimated tokens exceed the provider's rate_limit.tpm";
     } else {
-      wait = tokens.try_acquire(now, units);
+      const std::string tpm = provider_limit(target, "tpm");
+      const auto taken = co_await meter_.take(tpm, tokens, units);
+      slot.tokens_shared = taken.shared;
+      if (!taken.take.granted) wait = taken.take.wait;
       why = "skipped: the provider's rate_limit.tpm is used up";
     }
-    if (wait) requests.give_back(1);
+    if (wait && requests.limited()) meter_.give_back(request_shared, rpm, requests, 1);
   }
-  if (!wait) return true;
+  if (!wait) co_return slot;
   // Over the provider's published limit: it would only answer 429, so it is treated as one —
   // the next target is tried, and if none serves the client learns when a slot frees up.
   board_->target(target).release(admission);
@@ -296,7 +323,7 @@ bool Dispatcher::take_slot(const routing::Target& target, TargetHealth::Admissio
     if (!walk.shortest_retry_after || ms < *walk.shortest_retry_after)
       walk.shortest_retry_after = ms;
   }
-  return false;
+  co_return Slot{false, false};
 }
 
 void Dispatcher::settle_tokens(const Attempt& a) {
@@ -307,8 +334,9 @@ void Dispatcher::settle_tokens(const Attempt& a) {
   if (a.lost) return;
   const std::uint64_t used =
       a.usage.reported ? a.usage.prompt + a.usage.completion : (a.responded ? taken : 0);
-  if (used > taken) tokens.take_anyway(SteadyClock::now(), used - taken);
-  if (used < taken) tokens.give_back(taken - used);
+  const std::string tpm = provider_limit(a.target, "tpm");
+  if (used > taken) meter_.take_anyway(a.tokens_shared, tpm, tokens, used - taken);
+  if (used < taken) meter_.give_back(a.tokens_shared, tpm, tokens, taken - used);
 }
 
 Awaitable<void> Dispatcher::fly(Attempt& a, Timer& wake) {
@@ -339,7 +367,14 @@ Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
     health.release(a.admission);
   } else {
     const bool failed = a.failed_target();
+    const auto opened_before = failed ? health.snapshot(now, false).opened_at : SteadyTime{};
     health.record(now, a.admission, failed, failed ? std::nullopt : a.ttfb);
+    if (failed) {
+      // This failure opened the breaker: the other replicas leave the target alone too.
+      const auto after = health.snapshot(now, false);
+      if (after.state == BreakerState::open && after.opened_at != opened_before)
+        shared_health_.target_open(a.target, after.open_until);
+    }
   }
   auto& counters = board_->counters();
   if (a.lost) {
@@ -391,6 +426,7 @@ Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
   if (a.retry_after && a.retry_after->count() > 0) {
     // "Not before": the target is left alone that long by every request, not only this one.
     health.cool_down(now, now + std::min(*a.retry_after, kMaxCooldown));
+    shared_health_.target_open(a.target, now + std::min(*a.retry_after, kMaxCooldown));
     if (!walk.shortest_retry_after || *a.retry_after < *walk.shortest_retry_after)
       walk.shortest_retry_after = a.retry_after;
   }

@@ -59,6 +59,7 @@ Awaitable<void> HealthChecker::probe_loop(std::size_t provider_index,
       health.failed_probes.store(0, std::memory_order_relaxed);
       if (!health.healthy.exchange(true)) {
         health.last_change_ms.store(unix_ms(), std::memory_order_relaxed);
+        dispatcher_.shared_health().provider_health(provider.name, true);
         telemetry::log_event(telemetry::Level::info, "provider_healthy",
                              "provider '" + provider.name + "' passes its health check again");
       }
@@ -66,6 +67,7 @@ Awaitable<void> HealthChecker::probe_loop(std::size_t provider_index,
       const auto failed = health.failed_probes.fetch_add(1, std::memory_order_relaxed) + 1;
       if (failed >= check.failures_to_unhealthy && health.healthy.exchange(false)) {
         health.last_change_ms.store(unix_ms(), std::memory_order_relaxed);
+        dispatcher_.shared_health().provider_health(provider.name, false);
         telemetry::log_event(telemetry::Level::warn, "provider_unhealthy",
                              "provider '" + provider.name + "' failed " + std::to_string(failed) +
                                  " health checks in a row: " + why);

@@ -55,10 +55,11 @@ Awaitable<Gateway::Choice> Gateway::choose(const dispatch::DispatchRequest& requ
     route = verdict.complex ? route->complex : route->simple;
     choice.verdict = std::move(verdict);
   }
-  const auto now = std::chrono::system_clock::now();
   // The config loader refused `then` chains that loop.
   while (route->budget) {
-    const auto spent = ledger_->route(route->budget_index).exhausted(now);
+    const std::string name = route_budget(*route);
+    const auto spent =
+        co_await meter_.exhausted(name, ledger_->route(route->budget_index), *route->budget);
     if (!spent) break;
     const std::string note = "route '" + route->name + "' spent its budget (" +
                              describe_spend(spent->window, spent->spent_usd, spent->cap_usd) + ")";

@@ -52,9 +52,10 @@ Gateway::Gateway(const WorkerContext& context, std::shared_ptr<const Snapshot> s
       ledger_(snapshot_->ledger.get()),
       control_(context.control),
       cache_(nullptr),
+      meter_(*context.meter),
       keys_(routes_->config().keys),
-      dispatcher_(context.ex, routes_->config(), snapshot_->board,
-                  previous ? &previous->dispatcher_ : nullptr) {
+      dispatcher_(context.ex, routes_->config(), snapshot_->board, *context.meter,
+                  *context.shared_health, previous ? &previous->dispatcher_ : nullptr) {
   const auto& cache = routes_->config().cache;
   if (cache.enabled) {
     // Without a Redis client (no `redis:` at start) the memory backend stands in.
@@ -275,7 +276,8 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
   }
   KeyAdmission admission;
   if (quota) {
-    admission = admit_key(*key, *quota, key_counts_tokens ? dispatch.estimated_tokens : 0, out);
+    admission = co_await admit_key(*key, *quota, key_counts_tokens ? dispatch.estimated_tokens : 0,
+                                   out, meter_);
     if (admission.refusal) {
       co_await reject(*admission.refusal, out, record);
       co_return;
@@ -291,7 +293,7 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
     const bool answered = co_await consult_cache(dispatch, out, record, cache_plan);
     if (answered) {
       // Nothing upstream was used: the key's token estimate goes back.
-      if (quota) settle_key(*quota, admission, record, /*served=*/false);
+      if (quota) settle_key(*key, *quota, admission, record, /*served=*/false, meter_);
       co_return;
     }
   }
@@ -311,9 +313,9 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
   fill_cache(cache_plan, dispatch, record, answer, out);
   // The route that actually served pays, whatever the client named.
   if (dispatch.route->budget && record.usage_reported && record.cost_usd > 0)
-    ledger_->route(dispatch.route->budget_index)
-        .charge(record.cost_usd, std::chrono::system_clock::now());
-  if (quota) settle_key(*quota, admission, record, result.responded);
+    meter_.charge(route_budget(*dispatch.route), ledger_->route(dispatch.route->budget_index),
+                  *dispatch.route->budget, record.cost_usd);
+  if (quota) settle_key(*key, *quota, admission, record, result.responded, meter_);
 
   if (cancel.aborted()) {
     record.client_gone = true;

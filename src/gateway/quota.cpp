@@ -62,31 +62,40 @@ std::string format_reset(std::chrono::nanoseconds wait) {
   return out + "s";
 }
 
-KeyAdmission admit_key(const config::GatewayKey& key, state::KeyQuota& quota, std::uint64_t tokens,
-                       server::Responder& out) {
+// Where the key's counts are kept across replicas (state::SharedState names).
+std::string key_limit(const config::GatewayKey& key, std::string_view what) {
+  return "key:" + key.name + (what.empty() ? "" : ":") + std::string(what);
+}
+
+Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota& quota,
+                                  std::uint64_t tokens, server::Responder& out,
+                                  state::Meter& meter) {
   KeyAdmission admission;
   if (quota.budget.capped()) {
-    if (const auto spent = quota.budget.exhausted(std::chrono::system_clock::now())) {
+    const std::string name = key_limit(key, "");
+    const auto spent = co_await meter.exhausted(name, quota.budget, key.budget);
+    if (spent) {
       admission.refusal = api::errors::budget_exceeded(
           "The key '" + key.name + "' has spent its budget (" +
               describe_spend(spent->window, spent->spent_usd, spent->cap_usd) + "). Try again in " +
               format_reset(spent->retry_after) + ".",
           whole_seconds(spent->retry_after));
-      return admission;
+      co_return admission;
     }
   }
-  const auto now = SteadyClock::now();
-  std::optional<std::chrono::nanoseconds> wait;
+  const std::string rpm = key_limit(key, "rpm");
+  bool request_shared = false;
   if (quota.requests.limited()) {
-    wait = quota.requests.try_acquire(now);
-    add_usage_headers(out, "requests", quota.requests.usage(now));
-    if (wait) {
+    const auto taken = co_await meter.take(rpm, quota.requests, 1);
+    request_shared = taken.shared;
+    add_usage_headers(out, "requests", taken.take.usage);
+    if (!taken.take.granted) {
       admission.refusal = api::errors::rate_limited(
           "requests",
           rate_limit_message(key, "requests per minute (RPM)", key.rpm,
-                             ". Please try again in " + format_reset(*wait) + "."),
-          whole_seconds(*wait));
-      return admission;
+                             ". Please try again in " + format_reset(taken.take.wait) + "."),
+          whole_seconds(taken.take.wait));
+      co_return admission;
     }
   }
   if (quota.tokens.limited()) {
@@ -100,33 +109,42 @@ KeyAdmission admit_key(const config::GatewayKey& key, state::KeyQuota& quota, st
                                  "lower max_tokens or shorten the prompt."),
           0);
       out.add_header("x-should-retry", "false");
-    } else if ((wait = quota.tokens.try_acquire(now, tokens))) {
-      admission.refusal = api::errors::rate_limited(
-          "tokens",
-          rate_limit_message(key, "tokens per minute (TPM)", key.tpm,
-                             ", Requested " + std::to_string(tokens) + ". Please try again in " +
-                                 format_reset(*wait) + "."),
-          whole_seconds(*wait));
+      add_usage_headers(out, "tokens", quota.tokens.usage(SteadyClock::now()));
     } else {
-      admission.tokens_taken = tokens;
+      const std::string tpm = key_limit(key, "tpm");
+      const auto taken = co_await meter.take(tpm, quota.tokens, tokens);
+      if (!taken.take.granted) {
+        admission.refusal = api::errors::rate_limited(
+            "tokens",
+            rate_limit_message(key, "tokens per minute (TPM)", key.tpm,
+                               ", Requested " + std::to_string(tokens) + ". Please try again in " +
+                                   format_reset(taken.take.wait) + "."),
+            whole_seconds(taken.take.wait));
+      } else {
+        admission.tokens_taken = tokens;
+        admission.tokens_shared = taken.shared;
+      }
+      add_usage_headers(out, "tokens", taken.take.usage);
     }
-    add_usage_headers(out, "tokens", quota.tokens.usage(now));
     // A refused request must not cost the key a request slot.
-    if (admission.refusal && quota.requests.limited()) quota.requests.give_back(1);
+    if (admission.refusal && quota.requests.limited())
+      meter.give_back(request_shared, rpm, quota.requests, 1);
   }
-  return admission;
+  co_return admission;
 }
 
-void settle_key(state::KeyQuota& quota, const KeyAdmission& admission,
-                const telemetry::RequestRecord& record, bool served) {
+void settle_key(const config::GatewayKey& key, state::KeyQuota& quota,
+                const KeyAdmission& admission, const telemetry::RequestRecord& record, bool served,
+                state::Meter& meter) {
   if (record.usage_reported && record.cost_usd > 0 && quota.budget.capped())
-    quota.budget.charge(record.cost_usd, std::chrono::system_clock::now());
+    meter.charge(key_limit(key, ""), quota.budget, key.budget, record.cost_usd);
   const std::uint64_t taken = admission.tokens_taken;
   if (taken == 0) return;
   const std::uint64_t used = record.usage_reported ? record.prompt_tokens + record.completion_tokens
                                                    : (served ? taken : 0);
-  if (used > taken) quota.tokens.take_anyway(SteadyClock::now(), used - taken);
-  if (used < taken) quota.tokens.give_back(taken - used);
+  const std::string tpm = key_limit(key, "tpm");
+  if (used > taken) meter.take_anyway(admission.tokens_shared, tpm, quota.tokens, used - taken);
+  if (used < taken) meter.give_back(admission.tokens_shared, tpm, quota.tokens, taken - used);
 }
 
 }  // namespace switchyard::gateway

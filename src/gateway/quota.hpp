@@ -7,9 +7,11 @@
 #include <optional>
 
 #include "switchyard/api/error.hpp"
+#include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/server/responder.hpp"
 #include "switchyard/state/ledger.hpp"
+#include "switchyard/state/meter.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::gateway {
@@ -17,16 +19,20 @@ namespace switchyard::gateway {
 struct KeyAdmission {
   std::optional<api::ApiError> refusal;
   std::uint64_t tokens_taken = 0;  // of the key's tpm, to be corrected to the usage
+  bool tokens_shared = false;      // ... in Redis (Meter::Taken::shared)
 };
 
 // `tokens`: the request's estimated prompt tokens plus its output cap (0 when the key has no
-// tpm). Adds the x-ratelimit-* headers of the key's limits to `out` whatever the outcome.
-KeyAdmission admit_key(const config::GatewayKey& key, state::KeyQuota& quota, std::uint64_t tokens,
-                       server::Responder& out);
+// tpm). Adds the x-ratelimit-* headers of the key's limits to `out` whatever the outcome. The
+// counts are the replicas' shared ones when `meter` has Redis.
+Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota& quota,
+                                  std::uint64_t tokens, server::Responder& out,
+                                  state::Meter& meter);
 // Charges the request's cost to the key's budget and corrects its tpm to the reported usage
 // (or gives the estimate back when no upstream answered).
-void settle_key(state::KeyQuota& quota, const KeyAdmission& admission,
-                const telemetry::RequestRecord& record, bool served);
+void settle_key(const config::GatewayKey& key, state::KeyQuota& quota,
+                const KeyAdmission& admission, const telemetry::RequestRecord& record, bool served,
+                state::Meter& meter);
 
 // How a budget's spend reads in messages: "$0.0123 of $0.05 per day".
 std::string describe_spend(config::Window window, double spent_usd, double cap_usd);

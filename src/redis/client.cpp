@@ -338,7 +338,9 @@ void Client::Impl::issue(std::span<const std::string_view> args, Handler handler
     return;
   }
   pending_.push_back(p);
-  if (pending_.size() == 1) link_.wake();  // watch() sleeps without a deadline while idle
+  // watch() sleeps without a deadline while nothing is in flight; otherwise it wakes for an
+  // earlier command's deadline and looks at this one then.
+  link_.wake_before(p->deadline);
 }
 
 void Client::Impl::on_reply(redisAsyncContext* ac, void* reply, void* privdata) {

@@ -50,6 +50,10 @@ class Link {
   // the sleeper looks at the state after: a wake-up with nobody asleep is not lost.
   Awaitable<void> sleep_until(Clock::time_point deadline);
   void wake();
+  // Wakes the sleeper only if it sleeps past `deadline`: one that wakes earlier looks again then.
+  void wake_before(Clock::time_point deadline) {
+    if (wake_.expiry() > deadline) wake();
+  }
   // Frees the connection (see Connection::close).
   void close();
   // Before the next attempt: backoff_min plus full jitter over a range that doubles with every

@@ -7,6 +7,7 @@
 
 #include "switchyard/api/error.hpp"
 #include "switchyard/config/overrides_store.hpp"
+#include "switchyard/dispatch/shared_health.hpp"
 #include "switchyard/redis/client.hpp"
 #include "switchyard/redis/subscriber.hpp"
 #include "switchyard/telemetry/request_log.hpp"
@@ -64,16 +65,50 @@ void Reloader::watch_redis() {
   const auto url = *redis::Url::parse(settings->url, nullptr);
   redis_ = std::make_unique<redis::Client>(main_, url, options);
   redis_->start();
-  auto refresh = [this] { asio::co_spawn(main_, refresh_overrides(), asio::detached); };
+  // One subscription for both: configuration changes, and what other replicas learnt of the
+  // upstreams' health (dispatch/shared_health.hpp).
+  const std::string config_channel = config::OverrideNames(settings->prefix).channel;
+  const std::string health_channel = dispatch::HealthNames(settings->prefix).channel;
   subscriber_ = std::make_unique<redis::Subscriber>(
-      main_, url, std::vector<std::string>{config::OverrideNames(settings->prefix).channel},
-      [refresh](std::string_view, std::string_view) { refresh(); }, refresh, options);
+      main_, url, std::vector<std::string>{config_channel, health_channel},
+      [this, config_channel](std::string_view channel, std::string_view message) {
+        if (channel == config_channel) {
+          asio::co_spawn(main_, refresh_overrides(), asio::detached);
+          return;
+        }
+        const auto space = message.find(' ');
+        if (space != std::string_view::npos)
+          dispatch::apply_health(message.substr(0, space), message.substr(space + 1),
+                                 *current_->board);
+      },
+      [this] {
+        // Whatever was missed while the subscription was down.
+        asio::co_spawn(main_, refresh_overrides(), asio::detached);
+        asio::co_spawn(main_, catch_up(), asio::detached);
+      },
+      options);
   subscriber_->start();
 }
 
 void Reloader::stop() {
   if (subscriber_) subscriber_->stop();
   if (redis_) redis_->stop();
+}
+
+Awaitable<void> Reloader::wait_for_redis() {
+  // The subscription can be up a moment before the command connection.
+  Timer wait(main_);
+  for (int i = 0; i < 100 && !redis_->connected(); ++i) {
+    wait.expires_after(std::chrono::milliseconds(10));
+    co_await wait.async_wait(as_result);
+  }
+}
+
+Awaitable<void> Reloader::catch_up() {
+  co_await wait_for_redis();
+  // Keeps the board it catches up alive, whatever a reload meanwhile does.
+  const auto snapshot = current_;
+  co_await dispatch::catch_up_health(*redis_, snapshot->config->redis->prefix, *snapshot->board);
 }
 
 Awaitable<void> Reloader::refresh_overrides() {
@@ -83,14 +118,9 @@ Awaitable<void> Reloader::refresh_overrides() {
     co_return;
   }
   refreshing_ = true;
-  Timer wait(main_);
   do {
     refresh_again_ = false;
-    // The subscription can be up a moment before the command connection.
-    for (int i = 0; i < 100 && !redis_->connected(); ++i) {
-      wait.expires_after(std::chrono::milliseconds(10));
-      co_await wait.async_wait(as_result);
-    }
+    co_await wait_for_redis();
     std::string why;
     auto fetched = co_await config::fetch_overrides(*redis_, current_->config->redis->prefix, &why);
     if (fetched) {

@@ -49,6 +49,10 @@ class Reloader final : public gateway::Control {
   void set_status(std::string_view trigger, bool ok, const std::vector<std::string>& errors);
   // Re-reads the overrides, once more if asked again meanwhile.
   Awaitable<void> refresh_overrides();
+  // Until the command connection is up (at most a second).
+  Awaitable<void> wait_for_redis();
+  // Applies the replicas' shared health state to the current board.
+  Awaitable<void> catch_up();
 
   Executor main_;
   std::shared_ptr<const gateway::Snapshot> current_;

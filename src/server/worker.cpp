@@ -38,8 +38,14 @@ Worker::Worker(std::shared_ptr<const gateway::Snapshot> snapshot, gateway::Contr
       redis_cache_(redis_ ? cache::redis_backend(io_.get_executor(), *redis_,
                                                  snapshot->config->redis->prefix)
                           : nullptr),
-      context_{io_.get_executor(), first, control, redis_.get(), memory_cache_.get(),
-               redis_cache_.get()},
+      shared_state_(redis_ ? std::make_unique<state::SharedState>(io_.get_executor(), *redis_,
+                                                                  snapshot->config->redis->prefix)
+                           : nullptr),
+      meter_(shared_state_.get()),
+      shared_health_(io_.get_executor(), redis_.get(),
+                     redis_ ? snapshot->config->redis->prefix : std::string()),
+      context_{io_.get_executor(), first,   control,        redis_.get(), memory_cache_.get(),
+               redis_cache_.get(), &meter_, &shared_health_},
       acceptor_(io_),
       gateway_(std::make_shared<gateway::Gateway>(context_, std::move(snapshot), nullptr)),
       tick_timer_(io_),

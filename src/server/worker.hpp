@@ -11,6 +11,7 @@
 #include "switchyard/config/config.hpp"
 #include "switchyard/gateway/gateway.hpp"
 #include "switchyard/routing/route_table.hpp"
+#include "switchyard/state/meter.hpp"
 
 namespace switchyard::server {
 
@@ -71,6 +72,9 @@ class Worker {
   asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::unique_ptr<redis::Client> redis_;  // when `redis:` is configured
   std::unique_ptr<cache::Store> memory_cache_, redis_cache_;
+  std::unique_ptr<state::SharedState> shared_state_;  // with redis_
+  state::Meter meter_;
+  dispatch::SharedHealth shared_health_;
   gateway::WorkerContext context_;
   Acceptor acceptor_;
   std::shared_ptr<gateway::Gateway> gateway_;

@@ -253,15 +253,19 @@ TEST(RedisCache, AnAnswerCachedThroughOneReplicaIsAHitOnAnother) {
   Mock mock(dir);
   Gateway a(dir, config_for(mock.port(), redis_cache(redis)));
   Gateway b(dir, config_for(mock.port(), redis_cache(redis)));
+  ASSERT_TRUE(redis_connected(a, 4) && redis_connected(b, 4));
   HttpClient client_a(a.port()), client_b(b.port());
-  ASSERT_TRUE(eventually([&] { return post(client_a, ask("default")).status == 200; }));
-  // The store is in the background: the next request may come before it lands.
-  EXPECT_TRUE(eventually(
-      [&] { return post(client_b, ask("default")).header("x-switchyard-cache") == "hit"; }));
+  ASSERT_EQ(post(client_a, ask("default")).status, 200);
+  // The store is in the background: wait for it to land.
+  const auto stored = [&] {
+    const auto keys = run_program("redis-cli", {"-p", std::to_string(redis.port()), "--scan",
+                                                "--pattern", "switchyard:cache:*"});
+    return std::count(keys.out.begin(), keys.out.end(), '\n');
+  };
+  ASSERT_TRUE(eventually([&] { return stored() == 1; }));
+  const auto r = post(client_b, ask("default"));
+  EXPECT_EQ(r.header("x-switchyard-cache"), "hit");
   EXPECT_EQ(chat_requests(mock), 1);
-  const auto keys = run_program("redis-cli", {"-p", std::to_string(redis.port()), "--scan",
-                                              "--pattern", "switchyard:cache:*"});
-  EXPECT_EQ(std::count(keys.out.begin(), keys.out.end(), '\n'), 1) << keys.out;
 }
 
 TEST(RedisCache, RequestsKeepBeingServedWhileRedisIsDownAndTheCacheComesBack) {
@@ -269,6 +273,7 @@ TEST(RedisCache, RequestsKeepBeingServedWhileRedisIsDownAndTheCacheComesBack) {
   RedisServer redis(dir);
   Mock mock(dir);
   Gateway gw(dir, config_for(mock.port(), redis_cache(redis)));
+  ASSERT_TRUE(redis_connected(gw, 4));
   HttpClient client(gw.port());
   ASSERT_TRUE(eventually([&] {
     post(client, ask("default"));

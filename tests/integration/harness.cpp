@@ -354,6 +354,14 @@ Gateway::Gateway(const TempDir& dir, const std::string& config,
                              " stdout: " + process_->out());
 }
 
+bool redis_connected(Gateway& gw, int connections) {
+  return eventually([&] {
+    int n = 0;
+    for (const auto& line : gw.log_lines()) n += line.value("event", "") == "redis_connected";
+    return n >= connections;
+  });
+}
+
 void Gateway::edit_config(const std::string& config, Save how) const {
   if (how == Save::in_place) {
     write_file(config_file_, with_listen(config));

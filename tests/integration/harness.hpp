@@ -164,6 +164,11 @@ class Gateway {
   fs::path out_, config_file_;
 };
 
+// Waits until `gw` has logged `connections` Redis connections — one per worker, the reloader's
+// client and its subscriber: workers + 2 — so that no request meets a connection still coming
+// up (it would fall back to local counters, or miss the cache).
+bool redis_connected(Gateway& gw, int connections);
+
 // A throwaway CA and a server certificate signed by it, made with the openssl CLI.
 struct TestPki {
   fs::path ca_cert, server_cert, server_key;

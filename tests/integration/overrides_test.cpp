@@ -38,6 +38,7 @@ TEST(Overrides, ARouteSetThroughTheCliIsLiveOnThreeReplicasWithinASecond) {
   std::vector<std::unique_ptr<HttpClient>> clients;
   for (int i = 0; i < 3; ++i) {
     replicas.push_back(std::make_unique<Gateway>(dir, config_for(mock.port(), redis)));
+    ASSERT_TRUE(redis_connected(*replicas.back(), 4));
     clients.push_back(std::make_unique<HttpClient>(replicas.back()->port()));
     EXPECT_EQ(status_of(*clients.back(), "fresh"), 404);
   }
@@ -86,6 +87,7 @@ TEST(Overrides, AnInvalidOverrideWrittenBehindTheCliIsNotApplied) {
   RedisServer redis(dir);
   Mock mock(dir);
   Gateway gw(dir, config_for(mock.port(), redis));
+  ASSERT_TRUE(redis_connected(gw, 4));
   HttpClient client(gw.port());
   ASSERT_EQ(cli(gw, "routes", {"set", "fresh", R"({"targets":["small"]})"}).exit_code, 0);
   ASSERT_TRUE(eventually([&] { return status_of(client, "fresh") == 200; }));
@@ -112,6 +114,7 @@ TEST(Overrides, DeleteHidesAFileRouteAndResetBringsItBack) {
   RedisServer redis(dir);
   Mock mock(dir);
   Gateway gw(dir, config_for(mock.port(), redis, "  spare: { targets: [large] }\n"));
+  ASSERT_TRUE(redis_connected(gw, 4));
   HttpClient client(gw.port());
   ASSERT_EQ(status_of(client, "spare"), 200);
   const auto del = cli(gw, "routes", {"delete", "spare"});

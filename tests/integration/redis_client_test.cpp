@@ -426,6 +426,33 @@ TEST(RedisClient, StopCompletesWaitingCommandsWithAnError) {
   });
 }
 
+TEST(RedisClient, StopLeavesNoWorkBehind) {
+  TempDir dir;
+  RedisServer server(dir);
+  RedisServer gone(dir);
+  gone.kill();
+  // What a one-shot tool relies on: io_context::run() returns once its clients are stopped,
+  // whether connected or still retrying.
+  asio::io_context io;
+  redis::Client up(io.get_executor(), parse_url(server.url()), fast_options());
+  redis::Client down(io.get_executor(), parse_url(gone.url()), fast_options());
+  up.start();
+  down.start();
+  asio::co_spawn(
+      io,
+      [&]() -> Awaitable<void> {
+        co_await until([&] { return up.connected(); }, "connected");
+        const redis::Result ping = co_await up.command("PING");
+        EXPECT_TRUE(ping) << ping.error;
+        co_await sleep_for(100ms);  // `down` is between attempts now
+        up.stop();
+        down.stop();
+      },
+      asio::detached);
+  io.run_for(10s);
+  EXPECT_TRUE(io.stopped()) << "work left after stop()";
+}
+
 TEST(RedisClient, DestroyingTheClientCompletesWaitingCommands) {
   TempDir dir;
   RedisServer server(dir);

@@ -21,9 +21,11 @@
 #include "switchyard/api/embeddings_request.hpp"
 #include "switchyard/api/error.hpp"
 #include "switchyard/dispatch/health_board.hpp"
+#include "switchyard/dispatch/shared_health.hpp"
 #include "switchyard/routing/route_table.hpp"
 #include "switchyard/server/request.hpp"
 #include "switchyard/server/responder.hpp"
+#include "switchyard/state/meter.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 #include "switchyard/upstream/connection.hpp"
 
@@ -89,8 +91,10 @@ class Dispatcher {
  public:
   // Keeps `previous`'s connection pool of every provider whose definition did not change (a
   // reload drops no warm connection it need not).
+  // `meter` counts the providers' rate limits and `shared_health` tells the other replicas of
+  // breakers opening (both through Redis, when configured).
   Dispatcher(Executor ex, const config::Config& config, std::shared_ptr<HealthBoard> board,
-             const Dispatcher* previous);
+             state::Meter& meter, SharedHealth& shared_health, const Dispatcher* previous);
   ~Dispatcher();
 
   Awaitable<DispatchResult> run(const DispatchRequest& request, server::Responder& out,
@@ -108,6 +112,7 @@ class Dispatcher {
   // This worker's connections to a provider (health checks probe through them).
   upstream::Origin& origin(std::size_t provider_index) { return *origins_[provider_index]; }
   HealthBoard& board() { return *board_; }
+  SharedHealth& shared_health() { return shared_health_; }
 
   // Opens a spare connection to the provider in the background unless one is idle.
   void warm(std::size_t provider_index);
@@ -129,10 +134,21 @@ class Dispatcher {
   // returns once every attempt started has ended.
   Awaitable<void> race(Attempt& a, Attempt* b, Walk& walk);
   Awaitable<void> fly(Attempt& a, Timer& wake);
+  // Whether the target's provider has a rate_limit (rpm or tpm) the gateway keeps.
+  bool limited(const routing::Target& target) const;
   // Takes a request slot of the target's provider (rate_limit.rpm) and the request's estimated
-  // tokens (rate_limit.tpm); false, with the admission released and the skip noted, when either
-  // is used up.
-  bool take_slot(const routing::Target& target, TargetHealth::Admission admission, Walk& walk);
+  // tokens (rate_limit.tpm); not taken, with the admission released and the skip noted, when
+  // either is used up.
+  struct Slot {
+    bool taken = true;
+    bool tokens_shared = false;  // the tokens were counted in Redis
+  };
+  Awaitable<Slot> take_slot(const routing::Target& target, TargetHealth::Admission admission,
+                            Walk& walk);
+  // The name a provider's limit is kept under across replicas.
+  static std::string provider_limit(const routing::Target& target, std::string_view what) {
+    return "provider:" + target.provider->name + ":" + std::string(what);
+  }
   // Corrects what the attempt took of its provider's tpm to what it used: the reported usage, or
   // nothing when it failed.
   void settle_tokens(const Attempt& a);
@@ -153,6 +169,8 @@ class Dispatcher {
 
   Executor ex_;
   std::shared_ptr<HealthBoard> board_;
+  state::Meter& meter_;
+  SharedHealth& shared_health_;
   // By provider index; shared with the next generation's dispatcher when unchanged, and with
   // the background connection warm-ups, which may outlive this one.
   std::vector<std::shared_ptr<upstream::Origin>> origins_;

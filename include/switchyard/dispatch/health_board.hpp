@@ -50,6 +50,7 @@ class HealthBoard {
   // way in both route tables (same name and definition), and its counters.
   HealthBoard(std::shared_ptr<const routing::RouteTable> routes, const HealthBoard* previous);
 
+  const routing::RouteTable& routes() const { return *routes_; }
   TargetHealth& target(const routing::Target& t) { return *targets_[t.index]; }
   const TargetHealth& target(const routing::Target& t) const { return *targets_[t.index]; }
   ProviderHealth& provider(std::size_t index) { return *providers_[index]; }

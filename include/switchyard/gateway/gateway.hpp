@@ -18,6 +18,7 @@
 #include "switchyard/server/request.hpp"
 #include "switchyard/server/responder.hpp"
 #include "switchyard/state/ledger.hpp"
+#include "switchyard/state/meter.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::redis {
@@ -54,6 +55,8 @@ struct WorkerContext {
   redis::Client* redis = nullptr;  // when `redis:` was configured at start
   cache::Store* memory_cache = nullptr;
   cache::Store* redis_cache = nullptr;  // with `redis`
+  state::Meter* meter = nullptr;        // limits and budgets: shared with `redis`, else local
+  dispatch::SharedHealth* shared_health = nullptr;  // breakers and health told to the replicas
 };
 
 class Gateway : public std::enable_shared_from_this<Gateway> {
@@ -120,6 +123,8 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
                   const server::Responder& out);
   // POST /admin/reload: reloads the configuration; GET: how the last reload went.
   Awaitable<void> reload(const Request& request, server::Responder& out);
+  // The name a route's spend is kept under across replicas.
+  static std::string route_budget(const routing::Route& route) { return "route:" + route.name; }
   // Books the response in the record and logs it (unless `quiet`).
   static void finish(server::Responder& out, telemetry::RequestRecord& record, bool quiet);
   static Awaitable<void> reject(const api::ApiError& error, server::Responder& out,
@@ -130,6 +135,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   state::Ledger* ledger_;
   Control* control_;
   cache::Store* cache_;  // the configured backend; null when the cache is off
+  state::Meter& meter_;
   KeyRing keys_;
   dispatch::Dispatcher dispatcher_;
   std::unique_ptr<dispatch::HealthChecker> health_checker_;

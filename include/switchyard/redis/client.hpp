@@ -67,6 +67,10 @@ class Script {
   std::string sha1_;
 };
 
+// What command("SET", key, value) takes: anything a string_view can view.
+template <class T>
+concept Word = std::is_convertible_v<const T&, std::string_view>;
+
 // One connection to one server. Not thread-safe: every call, and every co_await of a command, on
 // the thread running the executor's io_context.
 class Client {
@@ -94,10 +98,9 @@ class Client {
   // The same with the words as arguments: command("SET", key, value). Not a braced list: GCC 12
   // cannot keep an initializer_list's array alive across a co_await ("array used as
   // initializer"), so the views are copied into the operation instead.
-  template <class... Words>
-  requires(sizeof...(Words) > 0 && (std::is_convertible_v<const Words&, std::string_view> &&
-                                    ...)) Awaitable<Result> command(const Words&... words) {
-    return command_words(WordList{std::string_view(words)...});
+  template <Word First, Word... Rest>
+  Awaitable<Result> command(const First& first, const Rest&... rest) {
+    return command_words(WordList{std::string_view(first), std::string_view(rest)...});
   }
   // EVALSHA, then EVAL when the server answers NOSCRIPT (a restarted or flushed server); the next
   // call tries EVALSHA again, which the server then knows.

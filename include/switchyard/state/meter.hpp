@@ -1,0 +1,55 @@
+// How a request's limits and budgets are counted: against Redis, shared by every replica, when
+// `redis:` is configured and answers; against this process's own counters (RateLimiter,
+// SpendWindows) otherwise. Losing Redis is a fallback, not an outage: requests go on being
+// limited per replica, each fallback is counted, and the switch both ways is logged once. Spend
+// is charged to both, so the local picture is this replica's share when Redis goes away.
+// One Meter per worker thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "switchyard/async.hpp"
+#include "switchyard/config/config.hpp"
+#include "switchyard/state/rate_limiter.hpp"
+#include "switchyard/state/shared_state.hpp"
+#include "switchyard/state/spend_windows.hpp"
+
+namespace switchyard::state {
+
+class Meter {
+ public:
+  // `shared`: the worker's SharedState, or null to count locally only.
+  explicit Meter(SharedState* shared) : shared_(shared) {}
+
+  struct Taken {
+    SharedState::Take take;
+    bool shared = false;  // counted in Redis (corrections go there too)
+  };
+  // `name` identifies the limit across replicas ("key:team-a:rpm"); `local` is this process's.
+  Awaitable<Taken> take(std::string_view name, RateLimiter& local, std::uint64_t units);
+  // Corrections of units taken where `shared` says.
+  void give_back(bool shared, std::string_view name, RateLimiter& local, std::uint64_t units);
+  void take_anyway(bool shared, std::string_view name, RateLimiter& local, std::uint64_t units);
+
+  // The first window of `budget` whose spend reached its cap, or none.
+  Awaitable<std::optional<SpendWindows::Exhausted>> exhausted(std::string_view name,
+                                                              const SpendWindows& local,
+                                                              const config::Budget& budget);
+  void charge(std::string_view name, SpendWindows& local, const config::Budget& budget, double usd);
+
+  bool shared() const { return shared_ != nullptr; }
+  // Decisions made locally because Redis did not answer.
+  std::uint64_t fallbacks() const { return fallbacks_; }
+
+ private:
+  // Whether Redis answered; logs the first miss and the first answer after misses.
+  void note(bool answered);
+
+  SharedState* shared_;
+  std::uint64_t fallbacks_ = 0;
+  bool falling_back_ = false;
+};
+
+}  // namespace switchyard::state

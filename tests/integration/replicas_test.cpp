@@ -1,0 +1,180 @@
+// Several gateway processes on one Redis: limits and budgets hold for all of them together, and
+// each falls back to counting alone when Redis goes away.
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+namespace switchyard::testing {
+namespace {
+
+constexpr int kReplicas = 3;
+
+// One mock provider (with `provider_extra` under it), a key `app` (with `key_extra`), a route
+// `capped` with the given budget, all sharing state through `redis`.
+std::string config_for(int mock_port, const RedisServer& redis, const std::string& key_extra,
+                       const std::string& provider_extra = "", const std::string& budget = "") {
+  return "server:\n  workers: 2\n"
+         "providers:\n  local:\n    type: openai\n    base_url: http://127.0.0.1:" +
+         std::to_string(mock_port) + "/v1\n" + provider_extra +
+         // $0.001 a prompt token; the mock reports about 20 a request.
+         "models:\n  small: { provider: local, input: 1000, output: 0 }\n"
+         "routes:\n  capped: { targets: [small]" +
+         budget +
+         " }\n"
+         "keys:\n  app: { sha256: " +
+         hash_key("sk-app") + key_extra +
+         " }\n"
+         "redis:\n  url: " +
+         redis.url() + "\n";
+}
+
+struct Fleet {
+  Fleet(const TempDir& dir, const std::string& config) {
+    for (int i = 0; i < kReplicas; ++i) {
+      gateways.push_back(std::make_unique<Gateway>(dir, config));
+      EXPECT_TRUE(redis_connected(*gateways.back(), 4));
+      clients.push_back(std::make_unique<HttpClient>(gateways.back()->port()));
+    }
+  }
+  // The i-th request goes to replica i mod 3.
+  Response ask(int i, const std::string& model = "capped") {
+    return clients[static_cast<std::size_t>(i % kReplicas)]->post_json(
+        "/v1/chat/completions", chat_body(model), {{"authorization", "Bearer sk-app"}});
+  }
+  std::vector<std::unique_ptr<Gateway>> gateways;
+  std::vector<std::unique_ptr<HttpClient>> clients;
+};
+
+// The micro-USD Redis holds for the route's minute window.
+long long spent_micro(const RedisServer& redis) {
+  const auto r = run_program("redis-cli", {"-p", std::to_string(redis.port()), "--no-raw", "EVAL",
+                                           "local s = 0 for _, v in ipairs(redis.call('HVALS', "
+                                           "KEYS[1])) do s = s + tonumber(v) end return s",
+                                           "1", "switchyard:{spend:route:capped}:minute"});
+  const auto colon = r.out.find(')');
+  return std::stoll(colon == std::string::npos ? r.out : r.out.substr(colon + 1));
+}
+
+TEST(Replicas, AKeysRequestsPerMinuteHoldForAllReplicasTogether) {
+  TempDir dir;
+  RedisServer redis(dir);
+  Mock mock(dir);
+  Fleet fleet(dir, config_for(mock.port(), redis, ", rpm: 6"));
+  int served = 0, limited = 0;
+  for (int i = 0; i < 15; ++i) {
+    const auto r = fleet.ask(i);
+    if (r.status == 200) ++served;
+    if (r.status == 429) {
+      ++limited;
+      EXPECT_EQ(r.json_body()["error"]["code"], "rate_limit_exceeded");
+      EXPECT_FALSE(r.header("retry-after").empty());
+    }
+  }
+  EXPECT_EQ(served, 6);
+  EXPECT_EQ(limited, 9);
+  EXPECT_EQ(chat_requests(mock), 6);
+}
+
+TEST(Replicas, AProvidersRequestsPerMinuteHoldForAllReplicasTogether) {
+  TempDir dir;
+  RedisServer redis(dir);
+  Mock mock(dir);
+  Fleet fleet(dir, config_for(mock.port(), redis, "", "    rate_limit: { rpm: 4 }\n"));
+  int served = 0;
+  for (int i = 0; i < 12; ++i) served += fleet.ask(i).status == 200;
+  EXPECT_EQ(served, 4);
+  EXPECT_EQ(chat_requests(mock), 4);
+}
+
+TEST(Replicas, ARouteBudgetHoldsForAllReplicasTogether) {
+  TempDir dir;
+  RedisServer redis(dir);
+  Mock mock(dir);
+  // $0.05 a minute; a request costs its prompt tokens × $0.001 (about $0.02: three are served).
+  Fleet fleet(dir, config_for(mock.port(), redis, "", "", ", budget: { usd_per_minute: 0.05 }"));
+  int served = 0;
+  long long spent = 0, cost = 0;
+  for (int i = 0; i < 9; ++i) {
+    const auto r = fleet.ask(i);
+    if (r.status == 200) {
+      ++served;
+      cost = r.json_body()["usage"]["prompt_tokens"].get<long long>() * 1000;
+      spent += cost;
+      // The charge follows the answer: wait for it to land before the next replica checks.
+      EXPECT_TRUE(eventually([&] { return spent_micro(redis) == spent; })) << spent_micro(redis);
+    } else {
+      EXPECT_EQ(r.status, 429);
+      EXPECT_EQ(r.json_body()["error"]["code"], "budget_exceeded");
+    }
+  }
+  ASSERT_GT(cost, 0);
+  // Admitted while the spend is below the cap: the last one admitted may cross it.
+  EXPECT_EQ(served, (50'000 + cost - 1) / cost);
+  EXPECT_LT(served, 9);
+}
+
+TEST(Replicas, EachReplicaCountsAloneWhileRedisIsDownAndSharesAgainAfter) {
+  TempDir dir;
+  RedisServer redis(dir);
+  Mock mock(dir);
+  Fleet fleet(dir, config_for(mock.port(), redis, ", rpm: 2"));
+  redis.kill();
+  // Each replica now has its own 2 a minute.
+  int served = 0;
+  for (int i = 0; i < 12; ++i) served += fleet.ask(i).status == 200;
+  EXPECT_EQ(served, 2 * kReplicas);
+  for (auto& gw : fleet.gateways) {
+    EXPECT_TRUE(eventually([&] {
+      for (const auto& line : gw->log_lines())
+        if (line.value("event", "") == "shared_state" && line.value("level", "") == "warning")
+          return true;
+      return false;
+    }));
+  }
+  // Back, and empty: the limit is shared again.
+  redis.restart();
+  ASSERT_TRUE(eventually([&] { return fleet.ask(0).status == 200; }, 10000ms));
+  int again = 1;
+  for (int i = 1; i < 9; ++i) again += fleet.ask(i).status == 200;
+  EXPECT_EQ(again, 2);
+}
+
+TEST(Replicas, ABreakerOpenedOnOneReplicaKeepsTheOthersOffTheTarget) {
+  TempDir dir;
+  RedisServer redis(dir);
+  Mock bad(dir, "bad"), good(dir, "good");
+  set_mock_defaults(bad, {{"status", "500"}});
+  const std::string config =
+      "server:\n  workers: 2\n"
+      "providers:\n  bad: { type: openai, base_url: \"http://127.0.0.1:" +
+      std::to_string(bad.port()) +
+      "/v1\" }\n"
+      "  good: { type: openai, base_url: \"http://127.0.0.1:" +
+      std::to_string(good.port()) +
+      "/v1\" }\n"
+      "models:\n  first: { provider: bad }\n  second: { provider: good }\n"
+      "routes:\n  pair: { targets: [first, second] }\n"
+      "resilience:\n  retry: { attempts: 1 }\n"
+      "  breaker: { consecutive_failures: 1, cooldown: 60s }\n"
+      "redis:\n  url: " +
+      redis.url() + "\n";
+  Gateway a(dir, config), b(dir, config);
+  ASSERT_TRUE(redis_connected(a, 4) && redis_connected(b, 4));
+  HttpClient client_a(a.port()), client_b(b.port());
+  const auto first = client_a.post_json("/v1/chat/completions", chat_body("pair"));
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(first.header("x-switchyard-attempts"), "2");
+  EXPECT_EQ(chat_requests(bad), 1);
+  // Replica b never saw the failure, yet learns of it and goes straight to the second target.
+  EXPECT_TRUE(eventually([&] {
+    return client_b.get("/admin/health").json_body()["targets"][0]["breaker"] == "open";
+  }));
+  const auto second = client_b.post_json("/v1/chat/completions", chat_body("pair"));
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.header("x-switchyard-attempts"), "1");
+  EXPECT_EQ(second.header("x-switchyard-provider"), "good");
+  EXPECT_EQ(chat_requests(bad), 1);
+}
+
+}  // namespace
+}  // namespace switchyard::testing
