@@ -2,8 +2,9 @@
 # The response cache under load, in one interleaved run beside the same baselines as run.sh:
 # direct (the nginx mock upstream), nginx proxy_pass, Switchyard without a cache, and Switchyard
 # answering every request from its cache — the memory backend, and the Redis backend on a local
-# redis-server — plus a Redis cache *miss* on every request (x-switchyard-cache: no-store: looked
-# up, never stored), which is what the lookup adds to a request that goes upstream anyway.
+# redis-server — plus a Redis cache *miss* on every request (its own key prefix, which nothing
+# fills, and x-switchyard-cache: no-store: looked up, never stored), which is what the lookup
+# adds to a request that goes upstream anyway.
 #   bench/cache.sh                                   REPS=3 PINS="1 0", max + fixed rates
 #   REPS=1 PINS=1 MODES=max DURATION=5 bench/cache.sh   a quick look
 # Results: $BENCH_DIR/results/<timestamp>/{summary.md,runs.csv,setup.txt}
@@ -38,6 +39,7 @@ start() {  # name port cache-yaml
 start switchyard 18090 ""
 start memory 18092 "cache:\n  backend: memory\n  max_temperature: 1\n"
 start redis 18093 "redis:\n  url: redis://127.0.0.1:$redis_port\ncache:\n  backend: redis\n  max_temperature: 1\n"
+start redismiss 18094 "redis:\n  url: redis://127.0.0.1:$redis_port\n  prefix: \"miss:\"\ncache:\n  backend: redis\n  max_temperature: 1\n"
 
 targets=$BENCH_DIR/cache-targets.conf
 cat >"$targets" <<'TARGETS'
@@ -46,7 +48,7 @@ nginx         | http://127.0.0.1:${NGINX_PROXY_PORT}${CHAT_PATH} | nginx_proxy_$
 switchyard    | http://127.0.0.1:18090${CHAT_PATH}               | switchyard_18090.pid                | -
 memory-hit    | http://127.0.0.1:18092${CHAT_PATH}               | memory_18092.pid                    | -
 redis-hit     | http://127.0.0.1:18093${CHAT_PATH}               | redis_18093.pid                     | -
-redis-miss    | http://127.0.0.1:18093${CHAT_PATH}               | redis_18093.pid                     | x-switchyard-cache: no-store
+redis-miss    | http://127.0.0.1:18094${CHAT_PATH}               | redismiss_18094.pid                 | x-switchyard-cache: no-store
 TARGETS
 
 { echo "# machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

@@ -229,8 +229,8 @@ constexpr std::uint64_t kMaxBurstScaled = std::uint64_t{1} << 50;
 
 // The GCRA script's tick: 1 µs, or 10^k µs when a limit is so high (above ~18.7M a minute) that
 // per_minute * µs per minute would leave doubles' exact range — still far below one unit's worth
-// of time (at 18.7M a minute a unit takes 3 µs; at the clamp, 6e10 a minute, a tick of 10 ms is a
-// 1e-4 of a minute).
+// of time (at 18.7M a minute a unit takes 3 µs; at the clamp, 6e10 a minute, the tick is 10 ms,
+// 1/6000 of a minute).
 std::uint64_t tick_us(std::uint64_t per_minute) {
   std::uint64_t tick = 1;
   while (per_minute * (kMinuteUs / tick) > kMaxBurstScaled) tick *= 10;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "async_testing.hpp"
 #include "harness.hpp"
 #include "switchyard/async.hpp"
 #include "switchyard/redis/client.hpp"
@@ -23,68 +24,6 @@ namespace {
 
 using redis::Reply;
 using Clock = std::chrono::steady_clock;
-
-redis::Url parse_url(const std::string& text) {
-  std::string why;
-  auto url = redis::Url::parse(text, &why);
-  if (!url) throw std::runtime_error(why);
-  return *url;
-}
-
-// ASSERT_* returns, which a coroutine cannot; this co_returns. (Like every co_await below, the
-// awaited value is named first: GCC 12 miscompiles a co_await inside a condition.)
-#define CO_ASSERT(condition, message)                        \
-  if (!(condition)) {                                        \
-    ADD_FAILURE() << #condition << " is false: " << message; \
-    co_return;                                               \
-  }
-
-// Quick to notice and to come back: the tests wait for reconnects.
-redis::Options fast_options() {
-  redis::Options o;
-  o.connect_timeout = 1000ms;
-  o.command_timeout = 2000ms;  // generous: a loaded 2-core machine must not fail a test
-  o.backoff_min = 20ms;
-  o.backoff_max = 200ms;
-  return o;
-}
-
-// Runs `body` on its own io_context until it finishes; a body still running after `limit`
-// fails the test instead of hanging it. The io_context is destroyed with the clients' background
-// work still pending, as at a process exit.
-void run_async(const std::function<Awaitable<void>(Executor)>& body,
-               std::chrono::seconds limit = 60s) {
-  asio::io_context io;
-  bool done = false;
-  std::exception_ptr failure;
-  asio::co_spawn(io.get_executor(), body(io.get_executor()), [&](std::exception_ptr e) {
-    failure = e;
-    done = true;
-    io.stop();
-  });
-  io.run_for(limit);
-  EXPECT_TRUE(done) << "the test did not finish within " << limit.count() << " s";
-  if (failure) std::rethrow_exception(failure);
-}
-
-Awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  Timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(d);
-  co_await timer.async_wait(as_result);
-}
-
-// Polls `condition` every 10 ms until it holds; a failure named `what` when `limit` passes first.
-Awaitable<bool> until(std::function<bool()> condition, std::string what,
-                      std::chrono::milliseconds limit = 5000ms) {
-  const auto deadline = Clock::now() + limit;
-  for (;;) {
-    if (condition()) co_return true;
-    if (Clock::now() >= deadline) break;
-    co_await sleep_for(10ms);
-  }
-  ADD_FAILURE() << "not within " << limit.count() << " ms: " << what;
-  co_return false;
-}
 
 // "SET k v" as the words of a command.
 std::vector<std::string> words_of(const std::string& line) {

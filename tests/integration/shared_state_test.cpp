@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "async_testing.hpp"
 #include "harness.hpp"
 #include "switchyard/async.hpp"
 #include "switchyard/redis/client.hpp"
@@ -25,66 +26,6 @@ namespace {
 using state::SharedState;
 using Clock = std::chrono::steady_clock;
 using config::Window;
-
-redis::Url parse_url(const std::string& text) {
-  std::string why;
-  auto url = redis::Url::parse(text, &why);
-  if (!url) throw std::runtime_error(why);
-  return *url;
-}
-
-// ASSERT_* returns, which a coroutine cannot; this co_returns. (Like every co_await below, the
-// awaited value is named first: GCC 12 miscompiles a co_await inside a condition.)
-#define CO_ASSERT(condition, message)                        \
-  if (!(condition)) {                                        \
-    ADD_FAILURE() << #condition << " is false: " << message; \
-    co_return;                                               \
-  }
-
-redis::Options fast_options() {
-  redis::Options o;
-  o.connect_timeout = 1000ms;
-  o.command_timeout = 2000ms;  // generous: a loaded 2-core machine must not fail a test
-  o.backoff_min = 20ms;
-  o.backoff_max = 200ms;
-  return o;
-}
-
-// Runs `body` on its own io_context until it finishes; a body still running after `limit`
-// fails the test instead of hanging it.
-void run_async(const std::function<Awaitable<void>(Executor)>& body,
-               std::chrono::seconds limit = 60s) {
-  asio::io_context io;
-  bool done = false;
-  std::exception_ptr failure;
-  asio::co_spawn(io.get_executor(), body(io.get_executor()), [&](std::exception_ptr e) {
-    failure = e;
-    done = true;
-    io.stop();
-  });
-  io.run_for(limit);
-  EXPECT_TRUE(done) << "the test did not finish within " << limit.count() << " s";
-  if (failure) std::rethrow_exception(failure);
-}
-
-Awaitable<void> sleep_for(std::chrono::milliseconds d) {
-  Timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(d);
-  co_await timer.async_wait(as_result);
-}
-
-// Polls `condition` every 10 ms until it holds; a failure named `what` when `limit` passes first.
-Awaitable<bool> until(std::function<bool()> condition, std::string what,
-                      std::chrono::milliseconds limit = 5000ms) {
-  const auto deadline = Clock::now() + limit;
-  for (;;) {
-    if (condition()) co_return true;
-    if (Clock::now() >= deadline) break;
-    co_await sleep_for(10ms);
-  }
-  ADD_FAILURE() << "not within " << limit.count() << " ms: " << what;
-  co_return false;
-}
 
 double seconds(std::chrono::nanoseconds d) {
   return std::chrono::duration<double>(d).count();
@@ -280,7 +221,7 @@ TEST(SharedState, LargeTokenLimitsStayExact) {
     Replica replica(ex, server);
     co_await until([&] { return replica.client.connected(); }, "connected");
 
-    // 150M tokens a minute: past where per_minute × µs per minute fits a double exactly.
+    // 150M tokens a minute: past where the script counts in 1 µs ticks (10 µs here).
     const auto first = co_await replica.shared.take("provider:tpm", 150'000'000, 100'000'000);
     CO_ASSERT(first, "answered");
     EXPECT_TRUE(first->granted);
