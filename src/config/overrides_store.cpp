@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "switchyard/redis/client.hpp"
+#include "switchyard/redis/settings.hpp"
 
 namespace switchyard::config {
 
@@ -52,17 +53,10 @@ std::string failure(const redis::Result& result) {
 // does not come up within the connect timeout.
 bool with_connection(const Redis& config,
                      const std::function<Awaitable<void>(redis::Client&)>& work, std::string* why) {
-  std::string url_why;
-  const auto url = redis::Url::parse(config.url, &url_why);
-  if (!url) {
-    *why = url_why;
-    return false;
-  }
+  const auto settings = redis::Settings::of(config, why);
+  if (!settings) return false;
   asio::io_context io(1);
-  redis::Options options;
-  options.connect_timeout = config.connect_timeout;
-  options.command_timeout = config.timeout;
-  redis::Client client(io.get_executor(), *url, options);
+  redis::Client client(io.get_executor(), settings->url, settings->options);
   client.start();
   bool connected = false;
   asio::co_spawn(
@@ -80,7 +74,7 @@ bool with_connection(const Redis& config,
       },
       asio::detached);
   io.run();
-  if (!connected) *why = "cannot connect to Redis at " + url->redacted();
+  if (!connected) *why = "cannot connect to Redis at " + settings->url.redacted();
   return connected;
 }
 

@@ -167,6 +167,7 @@ std::string HealthBoard::to_json(SteadyTime now) const {
       {"rate_limit_skips", c.rate_limit_skips.load()},
       {"classifier_calls", c.classifier_calls.load()},
       {"classifier_fallbacks", c.classifier_fallbacks.load()},
+      {"shared_state_fallbacks", c.shared_state_fallbacks.load()},
   };
   return ordered_json{{"providers", std::move(providers)},
                       {"targets", std::move(targets)},

@@ -9,6 +9,7 @@
 #include "switchyard/config/overrides_store.hpp"
 #include "switchyard/dispatch/shared_health.hpp"
 #include "switchyard/redis/client.hpp"
+#include "switchyard/redis/settings.hpp"
 #include "switchyard/redis/subscriber.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
@@ -22,7 +23,7 @@ std::int64_t unix_ms() {
       .count();
 }
 
-// "added a, b; removed c; changed d" for the routes of two configs; "" when the same.
+// "routes added: a, b; routes removed: c" between two configs; "" when the names are the same.
 std::string route_changes(const config::Config& before, const config::Config& after) {
   auto find = [](const config::Config& c, const std::string& name) -> const config::Route* {
     for (const auto& r : c.routes)
@@ -59,10 +60,8 @@ void Reloader::apply_overrides(config::Overrides overrides) {
 void Reloader::watch_redis() {
   const auto& settings = current_->config->redis;
   if (!settings) return;
-  redis::Options options;
-  options.command_timeout = settings->timeout;
-  options.connect_timeout = settings->connect_timeout;
-  const auto url = *redis::Url::parse(settings->url, nullptr);
+  const auto [url, options] = *redis::Settings::of(*settings, nullptr);
+  redis_prefix_ = settings->prefix;
   redis_ = std::make_unique<redis::Client>(main_, url, options);
   redis_->start();
   // One subscription for both: configuration changes, and what other replicas learnt of the
@@ -108,7 +107,7 @@ Awaitable<void> Reloader::catch_up() {
   co_await wait_for_redis();
   // Keeps the board it catches up alive, whatever a reload meanwhile does.
   const auto snapshot = current_;
-  co_await dispatch::catch_up_health(*redis_, snapshot->config->redis->prefix, *snapshot->board);
+  co_await dispatch::catch_up_health(*redis_, redis_prefix_, *snapshot->board);
 }
 
 Awaitable<void> Reloader::refresh_overrides() {
@@ -122,7 +121,7 @@ Awaitable<void> Reloader::refresh_overrides() {
     refresh_again_ = false;
     co_await wait_for_redis();
     std::string why;
-    auto fetched = co_await config::fetch_overrides(*redis_, current_->config->redis->prefix, &why);
+    auto fetched = co_await config::fetch_overrides(*redis_, redis_prefix_, &why);
     if (fetched) {
       apply_overrides(std::move(*fetched));
     } else {

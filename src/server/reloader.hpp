@@ -58,6 +58,8 @@ class Reloader final : public gateway::Control {
   std::shared_ptr<const gateway::Snapshot> current_;
   Install install_;
   config::Overrides overrides_;
+  // The `redis:` section as it was at start (a reload does not reconnect).
+  std::string redis_prefix_;
   std::unique_ptr<redis::Client> redis_;
   std::unique_ptr<redis::Subscriber> subscriber_;
   bool refreshing_ = false, refresh_again_ = false;

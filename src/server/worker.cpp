@@ -5,6 +5,7 @@
 
 #include "session.hpp"
 #include "switchyard/redis/client.hpp"
+#include "switchyard/redis/settings.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::server {
@@ -20,11 +21,8 @@ namespace {
 
 std::unique_ptr<redis::Client> redis_client(Executor ex, const config::Config& config) {
   if (!config.redis) return nullptr;
-  redis::Options options;
-  options.command_timeout = config.redis->timeout;
-  options.connect_timeout = config.redis->connect_timeout;
-  return std::make_unique<redis::Client>(ex, *redis::Url::parse(config.redis->url, nullptr),
-                                         options);
+  auto settings = *redis::Settings::of(*config.redis, nullptr);  // checked at load
+  return std::make_unique<redis::Client>(ex, std::move(settings.url), settings.options);
 }
 
 }  // namespace
@@ -41,7 +39,8 @@ Worker::Worker(std::shared_ptr<const gateway::Snapshot> snapshot, gateway::Contr
       shared_state_(redis_ ? std::make_unique<state::SharedState>(io_.get_executor(), *redis_,
                                                                   snapshot->config->redis->prefix)
                            : nullptr),
-      meter_(shared_state_.get()),
+      // The counters carry over from generation to generation (HealthBoard).
+      meter_(shared_state_.get(), snapshot->board->counters().shared_state_fallbacks),
       shared_health_(io_.get_executor(), redis_.get(),
                      redis_ ? snapshot->config->redis->prefix : std::string()),
       context_{io_.get_executor(), first,   control,        redis_.get(), memory_cache_.get(),

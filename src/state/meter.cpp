@@ -60,7 +60,7 @@ void Meter::note(bool answered) {
     falling_back_ = false;
     return;
   }
-  ++fallbacks_;
+  fallbacks_.fetch_add(1, std::memory_order_relaxed);
   if (!falling_back_)
     telemetry::log_event(telemetry::Level::warn, "shared_state",
                          "Redis does not answer: limits and budgets are counted by this replica "

@@ -117,12 +117,15 @@ TEST(Replicas, EachReplicaCountsAloneWhileRedisIsDownAndSharesAgainAfter) {
   TempDir dir;
   RedisServer redis(dir);
   Mock mock(dir);
-  Fleet fleet(dir, config_for(mock.port(), redis, ", rpm: 2"));
+  Fleet fleet(dir, config_for(mock.port(), redis, ", rpm: 2, admin: true"));
   redis.kill();
   // Each replica now has its own 2 a minute.
   int served = 0;
   for (int i = 0; i < 12; ++i) served += fleet.ask(i).status == 200;
   EXPECT_EQ(served, 2 * kReplicas);
+  const auto health =
+      fleet.clients[0]->request("GET", "/admin/health", "", {{"authorization", "Bearer sk-app"}});
+  EXPECT_EQ(health.json_body()["counters"]["shared_state_fallbacks"], 4) << health.body;
   for (auto& gw : fleet.gateways) {
     EXPECT_TRUE(eventually([&] {
       for (const auto& line : gw->log_lines())

@@ -42,6 +42,8 @@ struct DispatchCounters {
   std::atomic<std::uint64_t> rate_limit_skips{0};  // targets passed over at their provider's rpm
   std::atomic<std::uint64_t> classifier_calls{0};  // external complexity classifier asked
   std::atomic<std::uint64_t> classifier_fallbacks{0};  // ... and the heuristic decided instead
+  // Limits and budgets decided on this replica's own counters because Redis did not answer.
+  std::atomic<std::uint64_t> shared_state_fallbacks{0};
 };
 
 class HealthBoard {

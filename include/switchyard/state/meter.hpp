@@ -6,6 +6,7 @@
 // One Meter per worker thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -20,8 +21,10 @@ namespace switchyard::state {
 
 class Meter {
  public:
-  // `shared`: the worker's SharedState, or null to count locally only.
-  explicit Meter(SharedState* shared) : shared_(shared) {}
+  // `shared`: the worker's SharedState, or null to count locally only. `fallbacks` counts the
+  // decisions made locally because Redis did not answer (the process's, for /admin/health).
+  Meter(SharedState* shared, std::atomic<std::uint64_t>& fallbacks)
+      : shared_(shared), fallbacks_(fallbacks) {}
 
   struct Taken {
     SharedState::Take take;
@@ -40,15 +43,13 @@ class Meter {
   void charge(std::string_view name, SpendWindows& local, const config::Budget& budget, double usd);
 
   bool shared() const { return shared_ != nullptr; }
-  // Decisions made locally because Redis did not answer.
-  std::uint64_t fallbacks() const { return fallbacks_; }
 
  private:
   // Whether Redis answered; logs the first miss and the first answer after misses.
   void note(bool answered);
 
   SharedState* shared_;
-  std::uint64_t fallbacks_ = 0;
+  std::atomic<std::uint64_t>& fallbacks_;
   bool falling_back_ = false;
 };
 

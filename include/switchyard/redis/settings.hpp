@@ -1,0 +1,22 @@
+// What a `redis:` section configures, in the terms the client and subscriber take.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "switchyard/config/config.hpp"
+#include "switchyard/redis/client.hpp"
+#include "switchyard/redis/url.hpp"
+
+namespace switchyard::redis {
+
+struct Settings {
+  Url url;
+  Options options;
+
+  // nullopt and `why` when the URL is not usable (a loaded config's has been checked already;
+  // one given on a command line may not).
+  static std::optional<Settings> of(const config::Redis& redis, std::string* why);
+};
+
+}  // namespace switchyard::redis
