@@ -17,7 +17,10 @@ using SteadyClock = std::chrono::steady_clock;
 // KEYS[1] the hash; ARGV: field, value, channel, keep (ms). A target's open-until only ever
 // moves later (two replicas opening at once keep the longer); the hash lives as long as the
 // longest pause announced into it.
-const redis::Script kAnnounce(R"lua(
+// Built on first use: its SHA-1 would otherwise start OpenSSL's digests in every process, Redis
+// or not (2 MB of resident memory).
+const redis::Script& announce_script() {
+  static const redis::Script script(R"lua(
 local field, value = ARGV[1], ARGV[2]
 if string.sub(field, 1, 7) == 'target:' then
   local held = tonumber(redis.call('HGET', KEYS[1], field) or '0')
@@ -29,6 +32,8 @@ if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) 
 redis.call('PUBLISH', ARGV[3], field .. ' ' .. value)
 return 1
 )lua");
+  return script;
+}
 
 // How long a provider's health is remembered without a new announcement.
 constexpr std::chrono::milliseconds kKeepProviderHealth = std::chrono::hours(1);
@@ -67,7 +72,7 @@ void SharedHealth::announce(std::string field, std::string value, std::chrono::m
        value = std::move(value), keep = std::to_string(keep.count())]() -> Awaitable<void> {
         const std::array<std::string_view, 1> keys{hash};
         const std::array<std::string_view, 4> args{field, value, channel, keep};
-        co_await redis->eval(kAnnounce, keys, args);
+        co_await redis->eval(announce_script(), keys, args);
       },
       asio::detached);
 }
