@@ -68,19 +68,21 @@ std::optional<Entry> decode_entry(std::string_view entry) {
   if (newline == std::string_view::npos) return std::nullopt;
   const auto meta = nlohmann::json::parse(entry.substr(0, newline), nullptr, false);
   if (!meta.is_object()) return std::nullopt;
-  Entry e{meta.value("provider", ""), meta.value("model", ""), meta.value("upstream", ""),
-          entry.substr(newline + 1)};
-  if (!cache::storable_completion(e.completion)) return std::nullopt;
-  return e;
+  return Entry{meta.value("provider", ""), meta.value("model", ""), meta.value("upstream", ""),
+               entry.substr(newline + 1)};
 }
 
-// The completion with its top-level "model" saying `model` (what this client is shown).
-std::string with_model(std::string_view completion, std::string_view model) {
+// The completion with its top-level "model" saying `model` (what this client is shown); nullopt
+// when it is not JSON (an entry damaged in Redis: a miss). Only storable answers were stored, so
+// this one validating pass is all a hit needs.
+std::optional<std::string> with_model(std::string_view completion, std::string_view model) {
   std::string_view raw;
-  api::json::scan(completion, [&](std::string_view key, const api::json::Value& value) {
+  const auto invalid = api::json::scan(completion, [&](std::string_view key,
+                                                       const api::json::Value& value) {
     if (raw.empty() && api::json::key_equals(key, "model") && value.type == api::json::Type::string)
       raw = value.raw;
   });
+  if (invalid) return std::nullopt;
   std::string out;
   if (raw.empty()) return std::string(completion);
   const std::size_t at = static_cast<std::size_t>(raw.data() - completion.data());
@@ -138,7 +140,12 @@ Awaitable<bool> Gateway::consult_cache(const dispatch::DispatchRequest& dispatch
 
   const auto stored = co_await cache_->get(key);
   const auto entry = stored ? decode_entry(*stored) : std::nullopt;
-  if (!entry) {
+  const auto completion =
+      entry ? with_model(entry->completion, dispatch.report_upstream_model
+                                                ? std::string_view(entry->upstream)
+                                                : dispatch.model)
+            : std::nullopt;
+  if (!completion) {
     record.cache = "miss";
     out.add_header(kCacheHeader, "miss");
     co_return false;
@@ -160,16 +167,13 @@ Awaitable<bool> Gateway::consult_cache(const dispatch::DispatchRequest& dispatch
   out.add_header("x-switchyard-upstream-model", entry->upstream);
   out.add_header("x-switchyard-attempts", "0");
   out.add_header("x-switchyard-cost", routing::format_usd(0));
-  const std::string completion = with_model(
-      entry->completion,
-      dispatch.report_upstream_model ? std::string_view(entry->upstream) : dispatch.model);
   if (!dispatch.chat->stream()) {
-    co_await out.send(200, "application/json", completion);
+    co_await out.send(200, "application/json", *completion);
     co_return true;
   }
-  const std::string events = cache::replay_as_sse(completion, dispatch.chat->include_usage());
-  const bool begun = co_await out.begin_stream(200, "text/event-stream");
-  const bool written = begun && co_await out.write_chunk(events);
+  const std::string events = cache::replay_as_sse(*completion, dispatch.chat->include_usage());
+  bool written = co_await out.begin_stream(200, "text/event-stream");
+  if (written) written = co_await out.write_chunk(events);
   if (written) co_await out.end_stream();
   record.stream_end = written ? "done" : "client_gone";
   co_return true;

@@ -50,7 +50,7 @@ Gateway::Gateway(const WorkerContext& context, std::shared_ptr<const Snapshot> s
     : snapshot_(std::move(snapshot)),
       routes_(snapshot_->routes.get()),
       ledger_(snapshot_->ledger.get()),
-      control_(context.control),
+      control_(*context.control),
       cache_(nullptr),
       meter_(*context.meter),
       keys_(routes_->config().keys),
@@ -362,15 +362,11 @@ Awaitable<void> Gateway::reject(const api::ApiError& error, server::Responder& o
 }
 
 Awaitable<void> Gateway::reload(const Request& request, server::Responder& out) {
-  if (!control_) {
-    co_await out.send_error(api::errors::unknown_path(request.method_string(), "/admin/reload"));
-    co_return;
-  }
   if (request.method() == http::verb::get) {
-    co_await out.send(200, "application/json", control_->reload_status());
+    co_await out.send(200, "application/json", control_.reload_status());
     co_return;
   }
-  const Control::Outcome outcome = co_await control_->reload();
+  const Control::Outcome outcome = co_await control_.reload();
   co_await out.send(outcome.ok ? 200 : 422, "application/json", outcome.json);
 }
 

@@ -25,16 +25,11 @@ std::int64_t unix_ms() {
 
 // "routes added: a, b; routes removed: c" between two configs; "" when the names are the same.
 std::string route_changes(const config::Config& before, const config::Config& after) {
-  auto find = [](const config::Config& c, const std::string& name) -> const config::Route* {
-    for (const auto& r : c.routes)
-      if (r.name == name) return &r;
-    return nullptr;
-  };
   std::string added, removed;
   for (const auto& r : after.routes)
-    if (!find(before, r.name)) added += (added.empty() ? "" : ", ") + r.name;
+    if (!before.find_route(r.name)) added += (added.empty() ? "" : ", ") + r.name;
   for (const auto& r : before.routes)
-    if (!find(after, r.name)) removed += (removed.empty() ? "" : ", ") + r.name;
+    if (!after.find_route(r.name)) removed += (removed.empty() ? "" : ", ") + r.name;
   std::string out;
   if (!added.empty()) out += "routes added: " + added;
   if (!removed.empty())

@@ -237,23 +237,11 @@ std::uint64_t tick_us(std::uint64_t per_minute) {
   return tick;
 }
 
-// SpendWindows's rounding, to the micro-dollar, so that local and shared spend agree: charges
-// rounded up (with the same forgiveness of binary noise), caps rounded to nearest, at least 1.
-std::uint64_t micro_usd_up(double usd) {
-  constexpr double kMaxCharge = static_cast<double>((std::uint64_t{1} << 40) - 1);
-  const double micro = std::ceil(usd * kMicro * (1 - 1e-14));
-  return micro >= kMaxCharge ? static_cast<std::uint64_t>(kMaxCharge)
-                             : static_cast<std::uint64_t>(micro);
-}
-
+// In SpendWindows's micro-dollars, so that local and shared spend agree.
 std::array<std::uint64_t, config::kWindowCount> caps_of(const config::Budget& budget) {
   std::array<std::uint64_t, config::kWindowCount> caps{};
-  for (std::size_t w = 0; w < caps.size(); ++w) {
-    const double cap = budget.usd[w];
-    if (!(cap > 0)) continue;
-    caps[w] = std::max<std::uint64_t>(
-        static_cast<std::uint64_t>(std::llround(std::min(cap * kMicro, 1e18))), 1);
-  }
+  for (std::size_t w = 0; w < caps.size(); ++w)
+    if (budget.usd[w] > 0) caps[w] = SpendWindows::cap_micro(budget.usd[w]);
   return caps;
 }
 
@@ -384,7 +372,7 @@ void SharedState::charge(std::string_view name, const config::Budget& budget, do
     keys.push_back(spend_key(name, static_cast<config::Window>(w)));
     args.emplace_back(Decimal(caps[w]).view());
   }
-  args.emplace_back(Decimal(micro_usd_up(usd)).view());
+  args.emplace_back(Decimal(SpendWindows::charge_micro(usd)).view());
   asio::co_spawn(
       ex_, run_in_background(redis_, stats_, charge_script(), std::move(keys), std::move(args)),
       asio::detached);

@@ -47,15 +47,6 @@ std::uint64_t pack(std::uint64_t epoch, std::uint64_t micro) {
   return (epoch << kAmountBits) | micro;
 }
 
-// Whole micro-USD, rounded up. The factor keeps binary noise from costing a micro-dollar
-// (0.1 * 1e6 is 100000.00000000001 in doubles and is meant as 100000): it forgives a relative
-// error of 1e-14, about 45 ulps, which stays below one micro-dollar up to the slot's maximum.
-std::uint64_t micro_usd_up(double usd) {
-  const double micro = std::ceil(usd * kMicro * (1 - 1e-14));
-  return micro >= static_cast<double>(kAmountMask) ? kAmountMask
-                                                   : static_cast<std::uint64_t>(micro);
-}
-
 }  // namespace
 
 SpendWindows::SpendWindows(const config::Budget& budget) {
@@ -71,15 +62,27 @@ SpendWindows::SpendWindows(const config::Budget& budget) {
     Ring& ring = rings_[w];
     ring.slots = &slots_[next++ * kSlots];
     ring.cap_usd = cap;
-    // Clamped where no sum of 60 slots can reach it; a cap below a micro-dollar is one.
-    ring.cap_micro = static_cast<std::uint64_t>(std::llround(std::min(cap * kMicro, 1e18)));
-    ring.cap_micro = std::max<std::uint64_t>(ring.cap_micro, 1);
+    ring.cap_micro = cap_micro(cap);
   }
+}
+
+// The factor keeps binary noise from costing a micro-dollar (0.1 * 1e6 is 100000.00000000001 in
+// doubles and is meant as 100000): it forgives a relative error of 1e-14, about 45 ulps, which
+// stays below one micro-dollar up to the slot's maximum.
+std::uint64_t SpendWindows::charge_micro(double usd) {
+  const double micro = std::ceil(usd * kMicro * (1 - 1e-14));
+  return micro >= static_cast<double>(kAmountMask) ? kAmountMask
+                                                   : static_cast<std::uint64_t>(micro);
+}
+
+std::uint64_t SpendWindows::cap_micro(double cap_usd) {
+  return std::max<std::uint64_t>(
+      static_cast<std::uint64_t>(std::llround(std::min(cap_usd * kMicro, 1e18))), 1);
 }
 
 void SpendWindows::charge(double usd, Time now) {
   if (!capped() || !(usd > 0)) return;
-  const std::uint64_t micro = micro_usd_up(usd);
+  const std::uint64_t micro = charge_micro(usd);
   for (std::size_t w = 0; w < config::kWindowCount; ++w) {
     const Ring& ring = rings_[w];
     if (ring.slots == nullptr) continue;

@@ -51,7 +51,7 @@ class Control {
 struct WorkerContext {
   Executor ex;
   bool health_checks = false;      // this worker's gateway probes the providers for all of them
-  Control* control = nullptr;      // null when the process offers no reload
+  Control* control = nullptr;      // the server's reloader (never null)
   redis::Client* redis = nullptr;  // when `redis:` was configured at start
   cache::Store* memory_cache = nullptr;
   cache::Store* redis_cache = nullptr;  // with `redis`
@@ -133,7 +133,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   std::shared_ptr<const Snapshot> snapshot_;
   const routing::RouteTable* routes_;
   state::Ledger* ledger_;
-  Control* control_;
+  Control& control_;
   cache::Store* cache_;  // the configured backend; null when the cache is off
   state::Meter& meter_;
   KeyRing keys_;

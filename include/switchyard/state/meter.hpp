@@ -42,8 +42,6 @@ class Meter {
                                                               const config::Budget& budget);
   void charge(std::string_view name, SpendWindows& local, const config::Budget& budget, double usd);
 
-  bool shared() const { return shared_ != nullptr; }
-
  private:
   // Whether Redis answered; logs the first miss and the first answer after misses.
   void note(bool answered);

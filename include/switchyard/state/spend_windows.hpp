@@ -57,6 +57,12 @@ class SpendWindows {
 
   double spent(config::Window window, Time now) const;  // $0 for an uncapped window
 
+  // Whole micro-USD, the unit spend is kept in (here and in Redis, state::SharedState): a charge
+  // rounded up, forgiving binary noise, at most one slot's maximum (~$1.1M); a cap rounded to
+  // nearest, at least 1, clamped where no sum of 60 slots can reach it.
+  static std::uint64_t charge_micro(double usd);
+  static std::uint64_t cap_micro(double cap_usd);
+
   // Takes over `before`'s spend in every window both cap (a reload that changed the caps keeps
   // what was spent). Before this one is in use.
   void absorb(const SpendWindows& before);
