@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Switchyard needs from Debian 12 packages. Used by the README, CI and the
 # Dockerfile. `--test` adds what the test suite needs (openssl for the test CA, redis-server for
-# the shared-state tests, Node.js + npm for the OpenAI SDK test); `--bench` adds the load harness
+# the shared-state tests, prometheus for promtool, Node.js + npm for the OpenAI SDK test); `--bench` adds the load harness
 # (wrk, nginx, redis-server).
 set -euo pipefail
 
@@ -10,7 +10,7 @@ packages=(build-essential cmake ninja-build pkg-config
           libspdlog-dev libfmt-dev)
 for arg in "$@"; do
   case $arg in
-    --test) packages+=(libgtest-dev openssl ca-certificates curl redis-server)
+    --test) packages+=(libgtest-dev openssl ca-certificates curl redis-server prometheus)
             command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm) ;;
     --bench) packages+=(wrk nginx-light curl python3 redis-server) ;;
     *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;

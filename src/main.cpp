@@ -86,7 +86,16 @@ int main(int argc, char** argv) {
 
   std::signal(SIGPIPE, SIG_IGN);
   auto config = std::make_shared<const switchyard::config::Config>(std::move(*loaded.config));
-  switchyard::telemetry::init_logging(config->log.level);
+  try {
+    switchyard::telemetry::init_logging(config->log.level,
+                                        config->log.format == switchyard::config::Log::Format::text
+                                            ? switchyard::telemetry::LogFormat::text
+                                            : switchyard::telemetry::LogFormat::json,
+                                        config->log.file);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "switchyard: %s\n", e.what());
+    return 1;
+  }
   switchyard::telemetry::set_request_logging(config->log.requests);
   // With Redis, the route and model overrides replicas share go over the file from the start.
   switchyard::config::Overrides overrides;
@@ -100,12 +109,14 @@ int main(int argc, char** argv) {
           "starting without the Redis overrides, until Redis answers: " + why);
     }
   }
+  int status = 1;
   try {
     switchyard::server::Server server(config, std::move(overrides));
-    return server.run();
+    status = server.run();
   } catch (const std::exception& e) {
     switchyard::telemetry::log_event(switchyard::telemetry::Level::error, "fatal", e.what());
     std::fprintf(stderr, "switchyard: %s\n", e.what());
-    return 1;
   }
+  switchyard::telemetry::shutdown_logging();
+  return status;
 }

@@ -7,9 +7,16 @@
 #include "switchyard/cache/memory_store.hpp"
 #include "switchyard/cache/store.hpp"
 #include "switchyard/redis/client.hpp"
+#include "switchyard/telemetry/tally.hpp"
 
 namespace switchyard::cache {
 namespace {
+
+// A backend's counts: written by its worker, read by whichever worker answers /metrics.
+struct Tallies {
+  telemetry::Tally hits, misses, stores, errors;
+  Store::Stats load() const { return {hits.load(), misses.load(), stores.load(), errors.load()}; }
+};
 
 class MemoryBackend final : public Store {
  public:
@@ -25,11 +32,11 @@ class MemoryBackend final : public Store {
     ++stats_.stores;
     store_->put(std::move(key), std::move(value), ttl, std::chrono::steady_clock::now());
   }
-  Stats stats() const override { return stats_; }
+  Stats stats() const override { return stats_.load(); }
 
  private:
   std::shared_ptr<MemoryStore> store_;
-  Stats stats_;
+  Tallies stats_;
 };
 
 class RedisBackend final : public Store {
@@ -70,13 +77,13 @@ class RedisBackend final : public Store {
         asio::detached);
   }
 
-  Stats stats() const override { return stats_; }
+  Stats stats() const override { return stats_.load(); }
 
  private:
   Executor ex_;
   redis::Client& redis_;
   std::string prefix_;
-  Stats stats_;
+  Tallies stats_;
 };
 
 }  // namespace

@@ -27,9 +27,6 @@ constexpr std::array<std::string_view, 7> kNotForClassifier{
     "strategy", "weights", "retry", "deadline", "hedge", "budget", "cache_ttl"};
 constexpr std::array<std::string_view, 4> kStrategies{"ordered", "weighted", "lowest_latency",
                                                       "least_busy"};
-// Maps whose keys are names chosen by the user: `weights:` is keyed by target.
-constexpr std::span<const std::string_view> kAnyName{};
-
 constexpr std::uint64_t kUnbounded = std::numeric_limits<std::uint64_t>::max();
 
 // Reads `targets:` into route.targets, keeping only valid ones. Returns every name as listed,

@@ -18,11 +18,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::array<std::string_view, 9> kTopKeys{
-    "server", "log", "providers", "models", "routes", "resilience", "keys", "cache", "redis",
+constexpr std::array<std::string_view, 11> kTopKeys{
+    "server", "log",        "metrics", "tracing", "providers", "models",
+    "routes", "resilience", "keys",    "cache",   "redis",
 };
-// Maps whose keys are names chosen by the user, not schema keys.
-constexpr std::span<const std::string_view> kAnyName{};
 
 // A top-level map of named things.
 struct NamedMap {
@@ -96,6 +95,8 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
 
   if (const Entry* e = top->find("server")) read_server(reader, *e, config.server);
   if (const Entry* e = top->find("log")) read_log(reader, *e, config.log);
+  if (const Entry* e = top->find("metrics")) read_metrics(reader, *e, config.metrics);
+  if (const Entry* e = top->find("tracing")) read_tracing(reader, *e, base_dir, config.tracing);
   // Before the routes, whose retry and deadline start from it.
   if (const Entry* e = top->find("resilience")) read_resilience(reader, *e, config.resilience);
   if (const Entry* e = top->find("redis")) read_redis(reader, *e, config.redis.emplace());

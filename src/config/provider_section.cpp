@@ -102,32 +102,6 @@ void read_base_url(NodeReader& reader, const Entry& entry, bool allow_plain_http
   provider.base_url = std::move(*url);
 }
 
-void read_ca_file(NodeReader& reader, const Entry& entry, const fs::path& base_dir,
-                  Provider& provider) {
-  const auto text = reader.text(entry);
-  // Empty means "system CAs only", which lets `ca_file: ${CA_FILE:-}` be optional.
-  if (!text || text->empty()) return;
-  fs::path path(*text);
-  if (path.is_relative()) path = base_dir / path;
-  const std::string shown = path.lexically_normal().string();
-
-  // Checked now so a typo fails --check-config instead of the first TLS handshake.
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    reader.error(entry.value_position(), entry.path + ": " + quote(shown) + " is a directory");
-    return;
-  }
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) {
-    const std::string reason = std::error_code(errno, std::generic_category()).message();
-    reader.error(entry.value_position(),
-                 entry.path + ": cannot read " + quote(shown) + ": " + reason);
-    return;
-  }
-  std::fclose(file);
-  provider.ca_file = shown;
-}
-
 void read_timeouts(NodeReader& reader, const Entry& entry, Timeouts& timeouts) {
   const auto section = reader.section(entry, kTimeoutKeys);
   if (!section) return;
@@ -229,6 +203,36 @@ void read_forward_headers(NodeReader& reader, const Entry& entry, Provider& prov
 
 }  // namespace
 
+std::string_view to_string(ProviderType type) {
+  return kTypes[static_cast<std::size_t>(type)];
+}
+
+// Empty means "none", which lets `ca_file: ${CA_FILE:-}` be optional.
+std::optional<std::string> read_file_path(NodeReader& reader, const Entry& entry,
+                                          const fs::path& base_dir) {
+  const auto text = reader.text(entry);
+  if (!text || text->empty()) return std::nullopt;
+  fs::path path(*text);
+  if (path.is_relative()) path = base_dir / path;
+  const std::string shown = path.lexically_normal().string();
+
+  // Checked now so a typo fails --check-config instead of the first TLS handshake.
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    reader.error(entry.value_position(), entry.path + ": " + quote(shown) + " is a directory");
+    return std::nullopt;
+  }
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) {
+    const std::string reason = std::error_code(errno, std::generic_category()).message();
+    reader.error(entry.value_position(),
+                 entry.path + ": cannot read " + quote(shown) + ": " + reason);
+    return std::nullopt;
+  }
+  std::fclose(file);
+  return shown;
+}
+
 Provider read_provider(NodeReader& reader, const Entry& entry, const fs::path& base_dir) {
   Provider provider;
   provider.name = entry.key;
@@ -260,7 +264,7 @@ Provider read_provider(NodeReader& reader, const Entry& entry, const fs::path& b
       // A secret: text(..., secret) never quotes it, and no message here mentions its value.
       assign(provider.api_key, reader.text(e, /*secret=*/true));
     } else if (e.key == "ca_file") {
-      read_ca_file(reader, e, base_dir, provider);
+      assign(provider.ca_file, read_file_path(reader, e, base_dir));
     } else if (e.key == "timeouts") {
       read_timeouts(reader, e, provider.timeouts);
     } else if (e.key == "pool") {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,9 @@
 #include "switchyard/config/config.hpp"
 
 namespace switchyard::config {
+
+// For reader.section(): a map whose keys are names chosen by the user, not schema keys.
+inline constexpr std::span<const std::string_view> kAnyName{};
 
 // The names declared in one top-level map (providers, models, routes), for resolving references.
 class Declared {
@@ -57,6 +61,13 @@ struct RouteLink {
 
 void read_server(NodeReader& reader, const Entry& entry, Server& server);
 void read_log(NodeReader& reader, const Entry& entry, Log& log);
+void read_metrics(NodeReader& reader, const Entry& entry, Metrics& metrics);
+void read_tracing(NodeReader& reader, const Entry& entry, const std::filesystem::path& base_dir,
+                  Tracing& tracing);
+// A file the config names (ca_file): relative to `base_dir`, the config file's directory, and
+// readable now. nullopt when empty or unreadable (the latter reported).
+std::optional<std::string> read_file_path(NodeReader& reader, const Entry& entry,
+                                          const std::filesystem::path& base_dir);
 // Relative ca_file paths are resolved against `base_dir`, the config file's directory.
 Provider read_provider(NodeReader& reader, const Entry& entry,
                        const std::filesystem::path& base_dir);

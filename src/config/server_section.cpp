@@ -1,4 +1,4 @@
-// The `server:` and `log:` sections: how the gateway listens and what it logs.
+// The `server:` section: how the gateway listens.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -16,9 +16,6 @@ constexpr std::array<std::string_view, 10> kServerKeys{
     "read_timeout", "idle_timeout", "write_timeout", "drain_timeout", "response_model",
 };
 constexpr std::array<std::string_view, 2> kResponseModels{"requested", "upstream"};
-constexpr std::array<std::string_view, 2> kLogKeys{"level", "requests"};
-constexpr std::array<std::string_view, 6> kLogLevels{"trace", "debug", "info",
-                                                     "warn",  "error", "off"};
 
 // Each worker is a thread with its own io_context, acceptor and pools; beyond this a value is a
 // typo rather than a plan.
@@ -126,18 +123,6 @@ void read_server(NodeReader& reader, const Entry& entry, Server& server) {
       if (const auto which = reader.choice(e, kResponseModels)) {
         server.report_upstream_model = *which == 1;
       }
-    }
-  }
-}
-
-void read_log(NodeReader& reader, const Entry& entry, Log& log) {
-  const auto section = reader.section(entry, kLogKeys);
-  if (!section) return;
-  for (const Entry& e : section->entries) {
-    if (e.key == "level") {
-      if (const auto level = reader.choice(e, kLogLevels)) log.level = kLogLevels[*level];
-    } else if (e.key == "requests") {
-      assign(log.requests, reader.boolean(e));
     }
   }
 }

@@ -117,8 +117,21 @@ void Dispatcher::add_route_headers(server::Responder& out, const DispatchRequest
   out.add_header("x-switchyard-attempts", std::to_string(attempts));
 }
 
-void Dispatcher::build_forwarded(const DispatchRequest& request, const config::Provider& provider,
-                                 std::string& out) {
+void Dispatcher::build_forwarded(const Attempt& a, std::string& out) {
+  // W3C trace context: the client's trace goes on, with this attempt as the upstream's parent.
+  const auto& record = a.record;
+  const auto traceparent =
+      telemetry::format_traceparent(record.trace_id, a.span, record.trace_flags);
+  out += "traceparent: ";
+  out.append(traceparent.data(), traceparent.size());
+  out += "\r\n";
+  if (!record.tracestate.empty()) {
+    out += "tracestate: ";
+    out += record.tracestate;
+    out += "\r\n";
+  }
+  const auto& provider = *a.target.provider;
+  const DispatchRequest& request = a.request;
   if (provider.forward_headers.empty()) return;
   std::string lower;
   for (const auto& field : request.headers) {
@@ -140,7 +153,7 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
   const DispatchRequest& request = a.request;
   const bool stream = request.chat && request.chat->stream();
 
-  build_forwarded(request, provider, *a.forwarded);
+  build_forwarded(a, *a.forwarded);
   const providers::Call call{
       provider,
       *target.model,
@@ -185,7 +198,9 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
   } unwatch{a};
 
   // (No co_await inside an if condition anywhere: GCC 12 miscompiles it.)
+  std::optional<telemetry::WaitScope> waiting(std::in_place, a.record.wait);
   Failure sent = co_await exchange.send(buffers);
+  waiting.reset();
   if (sent) {
     a.fail(std::move(sent));
     co_return;
@@ -201,7 +216,9 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
     }
     co_return;
   }
+  waiting.emplace(a.record.wait);
   Failure read = co_await exchange.read_body(*a.body, kMaxErrorBody);
+  waiting.reset();
   if (read) {
     a.fail(std::move(read));
     co_return;
@@ -218,7 +235,9 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
 }
 
 Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange) {
+  std::optional<telemetry::WaitScope> waiting(std::in_place, a.record.wait);
   Failure read = co_await exchange.read_body(*a.body, kMaxResponseBody);
+  waiting.reset();
   if (read) {
     a.fail(std::move(read));
     co_return;
@@ -257,8 +276,10 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
   // by the next one, and the client never sees two streams.
   for (;;) {
     std::size_t n = 0;
+    a.record.wait.begin(std::chrono::steady_clock::now());
     fault = co_await exchange.read_some(
         std::span<char>(sse.prepare(kStreamReadChunk), kStreamReadChunk), &n, !committed);
+    a.record.wait.end(std::chrono::steady_clock::now());
     if (fault) break;
     sse.commit(n);
     if (state == providers::ChatStream::State::open) {

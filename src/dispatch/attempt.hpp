@@ -37,6 +37,8 @@ struct Dispatcher::Attempt {
   BufferPool::Lease body;
 
   SteadyTime started = std::chrono::steady_clock::now();
+  // Its span in the request's trace: the upstream is told it is the parent of its own.
+  telemetry::SpanId span = telemetry::new_span_id();
   TargetHealth::Admission admission = TargetHealth::Admission::allowed;
   Race* race = nullptr;
   upstream::Exchange* exchange = nullptr;  // while one is open

@@ -20,6 +20,21 @@ namespace {
 
 using providers::ErrorClass;
 using providers::ProviderError;
+
+// The OpenTelemetry GenAI semantic conventions' name for each kind of provider.
+std::string_view gen_ai_system(config::ProviderType type) {
+  switch (type) {
+    case config::ProviderType::openai:
+      return "openai";
+    case config::ProviderType::anthropic:
+      return "anthropic";
+    case config::ProviderType::gemini:
+      return "gcp.gemini";
+    case config::ProviderType::azure:
+      return "az.ai.openai";
+  }
+  return "openai";
+}
 using std::chrono::milliseconds;
 using upstream::Fault;
 using SteadyClock = std::chrono::steady_clock;
@@ -181,7 +196,10 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
           break;
         }
         counters.retries.fetch_add(1, std::memory_order_relaxed);
+        // The pause is the upstream's doing, not the gateway's overhead.
+        record.wait.begin(SteadyClock::now());
         co_await sleep(wait, cancel);
+        record.wait.end(SteadyClock::now());
         if (cancel.aborted()) break;
       }
       // A request is never refused for open breakers alone: with nothing tried yet, the plan's
@@ -387,9 +405,10 @@ Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
   }
   auto& record = walk.record;
   record.attempts.push_back(
-      {a.target.provider->name, a.target.model->name, a.status,
+      {a.target.provider->name, a.target.model->name, a.target.model->upstream,
+       gen_ai_system(a.target.provider->type), a.target.provider->base_url.host, a.status,
        a.lost ? std::string_view("hedge_lost") : a.outcome, a.detail,
-       std::chrono::duration_cast<std::chrono::microseconds>(now - a.started)});
+       std::chrono::duration_cast<std::chrono::microseconds>(now - a.started), a.started, a.span});
   if (a.responded) {
     record.provider = a.target.provider->name;
     record.served_model = a.target.model->name;

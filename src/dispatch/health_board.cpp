@@ -95,6 +95,62 @@ void HealthBoard::plan_now(const routing::Route& route, SteadyTime now,
       route.strategy, candidates, 0.0, [] { return 0.5; }, now, order);
 }
 
+ordered_json HealthBoard::target_json(const routing::Target& t, SteadyTime now) const {
+  const auto s = targets_[t.index]->snapshot(now);
+  return {
+      {"model", t.model->name},
+      {"provider", t.provider->name},
+      {"upstream_model", t.model->upstream},
+      {"breaker", to_string(s.state)},
+      {"cooling_down", s.cooling},
+      {"open_for_ms", s.state == BreakerState::open ? ms_until(s.open_until, now) : 0},
+      {"consecutive_failures", s.consecutive_failures},
+      {"in_flight", s.in_flight},
+      {"ttfb_ewma_ms", s.ttfb_ewma.count()},
+      {"window",
+       {{"requests", s.window.requests},
+        {"failures", s.window.failures},
+        {"error_rate", s.window.error_rate()},
+        {"ttfb_p50_ms", s.window.p50.count()},
+        {"ttfb_p95_ms", s.window.p95.count()}}},
+  };
+}
+
+// Each route's plan as a request would see it now, without exploration.
+ordered_json HealthBoard::routes_array(SteadyTime now, bool with_targets) const {
+  const auto& config = routes_->config();
+  ordered_json routes = ordered_json::array();
+  std::vector<Candidate> ranked_from;
+  std::vector<std::size_t> order;
+  for (const auto& r : config.routes) {
+    const routing::Route* route = routes_->find(r.name);
+    if (!route) continue;
+    plan_now(*route, now, ranked_from, order);
+    ordered_json plan = ordered_json::array();
+    for (std::size_t i : order) plan.push_back(route->targets[i]->model->name);
+    ordered_json entry{{"name", r.name},
+                       {"strategy", config::to_string(route->strategy)},
+                       {"hedge", route->hedge.enabled},
+                       {"plan", std::move(plan)}};
+    if (with_targets) {
+      ordered_json targets = ordered_json::array();
+      for (std::size_t i = 0; i < route->targets.size(); ++i) {
+        auto target = target_json(*route->targets[i], now);
+        target["weight"] = route->weights[i];
+        target["provider_healthy"] = providers_[route->targets[i]->provider_index]->healthy.load();
+        targets.push_back(std::move(target));
+      }
+      entry["targets"] = std::move(targets);
+    }
+    routes.push_back(std::move(entry));
+  }
+  return routes;
+}
+
+std::string HealthBoard::routes_json(SteadyTime now) const {
+  return ordered_json{{"routes", routes_array(now, true)}}.dump();
+}
+
 std::string HealthBoard::to_json(SteadyTime now) const {
   const auto& config = routes_->config();
   ordered_json providers = ordered_json::array();
@@ -117,42 +173,8 @@ std::string HealthBoard::to_json(SteadyTime now) const {
   }
 
   ordered_json targets = ordered_json::array();
-  for (const auto& t : routes_->targets()) {
-    const auto s = targets_[t.index]->snapshot(now);
-    targets.push_back({
-        {"model", t.model->name},
-        {"provider", t.provider->name},
-        {"upstream_model", t.model->upstream},
-        {"breaker", to_string(s.state)},
-        {"cooling_down", s.cooling},
-        {"open_for_ms", s.state == BreakerState::open ? ms_until(s.open_until, now) : 0},
-        {"consecutive_failures", s.consecutive_failures},
-        {"in_flight", s.in_flight},
-        {"ttfb_ewma_ms", s.ttfb_ewma.count()},
-        {"window",
-         {{"requests", s.window.requests},
-          {"failures", s.window.failures},
-          {"error_rate", s.window.error_rate()},
-          {"ttfb_p50_ms", s.window.p50.count()},
-          {"ttfb_p95_ms", s.window.p95.count()}}},
-    });
-  }
-
-  // Each route's plan as a request would see it now, without exploration.
-  ordered_json routes = ordered_json::array();
-  std::vector<Candidate> ranked_from;
-  std::vector<std::size_t> order;
-  for (const auto& r : config.routes) {
-    const routing::Route* route = routes_->find(r.name);
-    if (!route) continue;
-    plan_now(*route, now, ranked_from, order);
-    ordered_json plan = ordered_json::array();
-    for (std::size_t i : order) plan.push_back(route->targets[i]->model->name);
-    routes.push_back({{"name", r.name},
-                      {"strategy", config::to_string(route->strategy)},
-                      {"hedge", route->hedge.enabled},
-                      {"plan", std::move(plan)}});
-  }
+  for (const auto& t : routes_->targets()) targets.push_back(target_json(t, now));
+  ordered_json routes = routes_array(now, false);
 
   const auto& c = *counters_;
   ordered_json counters{

@@ -33,6 +33,19 @@ ordered_json signals_json(const routing::Signals& s) {
 
 }  // namespace
 
+ordered_json windows_json(const state::SpendWindows& spend,
+                          std::chrono::system_clock::time_point now) {
+  ordered_json windows = ordered_json::array();
+  for (std::size_t w = 0; w < config::kWindowCount; ++w) {
+    const auto window = static_cast<config::Window>(w);
+    if (spend.cap(window) <= 0) continue;
+    windows.push_back({{"window", config::budget_key(window)},
+                       {"spent_usd", spend.spent(window, now)},
+                       {"cap_usd", spend.cap(window)}});
+  }
+  return windows;
+}
+
 Awaitable<void> Gateway::explain(const Request& request, server::Responder& out,
                                  telemetry::RequestRecord& record) {
   auto parsed = api::parse_chat_request(request.body());
@@ -80,18 +93,10 @@ Awaitable<void> Gateway::explain(const Request& request, server::Responder& out,
   if (!step && choice.verdict) step = choice.verdict->complex ? asked->complex : asked->simple;
   for (; step && step->budget; step = step->then) {
     auto& spend = ledger_->route(step->budget_index);
-    ordered_json windows = ordered_json::array();
-    for (std::size_t w = 0; w < config::kWindowCount; ++w) {
-      const auto window = static_cast<config::Window>(w);
-      if (spend.cap(window) <= 0) continue;
-      windows.push_back({{"window", config::budget_key(window)},
-                         {"spent_usd", spend.spent(window, wall)},
-                         {"cap_usd", spend.cap(window)}});
-    }
     const auto exhausted = spend.exhausted(wall);
     budgets.push_back(
         {{"route", step->name},
-         {"windows", std::move(windows)},
+         {"windows", windows_json(spend, wall)},
          {"exhausted", exhausted.has_value()},
          {"then", step->then ? ordered_json(step->then->name) : ordered_json(nullptr)}});
     if (!exhausted) break;

@@ -5,6 +5,8 @@
 #include "quota.hpp"
 #include "switchyard/api/chat_request.hpp"
 #include "switchyard/api/embeddings_request.hpp"
+#include "switchyard/telemetry/request_metrics.hpp"
+#include "switchyard/telemetry/tracer.hpp"
 
 namespace switchyard::gateway {
 
@@ -18,11 +20,41 @@ enum class Endpoint {
   models,
   healthz,
   readyz,
+  metrics,
   admin_health,
   admin_explain,
   admin_reload,
+  admin_config,
+  admin_routes,
+  admin_spend,
+  admin_cache,
   unknown
 };
+
+bool is_admin(Endpoint e) {
+  return e >= Endpoint::admin_health && e < Endpoint::unknown;
+}
+
+// For metrics: a small fixed set, whatever path the client sent.
+std::string_view endpoint_name(Endpoint e) {
+  switch (e) {
+    case Endpoint::chat:
+      return "chat";
+    case Endpoint::embeddings:
+      return "embeddings";
+    case Endpoint::models:
+      return "models";
+    case Endpoint::healthz:
+    case Endpoint::readyz:
+      return "probe";
+    case Endpoint::metrics:
+      return "metrics";
+    case Endpoint::unknown:
+      return "unknown";
+    default:
+      return "admin";
+  }
+}
 
 // A client's own deadline for the whole request, across retries and failovers.
 constexpr std::string_view kDeadlineHeader = "x-switchyard-deadline";
@@ -37,9 +69,14 @@ Endpoint endpoint_of(std::string_view path) {
   if (path == "/v1/models" || path == "/models") return Endpoint::models;
   if (path == "/healthz") return Endpoint::healthz;
   if (path == "/readyz") return Endpoint::readyz;
+  if (path == "/metrics") return Endpoint::metrics;
   if (path == "/admin/health") return Endpoint::admin_health;
   if (path == "/admin/explain") return Endpoint::admin_explain;
   if (path == "/admin/reload") return Endpoint::admin_reload;
+  if (path == "/admin/config") return Endpoint::admin_config;
+  if (path == "/admin/routes") return Endpoint::admin_routes;
+  if (path == "/admin/spend") return Endpoint::admin_spend;
+  if (path == "/admin/cache") return Endpoint::admin_cache;
   return Endpoint::unknown;
 }
 
@@ -53,6 +90,10 @@ Gateway::Gateway(const WorkerContext& context, std::shared_ptr<const Snapshot> s
       control_(*context.control),
       cache_(nullptr),
       meter_(*context.meter),
+      metrics_(context.metrics),
+      request_metrics_(context.request_metrics),
+      tracer_(context.tracer),
+      redis_(context.redis != nullptr),
       keys_(routes_->config().keys),
       dispatcher_(context.ex, routes_->config(), snapshot_->board, *context.meter,
                   *context.shared_health, previous ? &previous->dispatcher_ : nullptr) {
@@ -62,6 +103,7 @@ Gateway::Gateway(const WorkerContext& context, std::shared_ptr<const Snapshot> s
     const bool redis = cache.backend == config::Cache::Backend::redis && context.redis_cache;
     cache_ = redis ? context.redis_cache : context.memory_cache;
   }
+  redis_cache_ = context.redis_cache;
   if (context.health_checks)
     health_checker_ = std::make_unique<dispatch::HealthChecker>(context.ex, dispatcher_, *routes_);
 }
@@ -89,21 +131,25 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
   record.path = target.substr(0, target.find('?'));
 
   const Endpoint endpoint = endpoint_of(record.path);
+  record.endpoint = endpoint_name(endpoint);
+  out.time_with(&record);
+  begin_trace(request, record);
+  if (metrics_) request_metrics_->started(*metrics_);
   const bool is_get = request.method() == http::verb::get;
   const bool is_post = request.method() == http::verb::post;
-  bool quiet = false;  // probes would drown the log
-  // With keys configured, everything but the liveness and readiness probes needs one.
+  bool quiet = false;  // probes and scrapes would drown the log
+  // With keys configured, everything but the probes and the metrics scrape needs one.
   const config::GatewayKey* key = nullptr;
-  if (keys_.enabled() && endpoint != Endpoint::healthz && endpoint != Endpoint::readyz) {
+  const bool open = endpoint == Endpoint::healthz || endpoint == Endpoint::readyz ||
+                    endpoint == Endpoint::metrics;
+  if (keys_.enabled() && !open) {
     const auto authorization = request.find(http::field::authorization);
     if (authorization != request.end()) key = keys_.find(authorization->value());
     std::optional<api::ApiError> refusal;
     if (!key) {
       refusal = authorization == request.end() ? api::errors::missing_api_key()
                                                : api::errors::invalid_api_key();
-    } else if ((endpoint == Endpoint::admin_health || endpoint == Endpoint::admin_explain ||
-                endpoint == Endpoint::admin_reload) &&
-               !key->admin) {
+    } else if (is_admin(endpoint) && !key->admin) {
       refusal =
           api::errors::permission_denied("The key '" + key->name + "' may not use the admin API.");
     }
@@ -157,9 +203,28 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
         co_await out.send(status, "application/json", body);
       }
       break;
+    case Endpoint::metrics:
+      quiet = true;
+      if (!routes_->config().metrics.enabled) {
+        co_await out.send_error(api::errors::unknown_path(record.method, record.path));
+      } else if (is_get) {
+        const std::string body = metrics_text();
+        co_await out.send(200, "text/plain; version=0.0.4; charset=utf-8", body);
+      } else {
+        co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
+      }
+      break;
     case Endpoint::admin_health:
+    case Endpoint::admin_config:
+    case Endpoint::admin_routes:
+    case Endpoint::admin_spend:
+    case Endpoint::admin_cache:
       if (is_get) {
-        const std::string body = dispatcher_.board().to_json(std::chrono::steady_clock::now());
+        const std::string body = admin_json(endpoint == Endpoint::admin_health   ? "health"
+                                            : endpoint == Endpoint::admin_config ? "config"
+                                            : endpoint == Endpoint::admin_routes ? "routes"
+                                            : endpoint == Endpoint::admin_spend  ? "spend"
+                                                                                 : "cache");
         co_await out.send(200, "application/json", body);
       } else {
         co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));
@@ -186,12 +251,44 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
   finish(out, record, quiet);
 }
 
-void Gateway::finish(server::Responder& out, telemetry::RequestRecord& record, bool quiet) {
+void Gateway::finish(server::Responder& out, telemetry::RequestRecord& record, bool quiet) const {
   // Only a client that hung up leaves without a response (499: nginx's "client closed
   // request").
   record.status = out.committed() ? out.status() : 499;
   record.bytes_out = out.bytes_sent();
-  if (!quiet) telemetry::log_request(record);
+  record.overhead = record.overhead_at(telemetry::Clock::now());
+  if (metrics_) request_metrics_->finished(*metrics_, record);
+  if (quiet) return;
+  telemetry::log_request(record);
+  if (tracer_) tracer_->record(record);
+}
+
+// The client's trace goes on through the gateway (a traceparent that does not parse starts a new
+// one, as W3C Trace Context says). Whether it is exported: the client's sampled flag when it
+// sent one, else `tracing.sample` of the traces that start here, decided on the trace id as
+// OpenTelemetry's ratio sampler does, so every replica decides the same for a trace.
+void Gateway::begin_trace(const Request& request, telemetry::RequestRecord& record) const {
+  record.span_id = telemetry::new_span_id();
+  std::optional<telemetry::TraceParent> parent;
+  if (const auto field = request.find("traceparent"); field != request.end())
+    parent = telemetry::parse_traceparent(field->value());
+  const auto& tracing = routes_->config().tracing;
+  if (parent) {
+    record.trace_id = parent->trace;
+    record.parent_span = parent->parent;
+    record.trace_flags = parent->flags;
+    if (const auto state = request.find("tracestate");
+        state != request.end() && telemetry::valid_tracestate(state->value()))
+      record.tracestate = state->value();
+  } else {
+    record.trace_id = telemetry::new_trace_id();
+    std::uint64_t draw = 0;
+    for (std::size_t i = 8; i < 16; ++i) draw = draw << 8 | record.trace_id.bytes[i];
+    const bool sampled =
+        tracing.sample >= 1 || static_cast<double>(draw >> 11) * 0x1p-53 < tracing.sample;
+    if (tracer_ && sampled) record.trace_flags = telemetry::kTraceFlagSampled;
+  }
+  record.traced = tracer_ && (record.trace_flags & telemetry::kTraceFlagSampled);
 }
 
 Awaitable<void> Gateway::chat(const Request& request, server::Responder& out,
@@ -203,6 +300,7 @@ Awaitable<void> Gateway::chat(const Request& request, server::Responder& out,
   }
   const auto& chat = std::get<api::ChatRequest>(parsed);
   record.stream = chat.stream();
+  if (record.stream && metrics_) request_metrics_->stream_started(*metrics_);
   dispatch::DispatchRequest dispatch{request, out.request_id(), chat.model()};
   dispatch.chat = &chat;
   co_await serve(dispatch, out, record, key);
@@ -252,8 +350,11 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
   }
   // Most routes have neither a classifier nor a budget: no coroutine frame for them.
   Choice choice{asked, std::nullopt, {}, std::nullopt};
-  if (asked->complexity || asked->budget)
+  if (asked->complexity || asked->budget) {
+    const auto begun = telemetry::Clock::now();
     choice = co_await choose(dispatch, *asked, /*ask_classifier=*/true);
+    record.phase("routing", begun, choice.route ? std::string_view(choice.route->name) : "");
+  }
   if (choice.verdict) {
     record.complexity = choice.verdict->complex ? "complex" : "simple";
     out.add_header("x-switchyard-complexity", record.complexity);
@@ -276,8 +377,11 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
   }
   KeyAdmission admission;
   if (quota) {
+    const auto begun = telemetry::Clock::now();
     admission = co_await admit_key(*key, *quota, key_counts_tokens ? dispatch.estimated_tokens : 0,
                                    out, meter_);
+    record.phase(redis_ ? "redis.key_limits" : "key_limits", begun,
+                 admission.refusal ? "refused" : "admitted");
     if (admission.refusal) {
       co_await reject(*admission.refusal, out, record);
       co_return;
@@ -290,7 +394,10 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
     record.cache = "bypass";
     out.add_header("x-switchyard-cache", "bypass");
   } else if (dispatch.chat) {
+    const auto begun = telemetry::Clock::now();
     const bool answered = co_await consult_cache(dispatch, out, record, cache_plan);
+    record.phase(cache_ == redis_cache_ ? "redis.cache_lookup" : "cache.lookup", begun,
+                 record.cache);
     if (answered) {
       // Nothing upstream was used: the key's token estimate goes back.
       if (quota) settle_key(*key, *quota, admission, record, /*served=*/false, meter_);
@@ -358,6 +465,8 @@ Awaitable<void> Gateway::reject(const api::ApiError& error, server::Responder& o
                                 telemetry::RequestRecord& record) {
   out.add_header("x-switchyard-attempts", "0");
   record.error = error.message;
+  record.error_code = error.code.empty() ? std::string(error.type) : error.code;
+  record.rejected = true;
   co_await out.send_error(error);
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 
 #include "switchyard/api/error.hpp"
@@ -36,6 +37,9 @@ void settle_key(const config::GatewayKey& key, state::KeyQuota& quota,
 
 // How a budget's spend reads in messages: "$0.0123 of $0.05 per day".
 std::string describe_spend(config::Window window, double spent_usd, double cap_usd);
+// The capped windows of a budget as the admin API shows them: [{window, spent_usd, cap_usd}].
+nlohmann::ordered_json windows_json(const state::SpendWindows& spend,
+                                    std::chrono::system_clock::time_point now);
 // A wait as OpenAI's x-ratelimit-reset-* headers write it: "250ms", "6s", "1m30s", "2h0m0s".
 std::string format_reset(std::chrono::nanoseconds wait);
 

@@ -46,30 +46,17 @@ ChatStream::State pump(ChatStream& stream, upstream::SseParser& sse, std::string
 }
 
 bool forwards_header(const config::Provider& provider, std::string_view name) {
-  // Credentials belong to the gateway's hop, framing and encoding to each hop itself
+  // Credentials belong to the gateway's hop, framing and encoding to each hop itself, the trace
+  // context to the gateway's own span
   // (connection-specific fields: RFC 9110 §7.6.1; Trailer announces chunked trailers, and the
   // upstream request is sent with a Content-Length).
-  static constexpr std::array<std::string_view, 21> kNever = {"authorization",
-                                                              "proxy-authorization",
-                                                              "api-key",
-                                                              "x-api-key",
-                                                              "x-goog-api-key",
-                                                              "cookie",
-                                                              "host",
-                                                              "content-length",
-                                                              "content-type",
-                                                              "transfer-encoding",
-                                                              "connection",
-                                                              "proxy-connection",
-                                                              "keep-alive",
-                                                              "upgrade",
-                                                              "te",
-                                                              "trailer",
-                                                              "expect",
-                                                              "accept-encoding",
-                                                              "accept",
-                                                              "x-request-id",
-                                                              "anthropic-version"};
+  static constexpr std::array<std::string_view, 23> kNever = {
+      "authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key", "cookie",
+      "host", "content-length", "content-type", "transfer-encoding", "connection",
+      "proxy-connection", "keep-alive", "upgrade", "te", "trailer", "expect", "accept-encoding",
+      "accept", "x-request-id", "anthropic-version",
+      // set per attempt (trace context)
+      "traceparent", "tracestate"};
   for (const auto n : kNever)
     if (name == n) return false;
   // The gateway's own controls (preferred provider, deadline, cache) are for the gateway.

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "link.hpp"
+#include "switchyard/telemetry/tally.hpp"
 
 namespace switchyard::redis {
 
@@ -112,7 +113,10 @@ class Client::Impl {
   bool ready() const { return ready_ && link_.open(); }
   Awaitable<Result> command(std::span<const std::string_view> args);
   Awaitable<Result> command(WordList words);
-  Stats stats() const { return stats_; }
+  Stats stats() const {
+    return {stats_.commands.load(), stats_.failures.load(), stats_.timeouts.load(),
+            stats_.connects.load(), stats_.disconnects.load()};
+  }
 
   bool started_ = false;
 
@@ -148,7 +152,10 @@ class Client::Impl {
   int handshake_left_ = 0;
   std::string handshake_error_;
   std::string close_reason_;  // why we are closing the connection, for "connection lost: …"
-  Stats stats_;
+  // Written by the worker, read by whichever worker answers /metrics.
+  struct {
+    telemetry::Tally commands, failures, timeouts, connects, disconnects;
+  } stats_;
 };
 
 Awaitable<void> Client::Impl::run([[maybe_unused]] std::shared_ptr<Impl> self) {

@@ -163,6 +163,8 @@ gateway::Control::Outcome Reloader::reload_now(std::string_view trigger) {
   };
   changed(config->server == before.server, "server");
   changed(config->log == before.log, "log");
+  changed(config->metrics == before.metrics, "metrics");
+  changed(config->tracing == before.tracing, "tracing");
   changed(config->redis == before.redis, "redis");
   changed(config->cache.max_bytes == before.cache.max_bytes, "cache.max_bytes");
   if (!fixed.empty())
@@ -196,7 +198,12 @@ gateway::Control::Outcome Reloader::reload_now(std::string_view trigger) {
 Awaitable<gateway::Control::Outcome> Reloader::reload() {
   // Runs on the main thread, and resumes the caller on its own.
   co_return co_await asio::co_spawn(
-      main_, [this]() -> Awaitable<Outcome> { co_return reload_now("admin"); }, use_awaitable);
+      main_, [this]() -> Awaitable<gateway::Control::Outcome> { co_return reload_now("admin"); },
+      use_awaitable);
+}
+
+Reloader::Counts Reloader::counts() const {
+  return {succeeded_.load(), failed_.load(), generation_.load(), last_ok_.load()};
 }
 
 std::string Reloader::reload_status() const {
@@ -211,8 +218,10 @@ void Reloader::set_status(std::string_view trigger, bool ok,
       {"source", current_->config->source},
       {"last_reload",
        {{"trigger", trigger}, {"ok", ok}, {"at_unix_ms", unix_ms()}, {"errors", errors}}},
-      {"reloads", {{"ok", succeeded_}, {"failed", failed_}}},
+      {"reloads", {{"ok", succeeded_.load()}, {"failed", failed_.load()}}},
   };
+  generation_ = current_->generation;
+  last_ok_ = ok;
   std::lock_guard lock(status_mutex_);
   status_ = status.dump();
 }

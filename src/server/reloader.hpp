@@ -5,6 +5,7 @@
 // main thread; workers reach it through gateway::Control.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,16 +24,16 @@ class Subscriber;
 
 namespace switchyard::server {
 
-class Reloader final : public gateway::Control {
+class Reloader {
  public:
   using Install = std::function<void(std::shared_ptr<const gateway::Snapshot>)>;
 
   // `install` hands a new generation to the workers; `main` is the thread reloads run on.
   Reloader(Executor main, std::shared_ptr<const gateway::Snapshot> first, Install install);
-  ~Reloader() override;
+  ~Reloader();
 
   // On the main thread. `trigger` names the cause in the log and status: "file", "sighup"...
-  Outcome reload_now(std::string_view trigger);
+  gateway::Control::Outcome reload_now(std::string_view trigger);
   // Takes `overrides` (read from Redis) and reloads with them when they differ from the last.
   void apply_overrides(config::Overrides overrides);
   // With `redis:` configured: subscribes to the overrides' channel and re-reads them on every
@@ -41,8 +42,16 @@ class Reloader final : public gateway::Control {
   void stop();
   const std::shared_ptr<const gateway::Snapshot>& current() const { return current_; }
 
-  Awaitable<Outcome> reload() override;
-  std::string reload_status() const override;
+  // From any thread: reload_now("admin") on the main thread.
+  Awaitable<gateway::Control::Outcome> reload();
+  // The generation serving and how the last reload went, as JSON. Any thread.
+  std::string reload_status() const;
+  // Any thread.
+  struct Counts {
+    std::uint64_t ok = 0, failed = 0, generation = 0;
+    bool last_ok = true;
+  };
+  Counts counts() const;
 
  private:
   // Records the outcome of a reload in the status JSON.
@@ -63,7 +72,8 @@ class Reloader final : public gateway::Control {
   std::unique_ptr<redis::Client> redis_;
   std::unique_ptr<redis::Subscriber> subscriber_;
   bool refreshing_ = false, refresh_again_ = false;
-  std::uint64_t succeeded_ = 0, failed_ = 0;
+  std::atomic<std::uint64_t> succeeded_{0}, failed_{0}, generation_{0};
+  std::atomic<bool> last_ok_{true};
   mutable std::mutex status_mutex_;  // admin requests read it from worker threads
   std::string status_;
 };

@@ -1,5 +1,7 @@
 #include "switchyard/server/responder.hpp"
 
+#include "switchyard/telemetry/request_log.hpp"
+
 #include <sys/socket.h>
 
 #include <array>
@@ -51,6 +53,7 @@ void Responder::reset(std::string_view request_id, unsigned http_version, bool k
   chunked_ = false;
   status_ = 0;
   bytes_sent_ = 0;
+  timing_ = nullptr;
   capture(nullptr, 0);
 }
 
@@ -76,6 +79,12 @@ void Responder::start_head(int status) {
   head_ += request_id_;
   head_ += "\r\n";
   head_ += extra_headers_;
+  if (timing_) {
+    head_ += "x-switchyard-overhead-us: ";
+    const auto overhead = timing_->overhead_at(telemetry::Clock::now()).count();
+    append_number(head_, static_cast<std::uint64_t>(std::max<std::int64_t>(0, overhead)));
+    head_ += "\r\n";
+  }
   if (!keep_alive_) {
     head_ += "Connection: close\r\n";
   } else if (version_ == 10) {

@@ -13,10 +13,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "process_control.hpp"
 #include "reloader.hpp"
 #include "switchyard/cache/memory_store.hpp"
 #include "switchyard/config/file_watch.hpp"
+#include "switchyard/telemetry/metrics.hpp"
 #include "switchyard/telemetry/request_log.hpp"
+#include "switchyard/telemetry/request_metrics.hpp"
+#include "switchyard/telemetry/span_exporter.hpp"
 #include "worker.hpp"
 
 namespace switchyard::server {
@@ -50,10 +54,23 @@ Server::Server(std::shared_ptr<const config::Config> config, config::Overrides o
   const auto snapshot = reloader_->current();
   // One for the process whatever the workers and generations: reloads keep what it holds.
   auto memory_cache = std::make_shared<cache::MemoryStore>(config_->cache.max_bytes);
+  metrics_ = std::make_unique<telemetry::Registry>();
+  request_metrics_ = std::make_unique<telemetry::RequestMetrics>(*metrics_);
+  if (config_->tracing.enabled) {
+    const auto& t = config_->tracing;
+    exporter_ = std::make_unique<telemetry::SpanExporter>(
+        telemetry::ExporterSettings{t.endpoint, t.ca_file, t.headers, t.max_queue, t.batch,
+                                    t.interval, t.timeout, t.service_name, SWITCHYARD_VERSION});
+  }
+  control_ = std::make_unique<ProcessControl>(*reloader_, workers_, *metrics_, *request_metrics_,
+                                              exporter_.get(), open_connections_);
+  // With metrics off nothing is recorded (and /admin/spend has no totals since start).
+  const Worker::Telemetry telemetry{config_->metrics.enabled ? metrics_.get() : nullptr,
+                                    request_metrics_.get(), exporter_.get()};
   const unsigned n = s.workers ? s.workers : available_cores();
   for (unsigned i = 0; i < n; ++i) {
-    auto w = std::make_unique<Worker>(snapshot, reloader_.get(), i == 0, open_connections_,
-                                      memory_cache);
+    auto w = std::make_unique<Worker>(snapshot, control_.get(), i == 0, open_connections_,
+                                      memory_cache, telemetry);
     try {
       // The first worker may get an ephemeral port; the others join it.
       w->listen(tcp::endpoint(address, i == 0 ? s.port : port_));
@@ -76,6 +93,7 @@ int Server::run() {
   std::atomic<std::size_t> running{workers_.size()};
   bool draining = false;
 
+  if (exporter_) exporter_->start();
   std::vector<std::thread> threads;
   for (auto& w : workers_) {
     threads.emplace_back([&, worker = w.get()] {
@@ -142,12 +160,15 @@ int Server::run() {
   signals.async_wait(on_signal);
   main_io.run();
   for (auto& t : threads) t.join();
+  // The spans of the last requests go out (within the export timeout).
+  if (exporter_) exporter_->stop();
   telemetry::log_event(telemetry::Level::info, "stopped", "shut down");
   spdlog::shutdown();
   if (running.load() != 0 ||
       std::any_of(workers_.begin(), workers_.end(), [](auto& w) { return w->stopped_hard(); })) {
     // Work was abandoned mid-flight: its coroutine frames must not be destroyed after the
     // objects they point into, so leave without running destructors.
+    telemetry::shutdown_logging();
     std::fflush(nullptr);
     std::_Exit(0);
   }

@@ -29,7 +29,7 @@ std::unique_ptr<redis::Client> redis_client(Executor ex, const config::Config& c
 
 Worker::Worker(std::shared_ptr<const gateway::Snapshot> snapshot, gateway::Control* control,
                bool first, std::atomic<std::size_t>& open_connections,
-               std::shared_ptr<cache::MemoryStore> memory_cache)
+               std::shared_ptr<cache::MemoryStore> memory_cache, const Telemetry& telemetry)
     : server_(snapshot->config->server),
       redis_(redis_client(io_.get_executor(), *snapshot->config)),
       memory_cache_(cache::memory_backend(std::move(memory_cache))),
@@ -41,10 +41,15 @@ Worker::Worker(std::shared_ptr<const gateway::Snapshot> snapshot, gateway::Contr
                            : nullptr),
       // The counters carry over from generation to generation (HealthBoard).
       meter_(shared_state_.get(), snapshot->board->counters().shared_state_fallbacks),
+      metrics_(telemetry.registry ? telemetry.registry->shard() : nullptr),
+      tracer_(telemetry.exporter ? std::make_unique<telemetry::Tracer>(*telemetry.exporter)
+                                 : nullptr),
       shared_health_(io_.get_executor(), redis_.get(),
                      redis_ ? snapshot->config->redis->prefix : std::string()),
-      context_{io_.get_executor(), first,   control,        redis_.get(), memory_cache_.get(),
-               redis_cache_.get(), &meter_, &shared_health_},
+      context_{
+          io_.get_executor(), first,   control,         redis_.get(),   memory_cache_.get(),
+          redis_cache_.get(), &meter_, &shared_health_, metrics_.get(), telemetry.request_metrics,
+          tracer_.get()},
       acceptor_(io_),
       gateway_(std::make_shared<gateway::Gateway>(context_, std::move(snapshot), nullptr)),
       tick_timer_(io_),
@@ -75,6 +80,7 @@ void Worker::run() {
   gateway_->start();
   io_.run();
   telemetry::flush_thread_log();
+  if (tracer_) tracer_->flush();
 }
 
 void Worker::drain() {
@@ -108,6 +114,17 @@ void Worker::add(Session& s) {
   sessions_.push_back(s);
 }
 
+std::optional<redis::Client::Stats> Worker::redis_stats() const {
+  if (!redis_) return std::nullopt;
+  return redis_->stats();
+}
+
+cache::Store::Stats Worker::cache_stats() const {
+  auto stats = memory_cache_->stats();
+  if (redis_cache_) stats += redis_cache_->stats();
+  return stats;
+}
+
 bool Worker::over_connection_limit() const {
   return open_connections_.load(std::memory_order_relaxed) > server_.max_connections;
 }
@@ -133,6 +150,7 @@ Awaitable<void> Worker::tick_loop() {
     tick_timer_.expires_after(kTickInterval);
     auto [ec] = co_await tick_timer_.async_wait(as_result);
     telemetry::flush_thread_log();
+    if (tracer_) tracer_->flush();
     if (ec) break;
     for (auto& session : sessions_) session.arm_client_watch();
     if (tick % kTicksPerSweep == 0) gateway_->sweep_idle();

@@ -10,8 +10,12 @@
 #include "switchyard/cache/store.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/gateway/gateway.hpp"
+#include "switchyard/redis/client.hpp"
 #include "switchyard/routing/route_table.hpp"
 #include "switchyard/state/meter.hpp"
+#include "switchyard/telemetry/metrics.hpp"
+#include "switchyard/telemetry/request_metrics.hpp"
+#include "switchyard/telemetry/tracer.hpp"
 
 namespace switchyard::server {
 
@@ -28,9 +32,15 @@ class Worker {
   // The first worker (`first`) also runs the providers' health checks. The server settings are
   // the snapshot's and stay for the worker's life; a reload changes everything else.
   // `memory_cache` is the process's, shared by the workers.
+  // What the process lends each worker for metrics and traces.
+  struct Telemetry {
+    telemetry::Registry* registry = nullptr;  // null: metrics off, nothing recorded
+    const telemetry::RequestMetrics* request_metrics = nullptr;
+    telemetry::SpanExporter* exporter = nullptr;  // null: no tracing
+  };
   Worker(std::shared_ptr<const gateway::Snapshot> snapshot, gateway::Control* control, bool first,
          std::atomic<std::size_t>& open_connections,
-         std::shared_ptr<cache::MemoryStore> memory_cache);
+         std::shared_ptr<cache::MemoryStore> memory_cache, const Telemetry& telemetry);
   ~Worker();
 
   // Opens the listener on `endpoint` (SO_REUSEPORT, so every worker binds the same port).
@@ -60,6 +70,10 @@ class Worker {
   bool draining() const { return draining_; }
   void add(Session& s);
   bool over_connection_limit() const;
+  // From any thread: the counts of this worker's Redis client (none without `redis:`) and cache
+  // backends.
+  std::optional<redis::Client::Stats> redis_stats() const;
+  cache::Store::Stats cache_stats() const;
   void connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
 
  private:
@@ -74,6 +88,8 @@ class Worker {
   std::unique_ptr<cache::Store> memory_cache_, redis_cache_;
   std::unique_ptr<state::SharedState> shared_state_;  // with redis_
   state::Meter meter_;
+  std::shared_ptr<telemetry::Shard> metrics_;
+  std::unique_ptr<telemetry::Tracer> tracer_;
   dispatch::SharedHealth shared_health_;
   gateway::WorkerContext context_;
   Acceptor acceptor_;

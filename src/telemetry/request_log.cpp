@@ -1,7 +1,6 @@
 #include "switchyard/telemetry/request_log.hpp"
 
-#include "switchyard/routing/cost.hpp"
-
+#include <fcntl.h>
 #include <spdlog/details/null_mutex.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
@@ -11,7 +10,13 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
+#include <cstring>
+#include <ctime>
+#include <deque>
 #include <mutex>
+#include <stdexcept>
+#include <thread>
 
 #include "switchyard/api/json.hpp"
 #include "switchyard/routing/cost.hpp"
@@ -20,16 +25,16 @@ namespace switchyard::telemetry {
 
 namespace {
 std::atomic<bool> g_requests{true};
+LogFormat g_format = LogFormat::json;  // set once at start-up, before any worker runs
 constexpr std::size_t kThreadBufferFlushAt = 32 * 1024;
+// Past this much queued output the writer has fallen behind for good (a blocked pipe, a full
+// disk): newer lines are dropped and counted rather than held, or the gateway would grow
+// without bound or wait on its log.
+constexpr std::size_t kMaxQueuedBytes = 64 * 1024 * 1024;
 
-// Whole lines to stdout. The lock is held for one write(2) of many lines, never per request,
-// and keeps lines from different threads from interleaving on pipes (writes > PIPE_BUF are not
-// atomic there).
-std::mutex g_output_mutex;
-void write_lines(std::string_view lines) {
-  std::lock_guard lock(g_output_mutex);
+void write_all(int fd, std::string_view lines) {
   while (!lines.empty()) {
-    const ssize_t n = ::write(STDOUT_FILENO, lines.data(), lines.size());
+    const ssize_t n = ::write(fd, lines.data(), lines.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return;  // nowhere to log to; serving goes on
@@ -38,14 +43,87 @@ void write_lines(std::string_view lines) {
   }
 }
 
-// spdlog's messages (events) go out through the same path, synchronously: they are rare.
+// The one writer of the log output. Workers hand it whole buffers of lines (every 100 ms, or
+// when a buffer fills): no request waits on a write(2) to a slow pipe or disk. Before start()
+// and after stop() lines are written at once by the caller (start-up errors, tests).
+class Output {
+ public:
+  ~Output() { stop(); }
+  void start(int fd) {
+    if (thread_.joinable()) return;
+    fd_ = fd;
+    thread_ = std::thread([this] { run(); });
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+  void push(std::string lines) {
+    {
+      std::unique_lock lock(mutex_);
+      if (thread_.joinable() && !stopping_) {
+        if (queued_ + lines.size() > kMaxQueuedBytes) {
+          dropped_.fetch_add(
+              static_cast<std::uint64_t>(std::count(lines.begin(), lines.end(), '\n')),
+              std::memory_order_relaxed);
+          return;
+        }
+        queued_ += lines.size();
+        queue_.push_back(std::move(lines));
+        lock.unlock();
+        wake_.notify_one();
+        return;
+      }
+      // No writer thread: in order with anything written the same way.
+      write_all(fd_, lines);
+    }
+  }
+  std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      while (!queue_.empty()) {
+        std::string lines = std::move(queue_.front());
+        queue_.pop_front();
+        queued_ -= lines.size();
+        lock.unlock();
+        write_all(fd_, lines);
+        lock.lock();
+      }
+      if (stopping_) return;
+    }
+  }
+
+  int fd_ = STDOUT_FILENO;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::string> queue_;
+  std::size_t queued_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<std::uint64_t> dropped_{0};
+};
+
+Output& output() {
+  static Output instance;
+  return instance;
+}
+
+// spdlog's messages (events) are formatted here already, and go out through the same queue.
 class LineSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     std::string line(msg.payload.data(), msg.payload.size());
     line += '\n';
     flush_thread_log();  // keep this thread's earlier request lines ahead of the event
-    write_lines(line);
+    output().push(std::move(line));
   }
   void flush_() override {}
 };
@@ -54,48 +132,178 @@ thread_local std::string t_buffer;
 
 static_assert(static_cast<int>(Level::error) == spdlog::level::err);
 
-void field(std::string& out, std::string_view name, std::string_view value) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-  api::json::append_quoted(out, value);
-}
+// One log line in either format: JSON (`{"name":value,...}`) or logfmt (`name=value ...`, values
+// quoted when they need it). Lists of objects (the attempts) become `attempts.0.name=value` in
+// logfmt.
+class Line {
+ public:
+  explicit Line(std::string& out) : out_(out), json_(g_format == LogFormat::json) {
+    if (json_) out_ += '{';
+  }
+  void end() { out_ += json_ ? "}\n" : "\n"; }
 
-void field(std::string& out, std::string_view name, std::int64_t value) {
-  char text[24];
-  out += ",\"";
-  out += name;
-  out += "\":";
-  out.append(text, std::to_chars(text, text + sizeof text, value).ptr);
-}
+  void text(std::string_view name, std::string_view value) {
+    key(name);
+    if (json_) {
+      api::json::append_quoted(out_, value);
+    } else {
+      logfmt_value(value);
+    }
+  }
+  void number(std::string_view name, std::int64_t value) {
+    char digits[24];
+    raw(name, {digits, std::to_chars(digits, digits + sizeof digits, value).ptr});
+  }
+  void boolean(std::string_view name, bool value) { raw(name, value ? "true" : "false"); }
+  // Milliseconds with three decimals, from microseconds, without printf.
+  void ms(std::string_view name, std::chrono::microseconds d) {
+    const auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(0, d.count()));
+    char digits[32];
+    char* end = std::to_chars(digits, digits + 24, us / 1000).ptr;
+    const auto frac = static_cast<unsigned>(us % 1000);
+    *end++ = '.';
+    *end++ = static_cast<char>('0' + frac / 100);
+    *end++ = static_cast<char>('0' + frac / 10 % 10);
+    *end++ = static_cast<char>('0' + frac % 10);
+    raw(name, {digits, end});
+  }
+  // A value already spelled as a JSON number (or true/false).
+  void raw(std::string_view name, std::string_view value) {
+    key(name);
+    out_ += value;
+  }
+  void begin_list(std::string_view name) {
+    list_ = name;
+    item_ = -1;
+    if (json_) {
+      key(name);
+      out_ += '[';
+      first_ = true;
+    }
+  }
+  void begin_item() {
+    ++item_;
+    if (json_) {
+      out_ += item_ ? ",{" : "{";
+      first_ = true;
+    }
+  }
+  void end_item() {
+    if (json_) out_ += '}';
+  }
+  void end_list() {
+    if (json_) out_ += ']';
+    first_ = false;
+    list_ = {};
+  }
 
-// Milliseconds with three decimals, from microseconds, without printf.
-void field_ms(std::string& out, std::string_view name, std::chrono::microseconds d) {
-  const auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(0, d.count()));
+ private:
+  void key(std::string_view name) {
+    if (json_) {
+      if (!first_) out_ += ',';
+      first_ = false;
+      out_ += '"';
+      out_ += name;
+      out_ += "\":";
+      return;
+    }
+    if (!first_) out_ += ' ';
+    first_ = false;
+    if (!list_.empty()) {
+      out_ += list_;
+      out_ += '.';
+      char digits[12];
+      out_.append(digits, std::to_chars(digits, digits + sizeof digits, item_).ptr);
+      out_ += '.';
+    }
+    out_ += name;
+    out_ += '=';
+  }
+  void logfmt_value(std::string_view value) {
+    const bool plain = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
+      return c > ' ' && c != '"' && c != '=' && c != '\\' && static_cast<unsigned char>(c) < 0x7f;
+    });
+    if (plain) {
+      out_ += value;
+      return;
+    }
+    out_ += '"';
+    for (const char c : value) {
+      if (c == '"' || c == '\\') {
+        out_ += '\\';
+        out_ += c;
+      } else if (c == '\n') {
+        out_ += "\\n";
+      } else if (static_cast<unsigned char>(c) < ' ') {
+        out_ += ' ';
+      } else {
+        out_ += c;
+      }
+    }
+    out_ += '"';
+  }
+
+  std::string& out_;
+  const bool json_;
+  bool first_ = true;
+  std::string_view list_;
+  int item_ = -1;
+};
+
+// The wall clock: milliseconds since the epoch in JSON; RFC 3339 in UTC for people.
+void timestamp(Line& line) {
+  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  if (g_format == LogFormat::json) {
+    line.number("ts_ms", wall.count());
+    return;
+  }
+  const std::time_t seconds = static_cast<std::time_t>(wall.count() / 1000);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
   char text[32];
-  char* end = std::to_chars(text, text + 24, us / 1000).ptr;
-  const auto frac = static_cast<unsigned>(us % 1000);
+  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  const auto millis = static_cast<int>(wall.count() % 1000);
+  char* end = text + n;
   *end++ = '.';
-  *end++ = static_cast<char>('0' + frac / 100);
-  *end++ = static_cast<char>('0' + frac / 10 % 10);
-  *end++ = static_cast<char>('0' + frac % 10);
-  out += ",\"";
-  out += name;
-  out += "\":";
-  out.append(text, end);
+  *end++ = static_cast<char>('0' + millis / 100);
+  *end++ = static_cast<char>('0' + millis / 10 % 10);
+  *end++ = static_cast<char>('0' + millis % 10);
+  *end++ = 'Z';
+  line.raw("ts", {text, end});
 }
+
 }  // namespace
 
-void init_logging(std::string_view level) {
+void init_logging(std::string_view level, LogFormat format, const std::string& file) {
+  g_format = format;
+  int fd = STDOUT_FILENO;
+  if (!file.empty()) {
+    fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0)
+      throw std::runtime_error("cannot open log file '" + file + "': " + std::strerror(errno));
+  }
   auto logger = std::make_shared<spdlog::logger>("switchyard", std::make_shared<LineSink>());
   logger->set_level(spdlog::level::from_str(std::string(level)));
   spdlog::set_default_logger(logger);
+  output().start(fd);
+}
+
+void shutdown_logging() {
+  flush_thread_log();
+  output().stop();
+}
+
+std::uint64_t log_lines_dropped() {
+  return output().dropped();
 }
 
 void flush_thread_log() {
   if (t_buffer.empty()) return;
-  write_lines(t_buffer);
-  t_buffer.clear();
+  std::string lines;
+  lines.reserve(kThreadBufferFlushAt + kThreadBufferFlushAt / 2);
+  lines.swap(t_buffer);
+  output().push(std::move(lines));
 }
 
 bool request_logging_enabled() {
@@ -108,74 +316,71 @@ void set_request_logging(bool enabled) {
 void log_request(const RequestRecord& r) {
   if (!request_logging_enabled()) return;
   const auto now = Clock::now();
-  std::string& out = t_buffer;
-  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  char ts[24];
-  out += "{\"ts_ms\":";
-  out.append(ts, std::to_chars(ts, ts + sizeof ts, wall.count()).ptr);
-  field(out, "event", "request");
-  field(out, "request_id", r.request_id);
-  field(out, "method", r.method);
-  field(out, "path", r.path);
-  field(out, "status", r.status);
-  if (!r.key.empty()) field(out, "key", r.key);
-  if (!r.requested_model.empty()) field(out, "model", r.requested_model);
-  if (!r.route.empty()) field(out, "route", r.route);
-  if (!r.complexity.empty()) field(out, "complexity", r.complexity);
-  if (!r.routing.empty()) field(out, "routing_reason", r.routing);
-  if (!r.preference.empty()) field(out, "preferred_provider", r.preference);
-  if (!r.cache.empty()) field(out, "cache", r.cache);
-  if (!r.provider.empty()) field(out, "provider", r.provider);
-  if (!r.upstream_model.empty()) field(out, "upstream_model", r.upstream_model);
-  if (r.stream) out += ",\"stream\":true";
-  if (!r.stream_end.empty()) field(out, "stream_end", r.stream_end);
-  if (r.client_gone) out += ",\"client_gone\":true";
-  if (r.hedged) out += ",\"hedged\":true";
-  field_ms(out, "duration_ms",
-           std::chrono::duration_cast<std::chrono::microseconds>(now - r.start));
-  if (r.first_byte.count() > 0) field_ms(out, "first_byte_ms", r.first_byte);
-  field(out, "bytes_out", static_cast<std::int64_t>(r.bytes_out));
+  Line line(t_buffer);
+  timestamp(line);
+  line.text("event", "request");
+  line.text("request_id", r.request_id);
+  char trace[TraceId::kHexSize];
+  r.trace_id.to_hex(trace);
+  line.text("trace_id", {trace, sizeof trace});
+  line.text("method", r.method);
+  line.text("path", r.path);
+  line.number("status", r.status);
+  if (!r.key.empty()) line.text("key", r.key);
+  if (!r.requested_model.empty()) line.text("model", r.requested_model);
+  if (!r.route.empty()) line.text("route", r.route);
+  if (!r.complexity.empty()) line.text("complexity", r.complexity);
+  if (!r.routing.empty()) line.text("routing_reason", r.routing);
+  if (!r.preference.empty()) line.text("preferred_provider", r.preference);
+  if (!r.cache.empty()) line.text("cache", r.cache);
+  if (!r.provider.empty()) line.text("provider", r.provider);
+  if (!r.upstream_model.empty()) line.text("upstream_model", r.upstream_model);
+  if (r.stream) line.boolean("stream", true);
+  if (!r.stream_end.empty()) line.text("stream_end", r.stream_end);
+  if (r.client_gone) line.boolean("client_gone", true);
+  if (r.hedged) line.boolean("hedged", true);
+  line.ms("duration_ms", std::chrono::duration_cast<std::chrono::microseconds>(now - r.start));
+  if (r.first_byte.count() > 0) line.ms("first_byte_ms", r.first_byte);
+  line.ms("overhead_ms", r.overhead);
+  line.number("bytes_out", static_cast<std::int64_t>(r.bytes_out));
   if (r.usage_reported) {
-    field(out, "prompt_tokens", static_cast<std::int64_t>(r.prompt_tokens));
-    field(out, "completion_tokens", static_cast<std::int64_t>(r.completion_tokens));
-    field(out, "cached_tokens", static_cast<std::int64_t>(r.cached_tokens));
-    out += ",\"cost_usd\":";
-    out += routing::format_usd(r.cost_usd);
+    line.number("prompt_tokens", static_cast<std::int64_t>(r.prompt_tokens));
+    line.number("completion_tokens", static_cast<std::int64_t>(r.completion_tokens));
+    line.number("cached_tokens", static_cast<std::int64_t>(r.cached_tokens));
+    line.raw("cost_usd", routing::format_usd(r.cost_usd));
   }
-  if (!r.error.empty()) field(out, "error", r.error);
+  if (!r.error.empty()) line.text("error", r.error);
   if (!r.attempts.empty()) {
-    out += ",\"attempts\":[";
-    for (std::size_t i = 0; i < r.attempts.size(); ++i) {
-      const auto& a = r.attempts[i];
-      out += i ? ",{" : "{";
-      out += "\"provider\":";
-      api::json::append_quoted(out, a.provider);
-      field(out, "model", a.model);
-      field(out, "status", a.status);
-      field(out, "outcome", a.outcome);
-      if (!a.detail.empty()) field(out, "detail", a.detail);
-      field_ms(out, "ms", a.duration);
-      out += '}';
+    line.begin_list("attempts");
+    for (const auto& a : r.attempts) {
+      line.begin_item();
+      line.text("provider", a.provider);
+      line.text("model", a.model);
+      line.number("status", a.status);
+      line.text("outcome", a.outcome);
+      if (!a.detail.empty()) line.text("detail", a.detail);
+      line.ms("ms", a.duration);
+      line.end_item();
     }
-    out += ']';
+    line.end_list();
   }
-  out += "}\n";
-  if (out.size() >= kThreadBufferFlushAt) flush_thread_log();
+  line.end();
+  if (t_buffer.size() >= kThreadBufferFlushAt) flush_thread_log();
 }
 
 void log_event(Level level, std::string_view event, std::string_view message) {
   auto* logger = spdlog::default_logger_raw();
   const auto lvl = static_cast<spdlog::level::level_enum>(level);
   if (!logger->should_log(lvl)) return;
-  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  std::string out = "{\"ts_ms\":" + std::to_string(wall.count());
-  field(out, "event", event);
+  std::string out;
+  Line line(out);
+  timestamp(line);
+  line.text("event", event);
   const auto level_name = spdlog::level::to_string_view(lvl);
-  field(out, "level", std::string_view(level_name.data(), level_name.size()));
-  field(out, "message", message);
-  out += '}';
+  line.text("level", std::string_view(level_name.data(), level_name.size()));
+  line.text("message", message);
+  line.end();
+  out.pop_back();  // the sink ends the line
   logger->log(lvl, spdlog::string_view_t(out));
 }
 

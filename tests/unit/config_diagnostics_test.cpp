@@ -86,7 +86,7 @@ cahce: {}
                 "test.yaml:11:21: unknown key 'prize' in models.m (expected one of: provider, "
                 "name, input, output, cached_input, context, max_tokens)",
                 "test.yaml:12:1: unknown key 'cahce' at the top level (expected one of: server, "
-                "log, providers, models, routes, resilience, keys, cache, redis)",
+                "log, metrics, tracing, providers, models, routes, resilience, keys, cache, redis)",
             }));
 }
 
@@ -320,7 +320,7 @@ TEST(ConfigLoad, ReportsEveryProblemInOneFileSortedByPosition) {
       "4:12: server.workers: expected an integer 0..1024, got 'many'",
       "5:13: server.max_body: expected a size like 8MiB, 16KiB or 512 (bytes), got 'lots'",
       "7:10: log.level: expected one of trace, debug, info, warn, error, off, got 'verbose'",
-      "8:3: unknown key 'colour' in log (expected one of: level, requests)",
+      "8:3: unknown key 'colour' in log (expected one of: level, requests, format, file)",
       "11:5: providers.openai: missing required key 'base_url'",
       "12:14: providers.openai.api_key: environment variable 'OPENAI_API_KEY' is not set",
       "15:15: providers.plain.base_url: plain http to non-local host 'api.example.com' (use "

@@ -30,7 +30,15 @@ class Store {
 
   struct Stats {
     std::uint64_t hits = 0, misses = 0, stores = 0, errors = 0;  // errors: backend failures
+    Stats& operator+=(const Stats& o) {
+      hits += o.hits;
+      misses += o.misses;
+      stores += o.stores;
+      errors += o.errors;
+      return *this;
+    }
   };
+  // Any thread: counted with atomics.
   virtual Stats stats() const = 0;
 };
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace switchyard::config {
@@ -137,6 +138,7 @@ struct BreakerPolicy {
 enum class Strategy { ordered, weighted, lowest_latency, least_busy };
 // The name the config file uses for it.
 std::string_view to_string(Strategy strategy);
+std::string_view to_string(ProviderType type);
 
 struct Hedge {
   bool enabled = false;
@@ -247,10 +249,39 @@ struct Server {
 };
 
 struct Log {
-  std::string level = "info";  // trace, debug, info, warn, error, off
-  bool requests = true;        // one JSON line per request
+  enum class Format { json, text };
+  std::string level = "info";    // trace, debug, info, warn, error, off
+  bool requests = true;          // one line per request
+  Format format = Format::json;  // text: `key=value` pairs (logfmt), for people reading a terminal
+  std::string file;              // appended to; empty = stdout
 
   bool operator==(const Log&) const = default;
+};
+
+// `metrics:` — GET /metrics in Prometheus text format. On unless `enabled: false`.
+struct Metrics {
+  bool enabled = true;
+
+  bool operator==(const Metrics&) const = default;
+};
+
+// `tracing:` — W3C trace context is always propagated to upstreams; with this section spans are
+// also exported as OTLP/HTTP JSON to `endpoint`. Off unless the section is present.
+struct Tracing {
+  bool enabled = false;
+  std::string endpoint;  // the collector's traces URL, e.g. http://127.0.0.1:4318/v1/traces
+  // Of the traces that start here (no traceparent from the client), the share exported. A
+  // client's traceparent decides for its own trace: its sampled flag is obeyed.
+  double sample = 1;
+  std::vector<std::pair<std::string, std::string>> headers;  // sent to the collector (secrets)
+  std::string ca_file;
+  std::size_t max_queue = 8192;  // spans waiting for export; beyond, new ones are dropped
+  std::size_t batch = 512;       // spans per export request
+  Millis interval{1'000};        // longest a span waits before its batch is sent
+  Millis timeout{5'000};         // of one export request
+  std::string service_name = "switchyard";
+
+  bool operator==(const Tracing&) const = default;
 };
 
 // The response cache (`cache:`). Off unless the section is present.
@@ -283,6 +314,8 @@ struct Config {
   std::string source;  // file it was loaded from
   Server server;
   Log log;
+  Metrics metrics;
+  Tracing tracing;
   std::vector<Provider> providers;
   std::vector<Model> models;
   std::vector<Route> routes;

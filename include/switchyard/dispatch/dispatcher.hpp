@@ -162,8 +162,9 @@ class Dispatcher {
   Awaitable<void> attempt(Attempt& a);
   Awaitable<void> relay_json(Attempt& a, upstream::Exchange& exchange);
   Awaitable<void> relay_stream(Attempt& a, upstream::Exchange& exchange);
-  static void build_forwarded(const DispatchRequest& request, const config::Provider& provider,
-                              std::string& out);
+  // The headers the attempt passes on: its traceparent (and the client's tracestate), and the
+  // client's headers its provider's forward_headers name.
+  static void build_forwarded(const Attempt& a, std::string& out);
   static void add_route_headers(server::Responder& out, const DispatchRequest& request,
                                 const routing::Target& target, std::size_t attempts);
 

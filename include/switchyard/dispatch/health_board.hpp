@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "switchyard/dispatch/ranking.hpp"
 #include "switchyard/dispatch/target_health.hpp"
 #include "switchyard/routing/route_table.hpp"
@@ -58,6 +60,7 @@ class HealthBoard {
   ProviderHealth& provider(std::size_t index) { return *providers_[index]; }
   const ProviderHealth& provider(std::size_t index) const { return *providers_[index]; }
   DispatchCounters& counters() { return *counters_; }
+  const DispatchCounters& counters() const { return *counters_; }
   // The provider's own requests-per-minute limit (`rate_limit.rpm`).
   state::RateLimiter& limiter(std::size_t provider_index) { return *limiters_[provider_index]; }
   // ... and its tokens-per-minute limit (`rate_limit.tpm`).
@@ -80,8 +83,14 @@ class HealthBoard {
   std::string to_json(SteadyTime now) const;
   // GET /readyz's body.
   std::string readiness_json() const;
+  // GET /admin/routes: each route's targets in route order with their live state, and the plan
+  // a request would get now.
+  std::string routes_json(SteadyTime now) const;
 
  private:
+  nlohmann::ordered_json target_json(const routing::Target& t, SteadyTime now) const;
+  nlohmann::ordered_json routes_array(SteadyTime now, bool with_targets) const;
+
   std::shared_ptr<const routing::RouteTable> routes_;
   std::vector<std::shared_ptr<TargetHealth>> targets_;               // by Target::index
   std::vector<std::shared_ptr<ProviderHealth>> providers_;           // by provider index

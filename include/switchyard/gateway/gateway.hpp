@@ -27,13 +27,18 @@ class Client;
 namespace switchyard::cache {
 class Store;
 }
+namespace switchyard::telemetry {
+class Shard;
+class RequestMetrics;
+class Tracer;
+}  // namespace switchyard::telemetry
 
 namespace switchyard::gateway {
 
 using server::Request;
 
-// What the admin API asks of the process around the gateways: a configuration reload, which
-// runs on the server's own thread.
+// What the admin API and /metrics ask of the process around the gateways: a configuration
+// reload (which runs on the server's own thread), and what the process as a whole has counted.
 class Control {
  public:
   virtual ~Control() = default;
@@ -45,6 +50,13 @@ class Control {
   virtual Awaitable<Outcome> reload() = 0;
   // The generation serving and how the last reload went, as JSON. Any thread.
   virtual std::string reload_status() const = 0;
+  // The process's metrics in Prometheus text format: every worker's request metrics, reloads,
+  // Redis, the response cache, trace export, connections, the log. Any thread.
+  virtual void write_metrics(std::string& out) const = 0;
+  // The response cache's counts summed over the workers, as JSON. Any thread.
+  virtual std::string cache_json() const = 0;
+  // Spend since start, by route, provider, model and key, as JSON. Any thread.
+  virtual std::string spend_json() const = 0;
 };
 
 // What a worker lends every gateway generation it runs: things that outlive configurations.
@@ -57,6 +69,10 @@ struct WorkerContext {
   cache::Store* redis_cache = nullptr;  // with `redis`
   state::Meter* meter = nullptr;        // limits and budgets: shared with `redis`, else local
   dispatch::SharedHealth* shared_health = nullptr;  // breakers and health told to the replicas
+  // The worker's metrics, and what records into them.
+  telemetry::Shard* metrics = nullptr;
+  const telemetry::RequestMetrics* request_metrics = nullptr;
+  telemetry::Tracer* tracer = nullptr;  // with `tracing:`
 };
 
 class Gateway : public std::enable_shared_from_this<Gateway> {
@@ -77,6 +93,7 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   // Readiness goes false for the load balancer once shutdown has begun.
   void set_draining();
   void sweep_idle() { dispatcher_.sweep_idle(); }
+  const dispatch::HealthBoard& board() const { return *snapshot_->board; }
   void close_idle() { dispatcher_.close_idle(); }
 
  private:
@@ -121,12 +138,19 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   void fill_cache(const CachePlan& plan, const dispatch::DispatchRequest& dispatch,
                   const telemetry::RequestRecord& record, const std::string& body,
                   const server::Responder& out);
+  // The request's trace context, from the client's traceparent and tracestate or new.
+  void begin_trace(const Request& request, telemetry::RequestRecord& record) const;
+  // GET /metrics: the process's metrics, then this generation's (breakers, health, dispatch).
+  std::string metrics_text() const;
+  // GET /admin/{health,config,routes,spend,cache}.
+  std::string admin_json(std::string_view what) const;
+  std::string spend_json() const;
   // POST /admin/reload: reloads the configuration; GET: how the last reload went.
   Awaitable<void> reload(const Request& request, server::Responder& out);
   // The name a route's spend is kept under across replicas.
   static std::string route_budget(const routing::Route& route) { return "route:" + route.name; }
   // Books the response in the record and logs it (unless `quiet`).
-  static void finish(server::Responder& out, telemetry::RequestRecord& record, bool quiet);
+  void finish(server::Responder& out, telemetry::RequestRecord& record, bool quiet) const;
   static Awaitable<void> reject(const api::ApiError& error, server::Responder& out,
                                 telemetry::RequestRecord& record);
 
@@ -134,8 +158,13 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   const routing::RouteTable* routes_;
   state::Ledger* ledger_;
   Control& control_;
-  cache::Store* cache_;  // the configured backend; null when the cache is off
+  cache::Store* cache_;                  // the configured backend; null when the cache is off
+  cache::Store* redis_cache_ = nullptr;  // the Redis backend, when `redis:` was configured
   state::Meter& meter_;
+  telemetry::Shard* metrics_;
+  const telemetry::RequestMetrics* request_metrics_;
+  telemetry::Tracer* tracer_;
+  bool redis_;  // limits go through Redis (when it answers)
   KeyRing keys_;
   dispatch::Dispatcher dispatcher_;
   std::unique_ptr<dispatch::HealthChecker> health_checker_;

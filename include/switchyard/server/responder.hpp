@@ -15,6 +15,10 @@
 #include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
 
+namespace switchyard::telemetry {
+struct RequestRecord;
+}
+
 namespace switchyard::server {
 
 class Responder {
@@ -27,6 +31,9 @@ class Responder {
   std::string_view request_id() const { return request_id_; }
   // Adds a header to the response not yet begun. `name` must be a literal or outlive the head.
   void add_header(std::string_view name, std::string_view value);
+  // The response head says in x-switchyard-overhead-us how long the request has taken so far
+  // beyond its waits on upstreams, by `record`'s clock. Cleared by reset().
+  void time_with(const telemetry::RequestRecord* record) { timing_ = record; }
   // The connection closes after this response (draining, or the client asked).
   void close_after() { keep_alive_ = false; }
   bool keep_alive() const { return keep_alive_; }
@@ -97,6 +104,7 @@ class Responder {
   bool failed_ = false;
   int status_ = 0;
   std::uint64_t bytes_sent_ = 0;
+  const telemetry::RequestRecord* timing_ = nullptr;
   std::string* capture_ = nullptr;
   std::size_t capture_limit_ = 0;
   bool capture_overflowed_ = false;

@@ -16,7 +16,13 @@ namespace switchyard::server {
 
 class Worker;
 class Reloader;
+class ProcessControl;
 }  // namespace switchyard::server
+namespace switchyard::telemetry {
+class Registry;
+class RequestMetrics;
+class SpanExporter;
+}  // namespace switchyard::telemetry
 namespace switchyard::config {
 class FileWatcher;
 }
@@ -37,6 +43,11 @@ class Server {
   std::shared_ptr<const config::Config> config_;  // as loaded at start
   asio::io_context main_io_{1};
   std::unique_ptr<Reloader> reloader_;
+  // Set up once, before the workers that record into them.
+  std::unique_ptr<telemetry::Registry> metrics_;
+  std::unique_ptr<telemetry::RequestMetrics> request_metrics_;
+  std::unique_ptr<telemetry::SpanExporter> exporter_;  // with `tracing:`
+  std::unique_ptr<ProcessControl> control_;
   std::unique_ptr<config::FileWatcher> watcher_;  // of the config file, on main_io_
   std::atomic<std::size_t> open_connections_{0};
   std::vector<std::unique_ptr<Worker>> workers_;

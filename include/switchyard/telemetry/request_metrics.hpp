@@ -1,0 +1,31 @@
+// The metrics every request leaves: its families, defined once per process in the Registry, and
+// the recording of a finished request's record into its worker's Shard (no lock, no allocation
+// once its series exist). Labels are names from the config and small fixed sets only: never a
+// request id, a key or a model name the client made up.
+#pragma once
+
+#include "switchyard/telemetry/metrics.hpp"
+#include "switchyard/telemetry/request_log.hpp"
+
+namespace switchyard::telemetry {
+
+class RequestMetrics {
+ public:
+  explicit RequestMetrics(Registry& registry);
+
+  // A request began on this shard's thread (and, when `stream`, a stream).
+  void started(Shard& shard) const;
+  void stream_started(Shard& shard) const;
+  // ... and ended: everything its record says.
+  void finished(Shard& shard, const RequestRecord& r) const;
+
+  // Spend since start summed over every shard: {"total_usd", "routes": {name: usd}, "providers",
+  // "models", "keys"} (keys only when gateway keys are configured).
+  std::string spend_json(const Registry& registry) const;
+
+ private:
+  FamilyId requests_, duration_, first_token_, overhead_, tokens_, cost_, attempts_, cache_,
+      rejections_, in_flight_, streams_;
+};
+
+}  // namespace switchyard::telemetry
