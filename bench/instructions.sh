@@ -3,6 +3,8 @@
 # a shared VM swing by 2x from one day to the next. Compares gateway binaries on the same load.
 #   bench/instructions.sh [BINARY...]        (default: build/switchyard)
 #   REQUESTS=2000 STREAM=1 bench/instructions.sh old/switchyard build/switchyard
+#   CONFIG_EXTRA=$'metrics:\n  enabled: false\n' SWITCHYARD_BENCH_LOG=false bench/instructions.sh
+#                                            (YAML appended to the config: a setting's cost)
 # Each binary runs under callgrind on bench/switchyard.yaml in front of the harness's nginx mock
 # upstream; after a warm-up its counters are zeroed, REQUESTS requests are sent one after
 # another over one keep-alive connection, and its user-space instruction count is divided by
@@ -21,7 +23,8 @@ command -v valgrind >/dev/null || die "valgrind not installed"
 work=$(mktemp -d)
 trap '"$h/stop_all.sh" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 # The mock serves streams under /stream; point the gateway there for STREAM=1.
-sed "s|/v1\$|${path%/chat/completions}|" bench/switchyard.yaml >"$work/config.yaml"
+{ sed "s|/v1\$|${path%/chat/completions}|" bench/switchyard.yaml; printf '%s' "${CONFIG_EXTRA:-}"; } \
+  >"$work/config.yaml"
 body=$h/body.json
 if [ "${STREAM:-0}" = 1 ]; then
   sed '0,/{/s//{"stream":true,/' "$h/body.json" >"$work/body.json"

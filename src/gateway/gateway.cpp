@@ -220,11 +220,8 @@ Awaitable<void> Gateway::handle(const Request& request, server::Responder& out) 
     case Endpoint::admin_spend:
     case Endpoint::admin_cache:
       if (is_get) {
-        const std::string body = admin_json(endpoint == Endpoint::admin_health   ? "health"
-                                            : endpoint == Endpoint::admin_config ? "config"
-                                            : endpoint == Endpoint::admin_routes ? "routes"
-                                            : endpoint == Endpoint::admin_spend  ? "spend"
-                                                                                 : "cache");
+        // "health", "config", ...: the path names the view.
+        const std::string body = admin_json(record.path.substr(std::string_view("/admin/").size()));
         co_await out.send(200, "application/json", body);
       } else {
         co_await out.send_error(api::errors::method_not_allowed(record.method, record.path));

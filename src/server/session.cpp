@@ -5,9 +5,9 @@
 #include <boost/beast/http/read.hpp>
 #include <cstdint>
 #include <cstring>
-#include <random>
 
 #include "switchyard/telemetry/request_log.hpp"
+#include "switchyard/telemetry/trace_context.hpp"
 
 namespace switchyard::server {
 
@@ -16,30 +16,11 @@ namespace {
 namespace http = beast::http;
 constexpr std::size_t kMaxClientRequestId = 128;
 
-// xoshiro256** seeded per thread: request ids need uniqueness, not secrecy.
-std::uint64_t next_random() {
-  thread_local std::uint64_t s[4] = {0, 0, 0, 0};
-  if ((s[0] | s[1] | s[2] | s[3]) == 0) {
-    std::random_device rd;
-    for (auto& v : s) v = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-  }
-  auto rotl = [](std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
-  const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
-  const std::uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
-
 // "req_" and 24 hex digits, into `out`.
 std::string_view new_request_id(std::array<char, 28>& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::memcpy(out.data(), "req_", 4);
-  std::uint64_t a = next_random(), b = next_random();
+  std::uint64_t a = telemetry::random_u64(), b = telemetry::random_u64();
   for (int i = 4; i < 20; ++i, a >>= 4) out[static_cast<std::size_t>(i)] = kHex[a & 0xF];
   for (int i = 20; i < 28; ++i, b >>= 4) out[static_cast<std::size_t>(i)] = kHex[b & 0xF];
   return {out.data(), out.size()};

@@ -1,5 +1,6 @@
 #include "switchyard/telemetry/span.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <type_traits>
@@ -46,21 +47,23 @@ void append_hex_id(std::string& out, const auto& id) {
   out += '"';
 }
 
-void append_any_value(std::string& out, const AttributeValue& value) {
-  if (const auto* s = std::get_if<std::string>(&value)) {
-    out += "{\"stringValue\":";
-    api::json::append_quoted(out, *s);
-  } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
-    out += "{\"intValue\":";
-    append_integer_string(out, *i);
-  } else if (const auto* d = std::get_if<double>(&value)) {
-    out += "{\"doubleValue\":";
-    append_double(out, *d);
-  } else {
-    out += "{\"boolValue\":";
-    out += std::get<bool>(value) ? "true" : "false";
-  }
+void append_any_value(std::string& out, std::string_view value) {
+  out += "{\"stringValue\":";
+  api::json::append_quoted(out, value);
   out += '}';
+}
+void append_any_value(std::string& out, std::int64_t value) {
+  out += "{\"intValue\":";
+  append_integer_string(out, value);
+  out += '}';
+}
+void append_any_value(std::string& out, double value) {
+  out += "{\"doubleValue\":";
+  append_double(out, value);
+  out += '}';
+}
+void append_any_value(std::string& out, bool value) {
+  out += value ? "{\"boolValue\":true}" : "{\"boolValue\":false}";
 }
 
 void append_string_attribute(std::string& out, std::string_view key, std::string_view value) {
@@ -92,51 +95,100 @@ void Span::set_int(std::string_view key, std::int64_t value) {
   slot(key) = value;
 }
 
-void append_otlp_span(std::string& out, const Span& span) {
+SpanWriter::SpanWriter(std::string& out, const TraceId& trace, const SpanId& id,
+                       const SpanId& parent, std::initializer_list<std::string_view> name,
+                       SpanKind kind, std::uint64_t start_unix_ns, std::uint64_t end_unix_ns)
+    : out_(out) {
   out += "{\"traceId\":";
-  append_hex_id(out, span.trace);
+  append_hex_id(out, trace);
   out += ",\"spanId\":";
-  append_hex_id(out, span.id);
-  if (!span.parent.is_zero()) {
+  append_hex_id(out, id);
+  if (!parent.is_zero()) {
     out += ",\"parentSpanId\":";
-    append_hex_id(out, span.parent);
+    append_hex_id(out, parent);
   }
-  out += ",\"name\":";
-  api::json::append_quoted(out, span.name);
-  out += ",\"kind\":";
-  append_integer(out, static_cast<int>(span.kind));
-  out += ",\"startTimeUnixNano\":";
-  append_integer_string(out, span.start_unix_ns);
-  out += ",\"endTimeUnixNano\":";
-  append_integer_string(out, span.end_unix_ns);
-  out += ",\"attributes\":[";
+  out += ",\"name\":\"";
   bool first = true;
-  for (const auto& a : span.attributes) {
-    if (!first) out += ',';
+  for (const std::string_view part : name) {
+    if (!first) out += ' ';
     first = false;
-    out += "{\"key\":";
-    api::json::append_quoted(out, a.key);
-    out += ",\"value\":";
-    append_any_value(out, a.value);
-    out += '}';
+    // Escaped as a JSON string, without its quotes: the parts make one string.
+    const std::size_t at = out.size();
+    api::json::append_quoted(out, part);
+    out.erase(at, 1);
+    out.pop_back();
   }
-  // Status codes: 0 unset, 1 ok, 2 error. The gateway always knows how a request ended.
-  if (span.error) {
-    out += "],\"status\":{\"code\":2";
-    if (!span.status_message.empty()) {
-      out += ",\"message\":";
-      api::json::append_quoted(out, span.status_message);
-    }
-    out += "}}";
+  out += "\",\"kind\":";
+  append_integer(out, static_cast<int>(kind));
+  out += ",\"startTimeUnixNano\":";
+  append_integer_string(out, start_unix_ns);
+  out += ",\"endTimeUnixNano\":";
+  append_integer_string(out, end_unix_ns);
+  out += ",\"attributes\":[";
+}
+
+void SpanWriter::key(std::string_view key) {
+  out_ += first_ ? "{\"key\":" : ",{\"key\":";
+  first_ = false;
+  // The gateway's own keys (semantic conventions' names) need no escaping: copied whole.
+  const bool plain = std::all_of(key.begin(), key.end(), [](char c) {
+    return c >= 0x20 && c != '"' && c != '\\' && static_cast<unsigned char>(c) < 0x80;
+  });
+  if (plain) {
+    out_ += '"';
+    out_ += key;
+    out_ += '"';
   } else {
-    out += "],\"status\":{\"code\":1}}";
+    api::json::append_quoted(out_, key);
+  }
+  out_ += ",\"value\":";
+}
+
+void SpanWriter::attr(std::string_view k, std::string_view value) {
+  key(k);
+  append_any_value(out_, value);
+  out_ += '}';
+}
+void SpanWriter::attr(std::string_view k, double value) {
+  key(k);
+  append_any_value(out_, value);
+  out_ += '}';
+}
+void SpanWriter::attr(std::string_view k, bool value) {
+  key(k);
+  append_any_value(out_, value);
+  out_ += '}';
+}
+void SpanWriter::attr_int(std::string_view k, std::int64_t value) {
+  key(k);
+  append_any_value(out_, value);
+  out_ += '}';
+}
+
+void SpanWriter::end(bool error, std::string_view message) {
+  // Status codes: 0 unset, 1 ok, 2 error. The gateway always knows how a request ended.
+  if (error) {
+    out_ += "],\"status\":{\"code\":2";
+    if (!message.empty()) {
+      out_ += ",\"message\":";
+      api::json::append_quoted(out_, message);
+    }
+    out_ += "}}";
+  } else {
+    out_ += "],\"status\":{\"code\":1}}";
   }
 }
 
-std::string otlp_export_body(std::string_view service_name, std::string_view service_version,
-                             std::string_view spans_json) {
+void append_otlp_span(std::string& out, const Span& span) {
+  SpanWriter writer(out, span.trace, span.id, span.parent, {span.name}, span.kind,
+                    span.start_unix_ns, span.end_unix_ns);
+  for (const auto& a : span.attributes)
+    std::visit([&](const auto& value) { writer.attr(a.key, value); }, a.value);
+  writer.end(span.error, span.status_message);
+}
+
+std::string otlp_export_prefix(std::string_view service_name, std::string_view service_version) {
   std::string out;
-  out.reserve(spans_json.size() + 256);
   out += "{\"resourceSpans\":[{\"resource\":{\"attributes\":[";
   append_string_attribute(out, "service.name", service_name);
   if (!service_version.empty()) {
@@ -149,8 +201,14 @@ std::string otlp_export_body(std::string_view service_name, std::string_view ser
     api::json::append_quoted(out, service_version);
   }
   out += "},\"spans\":[";
+  return out;
+}
+
+std::string otlp_export_body(std::string_view service_name, std::string_view service_version,
+                             std::string_view spans_json) {
+  std::string out = otlp_export_prefix(service_name, service_version);
   out += spans_json;
-  out += "]}]}]}";
+  out += kOtlpExportSuffix;
   return out;
 }
 

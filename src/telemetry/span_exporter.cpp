@@ -78,7 +78,8 @@ struct SpanExporter::State {
   void run();
   std::vector<Submission> take_batch(std::size_t* spans);  // with `mutex` held
   void export_batch(std::vector<Submission> batch, std::size_t spans, Clock::time_point deadline);
-  Awaitable<void> post(const std::string& body, Clock::time_point deadline, Outcome* outcome);
+  Awaitable<void> post(const std::vector<asio::const_buffer>& body, Clock::time_point deadline,
+                       Outcome* outcome);
   void report(const Outcome& outcome, std::size_t spans);
   void drop_queue();  // with `mutex` held
 
@@ -193,21 +194,20 @@ void SpanExporter::State::drop_queue() {
 
 void SpanExporter::State::export_batch(std::vector<Submission> batch, std::size_t spans,
                                        Clock::time_point deadline) {
-  std::string joined;
-  std::size_t size = batch.size();
-  for (const auto& s : batch) size += s.json.size();
-  joined.reserve(size);
+  // The body goes out as a gather list — the envelope around the submissions, joined with
+  // commas — so the spans are never copied on this side of the socket.
+  const std::string prefix =
+      otlp_export_prefix(settings.service_name, settings.service_version.empty()
+                                                    ? std::string_view(SWITCHYARD_VERSION)
+                                                    : std::string_view(settings.service_version));
+  std::vector<asio::const_buffer> body;
+  body.reserve(2 * batch.size() + 2);
+  body.push_back(asio::buffer(prefix));
   for (const auto& s : batch) {
-    if (!joined.empty()) joined += ',';
-    joined += s.json;
+    if (body.size() > 1) body.push_back(asio::buffer(",", 1));
+    body.push_back(asio::buffer(s.json));
   }
-  batch.clear();
-  const std::string body = otlp_export_body(settings.service_name,
-                                            settings.service_version.empty()
-                                                ? std::string_view(SWITCHYARD_VERSION)
-                                                : std::string_view(settings.service_version),
-                                            joined);
-  joined = {};
+  body.push_back(asio::buffer(kOtlpExportSuffix));
 
   Outcome outcome;
   bool done = false;
@@ -234,14 +234,18 @@ void SpanExporter::State::export_batch(std::vector<Submission> batch, std::size_
   report(outcome, spans);
 }
 
-Awaitable<void> SpanExporter::State::post(const std::string& body, Clock::time_point deadline,
-                                          Outcome* outcome) {
+Awaitable<void> SpanExporter::State::post(const std::vector<asio::const_buffer>& body,
+                                          Clock::time_point deadline, Outcome* outcome) {
   std::string request_head = head;
   char digits[24];
-  request_head.append(digits, std::to_chars(digits, digits + sizeof digits, body.size()).ptr);
+  request_head.append(digits,
+                      std::to_chars(digits, digits + sizeof digits, asio::buffer_size(body)).ptr);
   request_head += "\r\n\r\n";
   upstream::Exchange exchange(*origin, deadline);
-  const std::array<asio::const_buffer, 2> request{asio::buffer(request_head), asio::buffer(body)};
+  std::vector<asio::const_buffer> request;
+  request.reserve(body.size() + 1);
+  request.push_back(asio::buffer(request_head));
+  request.insert(request.end(), body.begin(), body.end());
   upstream::Failure sent = co_await exchange.send(request);
   if (sent) {
     outcome->why = std::move(sent.detail);

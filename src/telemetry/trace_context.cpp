@@ -162,6 +162,10 @@ std::string SpanId::hex() const {
   return s;
 }
 
+std::uint64_t random_u64() {
+  return thread_rng().next();
+}
+
 TraceId new_trace_id() {
   TraceId id;
   do {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -63,10 +64,43 @@ inline std::uint64_t unix_time_ns(
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count());
 }
 
+// Writes one span object straight into `out`: the header at construction, then its attributes
+// one by one, then end(). What the request path uses — a Span with its vector of string
+// attributes costs a dozen allocations per span. The caller keeps attribute keys unique.
+class SpanWriter {
+ public:
+  // `name` is the parts joined with spaces ("POST", "/v1/chat/completions").
+  SpanWriter(std::string& out, const TraceId& trace, const SpanId& id, const SpanId& parent,
+             std::initializer_list<std::string_view> name, SpanKind kind,
+             std::uint64_t start_unix_ns, std::uint64_t end_unix_ns);
+  void attr(std::string_view key, std::string_view value);
+  void attr(std::string_view key, const char* value) { attr(key, std::string_view(value)); }
+  void attr(std::string_view key, double value);
+  void attr(std::string_view key, bool value);
+  template <std::integral T>
+  requires(!std::same_as<T, bool>) void attr(std::string_view key, T value) {
+    attr_int(key, static_cast<std::int64_t>(value));
+  }
+  // Status OK, or ERROR with `message`.
+  void end(bool error, std::string_view message = {});
+
+ private:
+  void attr_int(std::string_view key, std::int64_t value);
+  void key(std::string_view key);
+
+  std::string& out_;
+  bool first_ = true;
+};
+
 // Appends one span object. In OTLP/JSON, trace and span ids are lowercase hex (not base64 as in
 // the generic protobuf mapping), 64-bit integers (timestamps, intValue) are decimal strings, and
 // enums are numbers. Several spans for one export are joined with ','.
 void append_otlp_span(std::string& out, const Span& span);
+
+// The same body in three parts, for sending the spans without joining them: the prefix, the span
+// objects joined with ',', the suffix.
+std::string otlp_export_prefix(std::string_view service_name, std::string_view service_version);
+inline constexpr std::string_view kOtlpExportSuffix = "]}]}]}";
 
 // A complete ExportTraceServiceRequest body: one resource (service.name, service.version) with
 // one scope ("switchyard") holding `spans_json`, span objects joined with ','.

@@ -39,6 +39,8 @@ struct SpanId {
 // lock, no system call per id. Never all-zero (the spec's invalid value).
 TraceId new_trace_id();
 SpanId new_span_id();
+// The same generator's next 64 bits, for other ids that need uniqueness, not secrecy (request ids).
+std::uint64_t random_u64();
 
 inline constexpr std::uint8_t kTraceFlagSampled = 0x01;
 
