@@ -1,6 +1,5 @@
 #include "switchyard/telemetry/span.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <type_traits>
@@ -97,8 +96,9 @@ void Span::set_int(std::string_view key, std::int64_t value) {
 
 SpanWriter::SpanWriter(std::string& out, const TraceId& trace, const SpanId& id,
                        const SpanId& parent, std::initializer_list<std::string_view> name,
-                       SpanKind kind, std::uint64_t start_unix_ns, std::uint64_t end_unix_ns)
-    : out_(out) {
+                       SpanKind kind, std::uint64_t start_unix_ns, std::uint64_t end_unix_ns,
+                       Keys keys)
+    : out_(out), escape_keys_(keys == Keys::escaped) {
   out += "{\"traceId\":";
   append_hex_id(out, trace);
   out += ",\"spanId\":";
@@ -130,16 +130,12 @@ SpanWriter::SpanWriter(std::string& out, const TraceId& trace, const SpanId& id,
 void SpanWriter::key(std::string_view key) {
   out_ += first_ ? "{\"key\":" : ",{\"key\":";
   first_ = false;
-  // The gateway's own keys (semantic conventions' names) need no escaping: copied whole.
-  const bool plain = std::all_of(key.begin(), key.end(), [](char c) {
-    return c >= 0x20 && c != '"' && c != '\\' && static_cast<unsigned char>(c) < 0x80;
-  });
-  if (plain) {
+  if (escape_keys_) {
+    api::json::append_quoted(out_, key);
+  } else {
     out_ += '"';
     out_ += key;
     out_ += '"';
-  } else {
-    api::json::append_quoted(out_, key);
   }
   out_ += ",\"value\":";
 }
@@ -181,7 +177,7 @@ void SpanWriter::end(bool error, std::string_view message) {
 
 void append_otlp_span(std::string& out, const Span& span) {
   SpanWriter writer(out, span.trace, span.id, span.parent, {span.name}, span.kind,
-                    span.start_unix_ns, span.end_unix_ns);
+                    span.start_unix_ns, span.end_unix_ns, SpanWriter::Keys::escaped);
   for (const auto& a : span.attributes)
     std::visit([&](const auto& value) { writer.attr(a.key, value); }, a.value);
   writer.end(span.error, span.status_message);

@@ -69,10 +69,13 @@ inline std::uint64_t unix_time_ns(
 // attributes costs a dozen allocations per span. The caller keeps attribute keys unique.
 class SpanWriter {
  public:
+  // Attribute keys as given (`plain`: the gateway's own names, which need no escaping — copied
+  // whole, the request path's case) or escaped (keys from anywhere).
+  enum class Keys { plain, escaped };
   // `name` is the parts joined with spaces ("POST", "/v1/chat/completions").
   SpanWriter(std::string& out, const TraceId& trace, const SpanId& id, const SpanId& parent,
              std::initializer_list<std::string_view> name, SpanKind kind,
-             std::uint64_t start_unix_ns, std::uint64_t end_unix_ns);
+             std::uint64_t start_unix_ns, std::uint64_t end_unix_ns, Keys keys = Keys::plain);
   void attr(std::string_view key, std::string_view value);
   void attr(std::string_view key, const char* value) { attr(key, std::string_view(value)); }
   void attr(std::string_view key, double value);
@@ -89,6 +92,7 @@ class SpanWriter {
   void key(std::string_view key);
 
   std::string& out_;
+  bool escape_keys_;
   bool first_ = true;
 };
 
