@@ -102,8 +102,8 @@ Gateway::Gateway(const WorkerContext& context, std::shared_ptr<const Snapshot> s
     // Without a Redis client (no `redis:` at start) the memory backend stands in.
     const bool redis = cache.backend == config::Cache::Backend::redis && context.redis_cache;
     cache_ = redis ? context.redis_cache : context.memory_cache;
+    cache_in_redis_ = redis;
   }
-  redis_cache_ = context.redis_cache;
   if (context.health_checks)
     health_checker_ = std::make_unique<dispatch::HealthChecker>(context.ex, dispatcher_, *routes_);
 }
@@ -393,8 +393,7 @@ Awaitable<void> Gateway::serve(dispatch::DispatchRequest& dispatch, server::Resp
   } else if (dispatch.chat) {
     const auto begun = telemetry::Clock::now();
     const bool answered = co_await consult_cache(dispatch, out, record, cache_plan);
-    record.phase(cache_ == redis_cache_ ? "redis.cache_lookup" : "cache.lookup", begun,
-                 record.cache);
+    record.phase(cache_in_redis_ ? "redis.cache_lookup" : "cache.lookup", begun, record.cache);
     if (answered) {
       // Nothing upstream was used: the key's token estimate goes back.
       if (quota) settle_key(*key, *quota, admission, record, /*served=*/false, meter_);
@@ -463,7 +462,6 @@ Awaitable<void> Gateway::reject(const api::ApiError& error, server::Responder& o
   out.add_header("x-switchyard-attempts", "0");
   record.error = error.message;
   record.error_code = error.code.empty() ? std::string(error.type) : error.code;
-  record.rejected = true;
   co_await out.send_error(error);
 }
 

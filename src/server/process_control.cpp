@@ -39,10 +39,7 @@ void ProcessControl::write_metrics(std::string& out) const {
   for (const auto& worker : workers_) {
     if (const auto r = worker->redis_stats()) {
       has_redis = true;
-      redis.commands += r->commands;
-      redis.failures += r->failures;
-      redis.timeouts += r->timeouts;
-      redis.connects += r->connects;
+      redis += *r;
     }
   }
   if (has_redis) {

@@ -1,5 +1,7 @@
 #include "switchyard/telemetry/metrics.hpp"
 
+#include "switchyard/telemetry/tally.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cassert>
@@ -17,13 +19,8 @@ namespace {
 
 constexpr std::string_view kDroppedName = "switchyard_metric_series_dropped_total";
 
-using Cell = std::atomic<std::uint64_t>;
-
-// The shard's owner is its only writer, so a plain load and store is enough and avoids the locked
-// read-modify-write instruction of fetch_add; the scraper only ever loads.
-void bump(Cell& cell, std::uint64_t delta) {
-  cell.store(cell.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
-}
+// The shard's owner is its only writer, the scraper only ever loads: a Tally.
+using Cell = Tally;
 
 }  // namespace
 
@@ -77,7 +74,7 @@ struct ShardState {
 
     const std::size_t count = published.load(std::memory_order_relaxed);
     if (count == kMaxSeriesPerShard) {
-      bump(dropped, 1);
+      dropped.add(1);
       return nullptr;
     }
     auto created = std::make_unique<Series>();
@@ -97,7 +94,7 @@ struct ShardState {
   // owner fills the slot after it.
   std::unique_ptr<std::unique_ptr<Series>[]> series;
   std::atomic<std::size_t> published{0};
-  Cell dropped{0};
+  Cell dropped;
 
   // The owner's alone.
   std::unordered_map<std::string, Series*> index;
@@ -344,7 +341,7 @@ void Shard::add(FamilyId family, std::initializer_list<std::string_view> label_v
   const Family* fam = state_->family(family, MetricType::counter, label_values.size());
   if (fam == nullptr) return;
   if (detail::Series* series = state_->find_or_create(family, *fam, label_values)) {
-    bump(series->cells[0], n);
+    series->cells[0].add(n);
   }
 }
 
@@ -353,7 +350,7 @@ void Shard::gauge_add(FamilyId family, std::initializer_list<std::string_view> l
   const Family* fam = state_->family(family, MetricType::gauge, label_values.size());
   if (fam == nullptr) return;
   if (detail::Series* series = state_->find_or_create(family, *fam, label_values)) {
-    bump(series->cells[0], static_cast<std::uint64_t>(delta));  // modulo 2^64, see displayed()
+    series->cells[0].add(static_cast<std::uint64_t>(delta));  // modulo 2^64, see displayed()
   }
 }
 
@@ -364,8 +361,8 @@ void Shard::observe(FamilyId family, std::initializer_list<std::string_view> lab
   if (detail::Series* series = state_->find_or_create(family, *fam, label_values)) {
     const auto bucket = static_cast<std::size_t>(
         std::lower_bound(fam->bounds.begin(), fam->bounds.end(), value) - fam->bounds.begin());
-    bump(series->cells[bucket], 1);
-    bump(series->cells[fam->bounds.size() + 1], value);
+    series->cells[bucket].add(1);
+    series->cells[fam->bounds.size() + 1].add(value);
   }
 }
 
@@ -438,10 +435,10 @@ detail::ShardSums Registry::Impl::sum_shards() const {
       cells.resize(family.cells);
       // Modulo 2^64, which is also how signed gauge deltas add up.
       for (std::size_t c = 0; c < family.cells; ++c) {
-        cells[c] += series.cells[c].load(std::memory_order_relaxed);
+        cells[c] += series.cells[c].load();
       }
     }
-    sums.dropped += state.dropped.load(std::memory_order_relaxed);
+    sums.dropped += state.dropped.load();
   }
   return sums;
 }

@@ -75,30 +75,10 @@ void append_string_attribute(std::string& out, std::string_view key, std::string
 
 }  // namespace
 
-AttributeValue& Span::slot(std::string_view key) {
-  for (auto& a : attributes)
-    if (a.key == key) return a.value;
-  return attributes.emplace_back(Attribute{std::string(key), {}}).value;
-}
-
-void Span::set(std::string_view key, std::string_view value) {
-  slot(key).emplace<std::string>(value);
-}
-void Span::set(std::string_view key, double value) {
-  slot(key) = value;
-}
-void Span::set(std::string_view key, bool value) {
-  slot(key) = value;
-}
-void Span::set_int(std::string_view key, std::int64_t value) {
-  slot(key) = value;
-}
-
 SpanWriter::SpanWriter(std::string& out, const TraceId& trace, const SpanId& id,
                        const SpanId& parent, std::initializer_list<std::string_view> name,
-                       SpanKind kind, std::uint64_t start_unix_ns, std::uint64_t end_unix_ns,
-                       Keys keys)
-    : out_(out), escape_keys_(keys == Keys::escaped) {
+                       SpanKind kind, std::uint64_t start_unix_ns, std::uint64_t end_unix_ns)
+    : out_(out) {
   out += "{\"traceId\":";
   append_hex_id(out, trace);
   out += ",\"spanId\":";
@@ -130,13 +110,9 @@ SpanWriter::SpanWriter(std::string& out, const TraceId& trace, const SpanId& id,
 void SpanWriter::key(std::string_view key) {
   out_ += first_ ? "{\"key\":" : ",{\"key\":";
   first_ = false;
-  if (escape_keys_) {
-    api::json::append_quoted(out_, key);
-  } else {
-    out_ += '"';
-    out_ += key;
-    out_ += '"';
-  }
+  out_ += '"';
+  out_ += key;
+  out_ += '"';
   out_ += ",\"value\":";
 }
 
@@ -175,14 +151,6 @@ void SpanWriter::end(bool error, std::string_view message) {
   }
 }
 
-void append_otlp_span(std::string& out, const Span& span) {
-  SpanWriter writer(out, span.trace, span.id, span.parent, {span.name}, span.kind,
-                    span.start_unix_ns, span.end_unix_ns, SpanWriter::Keys::escaped);
-  for (const auto& a : span.attributes)
-    std::visit([&](const auto& value) { writer.attr(a.key, value); }, a.value);
-  writer.end(span.error, span.status_message);
-}
-
 std::string otlp_export_prefix(std::string_view service_name, std::string_view service_version) {
   std::string out;
   out += "{\"resourceSpans\":[{\"resource\":{\"attributes\":[";
@@ -197,14 +165,6 @@ std::string otlp_export_prefix(std::string_view service_name, std::string_view s
     api::json::append_quoted(out, service_version);
   }
   out += "},\"spans\":[";
-  return out;
-}
-
-std::string otlp_export_body(std::string_view service_name, std::string_view service_version,
-                             std::string_view spans_json) {
-  std::string out = otlp_export_prefix(service_name, service_version);
-  out += spans_json;
-  out += kOtlpExportSuffix;
   return out;
 }
 

@@ -118,7 +118,7 @@ void RequestMetrics::finished(Shard& shard, const RequestRecord& r) const {
   }
   for (const auto& a : r.attempts) shard.add(attempts_, {a.provider, a.model, a.outcome});
   if (!r.cache.empty()) shard.add(cache_, {r.cache});
-  if (r.rejected) shard.add(rejections_, {r.error_code});
+  if (!r.error_code.empty()) shard.add(rejections_, {r.error_code});
 }
 
 std::string RequestMetrics::spend_json(const Registry& registry) const {

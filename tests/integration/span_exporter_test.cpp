@@ -28,16 +28,13 @@ using telemetry::ExporterSettings;
 using telemetry::SpanExporter;
 
 std::string encoded_span(const std::string& name) {
-  telemetry::Span span;
-  span.trace = telemetry::new_trace_id();
-  span.id = telemetry::new_span_id();
-  span.name = name;
-  span.kind = telemetry::SpanKind::server;
-  span.start_unix_ns = telemetry::unix_time_ns();
-  span.end_unix_ns = span.start_unix_ns + 1000;
-  span.set("gen_ai.system", "openai");
   std::string out;
-  telemetry::append_otlp_span(out, span);
+  const auto start = telemetry::unix_time_ns();
+  telemetry::SpanWriter span(out, telemetry::new_trace_id(), telemetry::new_span_id(),
+                             telemetry::SpanId{}, {name}, telemetry::SpanKind::server, start,
+                             start + 1000);
+  span.attr("gen_ai.system", "openai");
+  span.end(false);
   return out;
 }
 

@@ -23,26 +23,31 @@ std::array<std::uint8_t, N> counting_bytes(std::uint8_t first) {
   return bytes;
 }
 
-Span client_span() {
-  Span span;
-  span.trace.bytes = counting_bytes<16>(0xa0);
-  span.id.bytes = counting_bytes<8>(0x01);
-  span.parent.bytes = counting_bytes<8>(0xf0);
-  span.name = "chat gpt-4o";
-  span.kind = SpanKind::client;
-  span.start_unix_ns = 1'700'000'000'123'456'789;
-  span.end_unix_ns = 1'700'000'001'987'654'321;
-  return span;
-}
+// A client span with fixed ids and times; `attributes` adds them, `name` and `parent` override.
+struct Fixture {
+  std::string name = "chat gpt-4o";
+  SpanId parent{counting_bytes<8>(0xf0)};
+  SpanKind kind = SpanKind::client;
+  bool error = false;
+  std::string message;
+};
 
-json encode(const Span& span) {
+template <class Attributes>
+json encode(const Fixture& f, Attributes attributes) {
   std::string out;
-  append_otlp_span(out, span);
+  SpanWriter writer(out, TraceId{counting_bytes<16>(0xa0)}, SpanId{counting_bytes<8>(0x01)},
+                    f.parent, {f.name}, f.kind, 1'700'000'000'123'456'789,
+                    1'700'000'001'987'654'321);
+  attributes(writer);
+  writer.end(f.error, f.message);
   return json::parse(out);
+}
+json encode(const Fixture& f = {}) {
+  return encode(f, [](SpanWriter&) {});
 }
 
 TEST(OtlpSpan, WritesIdsAsLowercaseHexAndTimesAsDecimalStrings) {
-  const json j = encode(client_span());
+  const json j = encode();
   EXPECT_EQ(j["traceId"], "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
   EXPECT_EQ(j["spanId"], "0102030405060708");
   EXPECT_EQ(j["parentSpanId"], "f0f1f2f3f4f5f6f7");
@@ -55,25 +60,30 @@ TEST(OtlpSpan, WritesIdsAsLowercaseHexAndTimesAsDecimalStrings) {
 }
 
 TEST(OtlpSpan, LeavesOutTheParentOfARootSpan) {
-  Span span = client_span();
-  span.parent = SpanId{};
-  span.kind = SpanKind::server;
-  const json j = encode(span);
+  const json j = encode({.parent = SpanId{}, .kind = SpanKind::server});
   EXPECT_FALSE(j.contains("parentSpanId"));
   EXPECT_EQ(j["kind"], 2);
 }
 
+TEST(OtlpSpan, JoinsTheNamesPartsWithSpaces) {
+  std::string out;
+  SpanWriter writer(out, TraceId{counting_bytes<16>(0xa0)}, SpanId{counting_bytes<8>(0x01)},
+                    SpanId{}, {"POST", "/v1/chat/completions"}, SpanKind::server, 1, 2);
+  writer.end(false);
+  EXPECT_EQ(json::parse(out)["name"], "POST /v1/chat/completions");
+}
+
 TEST(OtlpSpan, WritesEachAttributeTypeAsItsAnyValue) {
-  Span span = client_span();
-  span.set("gen_ai.system", "openai");
-  span.set("gen_ai.request.model", std::string("gpt-4o"));
-  span.set("gen_ai.usage.input_tokens", 1234);
-  span.set("big", std::numeric_limits<std::int64_t>::max());
-  span.set("negative", -7L);
-  span.set("gen_ai.request.temperature", 0.25);
-  span.set("gen_ai.request.stream", true);
-  span.set("cache.hit", false);
-  const json attributes = encode(span)["attributes"];
+  const json attributes = encode({}, [](SpanWriter& w) {
+    w.attr("gen_ai.system", "openai");
+    w.attr("gen_ai.request.model", std::string_view("gpt-4o"));
+    w.attr("gen_ai.usage.input_tokens", 1234);
+    w.attr("big", std::numeric_limits<std::int64_t>::max());
+    w.attr("negative", -7L);
+    w.attr("gen_ai.request.temperature", 0.25);
+    w.attr("gen_ai.request.stream", true);
+    w.attr("cache.hit", false);
+  })["attributes"];
   ASSERT_EQ(attributes.size(), 8u);
   EXPECT_EQ(attributes[0],
             json::parse(R"({"key":"gen_ai.system","value":{"stringValue":"openai"}})"));
@@ -86,23 +96,14 @@ TEST(OtlpSpan, WritesEachAttributeTypeAsItsAnyValue) {
   EXPECT_EQ(attributes[7]["value"], json::parse(R"({"boolValue":false})"));
 }
 
-TEST(OtlpSpan, ReplacesAnAttributeSetTwice) {
-  Span span = client_span();
-  span.set("http.response.status_code", 200);
-  span.set("http.response.status_code", 429);
-  const json attributes = encode(span)["attributes"];
-  ASSERT_EQ(attributes.size(), 1u);
-  EXPECT_EQ(attributes[0]["value"]["intValue"], "429");
-}
-
 TEST(OtlpSpan, SpellsDoublesJsonCannotHoldAsStrings) {
-  Span span = client_span();
-  span.set("nan", std::nan(""));
-  span.set("inf", std::numeric_limits<double>::infinity());
-  span.set("minus_inf", -std::numeric_limits<double>::infinity());
-  span.set("whole", 3.0);
-  span.set("tiny", 1e-300);
-  const json attributes = encode(span)["attributes"];
+  const json attributes = encode({}, [](SpanWriter& w) {
+    w.attr("nan", std::nan(""));
+    w.attr("inf", std::numeric_limits<double>::infinity());
+    w.attr("minus_inf", -std::numeric_limits<double>::infinity());
+    w.attr("whole", 3.0);
+    w.attr("tiny", 1e-300);
+  })["attributes"];
   EXPECT_EQ(attributes[0]["value"]["doubleValue"], "NaN");
   EXPECT_EQ(attributes[1]["value"]["doubleValue"], "Infinity");
   EXPECT_EQ(attributes[2]["value"]["doubleValue"], "-Infinity");
@@ -110,34 +111,35 @@ TEST(OtlpSpan, SpellsDoublesJsonCannotHoldAsStrings) {
   EXPECT_EQ(attributes[4]["value"]["doubleValue"], 1e-300);
 }
 
-TEST(OtlpSpan, EscapesNamesKeysAndValues) {
-  Span span = client_span();
-  span.name = "quote \" backslash \\ newline \n";
-  span.set("key \"x\"", "tab \t control \x01 unicode caf\xc3\xa9");
-  const json j = encode(span);
+TEST(OtlpSpan, EscapesNamesValuesAndMessages) {
+  const json j =
+      encode({.name = "quote \" backslash \\ newline \n", .error = true, .message = "said \"no\""},
+             [](SpanWriter& w) { w.attr("text", "tab \t control \x01 unicode caf\xc3\xa9"); });
   EXPECT_EQ(j["name"], "quote \" backslash \\ newline \n");
-  EXPECT_EQ(j["attributes"][0]["key"], "key \"x\"");
+  EXPECT_EQ(j["attributes"][0]["key"], "text");
   EXPECT_EQ(j["attributes"][0]["value"]["stringValue"], "tab \t control \x01 unicode caf\xc3\xa9");
+  EXPECT_EQ(j["status"]["message"], "said \"no\"");
 }
 
 TEST(OtlpSpan, WritesOkOrErrorWithItsMessage) {
-  Span span = client_span();
-  EXPECT_EQ(encode(span)["status"], json::parse(R"({"code":1})"));
-  span.error = true;
-  EXPECT_EQ(encode(span)["status"], json::parse(R"({"code":2})"));
-  span.status_message = "upstream answered 503";
-  EXPECT_EQ(encode(span)["status"], json::parse(R"({"code":2,"message":"upstream answered 503"})"));
+  EXPECT_EQ(encode()["status"], json::parse(R"({"code":1})"));
+  EXPECT_EQ(encode({.error = true})["status"], json::parse(R"({"code":2})"));
+  EXPECT_EQ(encode({.error = true, .message = "upstream answered 503"})["status"],
+            json::parse(R"({"code":2,"message":"upstream answered 503"})"));
+  // A message goes with an error only.
+  EXPECT_EQ(encode({.message = "fine"})["status"], json::parse(R"({"code":1})"));
+}
+
+std::string export_body(std::string_view service, std::string_view version,
+                        std::string_view spans) {
+  return otlp_export_prefix(service, version) + std::string(spans) + std::string(kOtlpExportSuffix);
 }
 
 TEST(OtlpExportBody, WrapsSpansInOneResourceAndScope) {
-  Span first = client_span();
-  Span second = client_span();
-  second.name = "second";
-  std::string spans;
-  append_otlp_span(spans, first);
-  spans += ',';
-  append_otlp_span(spans, second);
-  const json body = json::parse(otlp_export_body("switchyard", "1.2.3", spans));
+  const json first = encode();
+  const json second = encode({.name = "second"});
+  const std::string spans = first.dump() + "," + second.dump();
+  const json body = json::parse(export_body("switchyard", "1.2.3", spans));
 
   ASSERT_EQ(body["resourceSpans"].size(), 1u);
   const json& rs = body["resourceSpans"][0];
@@ -149,12 +151,12 @@ TEST(OtlpExportBody, WrapsSpansInOneResourceAndScope) {
             json::parse(R"({"name":"switchyard","version":"1.2.3"})"));
   const json& list = rs["scopeSpans"][0]["spans"];
   ASSERT_EQ(list.size(), 2u);
-  EXPECT_EQ(list[0], encode(first));
+  EXPECT_EQ(list[0], first);
   EXPECT_EQ(list[1]["name"], "second");
 }
 
 TEST(OtlpExportBody, IsValidWithoutSpansOrVersion) {
-  const json body = json::parse(otlp_export_body("gw \"eu\"", "", ""));
+  const json body = json::parse(export_body("gw \"eu\"", "", ""));
   const json& rs = body["resourceSpans"][0];
   EXPECT_EQ(rs["resource"]["attributes"].size(), 1u);
   EXPECT_EQ(rs["resource"]["attributes"][0]["value"]["stringValue"], "gw \"eu\"");

@@ -158,8 +158,8 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   const routing::RouteTable* routes_;
   state::Ledger* ledger_;
   Control& control_;
-  cache::Store* cache_;                  // the configured backend; null when the cache is off
-  cache::Store* redis_cache_ = nullptr;  // the Redis backend, when `redis:` was configured
+  cache::Store* cache_;          // the configured backend; null when the cache is off
+  bool cache_in_redis_ = false;  // cache_ is the Redis backend
   state::Meter& meter_;
   telemetry::Shard* metrics_;
   const telemetry::RequestMetrics* request_metrics_;

@@ -113,7 +113,16 @@ class Client {
     std::uint64_t timeouts = 0;
     std::uint64_t connects = 0;
     std::uint64_t disconnects = 0;
+    Stats& operator+=(const Stats& o) {
+      commands += o.commands;
+      failures += o.failures;
+      timeouts += o.timeouts;
+      connects += o.connects;
+      disconnects += o.disconnects;
+      return *this;
+    }
   };
+  // Any thread: counted with atomics.
   Stats stats() const;
 
  private:

@@ -91,9 +91,10 @@ struct RequestRecord {
   std::string_view cache;  // "hit", "miss" or "bypass"; empty when the cache was not asked
   bool stream = false;
   int status = 0;
-  std::string error;            // the gateway's error message, when it made one
-  std::string error_code;       // ... and its code (or type): a small fixed set, for metrics
-  bool rejected = false;        // refused before any upstream was asked
+  std::string error;  // the gateway's error message, when it made one
+  // Set when the gateway refused the request before any upstream was asked: the error's code (or
+  // type), a small fixed set, for metrics.
+  std::string error_code;
   std::string_view stream_end;  // "done", "interrupted", "client_gone"
   bool client_gone = false;
   bool hedged = false;                      // a second target was started beside a slow first one

@@ -47,7 +47,7 @@ class SpanExporter {
   // joins the thread. Idempotent. Spans submitted after stop() are dropped.
   void stop();
 
-  // Queues `span_count` spans encoded by append_otlp_span and joined with ','. Callable from any
+  // Queues `span_count` spans written by SpanWriter and joined with ','. Callable from any
   // thread; takes a mutex for the push only. False when the spans were dropped because the queue
   // would exceed max_queue_spans (or the exporter has stopped).
   bool submit(std::string spans_json, std::size_t span_count);
