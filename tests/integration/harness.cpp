@@ -180,8 +180,10 @@ Response HttpClient::request(const std::string& method, const std::string& targe
   return r;
 }
 
-RawConnection::RawConnection(int port) {
+RawConnection::RawConnection(int port, int receive_buffer) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (receive_buffer > 0)
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -222,8 +224,10 @@ std::string RawConnection::receive(std::chrono::milliseconds timeout, const std:
     char buf[16384];
     const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n <= 0) break;
+    // Only the new bytes (and what a match could straddle) are searched: streams can be long.
+    const std::size_t from = out.size() > until.size() ? out.size() - until.size() : 0;
     out.append(buf, static_cast<std::size_t>(n));
-    if (!until.empty() && out.find(until) != std::string::npos) break;
+    if (!until.empty() && out.find(until, from) != std::string::npos) break;
   }
   return out;
 }
@@ -447,6 +451,15 @@ int closed_port() {
   m.process().signal(SIGKILL);
   m.process().wait_exit(5000ms);
   return port;
+}
+
+long resident_bytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) * 1024;  // in kB
+  }
+  throw std::runtime_error("no VmRSS for pid " + std::to_string(pid));
 }
 
 std::string hash_key(const std::string& key) {

@@ -96,7 +96,9 @@ class HttpClient {
 // A raw TCP connection for what a well-behaved client would not do.
 class RawConnection {
  public:
-  explicit RawConnection(int port);
+  // `receive_buffer` > 0 caps the socket's receive buffer (set before connecting, so the
+  // window never grows past it): a client that stops reading then holds back little.
+  explicit RawConnection(int port, int receive_buffer = 0);
   ~RawConnection();
   void send(const std::string& bytes);
   // Reads whatever arrives within `timeout` (until the peer closes, or `until` appears).
@@ -188,6 +190,8 @@ int chat_requests(Mock& mock);
 std::string hash_key(const std::string& key);
 // A loopback port nobody listens on (connections to it are refused).
 int closed_port();
+// The resident set of a running process, in bytes (VmRSS).
+long resident_bytes(pid_t pid);
 
 }  // namespace switchyard::testing
 

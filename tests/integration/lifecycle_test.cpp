@@ -2,16 +2,18 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <thread>
+
 #include "harness.hpp"
 
 namespace switchyard::testing {
 namespace {
 
-std::string config_for(int mock_port, const std::string& server = "  workers: 2\n") {
+std::string config_for(int mock_port, const std::string& server = "  workers: 2\n",
+                       const std::string& provider = "") {
   return "server:\n" + server +
          "providers:\n  local:\n    type: openai\n    base_url: http://127.0.0.1:" +
-         std::to_string(mock_port) +
-         "/v1\n    forward_headers: [\"x-mock-*\"]\n"
+         std::to_string(mock_port) + "/v1\n    forward_headers: [\"x-mock-*\"]\n" + provider +
          "models:\n  small: { provider: local }\n";
 }
 
@@ -124,6 +126,63 @@ TEST(Streams, AnUpstreamErrorEventMidStreamEndsTheStreamWithItsMessage) {
   EXPECT_NE(error["message"].get<std::string>().find(upstream_error["message"].get<std::string>()),
             std::string::npos);
   EXPECT_EQ(std::count(relayed.begin(), relayed.end(), "[DONE]"), 0);
+}
+
+TEST(Streams, AnUpstreamSilentMidStreamPastTheIdleTimeoutEndsItWithAnErrorEvent) {
+  TempDir dir;
+  Mock mock(dir, "stalling");
+  Gateway gw(dir, config_for(mock.port(), "  workers: 1\n", "    timeouts: { idle: 300ms }\n"));
+  HttpClient client(gw.port());
+  const auto start = std::chrono::steady_clock::now();
+  // A token every second. The wait for the first one is the first-byte timeout's (30 s by
+  // default); between tokens, the idle timeout's.
+  const auto r = client.post_json(
+      "/v1/chat/completions", chat_body("small", true),
+      {{"x-mock-chunks", "3"}, {"x-mock-chunk-delay-ms", "1000"}, {"x-request-id", "stalled"}});
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.status, 200);
+  EXPECT_GE(took, 1000ms);
+  EXPECT_LT(took, 1900ms);  // cut 300 ms after the first token, not at the second one
+  const auto events = sse_data(r.body);
+  ASSERT_EQ(events.size(), 3u) << r.body;  // the role, the first token, the error
+  EXPECT_FALSE(json::parse(events[1])["choices"][0]["delta"]["content"].get<std::string>().empty());
+  const auto error = json::parse(events.back())["error"];
+  EXPECT_EQ(error["code"], "stream_interrupted");
+  EXPECT_NE(error["message"].get<std::string>().find("idle"), std::string::npos) << error;
+  EXPECT_EQ(gw.request_log("stalled")["stream_end"], "interrupted");
+  // The silent upstream connection is closed, not returned to the pool.
+  EXPECT_TRUE(eventually([&] { return mock.stats()["connections_open"] == 1; }, 1500ms))
+      << mock.stats().dump();
+}
+
+TEST(Streams, AClientThatStopsReadingHoldsTheUpstreamBackInBoundedMemory) {
+  TempDir dir;
+  Mock mock(dir, "bulk");
+  Gateway gw(dir, config_for(mock.port(), "  workers: 1\n"));
+  HttpClient(gw.port()).post_json("/v1/chat/completions", chat_body("small", true));
+  const long before = resident_bytes(gw.process().pid());
+
+  // 100,000 events, tens of megabytes; this client's receive buffer is 16 KiB and it reads
+  // nothing for a while. What the gateway has not relayed must stay in the socket buffers
+  // (the upstream is read only as fast as the client takes it), not in the gateway's memory.
+  RawConnection slow(gw.port(), 16 * 1024);
+  slow.send(stream_request("x-mock-chunks: 100000\r\n"));
+  ASSERT_TRUE(eventually([&] { return chat_requests(mock) == 2; }, 2000ms));
+  // Nothing to wait for: the check is that memory does not grow while time passes.
+  std::this_thread::sleep_for(1500ms);
+  const long stalled = resident_bytes(gw.process().pid());
+
+  const std::string received = slow.receive(30000ms, "data: [DONE]");
+  ASSERT_NE(received.find("data: [DONE]"), std::string::npos) << received.size();
+  // Every event arrived, in a stream far larger than what the gateway was allowed to grow by.
+  std::size_t chunks = 0;
+  for (std::size_t at = received.find("chat.completion.chunk"); at != std::string::npos;
+       at = received.find("chat.completion.chunk", at + 1))
+    ++chunks;
+  EXPECT_GE(chunks, 100000u);
+  constexpr long kBound = 8L << 20;
+  EXPECT_GT(static_cast<long>(received.size()), 2 * kBound);
+  EXPECT_LT(stalled - before, kBound) << "before " << before << ", while stalled " << stalled;
 }
 
 TEST(Shutdown, SigtermLetsARunningStreamFinishThenExitsZero) {
