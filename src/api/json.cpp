@@ -370,15 +370,16 @@ bool key_equals_escaped(std::string_view key_raw, std::string_view name) {
   return unescape(key_raw) == name;
 }
 
-void append_quoted(std::string& out, std::string_view text) {
+char* write_quoted(char* out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* const end = p + text.size();
-  out += '"';
+  *out++ = '"';
   while (p < end) {
     // Runs of plain ASCII are copied whole; only the bytes around them need a look.
     const auto* plain_end = p + skip_plain(p, 0, static_cast<std::size_t>(end - p));
-    out.append(reinterpret_cast<const char*>(p), static_cast<std::size_t>(plain_end - p));
+    std::memcpy(out, p, static_cast<std::size_t>(plain_end - p));
+    out += plain_end - p;
     p = plain_end;
     if (p == end) break;
     const unsigned char c = *p;
@@ -387,42 +388,47 @@ void append_quoted(std::string& out, std::string_view text) {
       // invalid JSON (RFC 8259 §8.1): each stray byte becomes U+FFFD, as in unescape().
       const std::size_t len = utf8_sequence(p, end);
       if (len == 0) {
-        out += "\xEF\xBF\xBD";
+        std::memcpy(out, "\xEF\xBF\xBD", 3);
+        out += 3;
         ++p;
       } else {
-        out.append(reinterpret_cast<const char*>(p), len);
+        std::memcpy(out, p, len);
+        out += len;
         p += len;
       }
       continue;
     }
     ++p;
+    *out++ = '\\';
     switch (c) {
       case '"':
-        out += "\\\"";
-        break;
       case '\\':
-        out += "\\\\";
+        *out++ = static_cast<char>(c);
         break;
       case '\n':
-        out += "\\n";
+        *out++ = 'n';
         break;
       case '\r':
-        out += "\\r";
+        *out++ = 'r';
         break;
       case '\t':
-        out += "\\t";
+        *out++ = 't';
         break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += static_cast<char>(c);
-        }
+      default:  // the other control characters
+        std::memcpy(out, "u00", 3);
+        out[3] = kHex[c >> 4];
+        out[4] = kHex[c & 0xF];
+        out += 5;
     }
   }
-  out += '"';
+  *out++ = '"';
+  return out;
+}
+
+void append_quoted(std::string& out, std::string_view text) {
+  const std::size_t at = out.size();
+  out.resize(at + quoted_size_bound(text.size()));
+  out.resize(static_cast<std::size_t>(write_quoted(out.data() + at, text) - out.data()));
 }
 
 }  // namespace switchyard::api::json

@@ -135,116 +135,156 @@ static_assert(static_cast<int>(Level::error) == spdlog::level::err);
 // One log line in either format: JSON (`{"name":value,...}`) or logfmt (`name=value ...`, values
 // quoted when they need it). Lists of objects (the attempts) become `attempts.0.name=value` in
 // logfmt.
+//
+// Written through a raw pointer into `out`, grown ahead of the writes: a request line has some
+// thirty fields, and appending them piece by piece to the string cost more than everything else
+// the line does. `out` holds slack past the line until end() cuts it.
 class Line {
  public:
   explicit Line(std::string& out) : out_(out), json_(g_format == LogFormat::json) {
-    if (json_) out_ += '{';
+    const std::size_t at = out_.size();
+    out_.resize(at + kSlack);
+    w_ = out_.data() + at;
+    end_ = out_.data() + out_.size();
+    if (json_) *w_++ = '{';
   }
-  void end() { out_ += json_ ? "}\n" : "\n"; }
+  void end() {
+    room(2);
+    if (json_) *w_++ = '}';
+    *w_++ = '\n';
+    out_.resize(static_cast<std::size_t>(w_ - out_.data()));
+  }
 
   void text(std::string_view name, std::string_view value) {
     key(name);
     if (json_) {
-      api::json::append_quoted(out_, value);
+      room(api::json::quoted_size_bound(value.size()));
+      w_ = api::json::write_quoted(w_, value);
     } else {
       logfmt_value(value);
     }
   }
   void number(std::string_view name, std::int64_t value) {
-    char digits[24];
-    raw(name, {digits, std::to_chars(digits, digits + sizeof digits, value).ptr});
+    key(name);
+    room(24);
+    w_ = std::to_chars(w_, w_ + 24, value).ptr;
   }
   void boolean(std::string_view name, bool value) { raw(name, value ? "true" : "false"); }
   // Milliseconds with three decimals, from microseconds, without printf.
   void ms(std::string_view name, std::chrono::microseconds d) {
+    key(name);
+    room(28);
     const auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(0, d.count()));
-    char digits[32];
-    char* end = std::to_chars(digits, digits + 24, us / 1000).ptr;
+    w_ = std::to_chars(w_, w_ + 24, us / 1000).ptr;
     const auto frac = static_cast<unsigned>(us % 1000);
-    *end++ = '.';
-    *end++ = static_cast<char>('0' + frac / 100);
-    *end++ = static_cast<char>('0' + frac / 10 % 10);
-    *end++ = static_cast<char>('0' + frac % 10);
-    raw(name, {digits, end});
+    *w_++ = '.';
+    *w_++ = static_cast<char>('0' + frac / 100);
+    *w_++ = static_cast<char>('0' + frac / 10 % 10);
+    *w_++ = static_cast<char>('0' + frac % 10);
   }
   // A value already spelled as a JSON number (or true/false).
   void raw(std::string_view name, std::string_view value) {
     key(name);
-    out_ += value;
+    put(value);
   }
   void begin_list(std::string_view name) {
     list_ = name;
     item_ = -1;
     if (json_) {
       key(name);
-      out_ += '[';
+      put("[");
       first_ = true;
     }
   }
   void begin_item() {
     ++item_;
     if (json_) {
-      out_ += item_ ? ",{" : "{";
+      put(item_ ? ",{" : "{");
       first_ = true;
     }
   }
   void end_item() {
-    if (json_) out_ += '}';
+    if (json_) put("}");
   }
   void end_list() {
-    if (json_) out_ += ']';
+    if (json_) put("]");
     first_ = false;
     list_ = {};
   }
 
  private:
+  static constexpr std::size_t kSlack = 1024;
+
+  // Makes room for `n` more bytes at w_.
+  void room(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - w_) < n) [[unlikely]]
+      grow(n);
+  }
+  [[gnu::noinline]] void grow(std::size_t n) {
+    const auto used = static_cast<std::size_t>(w_ - out_.data());
+    out_.resize(std::max(2 * out_.size(), used + n + kSlack));
+    w_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
+  }
+  // Copies `text` into room made before.
+  void copy(std::string_view text) {
+    std::memcpy(w_, text.data(), text.size());
+    w_ += text.size();
+  }
+  void put(std::string_view text) {
+    room(text.size());
+    copy(text);
+  }
   void key(std::string_view name) {
+    room(list_.size() + name.size() + 24);
+    if (!first_) *w_++ = json_ ? ',' : ' ';
+    first_ = false;
     if (json_) {
-      if (!first_) out_ += ',';
-      first_ = false;
-      out_ += '"';
-      out_ += name;
-      out_ += "\":";
+      *w_++ = '"';
+      copy(name);
+      *w_++ = '"';
+      *w_++ = ':';
       return;
     }
-    if (!first_) out_ += ' ';
-    first_ = false;
     if (!list_.empty()) {
-      out_ += list_;
-      out_ += '.';
-      char digits[12];
-      out_.append(digits, std::to_chars(digits, digits + sizeof digits, item_).ptr);
-      out_ += '.';
+      copy(list_);
+      *w_++ = '.';
+      w_ = std::to_chars(w_, w_ + 12, item_).ptr;
+      *w_++ = '.';
     }
-    out_ += name;
-    out_ += '=';
+    copy(name);
+    *w_++ = '=';
   }
   void logfmt_value(std::string_view value) {
     const bool plain = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
       return c > ' ' && c != '"' && c != '=' && c != '\\' && static_cast<unsigned char>(c) < 0x7f;
     });
     if (plain) {
-      out_ += value;
+      put(value);
       return;
     }
-    out_ += '"';
+    room(2 * value.size() + 2);
+    *w_++ = '"';
     for (const char c : value) {
       if (c == '"' || c == '\\') {
-        out_ += '\\';
-        out_ += c;
+        *w_++ = '\\';
+        *w_++ = c;
       } else if (c == '\n') {
-        out_ += "\\n";
+        *w_++ = '\\';
+        *w_++ = 'n';
       } else if (static_cast<unsigned char>(c) < ' ') {
-        out_ += ' ';
+        *w_++ = ' ';
       } else {
-        out_ += c;
+        *w_++ = c;
       }
     }
-    out_ += '"';
+    *w_++ = '"';
   }
 
   std::string& out_;
   const bool json_;
+  char* w_ = nullptr;    // where the next byte goes
+  char* end_ = nullptr;  // the end of the room in out_
   bool first_ = true;
   std::string_view list_;
   int item_ = -1;

@@ -112,6 +112,13 @@ inline bool key_equals(std::string_view key_raw, std::string_view name) {
 }
 // Appends `text` as a quoted JSON string.
 void append_quoted(std::string& out, std::string_view text);
+// Writes `text` as a quoted JSON string at `out`, which has room for quoted_size_bound(size)
+// bytes, and returns the end of what it wrote. For writers that reserve once for many values.
+char* write_quoted(char* out, std::string_view text);
+// Six bytes per input byte at most (a control character becomes \u00XX), plus the quotes.
+constexpr std::size_t quoted_size_bound(std::size_t size) {
+  return 6 * size + 2;
+}
 
 }  // namespace switchyard::api::json
 
