@@ -3,6 +3,7 @@
 #include "switchyard/telemetry/tally.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cassert>
 #include <charconv>
@@ -62,6 +63,25 @@ struct ShardState {
 
   Series* find_or_create(FamilyId id, const Family& fam,
                          std::initializer_list<std::string_view> label_values) {
+    // A worker records the same few series as last time for most requests (one route, one
+    // model; input and output tokens): compared before a key is built and hashed, which cost
+    // 180 instructions a lookup.
+    if (id.index >= recent.size()) recent.resize(id.index + 1);
+    auto& last = recent[id.index];
+    for (Series* s : last) {
+      if (s != nullptr && std::equal(label_values.begin(), label_values.end(),
+                                     s->label_values.begin(), s->label_values.end())) {
+        return s;
+      }
+    }
+    Series* found = find_or_create_keyed(id, fam, label_values);
+    last[1] = last[0];
+    last[0] = found;
+    return found;
+  }
+
+  Series* find_or_create_keyed(FamilyId id, const Family& fam,
+                               std::initializer_list<std::string_view> label_values) {
     // Length-prefixed values, so that no choice of values makes two label sets collide.
     key.clear();
     key.append(reinterpret_cast<const char*>(&id.index), sizeof id.index);
@@ -99,6 +119,7 @@ struct ShardState {
   // The owner's alone.
   std::unordered_map<std::string, Series*> index;
   std::string key;  // reused so that a lookup allocates nothing once it has grown
+  std::vector<std::array<Series*, 2>> recent;  // by family: the two series recorded last
 };
 
 }  // namespace detail

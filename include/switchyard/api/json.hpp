@@ -106,8 +106,10 @@ std::string unescape(std::string_view raw);
 // member of every scanned object goes through it.
 bool key_equals_escaped(std::string_view key_raw, std::string_view name);
 inline bool key_equals(std::string_view key_raw, std::string_view name) {
-  // An escaped spelling is always longer than what it decodes to.
+  // An escaped spelling is always longer than what it decodes to, and its first byte is the
+  // name's first unless it starts an escape: most other keys are told apart without a search.
   if (key_raw.size() <= name.size()) return key_raw == name;
+  if (name.empty() || (key_raw[0] != name[0] && key_raw[0] != '\\')) return false;
   return key_equals_escaped(key_raw, name);
 }
 // Appends `text` as a quoted JSON string.
