@@ -141,18 +141,25 @@ static_assert(static_cast<int>(Level::error) == spdlog::level::err);
 // the line does. `out` holds slack past the line until end() cuts it.
 class Line {
  public:
-  explicit Line(std::string& out) : out_(out), json_(g_format == LogFormat::json) {
-    const std::size_t at = out_.size();
-    out_.resize(at + kSlack);
-    w_ = out_.data() + at;
+  explicit Line(std::string& out)
+      : out_(out), json_(g_format == LogFormat::json), begin_(out.size()) {
+    out_.resize(begin_ + kSlack);
+    w_ = out_.data() + begin_;
     end_ = out_.data() + out_.size();
     if (json_) *w_++ = '{';
+  }
+  Line(const Line&) = delete;
+  Line& operator=(const Line&) = delete;
+  // A line that an exception left unfinished is taken back whole, slack included.
+  ~Line() {
+    if (w_ != nullptr) out_.resize(begin_);
   }
   void end() {
     room(2);
     if (json_) *w_++ = '}';
     *w_++ = '\n';
     out_.resize(static_cast<std::size_t>(w_ - out_.data()));
+    w_ = nullptr;
   }
 
   void text(std::string_view name, std::string_view value) {
@@ -283,8 +290,9 @@ class Line {
 
   std::string& out_;
   const bool json_;
-  char* w_ = nullptr;    // where the next byte goes
-  char* end_ = nullptr;  // the end of the room in out_
+  const std::size_t begin_;  // where the line starts in out_
+  char* w_ = nullptr;        // where the next byte goes
+  char* end_ = nullptr;      // the end of the room in out_
   bool first_ = true;
   std::string_view list_;
   int item_ = -1;
