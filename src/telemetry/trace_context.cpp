@@ -11,19 +11,6 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 
-template <std::size_t N>
-bool all_zero(const std::array<std::uint8_t, N>& bytes) {
-  return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
-}
-
-template <std::size_t N>
-void write_hex(const std::array<std::uint8_t, N>& bytes, char* out) {
-  for (const std::uint8_t b : bytes) {
-    *out++ = kHexDigits[b >> 4];
-    *out++ = kHexDigits[b & 0xF];
-  }
-}
-
 // The spec's HEXDIGLC: lowercase only ("00-4BF9…" is invalid). -1 for anything else.
 int lower_hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -138,29 +125,25 @@ std::string_view trim_ows(std::string_view s) {
 
 }  // namespace
 
-bool TraceId::is_zero() const {
-  return all_zero(bytes);
+template <std::size_t N>
+bool HexId<N>::is_zero() const {
+  return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
 }
-void TraceId::to_hex(char* out) const {
-  write_hex(bytes, out);
+template <std::size_t N>
+void HexId<N>::to_hex(char* out) const {
+  for (const std::uint8_t b : bytes) {
+    *out++ = kHexDigits[b >> 4];
+    *out++ = kHexDigits[b & 0xF];
+  }
 }
-std::string TraceId::hex() const {
+template <std::size_t N>
+std::string HexId<N>::hex() const {
   std::string s(kHexSize, '0');
   to_hex(s.data());
   return s;
 }
-
-bool SpanId::is_zero() const {
-  return all_zero(bytes);
-}
-void SpanId::to_hex(char* out) const {
-  write_hex(bytes, out);
-}
-std::string SpanId::hex() const {
-  std::string s(kHexSize, '0');
-  to_hex(s.data());
-  return s;
-}
+template struct HexId<16>;
+template struct HexId<8>;
 
 std::uint64_t random_u64() {
   return thread_rng().next();

@@ -18,16 +18,15 @@ installed=" $(grep -o 'apt-get install[^&]*' <<<"$stage" | tr -s ' \t' '\n' |
   grep -v -e '^-' -e '^apt-get$' -e '^install$' | tr '\n' ' ') "
 [ "$installed" != "  " ] || { echo "no apt-get install in the last stage of $dockerfile"; exit 1; }
 
-libraries=$(for binary in "$@"; do ldd "$binary" | awk '/=> \//{print $3}'; done | sort -u)
+linked=$(for binary in "$@"; do ldd "$binary"; done)
+libraries=$(awk '/=> \//{print $3}' <<<"$linked" | sort -u)
 # dpkg's database names some files by their /lib path, others by their /usr/lib path: ask for
 # every spelling in one call (dpkg -S is slow), then take the first that has an owner.
 candidates() { local real; real=$(readlink -f "$1"); printf '%s\n' "$1" "$real" "${real#/usr}"; }
 owners=$(for lib in $libraries; do candidates "$lib"; done | sort -u | xargs dpkg -S 2>/dev/null || true)
 
 status=0
-for binary in "$@"; do
-  if ldd "$binary" | grep 'not found'; then status=1; fi
-done
+if grep 'not found' <<<"$linked"; then status=1; fi
 for lib in $libraries; do
   package=
   for path in $(candidates "$lib"); do

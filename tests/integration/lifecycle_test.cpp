@@ -159,7 +159,9 @@ TEST(Streams, AClientThatStopsReadingHoldsTheUpstreamBackInBoundedMemory) {
   TempDir dir;
   Mock mock(dir, "bulk");
   Gateway gw(dir, config_for(mock.port(), "  workers: 1\n"));
-  HttpClient(gw.port()).post_json("/v1/chat/completions", chat_body("small", true));
+  ASSERT_EQ(
+      HttpClient(gw.port()).post_json("/v1/chat/completions", chat_body("small", true)).status,
+      200);
   const long before = resident_bytes(gw.process().pid());
 
   // 100,000 events, tens of megabytes; this client's receive buffer is 16 KiB and it reads

@@ -14,26 +14,22 @@
 
 namespace switchyard::telemetry {
 
-struct TraceId {
-  std::array<std::uint8_t, 16> bytes{};
+// A trace id (16 bytes) or a span id (8 bytes): two sizes, two types that do not mix.
+template <std::size_t N>
+struct HexId {
+  std::array<std::uint8_t, N> bytes{};
 
-  static constexpr std::size_t kHexSize = 32;
+  static constexpr std::size_t kHexSize = 2 * N;
   bool is_zero() const;
   // Writes kHexSize lowercase hex digits (no terminator).
   void to_hex(char* out) const;
   std::string hex() const;
-  bool operator==(const TraceId&) const = default;
+  bool operator==(const HexId&) const = default;
 };
-
-struct SpanId {
-  std::array<std::uint8_t, 8> bytes{};
-
-  static constexpr std::size_t kHexSize = 16;
-  bool is_zero() const;
-  void to_hex(char* out) const;
-  std::string hex() const;
-  bool operator==(const SpanId&) const = default;
-};
+using TraceId = HexId<16>;
+using SpanId = HexId<8>;
+extern template struct HexId<16>;  // defined in trace_context.cpp
+extern template struct HexId<8>;
 
 // Random ids from a per-thread xoshiro256** seeded once per thread from std::random_device: no
 // lock, no system call per id. Never all-zero (the spec's invalid value).
