@@ -108,18 +108,18 @@ bool Dispatcher::Attempt::failed_target() const {
   return failure.fault != Fault::none && failure.fault != Fault::aborted;
 }
 
-void Dispatcher::add_route_headers(server::Responder& out, const DispatchRequest& request,
+void Dispatcher::add_route_headers(request::ResponseSink& response, const DispatchRequest& request,
                                    const routing::Target& target, std::size_t attempts) {
-  out.add_header("x-switchyard-route", request.route->name);
-  out.add_header("x-switchyard-provider", target.provider->name);
-  out.add_header("x-switchyard-model", target.model->name);
-  out.add_header("x-switchyard-upstream-model", target.model->upstream);
-  out.add_header("x-switchyard-attempts", std::to_string(attempts));
+  response.add_header("x-switchyard-route", request.route->name);
+  response.add_header("x-switchyard-provider", target.provider->name);
+  response.add_header("x-switchyard-model", target.model->name);
+  response.add_header("x-switchyard-upstream-model", target.model->upstream);
+  response.add_header("x-switchyard-attempts", std::to_string(attempts));
 }
 
 void Dispatcher::build_forwarded(const Attempt& a, std::string& out) {
   // W3C trace context: the client's trace goes on, with this attempt as the upstream's parent.
-  const auto& record = a.record;
+  const auto& record = a.context.record;
   const auto traceparent =
       telemetry::format_traceparent(record.trace_id, a.span, record.trace_flags);
   out += "traceparent: ";
@@ -131,10 +131,9 @@ void Dispatcher::build_forwarded(const Attempt& a, std::string& out) {
     out += "\r\n";
   }
   const auto& provider = *a.target.provider;
-  const DispatchRequest& request = a.request;
   if (provider.forward_headers.empty()) return;
   std::string lower;
-  for (const auto& field : request.headers) {
+  for (const auto& field : a.context.http) {
     const std::string_view name = field.name_string();
     lower.assign(name);
     for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
@@ -158,7 +157,7 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
       provider,
       *target.model,
       target.quoted_upstream,
-      request.request_id,
+      a.context.request_id(),
       *a.forwarded,
       request.report_upstream_model ? std::string_view(target.model->upstream) : request.model,
       std::chrono::duration_cast<std::chrono::seconds>(
@@ -186,19 +185,19 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
       asio::buffer(body.substr(model_at + client.model_raw().size()))};
   if (!a.encoded->empty()) buffers = {asio::buffer(*a.head), asio::buffer(*a.encoded)};
 
-  upstream::Exchange exchange(*origins_[target.provider_index], request.deadline);
+  upstream::Exchange exchange(*origins_[target.provider_index], a.context.deadline);
   a.exchange = &exchange;
-  a.cancel.watch(&exchange);
+  a.context.cancel.watch(&exchange);
   struct Unwatch {
     Attempt& a;
     ~Unwatch() {
-      a.cancel.unwatch(a.exchange);
+      a.context.cancel.unwatch(a.exchange);
       a.exchange = nullptr;
     }
   } unwatch{a};
 
   // (No co_await inside an if condition anywhere: GCC 12 miscompiles it.)
-  std::optional<telemetry::WaitScope> waiting(std::in_place, a.record.wait);
+  std::optional<telemetry::WaitScope> waiting(std::in_place, a.context.record.wait);
   Failure sent = co_await exchange.send(buffers);
   waiting.reset();
   if (sent) {
@@ -216,7 +215,7 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
     }
     co_return;
   }
-  waiting.emplace(a.record.wait);
+  waiting.emplace(a.context.record.wait);
   Failure read = co_await exchange.read_body(*a.body, kMaxErrorBody);
   waiting.reset();
   if (read) {
@@ -235,7 +234,7 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
 }
 
 Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange) {
-  std::optional<telemetry::WaitScope> waiting(std::in_place, a.record.wait);
+  std::optional<telemetry::WaitScope> waiting(std::in_place, a.context.record.wait);
   Failure read = co_await exchange.read_body(*a.body, kMaxResponseBody);
   waiting.reset();
   if (read) {
@@ -255,15 +254,17 @@ Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange)
     a.fail(lost_race());
     co_return;
   }
-  add_route_headers(a.out, request, a.target, a.attempts_so_far());
-  if (a.usage.reported) a.out.add_header("x-switchyard-cost", routing::format_usd(a.cost()));
-  a.record.first_byte = since(a.record.start);
-  co_await a.out.send(a.status, "application/json", *a.body);
+  auto& response = a.context.response();
+  add_route_headers(response, request, a.target, a.attempts_so_far());
+  if (a.usage.reported) response.add_header("x-switchyard-cost", routing::format_usd(a.cost()));
+  a.context.record.first_byte = since(a.context.record.start);
+  co_await response.send(a.status, "application/json", *a.body);
   a.responded = true;
 }
 
 Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchange) {
   const auto stream = a.target.adapter->chat_stream(*a.call);
+  auto& response = a.context.response();
   upstream::SseParser sse;
   std::string& out = *a.encoded;  // the request is sent: its buffer holds the client's bytes now
   out.clear();
@@ -276,10 +277,10 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
   // by the next one, and the client never sees two streams.
   for (;;) {
     std::size_t n = 0;
-    a.record.wait.begin(std::chrono::steady_clock::now());
+    a.context.record.wait.begin(std::chrono::steady_clock::now());
     fault = co_await exchange.read_some(
         std::span<char>(sse.prepare(kStreamReadChunk), kStreamReadChunk), &n, !committed);
-    a.record.wait.end(std::chrono::steady_clock::now());
+    a.context.record.wait.end(std::chrono::steady_clock::now());
     if (fault) break;
     sse.commit(n);
     if (state == providers::ChatStream::State::open) {
@@ -289,15 +290,15 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
     // A complete stream that never said anything (an empty answer) is still the answer.
     if (!committed && (stream->said_something() || state == providers::ChatStream::State::done)) {
       if (!a.claim()) break;
-      add_route_headers(a.out, a.request, a.target, a.attempts_so_far());
-      a.record.first_byte = since(a.record.start);
-      const bool begun = co_await a.out.begin_stream(a.status, "text/event-stream");
+      add_route_headers(response, a.request, a.target, a.attempts_so_far());
+      a.context.record.first_byte = since(a.context.record.start);
+      const bool begun = co_await response.begin_stream(a.status, "text/event-stream");
       if (!begun) break;
       committed = true;
       a.responded = true;
     }
     if (committed && !out.empty()) {
-      const bool written = co_await a.out.write_chunk(out);
+      const bool written = co_await response.write_chunk(out);
       if (!written) break;
       out.clear();
     }
@@ -316,16 +317,16 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
     a.fail(lost_race());
     co_return;
   }
-  if (a.cancel.aborted() || a.out.failed()) {
-    a.record.stream_end = "client_gone";
+  if (a.context.cancel.aborted() || response.failed()) {
+    a.context.record.stream_end = "client_gone";
     if (!committed) a.fail({Fault::aborted, upstream::Timeout::none, "the client went away"});
     co_return;
   }
   // Complete: what the upstream does after its end (a reset, trailing bytes) only decides
   // whether its connection is reused.
   if (state == providers::ChatStream::State::done) {
-    a.record.stream_end = "done";
-    co_await a.out.end_stream();
+    a.context.record.stream_end = "done";
+    co_await response.end_stream();
     co_return;
   }
   if (!committed) {
@@ -342,11 +343,11 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
   auto error =
       api::errors::stream_interrupted(upstream_said ? stream->error().error.message : fault.detail);
   a.outcome = upstream_said ? "upstream_error" : "interrupted";
-  a.record.stream_end = a.outcome;
+  a.context.record.stream_end = a.outcome;
   redact(error.message, a.target.provider->api_key);
   a.detail = error.message;
-  co_await a.out.write_chunk(upstream::sse_data_event(error.to_json()));
-  co_await a.out.end_stream();
+  co_await response.write_chunk(upstream::sse_data_event(error.to_json()));
+  co_await response.end_stream();
 }
 
 }  // namespace switchyard::dispatch

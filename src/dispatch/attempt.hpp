@@ -24,9 +24,7 @@ struct Race {
 struct Dispatcher::Attempt {
   const DispatchRequest& request;
   const routing::Target& target;
-  server::Responder& out;
-  telemetry::RequestRecord& record;
-  Cancellation& cancel;
+  request::Context& context;
   std::size_t number;  // 1-based, across the request's attempts
 
   // This attempt's own buffers: the request head, passed-on headers and translated body while

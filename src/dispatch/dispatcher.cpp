@@ -49,9 +49,9 @@ constexpr milliseconds kMaxCooldown = std::chrono::hours(1);
 // What one request has learnt so far across its attempts.
 struct Dispatcher::Walk {
   const DispatchRequest& request;
-  server::Responder& out;
-  telemetry::RequestRecord& record;
-  Cancellation& cancel;
+  request::Context& context;
+  telemetry::RequestRecord& record;  // context's
+  request::Cancellation& cancel;     // context's
   DispatchResult result;
 
   std::string summary;  // "alpha via openai: HTTP 503: …; beta via …"
@@ -75,27 +75,6 @@ struct Dispatcher::Walk {
     summary += why;
   }
 };
-
-void Cancellation::abort() {
-  aborted_ = true;
-  for (auto* exchange : active_)
-    if (exchange) exchange->abort();
-  if (sleep_) sleep_->cancel();
-}
-
-void Cancellation::watch(upstream::Exchange* exchange) {
-  for (auto*& slot : active_) {
-    if (slot == nullptr) {
-      slot = exchange;
-      return;
-    }
-  }
-}
-
-void Cancellation::unwatch(upstream::Exchange* exchange) {
-  for (auto*& slot : active_)
-    if (slot == exchange) slot = nullptr;
-}
 
 Dispatcher::Dispatcher(Executor ex, const config::Config& config,
                        std::shared_ptr<HealthBoard> board, state::Meter& meter,
@@ -165,11 +144,13 @@ void Dispatcher::plan(const DispatchRequest& request, Plan& order) {
                                                std::memory_order_relaxed);
 }
 
-Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server::Responder& out,
-                                          telemetry::RequestRecord& record, Cancellation& cancel) {
+Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request,
+                                          request::Context& context) {
   const routing::Route& route = *request.route;
+  auto& record = context.record;
+  auto& cancel = context.cancel;
   record.route = route.name;
-  Walk walk{request, out, record, cancel, {}};
+  Walk walk{request, context, record, cancel, {}};
   Plan order;
   plan(request, order);
   auto& counters = board_->counters();
@@ -184,14 +165,14 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
     if (!record.attempts.empty()) counters.failovers.fetch_add(1, std::memory_order_relaxed);
     walk.wait_hint.reset();
     for (unsigned n = 0; n < route.retry.attempts && !cancel.aborted(); ++n) {
-      if (SteadyClock::now() >= request.deadline) {
+      if (SteadyClock::now() >= context.deadline) {
         walk.out_of_time = true;
         break;
       }
       if (n > 0) {
         auto wait = full_jitter(n - 1, route.retry.backoff_base, route.retry.backoff_cap, draw());
         if (walk.wait_hint) wait = std::max(wait, *walk.wait_hint);
-        if (SteadyClock::now() + wait >= request.deadline) {
+        if (SteadyClock::now() + wait >= context.deadline) {
           walk.out_of_time = true;
           break;
         }
@@ -215,17 +196,15 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
       Slot slot{true, false};
       if (limited(target)) slot = co_await take_slot(target, admission, walk);
       if (!slot.taken) break;
-      Attempt a{request,          target,           out,
-                record,           cancel,           record.attempts.size() + 1,
-                buffers_->take(), buffers_->take(), buffers_->take(),
-                buffers_->take()};
+      Attempt a{request,          target,           context,          record.attempts.size() + 1,
+                buffers_->take(), buffers_->take(), buffers_->take(), buffers_->take()};
       a.admission = admission;
       a.tokens_shared = slot.tokens_shared;
       // A hedge pairs the first try of the plan's head with the next target.
       std::optional<Attempt> b;
       if (route.hedge.enabled && !walk.hedged && n == 0 && i + 1 < order.size()) {
-        b.emplace(Attempt{request, *order[i + 1], out, record, cancel, a.number + 1,
-                          buffers_->take(), buffers_->take(), buffers_->take(), buffers_->take()});
+        b.emplace(Attempt{request, *order[i + 1], context, a.number + 1, buffers_->take(),
+                          buffers_->take(), buffers_->take(), buffers_->take()});
       }
       co_await race(a, b ? &*b : nullptr, walk);
       const bool b_ran = b && b->race != nullptr;
@@ -236,8 +215,8 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request, server
       if (next_a == Next::final_error || next_b == Next::final_error) {
         // The client's own mistake: every provider would refuse it, so it is the answer.
         const Attempt& refused = next_a == Next::final_error ? a : *b;
-        add_route_headers(out, request, refused.target, record.attempts.size());
-        co_await out.send_error(refused.error->error);
+        add_route_headers(context.response(), request, refused.target, record.attempts.size());
+        co_await context.response().send_error(refused.error->error);
         walk.result.responded = true;
         co_return walk.result;
       }
@@ -367,7 +346,7 @@ Awaitable<void> Dispatcher::fly(Attempt& a, Timer& wake) {
   wake.cancel();
 }
 
-Awaitable<void> Dispatcher::sleep(milliseconds delay, Cancellation& cancel) {
+Awaitable<void> Dispatcher::sleep(milliseconds delay, request::Cancellation& cancel) {
   Timer timer(ex_);
   timer.expires_after(delay);
   cancel.watch(&timer);
@@ -470,7 +449,8 @@ DispatchResult Dispatcher::give_up(Walk& walk) {
   DispatchResult result;
   const auto& record = walk.record;
   const auto& route = *walk.request.route;
-  if (walk.last) add_route_headers(walk.out, walk.request, *walk.last, record.attempts.size());
+  if (walk.last)
+    add_route_headers(walk.context.response(), walk.request, *walk.last, record.attempts.size());
   const int retry_after_s =
       walk.shortest_retry_after
           ? static_cast<int>((walk.shortest_retry_after->count() + 999) / 1000)

@@ -41,9 +41,4 @@ const config::GatewayKey* KeyRing::find(std::string_view authorization) const {
   return it == by_hash_.end() ? nullptr : it->second;
 }
 
-bool KeyRing::allows(const config::GatewayKey& key, std::string_view name) {
-  return key.routes.empty() ||
-         std::find(key.routes.begin(), key.routes.end(), name) != key.routes.end();
-}
-
 }  // namespace switchyard::gateway

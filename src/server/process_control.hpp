@@ -1,4 +1,4 @@
-// The process as the gateways see it (gateway::Control): reloads go to the Reloader, and the
+// The process as the gateways see it (handlers::Control): reloads go to the Reloader, and the
 // counts that belong to no one generation — every worker's metrics shard, its Redis client and
 // cache backend, reloads, trace export, open connections, the log's drops — are summed here for
 // /metrics and the admin API. Everything read is atomic: any worker may ask at any time.
@@ -22,7 +22,7 @@ namespace switchyard::server {
 
 class Worker;
 
-class ProcessControl final : public gateway::Control {
+class ProcessControl final : public handlers::Control {
  public:
   // `workers` is filled before any worker runs and not changed after.
   ProcessControl(Reloader& reloader, const std::vector<std::unique_ptr<Worker>>& workers,

@@ -39,7 +39,8 @@ std::string route_changes(const config::Config& before, const config::Config& af
 
 }  // namespace
 
-Reloader::Reloader(Executor main, std::shared_ptr<const gateway::Snapshot> first, Install install)
+Reloader::Reloader(Executor main, std::shared_ptr<const gateway::ConfigGeneration> first,
+                   Install install)
     : main_(main), current_(std::move(first)), install_(std::move(install)) {
   set_status("start", true, {});
 }
@@ -101,8 +102,8 @@ Awaitable<void> Reloader::wait_for_redis() {
 Awaitable<void> Reloader::catch_up() {
   co_await wait_for_redis();
   // Keeps the board it catches up alive, whatever a reload meanwhile does.
-  const auto snapshot = current_;
-  co_await dispatch::catch_up_health(*redis_, redis_prefix_, *snapshot->board);
+  const auto generation = current_;
+  co_await dispatch::catch_up_health(*redis_, redis_prefix_, *generation->board);
 }
 
 Awaitable<void> Reloader::refresh_overrides() {
@@ -127,7 +128,7 @@ Awaitable<void> Reloader::refresh_overrides() {
   refreshing_ = false;
 }
 
-gateway::Control::Outcome Reloader::reload_now(std::string_view trigger) {
+handlers::Control::Outcome Reloader::reload_now(std::string_view trigger) {
   const std::string& path = current_->config->source;
   auto loaded = config::load_config_file(path, config::process_env(), overrides_);
   if (!loaded.errors.empty()) {
@@ -174,7 +175,7 @@ gateway::Control::Outcome Reloader::reload_now(std::string_view trigger) {
 
   const std::string changes = route_changes(*current_->config, *config);
   try {
-    current_ = gateway::Snapshot::build(std::move(config), current_.get());
+    current_ = gateway::ConfigGeneration::build(std::move(config), current_.get());
   } catch (const std::exception& e) {
     // Nothing a valid config should cause (memory, a pattern the library cannot compile).
     ++failed_;
@@ -195,10 +196,10 @@ gateway::Control::Outcome Reloader::reload_now(std::string_view trigger) {
   return {true, reload_status()};
 }
 
-Awaitable<gateway::Control::Outcome> Reloader::reload() {
+Awaitable<handlers::Control::Outcome> Reloader::reload() {
   // Runs on the main thread, and resumes the caller on its own.
   co_return co_await asio::co_spawn(
-      main_, [this]() -> Awaitable<gateway::Control::Outcome> { co_return reload_now("admin"); },
+      main_, [this]() -> Awaitable<handlers::Control::Outcome> { co_return reload_now("admin"); },
       use_awaitable);
 }
 

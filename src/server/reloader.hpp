@@ -2,7 +2,7 @@
 // validated in full, and — only when valid — built into the next generation and handed to every
 // worker. An invalid file changes nothing: the errors are logged with their file:line, the
 // reload status says it failed, and the generation serving keeps serving. Runs on the server's
-// main thread; workers reach it through gateway::Control.
+// main thread; workers reach it through handlers::Control.
 #pragma once
 
 #include <atomic>
@@ -14,8 +14,8 @@
 #include <string_view>
 
 #include "switchyard/async.hpp"
+#include "switchyard/gateway/config_generation.hpp"
 #include "switchyard/gateway/gateway.hpp"
-#include "switchyard/gateway/snapshot.hpp"
 
 namespace switchyard::redis {
 class Client;
@@ -26,24 +26,24 @@ namespace switchyard::server {
 
 class Reloader {
  public:
-  using Install = std::function<void(std::shared_ptr<const gateway::Snapshot>)>;
+  using Install = std::function<void(std::shared_ptr<const gateway::ConfigGeneration>)>;
 
   // `install` hands a new generation to the workers; `main` is the thread reloads run on.
-  Reloader(Executor main, std::shared_ptr<const gateway::Snapshot> first, Install install);
+  Reloader(Executor main, std::shared_ptr<const gateway::ConfigGeneration> first, Install install);
   ~Reloader();
 
   // On the main thread. `trigger` names the cause in the log and status: "file", "sighup"...
-  gateway::Control::Outcome reload_now(std::string_view trigger);
+  handlers::Control::Outcome reload_now(std::string_view trigger);
   // Takes `overrides` (read from Redis) and reloads with them when they differ from the last.
   void apply_overrides(config::Overrides overrides);
   // With `redis:` configured: subscribes to the overrides' channel and re-reads them on every
   // announcement and every (re)connection, reloading when they changed. Until stop().
   void watch_redis();
   void stop();
-  const std::shared_ptr<const gateway::Snapshot>& current() const { return current_; }
+  const std::shared_ptr<const gateway::ConfigGeneration>& current() const { return current_; }
 
   // From any thread: reload_now("admin") on the main thread.
-  Awaitable<gateway::Control::Outcome> reload();
+  Awaitable<handlers::Control::Outcome> reload();
   // The generation serving and how the last reload went, as JSON. Any thread.
   std::string reload_status() const;
   // Any thread.
@@ -64,7 +64,7 @@ class Reloader {
   Awaitable<void> catch_up();
 
   Executor main_;
-  std::shared_ptr<const gateway::Snapshot> current_;
+  std::shared_ptr<const gateway::ConfigGeneration> current_;
   Install install_;
   config::Overrides overrides_;
   // The `redis:` section as it was at start (a reload does not reconnect).

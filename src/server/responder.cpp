@@ -1,6 +1,6 @@
 #include "switchyard/server/responder.hpp"
 
-#include "switchyard/telemetry/request_log.hpp"
+#include "switchyard/request/cancellation.hpp"
 
 #include <sys/socket.h>
 
@@ -53,8 +53,6 @@ void Responder::reset(std::string_view request_id, unsigned http_version, bool k
   chunked_ = false;
   status_ = 0;
   bytes_sent_ = 0;
-  timing_ = nullptr;
-  capture(nullptr, 0);
 }
 
 void Responder::add_header(std::string_view name, std::string_view value) {
@@ -79,12 +77,6 @@ void Responder::start_head(int status) {
   head_ += request_id_;
   head_ += "\r\n";
   head_ += extra_headers_;
-  if (timing_) {
-    head_ += "x-switchyard-overhead-us: ";
-    const auto overhead = timing_->overhead_at(telemetry::Clock::now()).count();
-    append_number(head_, static_cast<std::uint64_t>(std::max<std::int64_t>(0, overhead)));
-    head_ += "\r\n";
-  }
   if (!keep_alive_) {
     head_ += "Connection: close\r\n";
   } else if (version_ == 10) {
@@ -122,14 +114,8 @@ Awaitable<bool> Responder::send(int status, std::string_view content_type, std::
   head_ += "Content-Length: ";
   append_number(head_, body.size());
   head_ += "\r\n\r\n";
-  copy_out(body);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body)};
   co_return co_await write(buffers);
-}
-
-Awaitable<bool> Responder::send_error(const api::ApiError& error) {
-  if (error.retry_after_s > 0) add_header("retry-after", std::to_string(error.retry_after_s));
-  co_return co_await send(error.status, "application/json", error.to_json());
 }
 
 Awaitable<bool> Responder::begin_stream(int status, std::string_view content_type) {
@@ -151,7 +137,6 @@ Awaitable<bool> Responder::begin_stream(int status, std::string_view content_typ
 
 Awaitable<bool> Responder::write_chunk(std::string_view data) {
   if (data.empty()) co_return !failed_;
-  copy_out(data);
   if (!chunked_) {
     const std::array<asio::const_buffer, 1> buffers{asio::buffer(data)};
     co_return co_await write(buffers);
@@ -172,20 +157,20 @@ Awaitable<bool> Responder::end_stream() {
   co_return co_await write(buffers);
 }
 
-void Responder::watch_client(Listener& listener) {
-  watch_->listener = &listener;
+void Responder::watch_client(request::Cancellation& cancel) {
+  watch_->cancel = &cancel;
   watch_->armed = false;
 }
 
 void Responder::arm_watch() {
-  if (!watch_->listener || watch_->armed) return;
+  if (!watch_->cancel || watch_->armed) return;
   watch_->armed = true;
   // A plain completion handler, not a coroutine raced with ||: no parallel group, no frames.
   stream_.socket().async_wait(
       asio::socket_base::wait_read,
       asio::bind_cancellation_slot(
           unwatch_.slot(), [state = watch_, &socket = stream_.socket()](beast::error_code ec) {
-            if (ec == asio::error::operation_aborted || !state->listener) return;
+            if (ec == asio::error::operation_aborted || !state->cancel) return;
             bool gone = static_cast<bool>(ec);
             if (!gone) {
               char byte;
@@ -193,14 +178,14 @@ void Responder::arm_watch() {
               gone = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
               // n > 0: the next pipelined request, not a hang-up; the watch ends here.
             }
-            Listener* to_tell = std::exchange(state->listener, nullptr);
-            if (gone) to_tell->client_gone();
+            request::Cancellation* to_tell = std::exchange(state->cancel, nullptr);
+            if (gone) to_tell->abort();
           }));
 }
 
 void Responder::unwatch_client() {
-  const bool pending = watch_->armed && watch_->listener;
-  watch_->listener = nullptr;
+  const bool pending = watch_->armed && watch_->cancel;
+  watch_->cancel = nullptr;
   watch_->armed = false;
   if (pending) unwatch_.emit(asio::cancellation_type::terminal);
 }

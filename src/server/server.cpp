@@ -43,15 +43,15 @@ Server::Server(std::shared_ptr<const config::Config> config, config::Overrides o
   beast::error_code ec;
   const auto address = asio::ip::make_address(s.host, ec);
   if (ec) throw std::runtime_error("invalid listen address '" + s.host + "'");
-  reloader_ = std::make_unique<Reloader>(main_io_.get_executor(),
-                                         gateway::Snapshot::build(config_, nullptr),
-                                         [this](std::shared_ptr<const gateway::Snapshot> next) {
-                                           for (auto& w : workers_) w->install(next);
-                                         });
+  reloader_ = std::make_unique<Reloader>(
+      main_io_.get_executor(), gateway::ConfigGeneration::build(config_, nullptr),
+      [this](std::shared_ptr<const gateway::ConfigGeneration> next) {
+        for (auto& w : workers_) w->install(next);
+      });
   // Before any worker exists: they all start on the merged configuration (or the file's, when
   // the overrides do not validate, which is logged).
   reloader_->apply_overrides(std::move(overrides));
-  const auto snapshot = reloader_->current();
+  const auto generation = reloader_->current();
   // One for the process whatever the workers and generations: reloads keep what it holds.
   auto memory_cache = std::make_shared<cache::MemoryStore>(config_->cache.max_bytes);
   metrics_ = std::make_unique<telemetry::Registry>();
@@ -69,7 +69,7 @@ Server::Server(std::shared_ptr<const config::Config> config, config::Overrides o
                                     request_metrics_.get(), exporter_.get()};
   const unsigned n = s.workers ? s.workers : available_cores();
   for (unsigned i = 0; i < n; ++i) {
-    auto w = std::make_unique<Worker>(snapshot, control_.get(), i == 0, open_connections_,
+    auto w = std::make_unique<Worker>(generation, control_.get(), i == 0, open_connections_,
                                       memory_cache, telemetry);
     try {
       // The first worker may get an ephemeral port; the others join it.

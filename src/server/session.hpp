@@ -14,7 +14,7 @@
 #include <memory_resource>
 #include <optional>
 
-#include "switchyard/server/request.hpp"
+#include "switchyard/request/http.hpp"
 #include "switchyard/server/responder.hpp"
 #include "worker.hpp"
 

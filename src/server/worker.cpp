@@ -27,31 +27,31 @@ std::unique_ptr<redis::Client> redis_client(Executor ex, const config::Config& c
 
 }  // namespace
 
-Worker::Worker(std::shared_ptr<const gateway::Snapshot> snapshot, gateway::Control* control,
-               bool first, std::atomic<std::size_t>& open_connections,
+Worker::Worker(std::shared_ptr<const gateway::ConfigGeneration> generation,
+               handlers::Control* control, bool first, std::atomic<std::size_t>& open_connections,
                std::shared_ptr<cache::MemoryStore> memory_cache, const Telemetry& telemetry)
-    : server_(snapshot->config->server),
-      redis_(redis_client(io_.get_executor(), *snapshot->config)),
+    : server_(generation->config->server),
+      redis_(redis_client(io_.get_executor(), *generation->config)),
       memory_cache_(cache::memory_backend(std::move(memory_cache))),
       redis_cache_(redis_ ? cache::redis_backend(io_.get_executor(), *redis_,
-                                                 snapshot->config->redis->prefix)
+                                                 generation->config->redis->prefix)
                           : nullptr),
       shared_state_(redis_ ? std::make_unique<state::SharedState>(io_.get_executor(), *redis_,
-                                                                  snapshot->config->redis->prefix)
+                                                                  generation->config->redis->prefix)
                            : nullptr),
       // The counters carry over from generation to generation (HealthBoard).
-      meter_(shared_state_.get(), snapshot->board->counters().shared_state_fallbacks),
+      meter_(shared_state_.get(), generation->board->counters().shared_state_fallbacks),
       metrics_(telemetry.registry ? telemetry.registry->shard() : nullptr),
       tracer_(telemetry.exporter ? std::make_unique<telemetry::Tracer>(*telemetry.exporter)
                                  : nullptr),
       shared_health_(io_.get_executor(), redis_.get(),
-                     redis_ ? snapshot->config->redis->prefix : std::string()),
+                     redis_ ? generation->config->redis->prefix : std::string()),
       context_{
           io_.get_executor(), first,   control,         redis_.get(),   memory_cache_.get(),
           redis_cache_.get(), &meter_, &shared_health_, metrics_.get(), telemetry.request_metrics,
           tracer_.get()},
       acceptor_(io_),
-      gateway_(std::make_shared<gateway::Gateway>(context_, std::move(snapshot), nullptr)),
+      gateway_(std::make_shared<gateway::Gateway>(context_, std::move(generation), nullptr)),
       tick_timer_(io_),
       open_connections_(open_connections) {}
 
@@ -100,10 +100,10 @@ void Worker::force_close() {
   });
 }
 
-void Worker::install(std::shared_ptr<const gateway::Snapshot> snapshot) {
-  asio::post(io_, [this, snapshot = std::move(snapshot)]() mutable {
+void Worker::install(std::shared_ptr<const gateway::ConfigGeneration> generation) {
+  asio::post(io_, [this, generation = std::move(generation)]() mutable {
     if (draining_) return;
-    auto next = std::make_shared<gateway::Gateway>(context_, std::move(snapshot), gateway_.get());
+    auto next = std::make_shared<gateway::Gateway>(context_, std::move(generation), gateway_.get());
     gateway_->retire();
     gateway_ = std::move(next);
     gateway_->start();

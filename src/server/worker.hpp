@@ -30,7 +30,7 @@ using SessionHook =
 class Worker {
  public:
   // The first worker (`first`) also runs the providers' health checks. The server settings are
-  // the snapshot's and stay for the worker's life; a reload changes everything else.
+  // the generation's and stay for the worker's life; a reload changes everything else.
   // `memory_cache` is the process's, shared by the workers.
   // What the process lends each worker for metrics and traces.
   struct Telemetry {
@@ -38,8 +38,8 @@ class Worker {
     const telemetry::RequestMetrics* request_metrics = nullptr;
     telemetry::SpanExporter* exporter = nullptr;  // null: no tracing
   };
-  Worker(std::shared_ptr<const gateway::Snapshot> snapshot, gateway::Control* control, bool first,
-         std::atomic<std::size_t>& open_connections,
+  Worker(std::shared_ptr<const gateway::ConfigGeneration> generation, handlers::Control* control,
+         bool first, std::atomic<std::size_t>& open_connections,
          std::shared_ptr<cache::MemoryStore> memory_cache, const Telemetry& telemetry);
   ~Worker();
 
@@ -53,9 +53,9 @@ class Worker {
   void drain();
   // From any thread: shut down every client connection, which ends the work on them.
   void force_close();
-  // From any thread: serve new requests from `snapshot` (a reload); those in flight finish on
+  // From any thread: serve new requests from `generation` (a reload); those in flight finish on
   // the one they started with.
-  void install(std::shared_ptr<const gateway::Snapshot> snapshot);
+  void install(std::shared_ptr<const gateway::ConfigGeneration> generation);
   // From any thread: stop the event loop, abandoning whatever is still running.
   void stop() {
     stopped_hard_ = true;

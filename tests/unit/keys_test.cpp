@@ -83,8 +83,8 @@ TEST(KeyRing, FindsAKeyByItsBearerHeaderOnly) {
   EXPECT_EQ(ring.find("Basic sk-team-a"), nullptr);
   EXPECT_EQ(ring.find("sk-team-a"), nullptr);
   EXPECT_EQ(ring.find("Bearer "), nullptr);
-  EXPECT_TRUE(KeyRing::allows(*key, "small"));
-  EXPECT_FALSE(KeyRing::allows(*key, "large"));
+  EXPECT_TRUE(key->may_use("small"));
+  EXPECT_FALSE(key->may_use("large"));
   EXPECT_FALSE(KeyRing(std::vector<config::GatewayKey>{}).enabled());
 }
 

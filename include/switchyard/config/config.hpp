@@ -31,7 +31,8 @@ struct Url {
 
 enum class ProviderType { openai, anthropic, gemini, azure };
 
-// How an OpenAI-compatible provider departs from OpenAI (PROVIDERS.md §4).
+// How an OpenAI-compatible provider departs from OpenAI (docs/providers.md,
+// "OpenAI-compatible: presets").
 enum class Preset {
   openai,   // OpenAI itself and the faithful ones (DeepSeek, Groq, Together, vLLM, Ollama…)
   mistral,  // tool-call ids of 9 alphanumerics, random_seed for seed, "any" for "required"
@@ -229,6 +230,14 @@ struct GatewayKey {
   Budget budget;                    // no `then`: a key over budget is refused
   std::uint32_t rpm = 0;            // requests per minute, 0 = unlimited
   std::uint64_t tpm = 0;            // tokens per minute (estimated prompt + max_tokens), 0 = none
+
+  // Whether the key may use the route or model alias `route`.
+  bool may_use(std::string_view route) const {
+    if (routes.empty()) return true;
+    for (const auto& r : routes)
+      if (r == route) return true;
+    return false;
+  }
 };
 
 struct Server {

@@ -22,11 +22,9 @@
 #include "switchyard/api/error.hpp"
 #include "switchyard/dispatch/health_board.hpp"
 #include "switchyard/dispatch/shared_health.hpp"
+#include "switchyard/request/context.hpp"
 #include "switchyard/routing/route_table.hpp"
-#include "switchyard/server/request.hpp"
-#include "switchyard/server/responder.hpp"
 #include "switchyard/state/meter.hpp"
-#include "switchyard/telemetry/request_log.hpp"
 #include "switchyard/upstream/connection.hpp"
 
 namespace switchyard::upstream {
@@ -38,9 +36,9 @@ namespace switchyard::dispatch {
 class BufferPool;
 struct Race;
 
+// What to dispatch: the parsed body and the route it goes to. Who asked, where the answer goes
+// and by when are the request's Context.
 struct DispatchRequest {
-  const server::Fields& headers;  // the client's, for forward_headers
-  std::string_view request_id;
   std::string_view model;  // what the client asked for: a route or a model alias
   const routing::Route* route = nullptr;
   // Responses report the serving model's upstream name instead of `model`.
@@ -58,27 +56,6 @@ struct DispatchRequest {
   // Estimated prompt tokens plus the output cap: what a provider's tpm limit is charged before
   // sending (corrected to the reported usage after). 0 when no target's provider counts tokens.
   std::uint64_t estimated_tokens = 0;
-  // No attempt runs and no backoff sleeps past this.
-  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-};
-
-// Shared between the dispatch and the client watch: when the client disconnects, whatever
-// upstream exchanges are in flight are aborted at once, a backoff sleep ends, and no further
-// target is tried.
-class Cancellation final : public server::Responder::Listener {
- public:
-  void client_gone() override { abort(); }
-  void abort();
-  bool aborted() const { return aborted_; }
-  void watch(upstream::Exchange* exchange);
-  void unwatch(upstream::Exchange* exchange);
-  void watch(Timer* sleep) { sleep_ = sleep; }
-  void unwatch(Timer*) { sleep_ = nullptr; }
-
- private:
-  std::array<upstream::Exchange*, 2> active_{};  // two while a hedge runs
-  Timer* sleep_ = nullptr;
-  bool aborted_ = false;
 };
 
 struct DispatchResult {
@@ -97,8 +74,10 @@ class Dispatcher {
              state::Meter& meter, SharedHealth& shared_health, const Dispatcher* previous);
   ~Dispatcher();
 
-  Awaitable<DispatchResult> run(const DispatchRequest& request, server::Responder& out,
-                                telemetry::RequestRecord& record, Cancellation& cancel);
+  // Serves `request` for `context`: answers its client (success, or an error an upstream gave
+  // that every target would give), fills its record, stops when its cancellation is aborted and
+  // tries nothing past its deadline. When nothing was sent, the result holds the error to send.
+  Awaitable<DispatchResult> run(const DispatchRequest& request, request::Context& context);
 
   // The external classifier's difficulty score for `prompt`, asked of the `judge` model through
   // its provider within `timeout`; or, when there is none, why (timed out, failed: …).
@@ -157,7 +136,7 @@ class Dispatcher {
   // Every planned target failed, was skipped, or the deadline came: the error for the client.
   DispatchResult give_up(Walk& walk);
   // Waits `delay` unless the client goes away first.
-  Awaitable<void> sleep(std::chrono::milliseconds delay, Cancellation& cancel);
+  Awaitable<void> sleep(std::chrono::milliseconds delay, request::Cancellation& cancel);
 
   Awaitable<void> attempt(Attempt& a);
   Awaitable<void> relay_json(Attempt& a, upstream::Exchange& exchange);
@@ -165,7 +144,7 @@ class Dispatcher {
   // The headers the attempt passes on: its traceparent (and the client's tracestate), and the
   // client's headers its provider's forward_headers name.
   static void build_forwarded(const Attempt& a, std::string& out);
-  static void add_route_headers(server::Responder& out, const DispatchRequest& request,
+  static void add_route_headers(request::ResponseSink& response, const DispatchRequest& request,
                                 const routing::Target& target, std::size_t attempts);
 
   Executor ex_;

@@ -20,8 +20,6 @@ class KeyRing {
   bool enabled() const { return !by_hash_.empty(); }
   // The key an Authorization header value carries ("Bearer <key>"), or nullptr.
   const config::GatewayKey* find(std::string_view authorization) const;
-  // Whether `key` may use the route or model alias `name`.
-  static bool allows(const config::GatewayKey& key, std::string_view name);
 
  private:
   std::unordered_map<std::string, const config::GatewayKey*> by_hash_;

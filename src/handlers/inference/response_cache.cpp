@@ -1,18 +1,17 @@
-// The response cache step of the pipeline: before dispatch, answer from the cache when the same
-// request was answered before (replayed as SSE chunks for a streaming request); after it, store
-// what the client got when that is a complete, plain answer. Every chat completion says what the
-// cache did in x-switchyard-cache: hit, miss or bypass.
+#include "response_cache.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "switchyard/api/json.hpp"
 #include "switchyard/cache/completion.hpp"
 #include "switchyard/cache/key.hpp"
 #include "switchyard/cache/store.hpp"
-#include "switchyard/gateway/gateway.hpp"
+#include "switchyard/config/config.hpp"
 #include "switchyard/routing/cost.hpp"
+#include "switchyard/telemetry/request_log.hpp"
 #include "switchyard/upstream/sse.hpp"
 
-namespace switchyard::gateway {
+namespace switchyard::handlers {
 
 namespace {
 
@@ -25,7 +24,7 @@ struct ClientDirectives {
 };
 
 // "no-cache", "no-store", or both separated by commas, as HTTP's Cache-Control writes them.
-ClientDirectives read_directives(const server::Fields& headers) {
+ClientDirectives read_directives(const request::Fields& headers) {
   ClientDirectives d;
   const auto given = headers.find(kCacheHeader);
   if (given == headers.end()) return d;
@@ -102,100 +101,120 @@ std::optional<std::string> assemble(std::string_view sse) {
   return assembler.completion();
 }
 
+// A hit: this request's route and the provider that answered the first time; a streaming
+// request gets the answer as SSE chunks.
+Awaitable<void> replay(const dispatch::DispatchRequest& job, const Entry& entry,
+                       const std::string& completion, request::Context& request,
+                       const config::Config& config) {
+  auto& record = request.record;
+  auto& response = request.response();
+  record.cache = "hit";
+  record.route = job.route->name;
+  if (const auto* provider = config.find_provider(entry.provider)) record.provider = provider->name;
+  if (const auto* model = config.find_model(entry.model)) {
+    record.served_model = model->name;
+    record.upstream_model = model->upstream;
+  }
+  response.add_header(kCacheHeader, "hit");
+  response.add_header("x-switchyard-route", job.route->name);
+  response.add_header("x-switchyard-provider", entry.provider);
+  response.add_header("x-switchyard-model", entry.model);
+  response.add_header("x-switchyard-upstream-model", entry.upstream);
+  response.add_header("x-switchyard-attempts", "0");
+  response.add_header("x-switchyard-cost", routing::format_usd(0));
+  if (!job.chat->stream()) {
+    co_await response.send(200, "application/json", completion);
+    co_return;
+  }
+  const std::string events = cache::replay_as_sse(completion, job.chat->include_usage());
+  bool written = co_await response.begin_stream(200, "text/event-stream");
+  if (written) written = co_await response.write_chunk(events);
+  if (written) co_await response.end_stream();
+  record.stream_end = written ? "done" : "client_gone";
+}
+
 }  // namespace
 
-Awaitable<bool> Gateway::consult_cache(const dispatch::DispatchRequest& dispatch,
-                                       server::Responder& out, telemetry::RequestRecord& record,
-                                       CachePlan& plan) {
-  const auto& config = routes_->config();
-  const ClientDirectives directives = read_directives(dispatch.headers);
+Awaitable<bool> ResponseCache::answer(const dispatch::DispatchRequest& job,
+                                      request::Context& request) {
+  if (!services_.cache) {
+    request.record.cache = "bypass";
+    request.response().add_header(kCacheHeader, "bypass");
+    co_return false;
+  }
+  const auto begun = telemetry::Clock::now();
+  const bool answered = co_await look_up(job, request);
+  request.record.phase(services_.cache_in_redis ? "redis.cache_lookup" : "cache.lookup", begun,
+                       request.record.cache);
+  co_return answered;
+}
+
+Awaitable<bool> ResponseCache::look_up(const dispatch::DispatchRequest& job,
+                                       request::Context& request) {
+  const auto& config = services_.config;
+  auto& record = request.record;
+  auto& response = request.response();
+  const ClientDirectives directives = read_directives(request.http);
   if (!directives.valid) {
     const auto error = api::errors::invalid_request(
         "Invalid x-switchyard-cache header: expected no-cache, no-store or both", kCacheHeader,
         "invalid_header");
-    co_await reject(error, out, record);
+    co_await request.refuse(error);
     co_return true;
   }
-  const auto& ttl = dispatch.route->cache_ttl;
+  const auto& ttl = job.route->cache_ttl;
   const std::chrono::milliseconds lifetime = ttl ? *ttl : config.cache.ttl;
   std::string key;
   if (lifetime.count() > 0) {
     const std::string_view scope =
-        config.cache.share_across_models ? std::string_view() : dispatch.route->name;
-    auto decision = cache::cache_key(dispatch.chat->body(), scope,
-                                     cache::KeyPolicy{config.cache.max_temperature});
+        config.cache.share_across_models ? std::string_view() : job.route->name;
+    auto decision =
+        cache::cache_key(job.chat->body(), scope, cache::KeyPolicy{config.cache.max_temperature});
     key = std::move(decision.key);
   }
   if (key.empty() || (directives.no_cache && directives.no_store)) {
     record.cache = "bypass";
-    out.add_header(kCacheHeader, "bypass");
+    response.add_header(kCacheHeader, "bypass");
     co_return false;
   }
-  plan = CachePlan{directives.no_store ? std::string() : key, lifetime};
+  if (!directives.no_store) key_ = key;
+  ttl_ = lifetime;
   if (directives.no_cache) {
     record.cache = "bypass";
-    out.add_header(kCacheHeader, "bypass");
+    response.add_header(kCacheHeader, "bypass");
     co_return false;
   }
 
-  const auto stored = co_await cache_->get(key);
+  const auto stored = co_await services_.cache->get(key);
   const auto entry = stored ? decode_entry(*stored) : std::nullopt;
   const auto completion =
-      entry ? with_model(entry->completion, dispatch.report_upstream_model
-                                                ? std::string_view(entry->upstream)
-                                                : dispatch.model)
+      entry ? with_model(entry->completion,
+                         job.report_upstream_model ? std::string_view(entry->upstream) : job.model)
             : std::nullopt;
   if (!completion) {
     record.cache = "miss";
-    out.add_header(kCacheHeader, "miss");
+    response.add_header(kCacheHeader, "miss");
     co_return false;
   }
-
-  // A hit: this request's route and the provider that answered the first time.
-  record.cache = "hit";
-  record.route = dispatch.route->name;
-  if (const auto* provider = config.find_provider(entry->provider))
-    record.provider = provider->name;
-  if (const auto* model = config.find_model(entry->model)) {
-    record.served_model = model->name;
-    record.upstream_model = model->upstream;
-  }
-  out.add_header(kCacheHeader, "hit");
-  out.add_header("x-switchyard-route", dispatch.route->name);
-  out.add_header("x-switchyard-provider", entry->provider);
-  out.add_header("x-switchyard-model", entry->model);
-  out.add_header("x-switchyard-upstream-model", entry->upstream);
-  out.add_header("x-switchyard-attempts", "0");
-  out.add_header("x-switchyard-cost", routing::format_usd(0));
-  if (!dispatch.chat->stream()) {
-    co_await out.send(200, "application/json", *completion);
-    co_return true;
-  }
-  const std::string events = cache::replay_as_sse(*completion, dispatch.chat->include_usage());
-  bool written = co_await out.begin_stream(200, "text/event-stream");
-  if (written) written = co_await out.write_chunk(events);
-  if (written) co_await out.end_stream();
-  record.stream_end = written ? "done" : "client_gone";
+  co_await replay(job, *entry, *completion, request, config);
   co_return true;
 }
-
-void Gateway::fill_cache(const CachePlan& plan, const dispatch::DispatchRequest& dispatch,
-                         const telemetry::RequestRecord& record, const std::string& body,
-                         const server::Responder& out) {
+void ResponseCache::store(const dispatch::DispatchRequest& job, const request::Context& request,
+                          const BodyCopy& copy) const {
+  const auto& record = request.record;
   // Only a whole 2xx answer, as the client got it.
-  if (plan.key.empty() || out.capture_overflowed() || out.status() / 100 != 2 ||
-      record.served_model.empty())
+  if (key_.empty() || copy.overflowed() || copy.status() / 100 != 2 || record.served_model.empty())
     return;
   std::optional<std::string> completion;
-  if (dispatch.chat->stream()) {
+  if (job.chat->stream()) {
     if (record.stream_end != "done") return;
-    completion = assemble(body);
-  } else if (cache::storable_completion(body)) {
-    completion = body;
+    completion = assemble(copy.body());
+  } else if (cache::storable_completion(copy.body())) {
+    completion = copy.body();
   }
   if (!completion) return;
-  cache_->put(plan.key, std::make_shared<const std::string>(encode_entry(record, *completion)),
-              plan.ttl);
+  services_.cache->put(key_, std::make_shared<const std::string>(encode_entry(record, *completion)),
+                       ttl_);
 }
 
-}  // namespace switchyard::gateway
+}  // namespace switchyard::handlers

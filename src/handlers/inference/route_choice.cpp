@@ -2,10 +2,12 @@
 // classifier for what the heuristic finds simple), then budgets — a route that spent a cap hands
 // over to its `then` route, or refuses. A request naming a model alias or a plain route is only
 // ever moved along that route's own `then`.
-#include "quota.hpp"
-#include "switchyard/gateway/gateway.hpp"
+#include "inference.hpp"
+#include "key_limits.hpp"
+#include "switchyard/state/ledger.hpp"
+#include "switchyard/state/meter.hpp"
 
-namespace switchyard::gateway {
+namespace switchyard::handlers {
 
 namespace {
 
@@ -20,12 +22,13 @@ void add_reason(std::string& reason, std::string_view more) {
 
 }  // namespace
 
-Awaitable<Gateway::Choice> Gateway::choose(const dispatch::DispatchRequest& request,
-                                           const routing::Route& asked, bool ask_classifier) {
+Awaitable<Inference::Choice> Inference::choose(const dispatch::DispatchRequest& job,
+                                               const routing::Route& asked,
+                                               std::string_view request_id, bool ask_classifier) {
   Choice choice;
   const routing::Route* route = &asked;
   if (const routing::ComplexityPolicy* policy = route->complexity) {
-    if (!request.chat) {
+    if (!job.chat) {
       choice.refusal = api::errors::invalid_request(
           "The route '" + route->name +
               "' chooses between chat models by complexity; an embeddings request must name an "
@@ -33,7 +36,7 @@ Awaitable<Gateway::Choice> Gateway::choose(const dispatch::DispatchRequest& requ
           "model", "model_not_supported");
       co_return choice;
     }
-    const std::string_view body = request.chat->body();
+    const std::string_view body = job.chat->body();
     const routing::Signals signals = policy->read(body);
     routing::Verdict verdict = policy->heuristic(signals);
     // Only a request the heuristic finds simple is worth the classifier's time: it may still be
@@ -42,8 +45,8 @@ Awaitable<Gateway::Choice> Gateway::choose(const dispatch::DispatchRequest& requ
       if (ask_classifier) {
         const std::string prompt =
             routing::ComplexityPolicy::last_user_text(body, kClassifierPromptBytes);
-        const auto score = co_await dispatcher_.ask_classifier(
-            *route->classifier, request.request_id, prompt, policy->config().classifier.timeout);
+        const auto score = co_await services_.dispatcher.ask_classifier(
+            *route->classifier, request_id, prompt, policy->config().classifier.timeout);
         verdict = score.value ? policy->with_score(signals, *score.value)
                               : policy->without_classifier(signals, score.why);
       } else {
@@ -58,8 +61,8 @@ Awaitable<Gateway::Choice> Gateway::choose(const dispatch::DispatchRequest& requ
   // The config loader refused `then` chains that loop.
   while (route->budget) {
     const std::string name = route_budget(*route);
-    const auto spent =
-        co_await meter_.exhausted(name, ledger_->route(route->budget_index), *route->budget);
+    const auto spent = co_await services_.meter.exhausted(
+        name, services_.ledger.route(route->budget_index), *route->budget);
     if (!spent) break;
     const std::string note = "route '" + route->name + "' spent its budget (" +
                              describe_spend(spent->window, spent->spent_usd, spent->cap_usd) + ")";
@@ -78,4 +81,4 @@ Awaitable<Gateway::Choice> Gateway::choose(const dispatch::DispatchRequest& requ
   co_return choice;
 }
 
-}  // namespace switchyard::gateway
+}  // namespace switchyard::handlers

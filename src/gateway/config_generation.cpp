@@ -1,10 +1,10 @@
-#include "switchyard/gateway/snapshot.hpp"
+#include "switchyard/gateway/config_generation.hpp"
 
 namespace switchyard::gateway {
 
-std::shared_ptr<const Snapshot> Snapshot::build(std::shared_ptr<const config::Config> config,
-                                                const Snapshot* previous) {
-  auto next = std::make_shared<Snapshot>();
+std::shared_ptr<const ConfigGeneration> ConfigGeneration::build(
+    std::shared_ptr<const config::Config> config, const ConfigGeneration* previous) {
+  auto next = std::make_shared<ConfigGeneration>();
   next->config = std::move(config);
   next->routes = std::make_shared<const routing::RouteTable>(next->config);
   next->board = std::make_shared<dispatch::HealthBoard>(next->routes,

@@ -10,12 +10,15 @@
 #include "switchyard/api/error.hpp"
 #include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
-#include "switchyard/server/responder.hpp"
+#include "switchyard/dispatch/dispatcher.hpp"
+#include "switchyard/handlers/services.hpp"
+#include "switchyard/request/context.hpp"
+#include "switchyard/request/response_sink.hpp"
 #include "switchyard/state/ledger.hpp"
 #include "switchyard/state/meter.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
-namespace switchyard::gateway {
+namespace switchyard::handlers {
 
 struct KeyAdmission {
   std::optional<api::ApiError> refusal;
@@ -24,16 +27,36 @@ struct KeyAdmission {
 };
 
 // `tokens`: the request's estimated prompt tokens plus its output cap (0 when the key has no
-// tpm). Adds the x-ratelimit-* headers of the key's limits to `out` whatever the outcome. The
+// tpm). Adds the x-ratelimit-* headers of the key's limits to `response` whatever the outcome. The
 // counts are the replicas' shared ones when `meter` has Redis.
 Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota& quota,
-                                  std::uint64_t tokens, server::Responder& out,
+                                  std::uint64_t tokens, request::ResponseSink& response,
                                   state::Meter& meter);
 // Charges the request's cost to the key's budget and corrects its tpm to the reported usage
 // (or gives the estimate back when no upstream answered).
 void settle_key(const config::GatewayKey& key, state::KeyQuota& quota,
                 const KeyAdmission& admission, const telemetry::RequestRecord& record, bool served,
                 state::Meter& meter);
+
+// The request's key's limits, as one step of serving it. Without a key (or with a key that has
+// no limits) both calls do nothing.
+class KeyLimits {
+ public:
+  KeyLimits(const Services& services, request::Context& request);
+  // Estimates the request's tokens where a limit counts them (the key's tpm, the route's
+  // providers' tpm: into `job`), then takes what the key's limits allow; false when they refuse
+  // (the client has been answered).
+  Awaitable<bool> admit(dispatch::DispatchRequest& job);
+  // After dispatch: charges the cost and corrects the tokens to the usage (`served`: an upstream
+  // answered; when none did, the estimate goes back).
+  void settle(bool served);
+
+ private:
+  const Services& services_;
+  request::Context& request_;
+  state::KeyQuota* quota_ = nullptr;
+  KeyAdmission admission_;
+};
 
 // How a budget's spend reads in messages: "$0.0123 of $0.05 per day".
 std::string describe_spend(config::Window window, double spent_usd, double cap_usd);
@@ -43,4 +66,4 @@ nlohmann::ordered_json windows_json(const state::SpendWindows& spend,
 // A wait as OpenAI's x-ratelimit-reset-* headers write it: "250ms", "6s", "1m30s", "2h0m0s".
 std::string format_reset(std::chrono::nanoseconds wait);
 
-}  // namespace switchyard::gateway
+}  // namespace switchyard::handlers

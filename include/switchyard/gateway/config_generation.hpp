@@ -14,7 +14,7 @@
 
 namespace switchyard::gateway {
 
-struct Snapshot {
+struct ConfigGeneration {
   std::shared_ptr<const config::Config> config;
   std::shared_ptr<const routing::RouteTable> routes;
   std::shared_ptr<dispatch::HealthBoard> board;
@@ -24,8 +24,8 @@ struct Snapshot {
   // The generation for `config`. What `previous` knew about things that did not change — a
   // target's breaker and latency window, a provider's health and rate limits, a route's or key's
   // spend — carries over, so a reload forgets nothing but what it removed or redefined.
-  static std::shared_ptr<const Snapshot> build(std::shared_ptr<const config::Config> config,
-                                               const Snapshot* previous);
+  static std::shared_ptr<const ConfigGeneration> build(std::shared_ptr<const config::Config> config,
+                                                       const ConfigGeneration* previous);
 };
 
 }  // namespace switchyard::gateway

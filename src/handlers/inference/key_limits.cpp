@@ -1,12 +1,14 @@
-#include "quota.hpp"
+#include "key_limits.hpp"
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <nlohmann/json.hpp>
 
+#include "switchyard/routing/complexity.hpp"
 #include "switchyard/routing/cost.hpp"
 
-namespace switchyard::gateway {
+namespace switchyard::handlers {
 
 namespace {
 
@@ -19,12 +21,12 @@ int whole_seconds(std::chrono::nanoseconds wait) {
       std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::seconds>(wait).count()));
 }
 
-void add_usage_headers(server::Responder& out, std::string_view kind,
+void add_usage_headers(request::ResponseSink& response, std::string_view kind,
                        const state::RateLimiter::Usage& usage) {
   const std::string suffix(kind);
-  out.add_header("x-ratelimit-limit-" + suffix, std::to_string(usage.limit));
-  out.add_header("x-ratelimit-remaining-" + suffix, std::to_string(usage.remaining));
-  out.add_header("x-ratelimit-reset-" + suffix, format_reset(usage.reset));
+  response.add_header("x-ratelimit-limit-" + suffix, std::to_string(usage.limit));
+  response.add_header("x-ratelimit-remaining-" + suffix, std::to_string(usage.remaining));
+  response.add_header("x-ratelimit-reset-" + suffix, format_reset(usage.reset));
 }
 
 // "Rate limit reached for key 'team-a' on requests per minute (RPM): Limit 60. Please try again
@@ -50,16 +52,29 @@ std::string format_reset(std::chrono::nanoseconds wait) {
   const auto m = ms / 60'000 % 60;
   const auto s = ms / 1000 % 60;
   auto frac = ms % 1000;
-  std::string out;
-  if (h > 0) out += std::to_string(h) + "h";
-  if (h > 0 || m > 0) out += std::to_string(m) + "m";
-  out += std::to_string(s);
+  std::string text;
+  if (h > 0) text += std::to_string(h) + "h";
+  if (h > 0 || m > 0) text += std::to_string(m) + "m";
+  text += std::to_string(s);
   if (frac > 0) {
     std::string digits = std::to_string(1000 + frac).substr(1);
     while (digits.back() == '0') digits.pop_back();
-    out += "." + digits;
+    text += "." + digits;
   }
-  return out + "s";
+  return text + "s";
+}
+
+nlohmann::ordered_json windows_json(const state::SpendWindows& spend,
+                                    std::chrono::system_clock::time_point now) {
+  nlohmann::ordered_json windows = nlohmann::ordered_json::array();
+  for (std::size_t w = 0; w < config::kWindowCount; ++w) {
+    const auto window = static_cast<config::Window>(w);
+    if (spend.cap(window) <= 0) continue;
+    windows.push_back({{"window", config::budget_key(window)},
+                       {"spent_usd", spend.spent(window, now)},
+                       {"cap_usd", spend.cap(window)}});
+  }
+  return windows;
 }
 
 // Where the key's counts are kept across replicas (state::SharedState names).
@@ -68,7 +83,7 @@ std::string key_limit(const config::GatewayKey& key, std::string_view what) {
 }
 
 Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota& quota,
-                                  std::uint64_t tokens, server::Responder& out,
+                                  std::uint64_t tokens, request::ResponseSink& response,
                                   state::Meter& meter) {
   KeyAdmission admission;
   if (quota.budget.capped()) {
@@ -88,7 +103,7 @@ Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota
   if (quota.requests.limited()) {
     const auto taken = co_await meter.take(rpm, quota.requests, 1);
     request_shared = taken.shared;
-    add_usage_headers(out, "requests", taken.take.usage);
+    add_usage_headers(response, "requests", taken.take.usage);
     if (!taken.take.granted) {
       admission.refusal = api::errors::rate_limited(
           "requests",
@@ -108,8 +123,8 @@ Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota
                                  " (estimated prompt tokens plus max_tokens). Request too large: "
                                  "lower max_tokens or shorten the prompt."),
           0);
-      out.add_header("x-should-retry", "false");
-      add_usage_headers(out, "tokens", quota.tokens.usage(SteadyClock::now()));
+      response.add_header("x-should-retry", "false");
+      add_usage_headers(response, "tokens", quota.tokens.usage(SteadyClock::now()));
     } else {
       const std::string tpm = key_limit(key, "tpm");
       const auto taken = co_await meter.take(tpm, quota.tokens, tokens);
@@ -124,7 +139,7 @@ Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota
         admission.tokens_taken = tokens;
         admission.tokens_shared = taken.shared;
       }
-      add_usage_headers(out, "tokens", taken.take.usage);
+      add_usage_headers(response, "tokens", taken.take.usage);
     }
     // A refused request must not cost the key a request slot.
     if (admission.refusal && quota.requests.limited())
@@ -147,4 +162,35 @@ void settle_key(const config::GatewayKey& key, state::KeyQuota& quota,
   if (used < taken) meter.give_back(admission.tokens_shared, tpm, quota.tokens, taken - used);
 }
 
-}  // namespace switchyard::gateway
+KeyLimits::KeyLimits(const Services& services, request::Context& request)
+    : services_(services), request_(request) {
+  if (request.key) {
+    const auto index = static_cast<std::size_t>(request.key - services.config.keys.data());
+    quota_ = &services.ledger.key(index);
+  }
+}
+
+Awaitable<bool> KeyLimits::admit(dispatch::DispatchRequest& job) {
+  const bool key_counts_tokens = quota_ && quota_->tokens.limited();
+  if (job.chat && (key_counts_tokens || job.route->counts_tokens)) {
+    const auto signals = routing::read_signals(job.chat->body());
+    job.estimated_tokens = signals.prompt_tokens + signals.max_output_tokens;
+  }
+  if (!quota_) co_return true;
+  const auto begun = telemetry::Clock::now();
+  admission_ =
+      co_await admit_key(*request_.key, *quota_, key_counts_tokens ? job.estimated_tokens : 0,
+                         request_.response(), services_.meter);
+  request_.record.phase(services_.limits_in_redis ? "redis.key_limits" : "key_limits", begun,
+                        admission_.refusal ? "refused" : "admitted");
+  if (!admission_.refusal) co_return true;
+  co_await request_.refuse(*admission_.refusal);
+  co_return false;
+}
+
+void KeyLimits::settle(bool served) {
+  if (quota_)
+    settle_key(*request_.key, *quota_, admission_, request_.record, served, services_.meter);
+}
+
+}  // namespace switchyard::handlers

@@ -1,0 +1,176 @@
+#include "inference.hpp"
+
+#include <algorithm>
+
+#include "key_limits.hpp"
+#include "response_cache.hpp"
+#include "switchyard/config/config.hpp"
+#include "switchyard/routing/complexity.hpp"
+#include "switchyard/state/ledger.hpp"
+#include "switchyard/state/meter.hpp"
+
+namespace switchyard::handlers {
+
+namespace {
+
+// A client's own deadline for the whole request, across retries and failovers.
+constexpr std::string_view kDeadlineHeader = "x-switchyard-deadline";
+constexpr std::string_view kPreferredProviderHeader = "x-switchyard-provider";
+// However long a client asks for, no request waits longer than this.
+constexpr config::Millis kMaxDeadline{3'600'000};
+
+}  // namespace
+
+std::string_view preferred_provider(const dispatch::DispatchRequest& job,
+                                    const request::Context& request) {
+  if (auto h = request.http.find(kPreferredProviderHeader); h != request.http.end())
+    return h->value();
+  return job.chat ? std::string_view(job.chat->preferred_provider()) : std::string_view();
+}
+
+Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Context& request) {
+  auto& record = request.record;
+  record.requested_model = job.model;
+  const routing::Route* asked = co_await find_route(job, request);
+  if (!asked) co_return;
+  std::optional<config::Millis> client_deadline;
+  const bool deadline_read = co_await read_deadline(request, client_deadline);
+  if (!deadline_read) co_return;
+  const bool routed = co_await route(job, *asked, request);
+  if (!routed) co_return;
+
+  KeyLimits limits(services_, request);
+  const bool admitted = co_await limits.admit(job);
+  if (!admitted) co_return;
+  job.report_upstream_model = services_.config.server.report_upstream_model;
+
+  ResponseCache cache(services_);
+  if (job.chat) {
+    const bool answered = co_await cache.answer(job, request);
+    if (answered) {
+      // Nothing upstream was used: the key's token estimate goes back.
+      limits.settle(/*served=*/false);
+      co_return;
+    }
+  }
+  prefer(job, request);
+  request.deadline = record.start + (client_deadline ? std::min(*client_deadline, kMaxDeadline)
+                                                     : job.route->deadline);
+  std::optional<BodyCopy> copy;
+  if (cache.storing()) copy.emplace(request.response(), services_.config.cache.max_entry);
+  dispatch::DispatchResult result;
+  {
+    std::optional<request::Context::Through> through;
+    if (copy) through.emplace(request, *copy);
+    result = co_await dispatch(job, request);
+  }
+  if (copy) cache.store(job, request, *copy);
+  limits.settle(result.responded);
+  co_await conclude(result, request);
+}
+
+Awaitable<const routing::Route*> Inference::find_route(const dispatch::DispatchRequest& job,
+                                                       request::Context& request) {
+  const routing::Route* asked = services_.routes.find(job.model);
+  if (!asked) {
+    // Named first: GCC 12 may destroy a temporary inside a co_await expression twice.
+    const auto error = api::errors::model_not_found(job.model);
+    co_await request.refuse(error);
+    co_return nullptr;
+  }
+  if (request.key && !request.key->may_use(job.model)) {
+    const auto error = api::errors::permission_denied("The key '" + request.key->name +
+                                                      "' may not use the model or route '" +
+                                                      std::string(job.model) + "'.");
+    co_await request.refuse(error);
+    co_return nullptr;
+  }
+  co_return asked;
+}
+
+Awaitable<bool> Inference::read_deadline(request::Context& request,
+                                         std::optional<config::Millis>& into) {
+  const auto given = request.http.find(kDeadlineHeader);
+  if (given == request.http.end()) co_return true;
+  into = config::parse_duration(given->value());
+  if (into && into->count() > 0) co_return true;
+  const auto error = api::errors::invalid_request(
+      "Invalid x-switchyard-deadline header: expected a duration such as 2500ms, 30s or 2m",
+      kDeadlineHeader, "invalid_header");
+  co_await request.refuse(error);
+  co_return false;
+}
+
+Awaitable<bool> Inference::route(dispatch::DispatchRequest& job, const routing::Route& asked,
+                                 request::Context& request) {
+  auto& record = request.record;
+  // Most routes have neither a classifier nor a budget: no coroutine frame for them.
+  Choice choice{&asked, std::nullopt, {}, std::nullopt};
+  if (asked.complexity || asked.budget) {
+    const auto begun = telemetry::Clock::now();
+    choice = co_await choose(job, asked, request.request_id(), /*ask_classifier=*/true);
+    record.phase("routing", begun, choice.route ? std::string_view(choice.route->name) : "");
+  }
+  if (choice.verdict) {
+    record.complexity = choice.verdict->complex ? "complex" : "simple";
+    request.response().add_header("x-switchyard-complexity", record.complexity);
+  }
+  record.routing = std::move(choice.reason);
+  if (choice.refusal) {
+    // The route that refused (a spent budget), for the log.
+    if (choice.route) record.route = choice.route->name;
+    co_await request.refuse(*choice.refusal);
+    co_return false;
+  }
+  job.route = choice.route;
+  co_return true;
+}
+
+// The client's preferred provider — header x-switchyard-provider, else the body's
+// metadata.preferred_provider — reorders the plan when the route has a target there; otherwise
+// it is ignored, and the response says which.
+void Inference::prefer(dispatch::DispatchRequest& job, request::Context& request) {
+  const std::string_view preferred = preferred_provider(job, request);
+  if (preferred.empty()) return;
+  const auto& targets = job.route->targets;
+  const bool served = std::any_of(targets.begin(), targets.end(), [&](const routing::Target* t) {
+    return t->provider->name == preferred;
+  });
+  request.response().add_header("x-switchyard-preferred-provider", served ? "applied" : "ignored");
+  request.record.preference = served ? "applied" : "ignored";
+  if (served) job.preferred_provider = preferred;
+}
+
+Awaitable<dispatch::DispatchResult> Inference::dispatch(const dispatch::DispatchRequest& job,
+                                                        request::Context& request) {
+  // A client that hangs up cancels its upstream request (within a worker tick) instead of
+  // leaving it to run, and bill, to the end.
+  request.response().watch_client(request.cancel);
+  auto result = co_await services_.dispatcher.run(job, request);
+  request.response().unwatch_client();
+  // The route that actually served pays, whatever the client named.
+  const auto& record = request.record;
+  if (job.route->budget && record.usage_reported && record.cost_usd > 0)
+    services_.meter.charge(route_budget(*job.route),
+                           services_.ledger.route(job.route->budget_index), *job.route->budget,
+                           record.cost_usd);
+  co_return result;
+}
+
+Awaitable<void> Inference::conclude(const dispatch::DispatchResult& result,
+                                    request::Context& request) {
+  if (request.cancel.aborted()) {
+    request.record.client_gone = true;
+    request.response().close_after();
+    co_return;
+  }
+  if (result.responded) co_return;
+  request.record.error = result.error.message;
+  // The OpenAI and Anthropic SDKs obey this before their own retry rules: a request whose
+  // deadline passed here would only pass it again.
+  if (result.error.code == "deadline_exceeded")
+    request.response().add_header("x-should-retry", "false");
+  co_await request.response().send_error(result.error);
+}
+
+}  // namespace switchyard::handlers

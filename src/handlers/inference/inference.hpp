@@ -1,0 +1,72 @@
+// The steps that serve a chat completion or an embeddings request once its body is parsed, in
+// order: the model or route it names and whether its key may use it → the client's deadline → the
+// route that serves it (complexity, budgets) → the key's limits → the response cache (chat) →
+// the client's preferred provider → the dispatcher, raced against the client going away → the
+// route's and the key's spend. Shared by the chat and embeddings handlers; admin/explain asks it
+// for the route choice alone.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "switchyard/api/error.hpp"
+#include "switchyard/dispatch/dispatcher.hpp"
+#include "switchyard/handlers/services.hpp"
+#include "switchyard/request/context.hpp"
+#include "switchyard/routing/complexity.hpp"
+#include "switchyard/routing/route_table.hpp"
+
+namespace switchyard::handlers {
+
+// The name a route's spend is kept under across replicas.
+inline std::string route_budget(const routing::Route& route) {
+  return "route:" + route.name;
+}
+
+// The provider the client prefers: header x-switchyard-provider, else the body's
+// metadata.preferred_provider; empty if neither.
+std::string_view preferred_provider(const dispatch::DispatchRequest& job,
+                                    const request::Context& request);
+
+class Inference {
+ public:
+  explicit Inference(Services& services) : services_(services) {}
+
+  // Serves `job` (its `chat` or `embeddings` set) for `request`, answering the client whatever
+  // happens.
+  Awaitable<void> serve(dispatch::DispatchRequest& job, request::Context& request);
+
+  // Which route serves a request naming `asked`, and why.
+  struct Choice {
+    const routing::Route* route = nullptr;    // serves; the last one tried when refused
+    std::optional<routing::Verdict> verdict;  // a classifier route's
+    std::string reason;                       // for the log line; empty when `asked` serves
+    std::optional<api::ApiError> refusal;     // a spent budget without a `then`, …
+  };
+  // A classifier route picks simple or complex (asking its classifier only when
+  // `ask_classifier`); a route whose budget is spent hands over to its `then`.
+  Awaitable<Choice> choose(const dispatch::DispatchRequest& job, const routing::Route& asked,
+                           std::string_view request_id, bool ask_classifier);
+
+ private:
+  // The route `job` names, when it exists and the request's key may use it; else refuses.
+  Awaitable<const routing::Route*> find_route(const dispatch::DispatchRequest& job,
+                                              request::Context& request);
+  // The client's x-switchyard-deadline, when it sent one; false when it is malformed (refused).
+  Awaitable<bool> read_deadline(request::Context& request, std::optional<config::Millis>& into);
+  // Moves `job` to the route that serves it; false when none does (refused).
+  Awaitable<bool> route(dispatch::DispatchRequest& job, const routing::Route& asked,
+                        request::Context& request);
+  // The client's preferred provider reorders the plan when the route has a target there.
+  static void prefer(dispatch::DispatchRequest& job, request::Context& request);
+  // Dispatches and charges what the answer cost to the route that served.
+  Awaitable<dispatch::DispatchResult> dispatch(const dispatch::DispatchRequest& job,
+                                               request::Context& request);
+  // Ends a request that reached dispatch: the client gone, or no target answered.
+  static Awaitable<void> conclude(const dispatch::DispatchResult& result,
+                                  request::Context& request);
+
+  Services& services_;
+};
+
+}  // namespace switchyard::handlers

@@ -1,0 +1,14 @@
+#include "switchyard/request/response_sink.hpp"
+
+#include <string>
+
+namespace switchyard::request {
+
+// A coroutine, not a hand-on: the JSON must live until it is written.
+Awaitable<bool> ResponseSink::send_error(const api::ApiError& error) {
+  if (error.retry_after_s > 0) add_header("retry-after", std::to_string(error.retry_after_s));
+  const std::string body = error.to_json();
+  co_return co_await send(error.status, "application/json", body);
+}
+
+}  // namespace switchyard::request
