@@ -115,13 +115,10 @@ Awaitable<void> Gateway::handle(const request::HttpRequest& http, request::Respo
   const bool quiet = endpoint && endpoint->quiet;
   // Unknown paths and wrong methods too: without a key, a client learns nothing of what is
   // served here.
-  const bool allowed =
-      co_await authorize(endpoint ? endpoint->access : handlers::Access::key, request);
-  if (!allowed) {
-    finish(request, quiet);
-    co_return;
-  }
-  if (!endpoint) {
+  const auto refusal = authorize(endpoint ? endpoint->access : handlers::Access::key, request);
+  if (refusal) {
+    co_await request.refuse(*refusal);
+  } else if (!endpoint) {
     co_await sink.send_error(api::errors::unknown_path(record.method, record.path));
   } else if (!(endpoint->methods & method_bit(http.method()))) {
     co_await sink.send_error(api::errors::method_not_allowed(record.method, record.path));
@@ -131,8 +128,9 @@ Awaitable<void> Gateway::handle(const request::HttpRequest& http, request::Respo
   finish(request, quiet);
 }
 
-Awaitable<bool> Gateway::authorize(handlers::Access access, request::Context& request) const {
-  if (!keys_.enabled() || access == handlers::Access::open) co_return true;
+std::optional<api::ApiError> Gateway::authorize(handlers::Access access,
+                                                request::Context& request) const {
+  if (!keys_.enabled() || access == handlers::Access::open) return std::nullopt;
   const auto authorization = request.http.find(http::field::authorization);
   const config::GatewayKey* key =
       authorization != request.http.end() ? keys_.find(authorization->value()) : nullptr;
@@ -146,9 +144,7 @@ Awaitable<bool> Gateway::authorize(handlers::Access access, request::Context& re
   }
   if (key) request.record.key = key->name;
   request.key = key;
-  if (!refusal) co_return true;
-  co_await request.refuse(*refusal);
-  co_return false;
+  return refusal;
 }
 
 void Gateway::finish(request::Context& request, bool quiet) const {

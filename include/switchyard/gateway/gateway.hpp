@@ -67,8 +67,8 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
  private:
   const handlers::Endpoint* find(std::string_view path) const;
   // With keys configured, whether the request's key may call an endpoint of `access`: sets
-  // request.key, or refuses (false).
-  Awaitable<bool> authorize(handlers::Access access, request::Context& request) const;
+  // request.key, or says why not.
+  std::optional<api::ApiError> authorize(handlers::Access access, request::Context& request) const;
   // The request's trace context, from the client's traceparent and tracestate or new.
   void begin_trace(request::Context& request) const;
   // Books the response in the record and logs it (unless `quiet`).

@@ -28,25 +28,49 @@ std::string_view preferred_provider(const dispatch::DispatchRequest& job,
   return job.chat ? std::string_view(job.chat->preferred_provider()) : std::string_view();
 }
 
+// The steps that only sometimes wait (a classifier, Redis, the cache) are coroutines called only
+// when they have something to wait for; the others are plain functions that return the refusal,
+// if any. Every coroutine frame costs a request about 150 instructions.
 Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Context& request) {
   auto& record = request.record;
   record.requested_model = job.model;
-  const routing::Route* asked = co_await find_route(job, request);
-  if (!asked) co_return;
   std::optional<config::Millis> client_deadline;
-  const bool deadline_read = co_await read_deadline(request, client_deadline);
-  if (!deadline_read) co_return;
-  const bool routed = co_await route(job, *asked, request);
-  if (!routed) co_return;
+  const routing::Route* asked = nullptr;
+  auto refusal = find_route(job, request, asked);
+  if (!refusal) refusal = read_deadline(request, client_deadline);
+  if (refusal) {
+    co_await request.refuse(*refusal);
+    co_return;
+  }
+  // Most routes have neither a classifier nor a budget: no coroutine frame for them.
+  Choice choice{asked, std::nullopt, {}, std::nullopt};
+  if (asked->complexity || asked->budget) {
+    const auto begun = telemetry::Clock::now();
+    choice = co_await choose(job, *asked, request.request_id(), /*ask_classifier=*/true);
+    record.phase("routing", begun, choice.route ? std::string_view(choice.route->name) : "");
+  }
+  refusal = take(std::move(choice), job, request);
+  if (refusal) {
+    co_await request.refuse(*refusal);
+    co_return;
+  }
 
   KeyLimits limits(services_, request);
-  const bool admitted = co_await limits.admit(job);
-  if (!admitted) co_return;
+  limits.estimate(job);
+  if (limits.active()) {
+    const bool admitted = co_await limits.admit(job);
+    if (!admitted) co_return;
+  }
   job.report_upstream_model = services_.config.server.report_upstream_model;
 
   ResponseCache cache(services_);
   if (job.chat) {
-    const bool answered = co_await cache.answer(job, request);
+    bool answered = false;
+    if (services_.cache) {
+      answered = co_await cache.answer(job, request);
+    } else {
+      cache.bypass(request);
+    }
     if (answered) {
       // Nothing upstream was used: the key's token estimate goes back.
       limits.settle(/*served=*/false);
@@ -62,55 +86,44 @@ Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Contex
   {
     std::optional<request::Context::Through> through;
     if (copy) through.emplace(request, *copy);
-    result = co_await dispatch(job, request);
+    // A client that hangs up cancels its upstream request (within a worker tick) instead of
+    // leaving it to run, and bill, to the end.
+    request.response().watch_client(request.cancel);
+    result = co_await services_.dispatcher.run(job, request);
+    request.response().unwatch_client();
   }
+  charge_route(job, request.record);
   if (copy) cache.store(job, request, *copy);
   limits.settle(result.responded);
-  co_await conclude(result, request);
+  if (conclude(result, request)) co_await request.response().send_error(result.error);
 }
 
-Awaitable<const routing::Route*> Inference::find_route(const dispatch::DispatchRequest& job,
-                                                       request::Context& request) {
-  const routing::Route* asked = services_.routes.find(job.model);
-  if (!asked) {
-    // Named first: GCC 12 may destroy a temporary inside a co_await expression twice.
-    const auto error = api::errors::model_not_found(job.model);
-    co_await request.refuse(error);
-    co_return nullptr;
-  }
-  if (request.key && !request.key->may_use(job.model)) {
-    const auto error = api::errors::permission_denied("The key '" + request.key->name +
-                                                      "' may not use the model or route '" +
-                                                      std::string(job.model) + "'.");
-    co_await request.refuse(error);
-    co_return nullptr;
-  }
-  co_return asked;
+std::optional<api::ApiError> Inference::find_route(const dispatch::DispatchRequest& job,
+                                                   const request::Context& request,
+                                                   const routing::Route*& asked) const {
+  asked = services_.routes.find(job.model);
+  if (!asked) return api::errors::model_not_found(job.model);
+  if (request.key && !request.key->may_use(job.model))
+    return api::errors::permission_denied("The key '" + request.key->name +
+                                          "' may not use the model or route '" +
+                                          std::string(job.model) + "'.");
+  return std::nullopt;
 }
 
-Awaitable<bool> Inference::read_deadline(request::Context& request,
-                                         std::optional<config::Millis>& into) {
+std::optional<api::ApiError> Inference::read_deadline(const request::Context& request,
+                                                      std::optional<config::Millis>& into) {
   const auto given = request.http.find(kDeadlineHeader);
-  if (given == request.http.end()) co_return true;
+  if (given == request.http.end()) return std::nullopt;
   into = config::parse_duration(given->value());
-  if (into && into->count() > 0) co_return true;
-  const auto error = api::errors::invalid_request(
+  if (into && into->count() > 0) return std::nullopt;
+  return api::errors::invalid_request(
       "Invalid x-switchyard-deadline header: expected a duration such as 2500ms, 30s or 2m",
       kDeadlineHeader, "invalid_header");
-  co_await request.refuse(error);
-  co_return false;
 }
 
-Awaitable<bool> Inference::route(dispatch::DispatchRequest& job, const routing::Route& asked,
-                                 request::Context& request) {
+std::optional<api::ApiError> Inference::take(Choice choice, dispatch::DispatchRequest& job,
+                                             request::Context& request) {
   auto& record = request.record;
-  // Most routes have neither a classifier nor a budget: no coroutine frame for them.
-  Choice choice{&asked, std::nullopt, {}, std::nullopt};
-  if (asked.complexity || asked.budget) {
-    const auto begun = telemetry::Clock::now();
-    choice = co_await choose(job, asked, request.request_id(), /*ask_classifier=*/true);
-    record.phase("routing", begun, choice.route ? std::string_view(choice.route->name) : "");
-  }
   if (choice.verdict) {
     record.complexity = choice.verdict->complex ? "complex" : "simple";
     request.response().add_header("x-switchyard-complexity", record.complexity);
@@ -119,11 +132,10 @@ Awaitable<bool> Inference::route(dispatch::DispatchRequest& job, const routing::
   if (choice.refusal) {
     // The route that refused (a spent budget), for the log.
     if (choice.route) record.route = choice.route->name;
-    co_await request.refuse(*choice.refusal);
-    co_return false;
+    return std::move(choice.refusal);
   }
   job.route = choice.route;
-  co_return true;
+  return std::nullopt;
 }
 
 // The client's preferred provider — header x-switchyard-provider, else the body's
@@ -141,36 +153,28 @@ void Inference::prefer(dispatch::DispatchRequest& job, request::Context& request
   if (served) job.preferred_provider = preferred;
 }
 
-Awaitable<dispatch::DispatchResult> Inference::dispatch(const dispatch::DispatchRequest& job,
-                                                        request::Context& request) {
-  // A client that hangs up cancels its upstream request (within a worker tick) instead of
-  // leaving it to run, and bill, to the end.
-  request.response().watch_client(request.cancel);
-  auto result = co_await services_.dispatcher.run(job, request);
-  request.response().unwatch_client();
-  // The route that actually served pays, whatever the client named.
-  const auto& record = request.record;
+// The route that actually served pays, whatever the client named.
+void Inference::charge_route(const dispatch::DispatchRequest& job,
+                             const telemetry::RequestRecord& record) {
   if (job.route->budget && record.usage_reported && record.cost_usd > 0)
     services_.meter.charge(route_budget(*job.route),
                            services_.ledger.route(job.route->budget_index), *job.route->budget,
                            record.cost_usd);
-  co_return result;
 }
 
-Awaitable<void> Inference::conclude(const dispatch::DispatchResult& result,
-                                    request::Context& request) {
+bool Inference::conclude(const dispatch::DispatchResult& result, request::Context& request) {
   if (request.cancel.aborted()) {
     request.record.client_gone = true;
     request.response().close_after();
-    co_return;
+    return false;
   }
-  if (result.responded) co_return;
+  if (result.responded) return false;
   request.record.error = result.error.message;
   // The OpenAI and Anthropic SDKs obey this before their own retry rules: a request whose
   // deadline passed here would only pass it again.
   if (result.error.code == "deadline_exceeded")
     request.response().add_header("x-should-retry", "false");
-  co_await request.response().send_error(result.error);
+  return true;
 }
 
 }  // namespace switchyard::handlers

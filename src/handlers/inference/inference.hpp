@@ -49,22 +49,23 @@ class Inference {
                            std::string_view request_id, bool ask_classifier);
 
  private:
-  // The route `job` names, when it exists and the request's key may use it; else refuses.
-  Awaitable<const routing::Route*> find_route(const dispatch::DispatchRequest& job,
-                                              request::Context& request);
-  // The client's x-switchyard-deadline, when it sent one; false when it is malformed (refused).
-  Awaitable<bool> read_deadline(request::Context& request, std::optional<config::Millis>& into);
-  // Moves `job` to the route that serves it; false when none does (refused).
-  Awaitable<bool> route(dispatch::DispatchRequest& job, const routing::Route& asked,
-                        request::Context& request);
+  // The route `job` names (into `asked`), or why the request may not use it.
+  std::optional<api::ApiError> find_route(const dispatch::DispatchRequest& job,
+                                          const request::Context& request,
+                                          const routing::Route*& asked) const;
+  // The client's x-switchyard-deadline (into `into`), when it sent one, or why it is malformed.
+  static std::optional<api::ApiError> read_deadline(const request::Context& request,
+                                                    std::optional<config::Millis>& into);
+  // Moves `job` to the route `choice` picked and records why; or the refusal.
+  static std::optional<api::ApiError> take(Choice choice, dispatch::DispatchRequest& job,
+                                           request::Context& request);
   // The client's preferred provider reorders the plan when the route has a target there.
   static void prefer(dispatch::DispatchRequest& job, request::Context& request);
-  // Dispatches and charges what the answer cost to the route that served.
-  Awaitable<dispatch::DispatchResult> dispatch(const dispatch::DispatchRequest& job,
-                                               request::Context& request);
-  // Ends a request that reached dispatch: the client gone, or no target answered.
-  static Awaitable<void> conclude(const dispatch::DispatchResult& result,
-                                  request::Context& request);
+  // Charges what the answer cost to the route that served.
+  void charge_route(const dispatch::DispatchRequest& job, const telemetry::RequestRecord& record);
+  // Ends a request that reached dispatch: true when no target answered and the error in
+  // `result` is for the client; false when it was answered or has gone.
+  static bool conclude(const dispatch::DispatchResult& result, request::Context& request);
 
   Services& services_;
 };

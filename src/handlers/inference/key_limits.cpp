@@ -170,13 +170,16 @@ KeyLimits::KeyLimits(const Services& services, request::Context& request)
   }
 }
 
-Awaitable<bool> KeyLimits::admit(dispatch::DispatchRequest& job) {
+void KeyLimits::estimate(dispatch::DispatchRequest& job) const {
   const bool key_counts_tokens = quota_ && quota_->tokens.limited();
   if (job.chat && (key_counts_tokens || job.route->counts_tokens)) {
     const auto signals = routing::read_signals(job.chat->body());
     job.estimated_tokens = signals.prompt_tokens + signals.max_output_tokens;
   }
-  if (!quota_) co_return true;
+}
+
+Awaitable<bool> KeyLimits::admit(const dispatch::DispatchRequest& job) {
+  const bool key_counts_tokens = quota_->tokens.limited();
   const auto begun = telemetry::Clock::now();
   admission_ =
       co_await admit_key(*request_.key, *quota_, key_counts_tokens ? job.estimated_tokens : 0,

@@ -44,9 +44,12 @@ class KeyLimits {
  public:
   KeyLimits(const Services& services, request::Context& request);
   // Estimates the request's tokens where a limit counts them (the key's tpm, the route's
-  // providers' tpm: into `job`), then takes what the key's limits allow; false when they refuse
-  // (the client has been answered).
-  Awaitable<bool> admit(dispatch::DispatchRequest& job);
+  // providers' tpm): into `job`.
+  void estimate(dispatch::DispatchRequest& job) const;
+  // Whether the key has limits to take (else admit() need not be called).
+  bool active() const { return quota_ != nullptr; }
+  // Takes what the key's limits allow; false when they refuse (the client has been answered).
+  Awaitable<bool> admit(const dispatch::DispatchRequest& job);
   // After dispatch: charges the cost and corrects the tokens to the usage (`served`: an upstream
   // answered; when none did, the estimate goes back).
   void settle(bool served);

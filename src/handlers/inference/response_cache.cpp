@@ -135,13 +135,13 @@ Awaitable<void> replay(const dispatch::DispatchRequest& job, const Entry& entry,
 
 }  // namespace
 
+void ResponseCache::bypass(request::Context& request) {
+  request.record.cache = "bypass";
+  request.response().add_header(kCacheHeader, "bypass");
+}
+
 Awaitable<bool> ResponseCache::answer(const dispatch::DispatchRequest& job,
                                       request::Context& request) {
-  if (!services_.cache) {
-    request.record.cache = "bypass";
-    request.response().add_header(kCacheHeader, "bypass");
-    co_return false;
-  }
   const auto begun = telemetry::Clock::now();
   const bool answered = co_await look_up(job, request);
   request.record.phase(services_.cache_in_redis ? "redis.cache_lookup" : "cache.lookup", begun,

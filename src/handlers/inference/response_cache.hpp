@@ -47,10 +47,12 @@ class ResponseCache {
  public:
   explicit ResponseCache(const Services& services) : services_(services) {}
 
-  // Answers from the cache when it holds this request's answer, or refuses a malformed
-  // x-switchyard-cache: true when the request is done. Otherwise says whether the answer will be
-  // stored (storing()).
+  // With the cache on: answers from the cache when it holds this request's answer, or refuses a
+  // malformed x-switchyard-cache: true when the request is done. Otherwise says whether the
+  // answer will be stored (storing()).
   Awaitable<bool> answer(const dispatch::DispatchRequest& job, request::Context& request);
+  // With the cache off: says so.
+  static void bypass(request::Context& request);
   bool storing() const { return !key_.empty(); }
   // Stores what the client got (`copy`), when it is a whole 2xx answer.
   void store(const dispatch::DispatchRequest& job, const request::Context& request,
