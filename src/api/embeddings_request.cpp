@@ -7,7 +7,7 @@ namespace switchyard::api {
 
 namespace {
 
-// OpenAI's limit on inputs per request (PROVIDERS.md §1).
+// OpenAI's limit on inputs per request (docs/providers.md, "OpenAI format: embeddings").
 constexpr std::size_t kMaxInputs = 2048;
 
 ApiError invalid_input(std::string why) {

@@ -199,7 +199,8 @@ class TopLevel {
   void finish() {
     if (!bypass_reason.empty()) return;
     if (!temperature_) {
-      // OpenAI samples at 1 when temperature is absent (PROVIDERS.md §1).
+      // OpenAI samples at 1 when temperature is absent
+      // (docs/providers.md, "OpenAI format: requests").
       if (policy_.max_temperature < 1) bypass_reason = "temperature not set (defaults to 1)";
       return;
     }

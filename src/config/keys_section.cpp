@@ -34,7 +34,7 @@ GatewayKey read_key(NodeReader& reader, const Entry& entry, const Declared& mode
       if (!is_sha256_hex(*hex)) {
         reader.error(e.value_position(),
                      e.path +
-                         ": expected the 64 hex digits of a SHA-256 (switchyard hash-key "
+                         ": expected the 64 hex digits of a SHA-256 (switchyard --hash-key "
                          "prints them), not the key itself");
         continue;
       }

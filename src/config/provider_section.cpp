@@ -74,7 +74,8 @@ std::string default_api_version(ProviderType type) {
     case ProviderType::gemini:
       return "v1beta";
     case ProviderType::azure:
-      return "2024-10-21";  // the latest GA inference API version (PROVIDERS.md §4)
+      // The latest GA inference API version when chosen (docs/providers.md, "Azure OpenAI").
+      return "2024-10-21";
     case ProviderType::openai:
       break;
   }

@@ -1,4 +1,5 @@
-// Anthropic Messages (PROVIDERS.md §2): POST /v1/messages with x-api-key and anthropic-version.
+// Anthropic Messages (docs/providers.md, "Anthropic"): POST /v1/messages with x-api-key and
+// anthropic-version.
 // Unlike OpenAI-compatible upstreams nothing is relayed as it came: the request is rebuilt
 // (anthropic_request), responses and errors are read in OpenAI's terms (anthropic_response),
 // and the event stream is re-cut into chat.completion chunks (anthropic_stream).

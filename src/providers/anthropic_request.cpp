@@ -62,7 +62,7 @@ void add_text(Json& blocks, const std::string& text) {
 }
 
 // An image_url part's URL as an image block: a base64 data URL becomes a base64 source, an
-// http(s) URL a url source (PROVIDERS.md §2).
+// http(s) URL a url source (docs/providers.md, "Anthropic: request").
 Error add_image(Json& blocks, const std::string& url, const std::string& param) {
   if (has_scheme(url, "http") || has_scheme(url, "https")) {
     blocks.push_back(Json{{"type", "image"}, {"source", Json{{"type", "url"}, {"url", url}}}});

@@ -1,6 +1,6 @@
 // Translates an OpenAI chat completion request into the body of Anthropic's POST /v1/messages
-// (PROVIDERS.md §2 "OpenAI → Anthropic"): system and developer messages become `system`, turns
-// are merged into strictly user/assistant content blocks, tool calls and results become
+// (docs/providers.md, "Anthropic: request"): system and developer messages become `system`,
+// turns are merged into strictly user/assistant content blocks, tool calls and results become
 // tool_use / tool_result blocks, and the sampling and tool options are renamed.
 #pragma once
 

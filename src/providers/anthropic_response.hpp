@@ -1,4 +1,5 @@
-// What Anthropic's Messages API sends back, read in OpenAI's terms (PROVIDERS.md §2, §5): stop
+// What Anthropic's Messages API sends back, read in OpenAI's terms (docs/providers.md,
+// "Anthropic: response", "Anthropic: usage", "Anthropic: errors" and "Finish reasons"): stop
 // reasons, token counts, error bodies, and a whole (non-streamed) message rewritten into a
 // chat.completion. The stream decoder (anthropic_stream.hpp) reads its events with the same
 // pieces.

@@ -1,7 +1,8 @@
 // Turns Anthropic's Messages event stream into OpenAI chat.completion.chunk events, following the
-// event table of PROVIDERS.md §2: message_start → the role chunk, text and input_json deltas →
-// content and tool-call argument chunks, message_delta → the finish chunk, message_stop → the
-// usage chunk (when asked for) and [DONE]; an `error` event fails the stream.
+// event table of docs/providers.md, "Anthropic: streaming": message_start → the role chunk, text
+// and input_json deltas → content and tool-call argument chunks, message_delta → the finish
+// chunk, message_stop → the usage chunk (when asked for) and [DONE]; an `error` event fails the
+// stream.
 #pragma once
 
 #include <cstdint>

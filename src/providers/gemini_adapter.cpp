@@ -1,7 +1,8 @@
-// Google Gemini's own API (PROVIDERS.md §3): generateContent and streamGenerateContent for chat,
-// batchEmbedContents for embeddings, x-goog-api-key for credentials. The translation itself
-// lives in gemini_request (OpenAI → Gemini), gemini_response and gemini_stream (Gemini →
-// OpenAI) and gemini_embeddings; this file builds paths and heads and reads error bodies.
+// Google Gemini's own API (docs/providers.md, "Gemini"): generateContent and
+// streamGenerateContent for chat, batchEmbedContents for embeddings, x-goog-api-key for
+// credentials. The translation itself lives in gemini_request (OpenAI → Gemini), gemini_response
+// and gemini_stream (Gemini → OpenAI) and gemini_embeddings; this file builds paths and heads
+// and reads error bodies.
 // (Gemini's OpenAI-compatible endpoint, …/v1beta/openai/, is an openai-type provider instead.)
 #include "adapters.hpp"
 #include "gemini_embeddings.hpp"

@@ -7,7 +7,7 @@
 #include "provider_errors.hpp"
 #include "text.hpp"
 
-// What crosses over, and what does not (PROVIDERS.md §3, §5):
+// What crosses over, and what does not (docs/providers.md, "Gemini: request"):
 // - Every OpenAI field with a Gemini equivalent is translated; a field whose value has a shape
 //   OpenAI itself would refuse is an invalid_request naming the param.
 // - Features Gemini cannot express so that the answer would mislead the client (non-function

@@ -1,5 +1,5 @@
 // Translates an OpenAI chat completion request into the body of Gemini's generateContent
-// (PROVIDERS.md §3, "OpenAI → Gemini"; the mapping tables of §5).
+// (docs/providers.md, "Gemini: request").
 #pragma once
 
 #include <optional>

@@ -116,7 +116,8 @@ std::string_view finish_reason(std::string_view gemini, bool has_call) {
   if (has_call) return "tool_calls";
   if (gemini == "MAX_TOKENS") return "length";
   // RECITATION (the answer would quote training data too closely) is a filter that cut the
-  // answer, as LiteLLM reads it; OTHER stays stop, as Portkey reads it (§5: "pick one").
+  // answer, as LiteLLM reads it; OTHER stays stop, as Portkey reads it. Gateways disagree; this
+  // is our choice (docs/providers.md, "Finish reasons").
   static constexpr std::array<std::string_view, 7> kFiltered = {
       "SAFETY", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "LANGUAGE", "RECITATION", "IMAGE_"};
   for (const auto word : kFiltered)

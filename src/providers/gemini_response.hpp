@@ -1,6 +1,7 @@
 // Reads Gemini's GenerateContentResponse — a whole answer, or one stream event holding only the
 // new parts — into what an OpenAI chat.completion and its chunks are written from, and maps
-// Gemini's finish reasons and usage to OpenAI's (PROVIDERS.md §3, §5).
+// Gemini's finish reasons and usage to OpenAI's (docs/providers.md, "Gemini: response",
+// "Gemini: usage" and "Finish reasons").
 #pragma once
 
 #include <optional>

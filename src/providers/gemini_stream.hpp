@@ -1,10 +1,10 @@
 // Turns Gemini's streamGenerateContent?alt=sse into OpenAI chat.completion.chunk events
-// (PROVIDERS.md §3 "Streaming"). Every `data:` event is a whole GenerateContentResponse holding
-// only the new parts, and there is no [DONE]: a choice ends with its finishReason, the stream
-// with the body. Per candidate: the role chunk when its index is first seen, a content chunk
-// per text part, one complete tool-call delta per functionCall (Gemini sends them whole), a
-// finish chunk with its finishReason. Errors come as a `data:` error envelope or — Gemini's
-// quirk — as raw multi-line JSON without `data:`.
+// (docs/providers.md, "Gemini: streaming"). Every `data:` event is a whole
+// GenerateContentResponse holding only the new parts, and there is no [DONE]: a choice ends with
+// its finishReason, the stream with the body. Per candidate: the role chunk when its index is
+// first seen, a content chunk per text part, one complete tool-call delta per functionCall
+// (Gemini sends them whole), a finish chunk with its finishReason. Errors come as a `data:`
+// error envelope or — Gemini's quirk — as raw multi-line JSON without `data:`.
 #pragma once
 
 #include <cstdint>

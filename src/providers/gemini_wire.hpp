@@ -1,7 +1,7 @@
 // What the Gemini adapter's files share: the JSON document type, the model's place in request
-// paths and bodies, and Gemini's error envelope (PROVIDERS.md §3). Everything here is pure and
-// never throws: upstream and client bytes are parsed with exceptions off and read with
-// type-checked lookups.
+// paths and bodies, and Gemini's error envelope (docs/providers.md, "Gemini: errors"). Everything
+// here is pure and never throws: upstream and client bytes are parsed with exceptions off and
+// read with type-checked lookups.
 #pragma once
 
 #include <cstdint>

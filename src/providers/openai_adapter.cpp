@@ -2,8 +2,8 @@
 // and Azure OpenAI, which speaks the same body under another path and key header.
 //
 // The client's body travels as it is with only `model` replaced — no DOM round trip — unless a
-// provider quirk needs a field renamed (PROVIDERS.md §4); responses are relayed as they come,
-// with only `model` rewritten to what the client asked for.
+// provider quirk needs a field renamed (docs/providers.md, "OpenAI-compatible: presets");
+// responses are relayed as they come, with only `model` rewritten to what the client asked for.
 #include <algorithm>
 #include <charconv>
 
@@ -174,7 +174,8 @@ class OpenAiStream final : public ChatStream {
       return State::done;
     }
     json::Value model;
-    // OpenAI, vLLM and OpenRouter report a failure after the head as an error event (§1).
+    // OpenAI, vLLM and OpenRouter report a failure after the head as an error event
+    // (docs/providers.md, "OpenAI-compatible: streaming").
     if (auto error = inspect(event.data, provider_, 500, model, usage_))
       return fail(std::move(*error));
     if (strip_usage_ && usage_only_chunk(event.data)) return State::open;
@@ -280,7 +281,7 @@ class OpenAiAdapter final : public Adapter {
  private:
   static std::string credentials(const config::Provider& p) {
     if (p.api_key.empty()) return {};
-    // Azure takes its resource key in api-key (PROVIDERS.md §4).
+    // Azure takes its resource key in api-key (docs/providers.md, "Azure OpenAI").
     if (p.type == config::ProviderType::azure) return "api-key: " + p.api_key + "\r\n";
     return "Authorization: Bearer " + p.api_key + "\r\n";
   }

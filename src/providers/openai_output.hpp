@@ -1,5 +1,6 @@
 // Writers for what clients receive from every adapter that translates: an OpenAI
-// chat.completion, its chat.completion.chunk stream and its usage object (PROVIDERS.md §1).
+// chat.completion, its chat.completion.chunk stream and its usage object (docs/providers.md,
+// "OpenAI format: responses" and "OpenAI format: streaming").
 // Hand-written with the JSON quoting of api/json: streams write one chunk per token.
 #pragma once
 

@@ -36,10 +36,11 @@ std::string clip(std::string_view text, std::size_t max) {
 }
 
 bool says_context_length(std::string_view message) {
-  // Each provider's wording (PROVIDERS.md §5), lower-cased: OpenAI, DeepSeek and vLLM ("This
-  // model's maximum context length is…"), Anthropic ("prompt is too long: N tokens > M
-  // maximum"), Gemini ("The input token count (N) exceeds the maximum number of tokens
-  // allowed"), Groq, and the variants LiteLLM collected from llama.cpp, Cerebras and others.
+  // Each provider's wording (docs/providers.md, "Context length"), lower-cased: OpenAI, DeepSeek
+  // and vLLM ("This model's maximum context length is…"), Anthropic ("prompt is too long: N
+  // tokens > M maximum"), Gemini ("The input token count (N) exceeds the maximum number of
+  // tokens allowed"), Groq, and the variants LiteLLM collected from llama.cpp, Cerebras and
+  // others.
   static constexpr std::array<std::string_view, 12> kPhrases{
       "maximum context length",
       "context_length_exceeded",

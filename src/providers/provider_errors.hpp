@@ -1,5 +1,6 @@
 // Classifies what a provider said when it refused a request, whatever its wire format, into the
-// class the dispatcher acts on and the OpenAI-shaped error a client sees (PROVIDERS.md §5).
+// class the dispatcher acts on and the OpenAI-shaped error a client sees (docs/providers.md,
+// "Error classes").
 // Each adapter only extracts the facts from its own error body; the policy lives here, once.
 #pragma once
 

@@ -1,5 +1,6 @@
-// Golden tests of the Anthropic Messages adapter (PROVIDERS.md §2, §5): OpenAI requests in,
-// Messages bodies out; Messages responses, event streams and error bodies in, OpenAI out.
+// Golden tests of the Anthropic Messages adapter (docs/providers.md, "Anthropic" and
+// "Error classes"): OpenAI requests in, Messages bodies out; Messages responses, event streams
+// and error bodies in, OpenAI out.
 // Fixtures: tests/data/providers/anthropic/{encode,decode,stream}.
 #include <gtest/gtest.h>
 

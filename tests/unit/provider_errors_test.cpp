@@ -1,5 +1,6 @@
-// The one policy every adapter's errors go through (PROVIDERS.md §5): which class, which
-// status and code the client sees, and each provider's wording of "the prompt is too long".
+// The one policy every adapter's errors go through (docs/providers.md, "Error classes"): which
+// class, which status and code the client sees, and each provider's wording of "the prompt is too
+// long".
 #include <gtest/gtest.h>
 
 #include "providers/provider_errors.hpp"

@@ -1,5 +1,6 @@
 // POST .../v1/messages: an Anthropic Messages answer, as JSON or as Anthropic's SSE stream
-// (PROVIDERS.md §2, platform.claude.com/docs/en/build-with-claude/streaming):
+// (docs/providers.md, "Anthropic: streaming", and
+// platform.claude.com/docs/en/build-with-claude/streaming):
 //   event: message_start        the message with empty content and the input usage
 //   event: content_block_start  a text block (or, for tool calls, one tool_use block each)
 //   event: ping

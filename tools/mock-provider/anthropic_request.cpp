@@ -70,7 +70,7 @@ std::optional<std::string> message_error(const json& message, std::size_t index)
 
 // Every assistant tool_use must be answered by a tool_result in the very next message, and
 // every tool_result must answer a tool_use of the message before: the API's own two errors
-// (PROVIDERS.md §2, anthropics/claude-code#8210).
+// (docs/providers.md, "Anthropic: errors"; anthropics/claude-code#8210).
 std::optional<std::string> tool_pairing_error(const json& messages) {
   for (std::size_t i = 0; i < messages.size(); ++i) {
     std::set<std::string> used;

@@ -1,7 +1,7 @@
 // Reading an Anthropic Messages request (POST /v1/messages): the checks the real API makes
 // before it answers, with its own wording, so a gateway that translates OpenAI requests badly
 // fails a test the way it would fail in production; and the Conversation the answer depends on.
-// Wording from the API's pydantic-style messages and PROVIDERS.md §2.
+// Wording from the API's pydantic-style messages and docs/providers.md, "Anthropic: errors".
 #pragma once
 
 #include "conversation.hpp"

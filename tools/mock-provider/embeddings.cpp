@@ -21,7 +21,8 @@ using json = nlohmann::ordered_json;
 
 // Bounds the work one request can ask for; OpenAI's largest model has 3072 dimensions.
 constexpr int kMaxDimensions = 4096;
-// OpenAI's limit on inputs per request (PROVIDERS.md §1); Gemini's batch limit is lower.
+// OpenAI's limit on inputs per request (docs/providers.md, "OpenAI format: embeddings");
+// Gemini's batch limit is lower.
 constexpr std::size_t kMaxInputs = 2048;
 // OpenAI's answer to an empty string or list, word for word.
 constexpr std::string_view kInvalidInput =

@@ -1,5 +1,5 @@
 // POST .../models/{model}:generateContent and :streamGenerateContent: a Gemini
-// GenerateContentResponse (PROVIDERS.md §3), as JSON or streamed:
+// GenerateContentResponse (docs/providers.md, "Gemini: response"), as JSON or streamed:
 //   ?alt=sse  SSE events "data: <response>\r\n\r\n", one per content chunk (or per functionCall),
 //             the last with finishReason and usageMetadata; no [DONE], as Google sends it;
 //   else      the same responses as one JSON array, streamed element by element.

@@ -13,7 +13,7 @@ using switchyard::mock::MockConfig;
 
 constexpr std::string_view kUsage = R"(usage: switchyard-mock --listen HOST:PORT [options]
 
-A fake LLM provider for tests. The path picks the wire format (PROVIDERS.md §1-3):
+A fake LLM provider for tests. The path picks the wire format (docs/providers.md):
   OpenAI     POST .../chat/completions   JSON, or SSE with "stream":true
              POST .../embeddings         GET .../v1/models
   Anthropic  POST .../v1/messages        JSON, or SSE with "stream":true; needs the

@@ -1,5 +1,5 @@
 // switchyard-mock: a fake LLM provider for the integration tests, speaking the three wire
-// formats of PROVIDERS.md, each told apart by its path (wire_format.hpp):
+// formats of docs/providers.md, each told apart by its path (wire_format.hpp):
 //   OpenAI     .../chat/completions (JSON or SSE), .../embeddings, GET .../v1/models
 //   Anthropic  .../v1/messages (JSON or SSE)
 //   Gemini     .../models/{m}:generateContent, :streamGenerateContent (?alt=sse or a JSON

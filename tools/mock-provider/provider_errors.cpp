@@ -34,7 +34,8 @@ std::string_view anthropic_error_type(int status) {
     case 529:
       return "overloaded_error";
     default:
-      // PROVIDERS.md §2: invalid_request_error covers the other 4xx too.
+      // Anthropic's invalid_request_error covers the other 4xx too (docs/providers.md,
+      // "Anthropic: errors").
       return status < 500 ? "invalid_request_error" : "api_error";
   }
 }
@@ -47,7 +48,8 @@ std::string_view gemini_status(int status) {
     case 401:
       return "UNAUTHENTICATED";
     case 402:
-      return "RESOURCE_EXHAUSTED";  // prepaid credit used up (PROVIDERS.md §3)
+      // Prepaid credit used up (docs/providers.md, "Gemini: errors").
+      return "RESOURCE_EXHAUSTED";
     case 403:
       return "PERMISSION_DENIED";
     case 404:

@@ -1,6 +1,6 @@
 // Every error the gateway itself sends to a client is built here, in OpenAI's shape:
 // {"error":{"message","type","param","code"}} with all four keys present, param/code nullable,
-// and the HTTP status OpenAI uses for that class (PROVIDERS.md §1).
+// and the HTTP status OpenAI uses for that class (docs/providers.md, "OpenAI format: errors").
 #pragma once
 
 #include <string>

@@ -221,7 +221,7 @@ struct Route {
 };
 
 // A client credential of the gateway itself. Only the SHA-256 of the key is configured (see
-// `switchyard hash-key`), so the file holds nothing a reader could send.
+// `switchyard --hash-key`), so the file holds nothing a reader could send.
 struct GatewayKey {
   std::string name;                 // what the log and admin output call it
   std::string sha256;               // 64 lower-case hex digits

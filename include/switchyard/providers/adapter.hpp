@@ -1,6 +1,6 @@
 // The translation layer between the OpenAI wire format clients speak and each provider's own
-// (PROVIDERS.md). An Adapter is pure — bytes in, bytes out, no I/O, no clock, no randomness —
-// so the dispatcher does the talking and golden tests need no sockets (DESIGN.md principle 4).
+// (docs/providers.md). An Adapter is pure — bytes in, bytes out, no I/O, no clock, no
+// randomness — so the dispatcher does the talking and golden tests need no sockets.
 // One Adapter per configured provider, built once and shared read-only by all workers.
 #pragma once
 
@@ -24,7 +24,7 @@ class SseParser;
 
 namespace switchyard::providers {
 
-// What the dispatcher may do after a target failed (PROVIDERS.md §5).
+// What the dispatcher may do after a target failed (docs/providers.md, "Error classes").
 enum class ErrorClass {
   retryable,  // 408, 409, 429, 5xx, 529, timeouts, resets: this target may work later
   fall_over,  // this provider cannot serve it, another may: context length, content policy,

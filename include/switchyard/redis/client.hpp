@@ -1,8 +1,8 @@
 // The gateway's Redis client: hiredis's asynchronous API driven by a worker's io_context, so a
-// command is a co_await that never blocks the thread. One Client per worker thread (DESIGN.md:
-// share nothing per request); it connects in the background, reconnects by itself, and while
-// Redis is away every command fails at once instead of queueing, so callers fall back to their
-// local state without waiting.
+// command is a co_await that never blocks the thread. One Client per worker thread (nothing on
+// the request path is shared between threads); it connects in the background, reconnects by
+// itself, and while Redis is away every command fails at once instead of queueing, so callers
+// fall back to their local state without waiting.
 #pragma once
 
 #include <boost/container/small_vector.hpp>

@@ -2,8 +2,8 @@
 // exactly across worker threads without a lock: the generic cell rate algorithm (GCRA, as in ATM
 // networks and redis-cell) on one atomic "theoretical arrival time". A burst of up to the whole
 // minute's allowance is let through at once, after which units come back at per_minute a minute
-// — the continuously replenished bucket the providers describe (PROVIDERS.md §1). Time is passed
-// in.
+// — the continuously replenished bucket the providers describe for their own limits. Time is
+// passed in.
 #pragma once
 
 #include <atomic>
