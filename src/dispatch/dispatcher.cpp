@@ -50,8 +50,6 @@ constexpr milliseconds kMaxCooldown = std::chrono::hours(1);
 struct Dispatcher::Walk {
   const DispatchRequest& request;
   request::Context& context;
-  telemetry::RequestRecord& record;  // context's
-  request::Cancellation& cancel;     // context's
   DispatchResult result;
 
   std::string summary;  // "alpha via openai: HTTP 503: …; beta via …"
@@ -150,7 +148,7 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request,
   auto& record = context.record;
   auto& cancel = context.cancel;
   record.route = route.name;
-  Walk walk{request, context, record, cancel, {}};
+  Walk walk{request, context, {}};
   Plan order;
   plan(request, order);
   auto& counters = board_->counters();
@@ -249,7 +247,7 @@ Awaitable<void> Dispatcher::race(Attempt& a, Attempt* b, Walk& walk) {
   wake.expires_after(delay);
   if (!a.finished) co_await wake.async_wait(as_result);
 
-  if (!a.finished && !a.ttfb && race.winner == nullptr && !walk.cancel.aborted()) {
+  if (!a.finished && !a.ttfb && race.winner == nullptr && !walk.context.cancel.aborted()) {
     b->admission = board_->target(b->target).admit(SteadyClock::now());
     bool admitted = b->admission != TargetHealth::Admission::refused;
     if (admitted && limited(b->target)) {
@@ -260,7 +258,7 @@ Awaitable<void> Dispatcher::race(Attempt& a, Attempt* b, Walk& walk) {
     if (admitted) {
       walk.hedged = true;
       board_->counters().hedges.fetch_add(1, std::memory_order_relaxed);
-      walk.record.hedged = true;
+      walk.context.record.hedged = true;
       b->race = &race;
       b->started = SteadyClock::now();
       race.flying[1] = b;
@@ -382,7 +380,7 @@ Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
         static_cast<std::uint64_t>(tokens * a.target.model->input_per_mtok),
         std::memory_order_relaxed);
   }
-  auto& record = walk.record;
+  auto& record = walk.context.record;
   record.attempts.push_back(
       {a.target.provider->name, a.target.model->name, a.target.model->upstream,
        gen_ai_system(a.target.provider->type), a.target.provider->base_url.host, a.status,
@@ -402,7 +400,7 @@ Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
     walk.result.responded = true;
     return Next::done;
   }
-  if (a.lost || walk.cancel.aborted()) return Next::next_target;
+  if (a.lost || walk.context.cancel.aborted()) return Next::next_target;
   if (a.error && a.error->error_class == ErrorClass::final) return Next::final_error;
 
   walk.note(a.target, a.detail);
@@ -447,7 +445,7 @@ Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
 
 DispatchResult Dispatcher::give_up(Walk& walk) {
   DispatchResult result;
-  const auto& record = walk.record;
+  const auto& record = walk.context.record;
   const auto& route = *walk.request.route;
   if (walk.last)
     add_route_headers(walk.context.response(), walk.request, *walk.last, record.attempts.size());

@@ -30,13 +30,13 @@ class TimedSink final : public request::SinkWrapper {
  private:
   void add_overhead() {
     const auto overhead = record_.overhead_at(telemetry::Clock::now()).count();
-    auto [end, ec] = std::to_chars(digits_, digits_ + sizeof digits_,
+    char digits[24];  // add_header copies it
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits,
                                    static_cast<std::uint64_t>(std::max<std::int64_t>(0, overhead)));
     inner_.add_header("x-switchyard-overhead-us",
-                      std::string_view(digits_, static_cast<std::size_t>(end - digits_)));
+                      std::string_view(digits, static_cast<std::size_t>(end - digits)));
   }
   const telemetry::RequestRecord& record_;
-  char digits_[24];
 };
 
 unsigned method_bit(http::verb verb) {

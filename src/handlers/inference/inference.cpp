@@ -61,19 +61,13 @@ Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Contex
     const bool admitted = co_await limits.admit(job);
     if (!admitted) co_return;
   }
-  job.report_upstream_model = services_.config.server.report_upstream_model;
 
   ResponseCache cache(services_);
-  if (job.chat) {
-    bool answered = false;
-    if (services_.cache) {
-      answered = co_await cache.answer(job, request);
-    } else {
-      cache.bypass(request);
-    }
+  if (job.chat && !services_.cache) ResponseCache::bypass(request);
+  if (job.chat && services_.cache) {
+    const bool answered = co_await cache.answer(job, request);
     if (answered) {
-      // Nothing upstream was used: the key's token estimate goes back.
-      limits.settle(/*served=*/false);
+      limits.settle(/*served=*/false);  // nothing upstream was used: the estimate goes back
       co_return;
     }
   }
@@ -122,7 +116,7 @@ std::optional<api::ApiError> Inference::read_deadline(const request::Context& re
 }
 
 std::optional<api::ApiError> Inference::take(Choice choice, dispatch::DispatchRequest& job,
-                                             request::Context& request) {
+                                             request::Context& request) const {
   auto& record = request.record;
   if (choice.verdict) {
     record.complexity = choice.verdict->complex ? "complex" : "simple";
@@ -135,6 +129,7 @@ std::optional<api::ApiError> Inference::take(Choice choice, dispatch::DispatchRe
     return std::move(choice.refusal);
   }
   job.route = choice.route;
+  job.report_upstream_model = services_.config.server.report_upstream_model;
   return std::nullopt;
 }
 

@@ -57,8 +57,8 @@ class Inference {
   static std::optional<api::ApiError> read_deadline(const request::Context& request,
                                                     std::optional<config::Millis>& into);
   // Moves `job` to the route `choice` picked and records why; or the refusal.
-  static std::optional<api::ApiError> take(Choice choice, dispatch::DispatchRequest& job,
-                                           request::Context& request);
+  std::optional<api::ApiError> take(Choice choice, dispatch::DispatchRequest& job,
+                                    request::Context& request) const;
   // The client's preferred provider reorders the plan when the route has a target there.
   static void prefer(dispatch::DispatchRequest& job, request::Context& request);
   // Charges what the answer cost to the route that served.

@@ -77,11 +77,16 @@ nlohmann::ordered_json windows_json(const state::SpendWindows& spend,
   return windows;
 }
 
+namespace {
+
 // Where the key's counts are kept across replicas (state::SharedState names).
 std::string key_limit(const config::GatewayKey& key, std::string_view what) {
   return "key:" + key.name + (what.empty() ? "" : ":") + std::string(what);
 }
 
+// `tokens`: the request's estimated prompt tokens plus its output cap (0 when the key has no
+// tpm). Adds the x-ratelimit-* headers of the key's limits to `response` whatever the outcome. The
+// counts are the replicas' shared ones when `meter` has Redis.
 Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota& quota,
                                   std::uint64_t tokens, request::ResponseSink& response,
                                   state::Meter& meter) {
@@ -148,6 +153,8 @@ Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota
   co_return admission;
 }
 
+// Charges the request's cost to the key's budget and corrects its tpm to the reported usage
+// (or gives the estimate back when no upstream answered).
 void settle_key(const config::GatewayKey& key, state::KeyQuota& quota,
                 const KeyAdmission& admission, const telemetry::RequestRecord& record, bool served,
                 state::Meter& meter) {
@@ -161,6 +168,8 @@ void settle_key(const config::GatewayKey& key, state::KeyQuota& quota,
   if (used > taken) meter.take_anyway(admission.tokens_shared, tpm, quota.tokens, used - taken);
   if (used < taken) meter.give_back(admission.tokens_shared, tpm, quota.tokens, taken - used);
 }
+
+}  // namespace
 
 KeyLimits::KeyLimits(const Services& services, request::Context& request)
     : services_(services), request_(request) {

@@ -26,18 +26,6 @@ struct KeyAdmission {
   bool tokens_shared = false;      // ... in Redis (Meter::Taken::shared)
 };
 
-// `tokens`: the request's estimated prompt tokens plus its output cap (0 when the key has no
-// tpm). Adds the x-ratelimit-* headers of the key's limits to `response` whatever the outcome. The
-// counts are the replicas' shared ones when `meter` has Redis.
-Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota& quota,
-                                  std::uint64_t tokens, request::ResponseSink& response,
-                                  state::Meter& meter);
-// Charges the request's cost to the key's budget and corrects its tpm to the reported usage
-// (or gives the estimate back when no upstream answered).
-void settle_key(const config::GatewayKey& key, state::KeyQuota& quota,
-                const KeyAdmission& admission, const telemetry::RequestRecord& record, bool served,
-                state::Meter& meter);
-
 // The request's key's limits, as one step of serving it. Without a key (or with a key that has
 // no limits) both calls do nothing.
 class KeyLimits {

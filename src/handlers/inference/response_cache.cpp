@@ -173,15 +173,13 @@ Awaitable<bool> ResponseCache::look_up(const dispatch::DispatchRequest& job,
     key = std::move(decision.key);
   }
   if (key.empty() || (directives.no_cache && directives.no_store)) {
-    record.cache = "bypass";
-    response.add_header(kCacheHeader, "bypass");
+    bypass(request);
     co_return false;
   }
   if (!directives.no_store) key_ = key;
   ttl_ = lifetime;
   if (directives.no_cache) {
-    record.cache = "bypass";
-    response.add_header(kCacheHeader, "bypass");
+    bypass(request);
     co_return false;
   }
 
