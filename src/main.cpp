@@ -9,8 +9,8 @@
 #include <iostream>
 
 #include "switchyard/config/config.hpp"
-#include "switchyard/config/overrides_store.hpp"
 #include "switchyard/gateway/key_ring.hpp"
+#include "switchyard/redis/overrides_store.hpp"
 #include "switchyard/server/server.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
     // Its output is for people and scripts: no event log lines on it.
     switchyard::telemetry::init_logging("off");
     const std::vector<std::string_view> args(argv + 2, argv + argc);
-    return switchyard::config::run_overrides_command(argv[1], args);
+    return switchyard::redis::run_overrides_command(argv[1], args);
   }
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   switchyard::config::Overrides overrides;
   if (config->redis) {
     std::string why;
-    if (auto fetched = switchyard::config::fetch_overrides_now(*config->redis, &why)) {
+    if (auto fetched = switchyard::redis::fetch_overrides_now(*config->redis, &why)) {
       overrides = std::move(*fetched);
     } else {
       switchyard::telemetry::log_event(

@@ -3,7 +3,7 @@
 #include <array>
 
 #include "sections.hpp"
-#include "switchyard/redis/url.hpp"
+#include "switchyard/config/redis_url.hpp"
 
 namespace switchyard::config {
 namespace {
@@ -52,7 +52,7 @@ void read_redis(NodeReader& reader, const Entry& entry, Redis& redis) {
       // May carry a password: never quoted back.
       const auto url = reader.text(e, /*secret=*/true);
       std::string why;
-      if (url && !redis::Url::parse(*url, &why)) {
+      if (url && !RedisUrl::parse(*url, &why)) {
         reader.error(e.value_position(), e.path + ": " + why);
       } else if (url) {
         redis.url = *url;

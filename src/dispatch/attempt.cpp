@@ -59,7 +59,7 @@ std::string_view outcome_of(const Failure& f) {
   return "ok";
 }
 
-upstream::Failure lost_race() {
+upstream::Failure beaten_to_it() {
   return {Fault::aborted, upstream::Timeout::none, "cancelled: another target answered first"};
 }
 
@@ -87,26 +87,126 @@ void Dispatcher::Attempt::refuse(ProviderError e) {
   error = std::move(e);
 }
 
-bool Dispatcher::Attempt::claim() {
-  if (!race) return true;
-  if (race->winner && race->winner != this) {
-    lost = true;
+bool Dispatcher::Attempt::claim_response() {
+  if (!hedge) return true;
+  if (hedge->answered && hedge->answered != this) {
+    beaten = true;
     return false;
   }
-  race->winner = this;
-  for (Attempt* other : race->flying) {
+  hedge->answered = this;
+  for (Attempt* other : hedge->running) {
     if (other == nullptr || other == this) continue;
-    other->lost = true;
+    other->beaten = true;
     if (other->exchange) other->exchange->abort();
   }
   return true;
 }
 
 bool Dispatcher::Attempt::failed_target() const {
-  if (responded || lost) return false;
+  if (responded || beaten) return false;
   if (error) return error->error_class == ErrorClass::retryable;
   return failure.fault != Fault::none && failure.fault != Fault::aborted;
 }
+
+namespace {
+
+using Attempt = Dispatcher::Attempt;
+
+// What the adapter is told about the request and the target.
+providers::Call call_for(Attempt& a) {
+  const DispatchRequest& request = a.request;
+  const auto& target = a.target;
+  return {*target.provider,
+          *target.model,
+          target.quoted_upstream,
+          a.context.request_id(),
+          *a.forwarded,
+          request.report_upstream_model ? std::string_view(target.model->upstream) : request.model,
+          std::chrono::duration_cast<std::chrono::seconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+              .count(),
+          request.chat && request.chat->stream(),
+          request.chat && request.chat->include_usage(),
+          request.embeddings && request.embeddings->base64()};
+}
+
+// The request head and body as they go on the wire.
+std::array<asio::const_buffer, 4> wire_buffers(Attempt& a) {
+  if (!a.encoded->empty()) return {asio::buffer(*a.head), asio::buffer(*a.encoded)};
+  // The client's body with only its `model` value replaced.
+  const api::ModelField& client = a.request.client();
+  const std::string_view body = client.body();
+  const std::size_t model_at = client.model_offset();
+  return {asio::buffer(*a.head), asio::buffer(body.substr(0, model_at)),
+          asio::buffer(a.target.quoted_upstream),
+          asio::buffer(body.substr(model_at + client.model_raw().size()))};
+}
+
+// A non-2xx answer: its body, classified, and how long the upstream asked to be left alone.
+Awaitable<void> read_refusal(Attempt& a, upstream::Exchange& exchange) {
+  std::optional<telemetry::WaitScope> waiting(std::in_place, a.context.record.wait);
+  Failure read = co_await exchange.read_body(*a.body, kMaxErrorBody);
+  waiting.reset();
+  if (read) {
+    a.fail(std::move(read));
+    co_return;
+  }
+  exchange.finish();
+  a.refuse(a.target.adapter->decode_error(a.status, *a.body));
+  a.detail = "HTTP " + std::to_string(a.status) + ": " + a.detail;
+  // The headers, or what the body said (Gemini's RetryInfo.retryDelay).
+  a.retry_after =
+      upstream_retry_delay([&exchange](std::string_view name) { return exchange.header(name); },
+                           std::chrono::system_clock::now());
+  if (!a.retry_after && a.error->error.retry_after_s > 0)
+    a.retry_after = std::chrono::seconds(a.error->error.retry_after_s);
+}
+
+// How a relayed stream ended, booked on the attempt: nothing more for the client, the end of a
+// complete stream, or an error event (left in `out`) and then the end.
+enum class StreamEnd { none, complete, interrupted };
+
+StreamEnd stream_end(Attempt& a, const providers::ChatStream& stream,
+                     providers::ChatStream::State state, bool committed, Failure fault,
+                     std::string& out) {
+  using State = providers::ChatStream::State;
+  if (a.beaten) {
+    a.fail(beaten_to_it());
+    return StreamEnd::none;
+  }
+  if (a.context.cancel.aborted() || a.context.response().failed()) {
+    a.context.record.stream_end = "client_gone";
+    if (!committed) a.fail({Fault::aborted, upstream::Timeout::none, "the client went away"});
+    return StreamEnd::none;
+  }
+  // Complete: what the upstream does after its end (a reset, trailing bytes) only decides
+  // whether its connection is reused.
+  if (state == State::done) {
+    a.context.record.stream_end = "done";
+    return StreamEnd::complete;
+  }
+  if (!committed) {
+    if (state == State::failed) {
+      a.refuse(stream.error());
+    } else {
+      a.fail(std::move(fault));
+    }
+    return StreamEnd::none;
+  }
+  // Started and then broken: the client is told so, in OpenAI's shape and without [DONE], never
+  // left with a stream that looks complete.
+  const bool upstream_said = state == State::failed;
+  auto error =
+      api::errors::stream_interrupted(upstream_said ? stream.error().error.message : fault.detail);
+  a.outcome = upstream_said ? "upstream_error" : "interrupted";
+  a.context.record.stream_end = a.outcome;
+  redact(error.message, a.target.provider->api_key);
+  a.detail = error.message;
+  out = upstream::sse_data_event(error.to_json());
+  return StreamEnd::interrupted;
+}
+
+}  // namespace
 
 void Dispatcher::add_route_headers(request::ResponseSink& response, const DispatchRequest& request,
                                    const routing::Target& target, std::size_t attempts) {
@@ -146,27 +246,10 @@ void Dispatcher::build_forwarded(const Attempt& a, std::string& out) {
 }
 
 Awaitable<void> Dispatcher::attempt(Attempt& a) {
-  const auto& target = a.target;
-  const auto& provider = *target.provider;
-  const auto& adapter = *target.adapter;
+  const auto& adapter = *a.target.adapter;
   const DispatchRequest& request = a.request;
-  const bool stream = request.chat && request.chat->stream();
-
   build_forwarded(a, *a.forwarded);
-  const providers::Call call{
-      provider,
-      *target.model,
-      target.quoted_upstream,
-      a.context.request_id(),
-      *a.forwarded,
-      request.report_upstream_model ? std::string_view(target.model->upstream) : request.model,
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count(),
-      stream,
-      request.chat && request.chat->include_usage(),
-      request.embeddings && request.embeddings->base64()};
-
+  const providers::Call call = call_for(a);
   auto unusable = request.chat
                       ? adapter.encode_chat(*request.chat, call, *a.head, *a.encoded)
                       : adapter.encode_embeddings(*request.embeddings, call, *a.head, *a.encoded);
@@ -175,17 +258,7 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
     a.refuse(std::move(*unusable));
     co_return;
   }
-  // Either the adapter's own body, or the client's with only its `model` value replaced.
-  const api::ModelField& client = request.client();
-  const std::string_view body = client.body();
-  const std::size_t model_at = client.model_offset();
-  std::array<asio::const_buffer, 4> buffers{
-      asio::buffer(*a.head), asio::buffer(body.substr(0, model_at)),
-      asio::buffer(target.quoted_upstream),
-      asio::buffer(body.substr(model_at + client.model_raw().size()))};
-  if (!a.encoded->empty()) buffers = {asio::buffer(*a.head), asio::buffer(*a.encoded)};
-
-  upstream::Exchange exchange(*origins_[target.provider_index], a.context.deadline);
+  upstream::Exchange exchange(*origins_[a.target.provider_index], a.context.deadline);
   a.exchange = &exchange;
   a.context.cancel.watch(&exchange);
   struct Unwatch {
@@ -198,7 +271,7 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
 
   // (No co_await inside an if condition anywhere: GCC 12 miscompiles it.)
   std::optional<telemetry::WaitScope> waiting(std::in_place, a.context.record.wait);
-  Failure sent = co_await exchange.send(buffers);
+  Failure sent = co_await exchange.send(wire_buffers(a));
   waiting.reset();
   if (sent) {
     a.fail(std::move(sent));
@@ -207,30 +280,13 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
   a.ttfb = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                  a.started);
   a.status = exchange.status();
-  if (a.status >= 200 && a.status <= 299) {
-    if (stream && exchange.is_event_stream()) {
-      co_await relay_stream(a, exchange);
-    } else {
-      co_await relay_json(a, exchange);
-    }
-    co_return;
+  if (a.status < 200 || a.status > 299) {
+    co_await read_refusal(a, exchange);
+  } else if (call.stream && exchange.is_event_stream()) {
+    co_await relay_stream(a, exchange);
+  } else {
+    co_await relay_json(a, exchange);
   }
-  waiting.emplace(a.context.record.wait);
-  Failure read = co_await exchange.read_body(*a.body, kMaxErrorBody);
-  waiting.reset();
-  if (read) {
-    a.fail(std::move(read));
-    co_return;
-  }
-  exchange.finish();
-  a.refuse(adapter.decode_error(a.status, *a.body));
-  a.detail = "HTTP " + std::to_string(a.status) + ": " + a.detail;
-  // The headers, or what the body said (Gemini's RetryInfo.retryDelay).
-  a.retry_after =
-      upstream_retry_delay([&exchange](std::string_view name) { return exchange.header(name); },
-                           std::chrono::system_clock::now());
-  if (!a.retry_after && a.error->error.retry_after_s > 0)
-    a.retry_after = std::chrono::seconds(a.error->error.retry_after_s);
 }
 
 Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange) {
@@ -250,8 +306,8 @@ Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange)
     a.refuse(std::move(*unusable));
     co_return;
   }
-  if (!a.claim()) {
-    a.fail(lost_race());
+  if (!a.claim_response()) {
+    a.fail(beaten_to_it());
     co_return;
   }
   auto& response = a.context.response();
@@ -263,13 +319,14 @@ Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange)
 }
 
 Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchange) {
+  using State = providers::ChatStream::State;
   const auto stream = a.target.adapter->chat_stream(*a.call);
   auto& response = a.context.response();
   upstream::SseParser sse;
   std::string& out = *a.encoded;  // the request is sent: its buffer holds the client's bytes now
   out.clear();
   bool committed = false;  // the response head went to the client: no failover now
-  auto state = providers::ChatStream::State::open;
+  auto state = State::open;
   Failure fault;
 
   // Until the first chunk that says something (a token, a tool call, a finish reason, usage),
@@ -283,13 +340,11 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
     a.context.record.wait.end(std::chrono::steady_clock::now());
     if (fault) break;
     sse.commit(n);
-    if (state == providers::ChatStream::State::open) {
-      state = providers::pump(*stream, sse, out, n == 0);
-    }
+    if (state == State::open) state = providers::pump(*stream, sse, out, n == 0);
     sse.discard_consumed();
     // A complete stream that never said anything (an empty answer) is still the answer.
-    if (!committed && (stream->said_something() || state == providers::ChatStream::State::done)) {
-      if (!a.claim()) break;
+    if (!committed && (stream->said_something() || state == State::done)) {
+      if (!a.claim_response()) break;
       add_route_headers(response, a.request, a.target, a.attempts_so_far());
       a.context.record.first_byte = since(a.context.record.start);
       const bool begun = co_await response.begin_stream(a.status, "text/event-stream");
@@ -304,50 +359,23 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
     }
     // After the end the client got, the rest of the upstream body is read and dropped so the
     // connection can serve again.
-    if (n == 0 || state == providers::ChatStream::State::failed) break;
-    if (state == providers::ChatStream::State::done) sse.discard_all();
+    if (n == 0 || state == State::failed) break;
+    if (state == State::done) sse.discard_all();
     if (sse.overflowed()) {
       fault = {Fault::protocol, upstream::Timeout::none, "a stream event exceeded the size limit"};
       break;
     }
   }
   a.usage = stream->usage();
-
-  if (a.lost) {
-    a.fail(lost_race());
-    co_return;
+  switch (stream_end(a, *stream, state, committed, std::move(fault), out)) {
+    case StreamEnd::none:
+      co_return;
+    case StreamEnd::interrupted:
+      co_await response.write_chunk(out);
+      [[fallthrough]];
+    case StreamEnd::complete:
+      co_await response.end_stream();
   }
-  if (a.context.cancel.aborted() || response.failed()) {
-    a.context.record.stream_end = "client_gone";
-    if (!committed) a.fail({Fault::aborted, upstream::Timeout::none, "the client went away"});
-    co_return;
-  }
-  // Complete: what the upstream does after its end (a reset, trailing bytes) only decides
-  // whether its connection is reused.
-  if (state == providers::ChatStream::State::done) {
-    a.context.record.stream_end = "done";
-    co_await response.end_stream();
-    co_return;
-  }
-  if (!committed) {
-    if (state == providers::ChatStream::State::failed) {
-      a.refuse(stream->error());
-    } else {
-      a.fail(std::move(fault));
-    }
-    co_return;
-  }
-  // Started and then broken: the client is told so, in OpenAI's shape and without [DONE], never
-  // left with a stream that looks complete.
-  const bool upstream_said = state == providers::ChatStream::State::failed;
-  auto error =
-      api::errors::stream_interrupted(upstream_said ? stream->error().error.message : fault.detail);
-  a.outcome = upstream_said ? "upstream_error" : "interrupted";
-  a.context.record.stream_end = a.outcome;
-  redact(error.message, a.target.provider->api_key);
-  a.detail = error.message;
-  co_await response.write_chunk(upstream::sse_data_event(error.to_json()));
-  co_await response.end_stream();
 }
 
 }  // namespace switchyard::dispatch

@@ -14,11 +14,11 @@
 
 namespace switchyard::dispatch {
 
-// Attempts of one request that are in the air at the same time (a hedge): the first to reach
-// the client wins and the others are aborted.
-struct Race {
-  Dispatcher::Attempt* winner = nullptr;
-  std::array<Dispatcher::Attempt*, 2> flying{};
+// A hedge: two attempts of one request in the air at the same time. The first to reach the
+// client claims the response; the other is beaten and aborted.
+struct Hedge {
+  Dispatcher::Attempt* answered = nullptr;
+  std::array<Dispatcher::Attempt*, 2> running{};
 };
 
 struct Dispatcher::Attempt {
@@ -38,10 +38,10 @@ struct Dispatcher::Attempt {
   // Its span in the request's trace: the upstream is told it is the parent of its own.
   telemetry::SpanId span = telemetry::new_span_id();
   TargetHealth::Admission admission = TargetHealth::Admission::allowed;
-  Race* race = nullptr;
+  Hedge* hedge = nullptr;
   upstream::Exchange* exchange = nullptr;  // while one is open
   bool finished = false;
-  bool lost = false;           // another attempt of the request answered first
+  bool beaten = false;         // another attempt of the request answered first
   bool tokens_shared = false;  // its provider's tpm counted it in Redis
 
   bool responded = false;
@@ -61,7 +61,7 @@ struct Dispatcher::Attempt {
   void refuse(providers::ProviderError e);
   // Right before the first byte goes to the client: false when another attempt of the request
   // got there first (this one then stops); otherwise this one wins and the others are aborted.
-  bool claim();
+  bool claim_response();
   // Says the target is unwell: a transport fault or a retryable refusal. A client's mistake or a
   // refusal of this prompt in particular is the target working as it should.
   bool failed_target() const;
@@ -72,8 +72,8 @@ struct Dispatcher::Attempt {
   // Upstream requests the request has made so far, this one's hedge partner included.
   std::size_t attempts_so_far() const {
     std::size_t n = number;
-    if (race)
-      for (const Attempt* other : race->flying)
+    if (hedge)
+      for (const Attempt* other : hedge->running)
         if (other && other->number > n) n = other->number;
     return n;
   }

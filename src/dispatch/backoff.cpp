@@ -118,24 +118,6 @@ std::optional<std::int64_t> go_unit(std::string_view unit) {
 
 }  // namespace
 
-Millis full_jitter(unsigned retry, Millis base, Millis cap, double unit) {
-  if (base.count() <= 0 || cap.count() <= 0) return Millis{0};
-  // base * 2^retry without overflow: past 62 doublings any positive base exceeds any cap, and
-  // the comparison against cap >> shift decides the rest without multiplying.
-  const unsigned shift = std::min(retry, 62u);
-  const std::int64_t bound = base.count() > (cap.count() >> shift)
-                                 ? cap.count()
-                                 : std::min(cap.count(), base.count() << shift);
-  // A generator's output outside [0, 1) (or NaN) is a caller's bug; clamping keeps the result
-  // in range anyway.
-  if (!(unit > 0.0)) return Millis{0};
-  unit = std::min(unit, 1.0);
-  // Whole milliseconds uniform over [0, bound] inclusive: floor(unit * (bound + 1)).
-  const double scaled = std::floor(unit * (static_cast<double>(bound) + 1.0));
-  if (scaled >= static_cast<double>(bound)) return Millis{bound};
-  return Millis{static_cast<std::int64_t>(scaled)};
-}
-
 std::optional<Millis> parse_go_duration(std::string_view text) {
   text = trim(text);
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
@@ -149,28 +131,25 @@ std::optional<Millis> parse_go_duration(std::string_view text) {
     std::size_t i = 0;
     std::uint64_t whole = 0;
     bool big = false;
-    while (i < text.size() && is_digit(text[i])) {
+    for (; i < text.size() && is_digit(text[i]); ++i) {
       // whole ≤ kMaxNanos = 10^18 before this step, so the step itself cannot overflow.
       whole = whole * 10 + static_cast<std::uint64_t>(text[i] - '0');
       if (whole > static_cast<std::uint64_t>(kMaxNanos)) {
         big = true;
         whole = kMaxNanos;
       }
-      ++i;
     }
     const bool had_whole = i > 0;
     std::uint64_t fraction = 0, scale = 1;
     bool had_fraction = false;
     if (i < text.size() && text[i] == '.') {
-      ++i;
-      while (i < text.size() && is_digit(text[i])) {
+      for (++i; i < text.size() && is_digit(text[i]); ++i) {
         // Twelve digits resolve a nanosecond even of an hour; the rest are read and ignored.
         if (scale < 1'000'000'000'000ULL) {
           fraction = fraction * 10 + static_cast<std::uint64_t>(text[i] - '0');
           scale *= 10;
         }
         had_fraction = true;
-        ++i;
       }
     }
     if (!had_whole && !had_fraction) return std::nullopt;

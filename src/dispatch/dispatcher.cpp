@@ -12,6 +12,7 @@
 #include "attempt.hpp"
 #include "switchyard/dispatch/backoff.hpp"
 #include "switchyard/dispatch/ranking.hpp"
+#include "switchyard/jitter.hpp"
 #include "switchyard/upstream/exchange.hpp"
 
 namespace switchyard::dispatch {
@@ -43,11 +44,14 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::uint64_t kMinHedgeSamples = 20;
 // However long an upstream asks to be left alone, a target comes back for probing after this.
 constexpr milliseconds kMaxCooldown = std::chrono::hours(1);
+// A lost hedge's wasted prompt, when nothing better is known: about four bytes of JSON a token.
+constexpr double kBodyBytesPerToken = 4.0;
+constexpr auto relaxed = std::memory_order_relaxed;
 
 }  // namespace
 
 // What one request has learnt so far across its attempts.
-struct Dispatcher::Walk {
+struct Dispatcher::Progress {
   const DispatchRequest& request;
   request::Context& context;
   DispatchResult result;
@@ -63,6 +67,23 @@ struct Dispatcher::Walk {
   std::uint64_t context_limit = 0;
   bool out_of_time = false;
   bool hedged = false;
+
+  // What a failed attempt teaches: the summary, the kind of failure, the upstream's wait.
+  void learn(Attempt& a) {
+    note(a.target, a.detail);
+    last = &a.target;
+    all_rate_limited = all_rate_limited && a.status == 429;
+    const auto fault = a.failure.fault;
+    kind = fault == Fault::timeout ? api::errors::UpstreamFailure::timeout
+           : (fault == Fault::connect_failed || fault == Fault::tls_failed)
+               ? api::errors::UpstreamFailure::unreachable
+               : api::errors::UpstreamFailure::bad_response;
+    last_error = std::move(a.error);
+    wait_hint = a.retry_after;
+    if (a.retry_after && a.retry_after->count() > 0 &&
+        (!shortest_retry_after || *a.retry_after < *shortest_retry_after))
+      shortest_retry_after = a.retry_after;
+  }
 
   void note(const routing::Target& target, std::string_view why) {
     if (!summary.empty()) summary += "; ";
@@ -148,125 +169,142 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request,
   auto& record = context.record;
   auto& cancel = context.cancel;
   record.route = route.name;
-  Walk walk{request, context, {}};
+  Progress progress{request, context, {}};
   Plan order;
   plan(request, order);
-  auto& counters = board_->counters();
 
-  for (std::size_t i = 0; i < order.size() && !cancel.aborted() && !walk.out_of_time; ++i) {
+  for (std::size_t i = 0; i < order.size() && !cancel.aborted() && !progress.out_of_time; ++i) {
     const routing::Target& target = *order[i];
-    if (walk.context_limit != 0 && target.model->context != 0 &&
-        target.model->context <= walk.context_limit) {
-      walk.note(target, "skipped: its context window is no larger than one the prompt overflowed");
-      continue;
-    }
-    if (!record.attempts.empty()) counters.failovers.fetch_add(1, std::memory_order_relaxed);
-    walk.wait_hint.reset();
+    if (!may_take_prompt(target, progress)) continue;
+    if (!record.attempts.empty()) board_->counters().failovers.fetch_add(1, relaxed);
+    progress.wait_hint.reset();
     for (unsigned n = 0; n < route.retry.attempts && !cancel.aborted(); ++n) {
-      if (SteadyClock::now() >= context.deadline) {
-        walk.out_of_time = true;
-        break;
-      }
-      if (n > 0) {
-        auto wait = full_jitter(n - 1, route.retry.backoff_base, route.retry.backoff_cap, draw());
-        if (walk.wait_hint) wait = std::max(wait, *walk.wait_hint);
-        if (SteadyClock::now() + wait >= context.deadline) {
-          walk.out_of_time = true;
-          break;
-        }
-        counters.retries.fetch_add(1, std::memory_order_relaxed);
-        // The pause is the upstream's doing, not the gateway's overhead.
-        record.wait.begin(SteadyClock::now());
-        co_await sleep(wait, cancel);
-        record.wait.end(SteadyClock::now());
-        if (cancel.aborted()) break;
-      }
+      const std::optional<milliseconds> pause = backoff(n, progress);
+      if (!pause) break;
+      if (n > 0) co_await wait_before_retry(*pause, context);
+      if (cancel.aborted()) break;
       // A request is never refused for open breakers alone: with nothing tried yet, the plan's
       // last target (the one opened longest ago when all are open) is tried regardless.
       const bool last_chance = record.attempts.empty() && i + 1 == order.size();
       const auto admission = board_->target(target).admit(SteadyClock::now(), last_chance);
       if (admission == TargetHealth::Admission::refused) {
-        counters.breaker_skips.fetch_add(1, std::memory_order_relaxed);
-        walk.note(target, "skipped: circuit breaker open");
+        board_->counters().breaker_skips.fetch_add(1, relaxed);
+        progress.note(target, "skipped: circuit breaker open");
         break;
       }
       // Most providers publish no limit the gateway keeps: no coroutine frame for them.
       Slot slot{true, false};
-      if (limited(target)) slot = co_await take_slot(target, admission, walk);
+      if (limited(target)) slot = co_await take_slot(target, admission, progress);
       if (!slot.taken) break;
-      Attempt a{request,          target,           context,          record.attempts.size() + 1,
-                buffers_->take(), buffers_->take(), buffers_->take(), buffers_->take()};
+      Attempt a = new_attempt(progress, target);
       a.admission = admission;
       a.tokens_shared = slot.tokens_shared;
       // A hedge pairs the first try of the plan's head with the next target.
       std::optional<Attempt> b;
-      if (route.hedge.enabled && !walk.hedged && n == 0 && i + 1 < order.size()) {
-        b.emplace(Attempt{request, *order[i + 1], context, a.number + 1, buffers_->take(),
-                          buffers_->take(), buffers_->take(), buffers_->take()});
-      }
-      co_await race(a, b ? &*b : nullptr, walk);
-      const bool b_ran = b && b->race != nullptr;
-      const Next next_a = settle(a, walk, i + 1 < order.size());
-      const Next next_b = b_ran ? settle(*b, walk, i + 2 < order.size()) : Next::retry;
+      if (route.hedge.enabled && !progress.hedged && n == 0 && i + 1 < order.size())
+        b.emplace(new_attempt(progress, *order[i + 1], a.number + 1));
+      co_await run_hedged(a, b ? &*b : nullptr, progress);
+      const bool b_ran = b && b->hedge != nullptr;
+      const Next next_a = conclude(a, progress, i + 1 < order.size());
+      const Next next_b = b_ran ? conclude(*b, progress, i + 2 < order.size()) : Next::retry;
       if (b_ran) order.erase(order.begin() + static_cast<std::ptrdiff_t>(i) + 1);
-      if (walk.result.responded) co_return walk.result;
+      if (progress.result.responded) co_return progress.result;
       if (next_a == Next::final_error || next_b == Next::final_error) {
         // The client's own mistake: every provider would refuse it, so it is the answer.
         const Attempt& refused = next_a == Next::final_error ? a : *b;
         add_route_headers(context.response(), request, refused.target, record.attempts.size());
         co_await context.response().send_error(refused.error->error);
-        walk.result.responded = true;
-        co_return walk.result;
+        progress.result.responded = true;
+        co_return progress.result;
       }
       if (next_a == Next::next_target) break;
     }
   }
-  co_return give_up(walk);
+  co_return give_up(progress);
 }
 
-Awaitable<void> Dispatcher::race(Attempt& a, Attempt* b, Walk& walk) {
+bool Dispatcher::may_take_prompt(const routing::Target& target, Progress& progress) {
+  if (progress.context_limit == 0 || target.model->context == 0 ||
+      target.model->context > progress.context_limit)
+    return true;
+  progress.note(target, "skipped: its context window is no larger than one the prompt overflowed");
+  return false;
+}
+
+std::optional<milliseconds> Dispatcher::backoff(unsigned retry, Progress& progress) {
+  const auto now = SteadyClock::now();
+  const auto deadline = progress.context.deadline;
+  milliseconds wait{0};
+  if (retry > 0) {
+    const auto& policy = progress.request.route->retry;
+    wait = full_jitter(retry - 1, policy.backoff_base, policy.backoff_cap, draw());
+    if (progress.wait_hint) wait = std::max(wait, *progress.wait_hint);
+  }
+  if (now >= deadline || (retry > 0 && now + wait >= deadline)) {
+    progress.out_of_time = true;
+    return std::nullopt;
+  }
+  return wait;
+}
+
+Awaitable<void> Dispatcher::wait_before_retry(milliseconds pause, request::Context& context) {
+  board_->counters().retries.fetch_add(1, relaxed);
+  // The pause is the upstream's doing, not the gateway's overhead.
+  context.record.wait.begin(SteadyClock::now());
+  co_await sleep(pause, context.cancel);
+  context.record.wait.end(SteadyClock::now());
+}
+
+Dispatcher::Attempt Dispatcher::new_attempt(Progress& progress, const routing::Target& target,
+                                            std::size_t number) {
+  if (number == 0) number = progress.context.record.attempts.size() + 1;
+  return Attempt{progress.request, target,           progress.context, number,
+                 buffers_->take(), buffers_->take(), buffers_->take(), buffers_->take()};
+}
+
+Awaitable<void> Dispatcher::run_hedged(Attempt& a, Attempt* b, Progress& progress) {
   board_->target(a.target).started();
   if (b == nullptr) {
     co_await attempt(a);
     a.finished = true;
     co_return;
   }
-  Race race;
-  a.race = &race;
-  race.flying[0] = &a;
+  Hedge hedge;
+  a.hedge = &hedge;
+  hedge.running[0] = &a;
   warm(b->target.provider_index);
 
   Timer wake(ex_);
-  asio::co_spawn(ex_, fly(a, wake), asio::detached);
-  const auto& hedge = walk.request.route->hedge;
-  auto delay = hedge.after;
-  if (hedge.adaptive) {
+  asio::co_spawn(ex_, run_detached(a, wake), asio::detached);
+  const auto& policy = progress.request.route->hedge;
+  auto delay = policy.after;
+  if (policy.adaptive) {
     const auto window = board_->target(a.target).snapshot(SteadyClock::now()).window;
     if (window.latency_samples >= kMinHedgeSamples) delay = std::max(window.p95, milliseconds(1));
   }
   wake.expires_after(delay);
   if (!a.finished) co_await wake.async_wait(as_result);
 
-  if (!a.finished && !a.ttfb && race.winner == nullptr && !walk.context.cancel.aborted()) {
+  if (!a.finished && !a.ttfb && hedge.answered == nullptr && !progress.context.cancel.aborted()) {
     b->admission = board_->target(b->target).admit(SteadyClock::now());
     bool admitted = b->admission != TargetHealth::Admission::refused;
     if (admitted && limited(b->target)) {
-      const Slot slot = co_await take_slot(b->target, b->admission, walk);
+      const Slot slot = co_await take_slot(b->target, b->admission, progress);
       admitted = slot.taken;
       b->tokens_shared = slot.tokens_shared;
     }
     if (admitted) {
-      walk.hedged = true;
+      progress.hedged = true;
       board_->counters().hedges.fetch_add(1, std::memory_order_relaxed);
-      walk.context.record.hedged = true;
-      b->race = &race;
+      progress.context.record.hedged = true;
+      b->hedge = &hedge;
       b->started = SteadyClock::now();
-      race.flying[1] = b;
+      hedge.running[1] = b;
       board_->target(b->target).started();
-      asio::co_spawn(ex_, fly(*b, wake), asio::detached);
+      asio::co_spawn(ex_, run_detached(*b, wake), asio::detached);
     }
   }
-  while (!a.finished || (race.flying[1] != nullptr && !b->finished)) {
+  while (!a.finished || (hedge.running[1] != nullptr && !b->finished)) {
     wake.expires_at(SteadyClock::time_point::max());
     co_await wake.async_wait(as_result);
   }
@@ -278,10 +316,11 @@ bool Dispatcher::limited(const routing::Target& target) const {
 }
 
 Awaitable<Dispatcher::Slot> Dispatcher::take_slot(const routing::Target& target,
-                                                  TargetHealth::Admission admission, Walk& walk) {
+                                                  TargetHealth::Admission admission,
+                                                  Progress& progress) {
   auto& requests = board_->limiter(target.provider_index);
   auto& tokens = board_->token_limiter(target.provider_index);
-  const std::uint64_t units = walk.request.estimated_tokens;
+  const std::uint64_t units = progress.request.estimated_tokens;
   const std::string rpm = provider_limit(target, "rpm");
   Slot slot{true, false};
   std::optional<std::chrono::nanoseconds> wait;
@@ -311,30 +350,28 @@ Awaitable<Dispatcher::Slot> Dispatcher::take_slot(const routing::Target& target,
   // the next target is tried, and if none serves the client learns when a slot frees up.
   board_->target(target).release(admission);
   board_->counters().rate_limit_skips.fetch_add(1, std::memory_order_relaxed);
-  walk.note(target, std::string(why));
-  walk.last = &target;
+  progress.note(target, std::string(why));
+  progress.last = &target;
   if (*wait != std::chrono::nanoseconds::max()) {
     const auto ms = std::chrono::ceil<milliseconds>(*wait);
-    if (!walk.shortest_retry_after || ms < *walk.shortest_retry_after)
-      walk.shortest_retry_after = ms;
+    if (!progress.shortest_retry_after || ms < *progress.shortest_retry_after)
+      progress.shortest_retry_after = ms;
   }
   co_return Slot{false, false};
 }
 
-void Dispatcher::settle_tokens(const Attempt& a) {
+void Dispatcher::reconcile_tokens(const Attempt& a) {
   auto& tokens = board_->token_limiter(a.target.provider_index);
   const std::uint64_t taken = a.request.estimated_tokens;
   if (!tokens.limited() || taken == 0) return;
   // A lost hedge was billed for what it started on: its estimate stays taken.
-  if (a.lost) return;
+  if (a.beaten) return;
   const std::uint64_t used =
       a.usage.reported ? a.usage.prompt + a.usage.completion : (a.responded ? taken : 0);
-  const std::string tpm = provider_limit(a.target, "tpm");
-  if (used > taken) meter_.take_anyway(a.tokens_shared, tpm, tokens, used - taken);
-  if (used < taken) meter_.give_back(a.tokens_shared, tpm, tokens, taken - used);
+  meter_.reconcile(a.tokens_shared, provider_limit(a.target, "tpm"), tokens, taken, used);
 }
 
-Awaitable<void> Dispatcher::fly(Attempt& a, Timer& wake) {
+Awaitable<void> Dispatcher::run_detached(Attempt& a, Timer& wake) {
   try {
     co_await attempt(a);
   } catch (const std::exception& e) {
@@ -352,87 +389,88 @@ Awaitable<void> Dispatcher::sleep(milliseconds delay, request::Cancellation& can
   cancel.unwatch(&timer);
 }
 
-Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
+Dispatcher::Next Dispatcher::conclude(Attempt& a, Progress& progress, bool more_targets) {
   const auto now = SteadyClock::now();
-  TargetHealth& health = board_->target(a.target);
-  health.finished();
-  settle_tokens(a);
-  const bool no_outcome = a.lost || (!a.responded && a.failure.fault == Fault::aborted);
-  if (no_outcome) {
-    health.release(a.admission);
-  } else {
-    const bool failed = a.failed_target();
-    const auto opened_before = failed ? health.snapshot(now, false).opened_at : SteadyTime{};
-    health.record(now, a.admission, failed, failed ? std::nullopt : a.ttfb);
-    if (failed) {
-      // This failure opened the breaker: the other replicas leave the target alone too.
-      const auto after = health.snapshot(now, false);
-      if (after.state == BreakerState::open && after.opened_at != opened_before)
-        shared_health_.target_open(a.target, after.open_until);
-    }
-  }
-  auto& counters = board_->counters();
-  if (a.lost) {
-    counters.hedges_wasted.fetch_add(1, std::memory_order_relaxed);
-    // A provider bills a prompt it has started on: estimated at 4 bytes a token.
-    const double tokens = static_cast<double>(a.request.client().body().size()) / 4.0;
-    counters.hedge_waste_micro_usd.fetch_add(
-        static_cast<std::uint64_t>(tokens * a.target.model->input_per_mtok),
-        std::memory_order_relaxed);
-  }
-  auto& record = walk.context.record;
-  record.attempts.push_back(
-      {a.target.provider->name, a.target.model->name, a.target.model->upstream,
-       gen_ai_system(a.target.provider->type), a.target.provider->base_url.host, a.status,
-       a.lost ? std::string_view("hedge_lost") : a.outcome, a.detail,
-       std::chrono::duration_cast<std::chrono::microseconds>(now - a.started), a.started, a.span});
+  book_health(a, now);
+  reconcile_tokens(a);
+  book_hedge(a);
+  book_record(a, progress.context.record, now);
   if (a.responded) {
-    record.provider = a.target.provider->name;
-    record.served_model = a.target.model->name;
-    record.upstream_model = a.target.model->upstream;
-    record.usage_reported = a.usage.reported;
-    record.prompt_tokens = a.usage.prompt;
-    record.completion_tokens = a.usage.completion;
-    record.cached_tokens = a.usage.cached;
-    if (a.usage.reported) record.cost_usd = a.cost();
-    if (a.race && a.race->flying[1] == &a)
-      counters.hedge_wins.fetch_add(1, std::memory_order_relaxed);
-    walk.result.responded = true;
+    progress.result.responded = true;
     return Next::done;
   }
-  if (a.lost || walk.context.cancel.aborted()) return Next::next_target;
+  if (a.beaten || progress.context.cancel.aborted()) return Next::next_target;
   if (a.error && a.error->error_class == ErrorClass::final) return Next::final_error;
+  return decide(a, progress, more_targets, now);
+}
 
-  walk.note(a.target, a.detail);
-  walk.last = &a.target;
-  walk.all_rate_limited = walk.all_rate_limited && a.status == 429;
-  walk.kind = a.failure.fault == Fault::timeout ? api::errors::UpstreamFailure::timeout
-              : (a.failure.fault == Fault::connect_failed || a.failure.fault == Fault::tls_failed)
-                  ? api::errors::UpstreamFailure::unreachable
-                  : api::errors::UpstreamFailure::bad_response;
-  const bool context_length = a.error && a.error->context_length;
-  const bool fall_over = a.error && a.error->error_class == ErrorClass::fall_over;
-  walk.last_error = std::move(a.error);
-  walk.wait_hint = a.retry_after;
+void Dispatcher::book_health(const Attempt& a, SteadyTime now) {
+  TargetHealth& health = board_->target(a.target);
+  health.finished();
+  if (a.beaten || (!a.responded && a.failure.fault == Fault::aborted)) {
+    health.release(a.admission);  // no outcome: nothing learnt about the target
+    return;
+  }
+  const bool failed = a.failed_target();
+  const auto opened_before = failed ? health.snapshot(now, false).opened_at : SteadyTime{};
+  health.record(now, a.admission, failed, failed ? std::nullopt : a.ttfb);
+  if (!failed) return;
+  // This failure opened the breaker: the other replicas leave the target alone too.
+  const auto after = health.snapshot(now, false);
+  if (after.state == BreakerState::open && after.opened_at != opened_before)
+    shared_health_.target_open(a.target, after.open_until);
+}
 
+void Dispatcher::book_hedge(const Attempt& a) {
+  auto& counters = board_->counters();
+  if (a.responded && a.hedge && a.hedge->running[1] == &a)
+    counters.hedge_wins.fetch_add(1, relaxed);
+  if (!a.beaten) return;
+  counters.hedges_wasted.fetch_add(1, relaxed);
+  // A provider bills a prompt it has started on.
+  const double tokens = static_cast<double>(a.request.client().body().size()) / kBodyBytesPerToken;
+  counters.hedge_waste_micro_usd.fetch_add(
+      static_cast<std::uint64_t>(tokens * a.target.model->input_per_mtok), relaxed);
+}
+
+void Dispatcher::book_record(const Attempt& a, telemetry::RequestRecord& record, SteadyTime now) {
+  const auto& target = a.target;
+  record.attempts.push_back(
+      {target.provider->name, target.model->name, target.model->upstream,
+       gen_ai_system(target.provider->type), target.provider->base_url.host, a.status,
+       a.beaten ? std::string_view("hedge_lost") : a.outcome, a.detail,
+       std::chrono::duration_cast<std::chrono::microseconds>(now - a.started), a.started, a.span});
+  if (!a.responded) return;
+  record.provider = target.provider->name;
+  record.served_model = target.model->name;
+  record.upstream_model = target.model->upstream;
+  record.usage_reported = a.usage.reported;
+  record.prompt_tokens = a.usage.prompt;
+  record.completion_tokens = a.usage.completion;
+  record.cached_tokens = a.usage.cached;
+  if (a.usage.reported) record.cost_usd = a.cost();
+}
+
+Dispatcher::Next Dispatcher::decide(Attempt& a, Progress& progress, bool more_targets,
+                                    SteadyTime now) {
+  progress.learn(a);
   if (a.failure.timeout == upstream::Timeout::deadline) {
-    walk.out_of_time = true;
+    progress.out_of_time = true;
     return Next::next_target;
   }
   if (a.retry_after && a.retry_after->count() > 0) {
     // "Not before": the target is left alone that long by every request, not only this one.
-    health.cool_down(now, now + std::min(*a.retry_after, kMaxCooldown));
-    shared_health_.target_open(a.target, now + std::min(*a.retry_after, kMaxCooldown));
-    if (!walk.shortest_retry_after || *a.retry_after < *walk.shortest_retry_after)
-      walk.shortest_retry_after = a.retry_after;
+    const auto until = now + std::min(*a.retry_after, kMaxCooldown);
+    board_->target(a.target).cool_down(now, until);
+    shared_health_.target_open(a.target, until);
   }
-  if (fall_over) {
-    if (context_length && a.target.model->context != 0)
-      walk.context_limit = std::max(walk.context_limit, a.target.model->context);
+  if (progress.last_error && progress.last_error->error_class == ErrorClass::fall_over) {
+    if (progress.last_error->context_length && a.target.model->context != 0)
+      progress.context_limit = std::max(progress.context_limit, a.target.model->context);
     return Next::next_target;
   }
   if (a.failure.fault == Fault::too_large) return Next::next_target;
-  const auto& retry = walk.request.route->retry;
+  const auto& retry = progress.request.route->retry;
   if (a.retry_after && *a.retry_after > retry.max_retry_after) return Next::next_target;
   // Rate limited, nobody listening, or too slow: with somewhere else to go, going there beats
   // waiting here. A 5xx or a dropped connection is more often a passing hiccup worth a retry.
@@ -443,34 +481,35 @@ Dispatcher::Next Dispatcher::settle(Attempt& a, Walk& walk, bool more_targets) {
   return Next::retry;
 }
 
-DispatchResult Dispatcher::give_up(Walk& walk) {
+DispatchResult Dispatcher::give_up(Progress& progress) {
   DispatchResult result;
-  const auto& record = walk.context.record;
-  const auto& route = *walk.request.route;
-  if (walk.last)
-    add_route_headers(walk.context.response(), walk.request, *walk.last, record.attempts.size());
+  const auto& record = progress.context.record;
+  const auto& route = *progress.request.route;
+  if (progress.last)
+    add_route_headers(progress.context.response(), progress.request, *progress.last,
+                      record.attempts.size());
   const int retry_after_s =
-      walk.shortest_retry_after
-          ? static_cast<int>((walk.shortest_retry_after->count() + 999) / 1000)
+      progress.shortest_retry_after
+          ? static_cast<int>((progress.shortest_retry_after->count() + 999) / 1000)
           : 0;
-  if (walk.out_of_time) {
+  if (progress.out_of_time) {
     board_->counters().deadline_exceeded.fetch_add(1, std::memory_order_relaxed);
-    result.error = api::errors::deadline_exceeded(route.name, std::move(walk.summary));
+    result.error = api::errors::deadline_exceeded(route.name, std::move(progress.summary));
     return result;
   }
   // When the last target refused for a reason of its own kind — the prompt does not fit, a
   // content policy, the model or key unknown there — the client learns that reason, in OpenAI's
   // terms; outages and overloads are summed up instead.
-  if (walk.last_error && walk.last_error->error_class != ErrorClass::retryable) {
-    result.error = std::move(walk.last_error->error);
-    if (record.attempts.size() > 1) result.error.message += " (tried: " + walk.summary + ")";
+  if (progress.last_error && progress.last_error->error_class != ErrorClass::retryable) {
+    result.error = std::move(progress.last_error->error);
+    if (record.attempts.size() > 1) result.error.message += " (tried: " + progress.summary + ")";
     return result;
   }
-  auto kind = walk.kind;
-  if (walk.all_rate_limited && walk.last) kind = api::errors::UpstreamFailure::rate_limited;
-  if (!walk.last && walk.summary.empty()) walk.summary = "no target could be tried";
+  auto kind = progress.kind;
+  if (progress.all_rate_limited && progress.last) kind = api::errors::UpstreamFailure::rate_limited;
+  if (!progress.last && progress.summary.empty()) progress.summary = "no target could be tried";
   result.error =
-      api::errors::all_targets_failed(kind, route.name, std::move(walk.summary), retry_after_s);
+      api::errors::all_targets_failed(kind, route.name, std::move(progress.summary), retry_after_s);
   return result;
 }
 

@@ -46,10 +46,6 @@ bool is_string(const Json* value) {
   return value != nullptr && value->is_string();
 }
 
-std::string indexed(const std::string& param, std::size_t i) {
-  return param + "[" + std::to_string(i) + "]";
-}
-
 Error invalid(const std::string& param, std::string_view expected) {
   return invalid_request(
       "Invalid value for '" + param + "': expected " + std::string(expected) + ".", param);

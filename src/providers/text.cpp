@@ -26,4 +26,12 @@ std::optional<DataUrl> read_data_url(std::string_view url) {
   return parsed;
 }
 
+std::string indexed(std::string_view param, std::size_t i) {
+  return std::string(param) + "[" + std::to_string(i) + "]";
+}
+
+std::string dotted(std::string_view param, std::string_view member) {
+  return std::string(param) + "." + std::string(member);
+}
+
 }  // namespace switchyard::providers

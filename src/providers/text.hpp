@@ -1,5 +1,5 @@
-// Small text helpers the adapters share: ASCII case folding, URL schemes and `data:` URLs (the
-// form OpenAI clients inline images, audio and files in).
+// Small text helpers the adapters share: ASCII case folding, URL schemes, `data:` URLs (the form
+// OpenAI clients inline images, audio and files in) and the paths of params in error messages.
 #pragma once
 
 #include <optional>
@@ -19,5 +19,10 @@ struct DataUrl {
 };
 // nullopt unless `url` is a base64 data URL naming a media type.
 std::optional<DataUrl> read_data_url(std::string_view url);
+
+// A param's path as error messages name it: indexed("messages", 2) is "messages[2]",
+// dotted("tools[0]", "type") is "tools[0].type".
+std::string indexed(std::string_view param, std::size_t i);
+std::string dotted(std::string_view param, std::string_view member);
 
 }  // namespace switchyard::providers

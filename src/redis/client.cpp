@@ -102,7 +102,7 @@ class Client::Impl {
  public:
   using Handler = asio::any_completion_handler<void(Result)>;
 
-  Impl(const Executor& ex, Url url, Options options)
+  Impl(const Executor& ex, config::RedisUrl url, Options options)
       : link_(ex, std::move(url), options, "client") {}
   ~Impl() { link_.close(); }
 
@@ -206,7 +206,7 @@ Awaitable<void> Client::Impl::session() {
 // not run unauthenticated or in database 0 by mistake. With neither, a PING, so that "connected"
 // always means a server that answers (a stopped one's kernel still completes connect(2)).
 Awaitable<bool> Client::Impl::handshake(Clock::time_point deadline, std::string* why) {
-  const Url& url = link_.url();
+  const config::RedisUrl& url = link_.url();
   redisAsyncContext* ac = link_.context();
   handshake_left_ = 0;
   handshake_error_.clear();
@@ -383,7 +383,7 @@ void Client::Impl::complete(Handler handler, Result result) {
              });
 }
 
-Client::Client(Executor ex, Url url, Options options)
+Client::Client(Executor ex, config::RedisUrl url, Options options)
     : impl_(std::make_shared<Impl>(ex, std::move(url), options)) {}
 
 Client::~Client() {

@@ -3,7 +3,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
 
-#include "switchyard/dispatch/backoff.hpp"
+#include "switchyard/jitter.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::redis {
@@ -14,7 +14,7 @@ std::string millis_text(std::chrono::milliseconds d) {
   return std::to_string(d.count()) + " ms";
 }
 
-Link::Link(const Executor& ex, Url url, Options options, std::string_view role)
+Link::Link(const Executor& ex, config::RedisUrl url, Options options, std::string_view role)
     : ex_(ex),
       url_(std::move(url)),
       options_(options),
@@ -86,8 +86,8 @@ Awaitable<void> Link::back_off() {
   const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
   const auto delay =
       options_.backoff_min +
-      dispatch::full_jitter(failures_, std::max(options_.backoff_min, std::chrono::milliseconds{1}),
-                            spread, unit);
+      full_jitter(failures_, std::max(options_.backoff_min, std::chrono::milliseconds{1}), spread,
+                  unit);
   ++failures_;
   if (!stopping_) co_await sleep_until(Clock::now() + delay);
 }

@@ -12,8 +12,8 @@
 
 #include "connection.hpp"
 #include "switchyard/async.hpp"
+#include "switchyard/config/redis_url.hpp"
 #include "switchyard/redis/client.hpp"
-#include "switchyard/redis/url.hpp"
 
 namespace switchyard::redis {
 
@@ -25,14 +25,14 @@ std::string millis_text(std::chrono::milliseconds d);
 class Link {
  public:
   // `role` names the owner in log lines: "client", "subscriber".
-  Link(const Executor& ex, Url url, Options options, std::string_view role);
+  Link(const Executor& ex, config::RedisUrl url, Options options, std::string_view role);
   // Frees the connection, if any: its callbacks run before this returns.
   ~Link();
   Link(const Link&) = delete;
   Link& operator=(const Link&) = delete;
 
   const Executor& executor() const { return ex_; }
-  const Url& url() const { return url_; }
+  const config::RedisUrl& url() const { return url_; }
   const Options& options() const { return options_; }
   bool stopping() const { return stopping_; }
 
@@ -70,7 +70,7 @@ class Link {
 
  private:
   Executor ex_;
-  Url url_;
+  config::RedisUrl url_;
   Options options_;
   std::string role_;
   Timer wake_;

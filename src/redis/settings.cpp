@@ -3,7 +3,7 @@
 namespace switchyard::redis {
 
 std::optional<Settings> Settings::of(const config::Redis& redis, std::string* why) {
-  auto url = Url::parse(redis.url, why);
+  auto url = config::RedisUrl::parse(redis.url, why);
   if (!url) return std::nullopt;
   Settings settings{std::move(*url), {}};
   settings.options.command_timeout = redis.timeout;

@@ -38,8 +38,8 @@ void guarded(std::string_view what, F&& f) {
 
 class Subscriber::Impl {
  public:
-  Impl(const Executor& ex, Url url, std::vector<std::string> channels, MessageHandler on_message,
-       std::function<void()> on_connect, Options options)
+  Impl(const Executor& ex, config::RedisUrl url, std::vector<std::string> channels,
+       MessageHandler on_message, std::function<void()> on_connect, Options options)
       : link_(ex, std::move(url), options, "subscriber"),
         channels_(std::move(channels)),
         on_message_(std::move(on_message)),
@@ -107,7 +107,7 @@ Awaitable<void> Subscriber::Impl::session() {
 // AUTH (when the URL has a password), then SUBSCRIBE, pipelined; subscribed once every channel
 // is confirmed. No SELECT: channels are not per database.
 Awaitable<bool> Subscriber::Impl::subscribe(Clock::time_point deadline, std::string* why) {
-  const Url& url = link_.url();
+  const config::RedisUrl& url = link_.url();
   redisAsyncContext* ac = link_.context();
   confirmed_ = 0;
   auth_error_.clear();
@@ -188,7 +188,7 @@ void Subscriber::Impl::on_subscription(redisAsyncContext*, void* reply, void* pr
   }
 }
 
-Subscriber::Subscriber(Executor ex, Url url, std::vector<std::string> channels,
+Subscriber::Subscriber(Executor ex, config::RedisUrl url, std::vector<std::string> channels,
                        MessageHandler on_message, std::function<void()> on_connect,
                        Options options) {
   if (channels.empty()) throw std::invalid_argument("redis::Subscriber needs at least one channel");

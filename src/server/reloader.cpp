@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "switchyard/api/error.hpp"
-#include "switchyard/config/overrides_store.hpp"
 #include "switchyard/dispatch/shared_health.hpp"
 #include "switchyard/redis/client.hpp"
+#include "switchyard/redis/overrides_store.hpp"
 #include "switchyard/redis/settings.hpp"
 #include "switchyard/redis/subscriber.hpp"
 #include "switchyard/telemetry/request_log.hpp"
@@ -62,7 +62,7 @@ void Reloader::watch_redis() {
   redis_->start();
   // One subscription for both: configuration changes, and what other replicas learnt of the
   // upstreams' health (dispatch/shared_health.hpp).
-  const std::string config_channel = config::OverrideNames(settings->prefix).channel;
+  const std::string config_channel = redis::OverrideNames(settings->prefix).channel;
   const std::string health_channel = dispatch::HealthNames(settings->prefix).channel;
   subscriber_ = std::make_unique<redis::Subscriber>(
       main_, url, std::vector<std::string>{config_channel, health_channel},
@@ -117,7 +117,7 @@ Awaitable<void> Reloader::refresh_overrides() {
     refresh_again_ = false;
     co_await wait_for_redis();
     std::string why;
-    auto fetched = co_await config::fetch_overrides(*redis_, redis_prefix_, &why);
+    auto fetched = co_await redis::fetch_overrides(*redis_, redis_prefix_, &why);
     if (fetched) {
       apply_overrides(std::move(*fetched));
     } else {

@@ -20,9 +20,9 @@ namespace switchyard::testing {
 
 using namespace std::chrono_literals;
 
-inline redis::Url parse_url(const std::string& text) {
+inline config::RedisUrl parse_url(const std::string& text) {
   std::string why;
-  auto url = redis::Url::parse(text, &why);
+  auto url = config::RedisUrl::parse(text, &why);
   if (!url) throw std::runtime_error(why);
   return *url;
 }

@@ -452,7 +452,7 @@ TEST(RedisSubscriber, ReceivesMessagesAndResubscribesAfterARestart) {
   RedisServer server(dir, {.password = "s3cret"});
   using Message = std::pair<std::string, std::string>;
   run_async([&](Executor ex) -> Awaitable<void> {
-    const redis::Url url = parse_url(server.url_with(":s3cret"));
+    const config::RedisUrl url = parse_url(server.url_with(":s3cret"));
     std::vector<Message> messages;
     int connects = 0;
     redis::Subscriber subscriber(
@@ -493,7 +493,7 @@ TEST(RedisSubscriber, MayStopFromItsOwnMessageHandler) {
   TempDir dir;
   RedisServer server(dir);
   run_async([&](Executor ex) -> Awaitable<void> {
-    const redis::Url url = parse_url(server.url());
+    const config::RedisUrl url = parse_url(server.url());
     int messages = 0;
     std::optional<redis::Subscriber> subscriber;
     subscriber.emplace(

@@ -1,5 +1,5 @@
-// Waiting between two tries of one target: exponential backoff with full jitter, and the delay an
-// upstream asked for (Retry-After and the providers' rate-limit reset headers), both bounded.
+// Waiting between two tries of one target: the delay an upstream asked for (Retry-After and the
+// providers' rate-limit reset headers), bounded. The backoff itself is switchyard/jitter.hpp.
 #pragma once
 
 #include <chrono>
@@ -10,11 +10,6 @@
 namespace switchyard::dispatch {
 
 using Millis = std::chrono::milliseconds;
-
-// "Full jitter" (AWS Architecture Blog, "Exponential Backoff And Jitter"): a delay drawn
-// uniformly from [0, min(cap, base * 2^retry)], retry = 0 before the first retry. `unit` is the
-// random draw in [0, 1); callers pass their generator's output so tests can pin it.
-Millis full_jitter(unsigned retry, Millis base, Millis cap, double unit);
 
 // Looks up a response header by lower-case name; empty when absent.
 using HeaderLookup = std::function<std::string_view(std::string_view)>;

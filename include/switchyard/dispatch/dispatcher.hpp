@@ -34,7 +34,7 @@ class Exchange;
 namespace switchyard::dispatch {
 
 class BufferPool;
-struct Race;
+struct Hedge;
 
 // What to dispatch: the parsed body and the route it goes to. Who asked, where the answer goes
 // and by when are the request's Context.
@@ -103,7 +103,7 @@ class Dispatcher {
   struct Attempt;
 
  private:
-  struct Walk;
+  struct Progress;
   enum class Next { done, retry, next_target, final_error };
   using Plan = boost::container::small_vector<const routing::Target*, 4>;
 
@@ -111,8 +111,8 @@ class Dispatcher {
   void plan(const DispatchRequest& request, Plan& order);
   // Runs `a`, and `b` beside it when `a` has no response head after the route's hedge delay;
   // returns once every attempt started has ended.
-  Awaitable<void> race(Attempt& a, Attempt* b, Walk& walk);
-  Awaitable<void> fly(Attempt& a, Timer& wake);
+  Awaitable<void> run_hedged(Attempt& a, Attempt* b, Progress& progress);
+  Awaitable<void> run_detached(Attempt& a, Timer& wake);
   // Whether the target's provider has a rate_limit (rpm or tpm) the gateway keeps.
   bool limited(const routing::Target& target) const;
   // Takes a request slot of the target's provider (rate_limit.rpm) and the request's estimated
@@ -123,21 +123,45 @@ class Dispatcher {
     bool tokens_shared = false;  // the tokens were counted in Redis
   };
   Awaitable<Slot> take_slot(const routing::Target& target, TargetHealth::Admission admission,
-                            Walk& walk);
+                            Progress& progress);
   // The name a provider's limit is kept under across replicas.
   static std::string provider_limit(const routing::Target& target, std::string_view what) {
     return "provider:" + target.provider->name + ":" + std::string(what);
   }
+  // False, with the skip noted, when an earlier target's context window overflowed and this
+  // one's is no larger.
+  bool may_take_prompt(const routing::Target& target, Progress& progress);
+  // The pause before try `retry` (0 = the first, no pause) of a target, jittered and at least
+  // what the upstream asked; nullopt, with the progress out of time, when the deadline would
+  // pass first.
+  std::optional<std::chrono::milliseconds> backoff(unsigned retry, Progress& progress);
+  // The pause, counted as a retry and as time spent waiting on upstreams.
+  Awaitable<void> wait_before_retry(std::chrono::milliseconds pause, request::Context& context);
+  // The next attempt of the request at `target`, with buffers from the pool; `number` 0 means
+  // the one after those recorded.
+  Attempt new_attempt(Progress& progress, const routing::Target& target, std::size_t number = 0);
+
+  // An attempt ended: books it (health, tokens, hedge counters, record) and decides what comes
+  // next.
+  Next conclude(Attempt& a, Progress& progress, bool more_targets);
+  // The target's breaker and latency window; a breaker this failure opened is announced to the
+  // other replicas.
+  void book_health(const Attempt& a, SteadyTime now);
   // Corrects what the attempt took of its provider's tpm to what it used: the reported usage, or
   // nothing when it failed.
-  void settle_tokens(const Attempt& a);
-  // Books an attempt that ended (log, health, summary) and decides what comes next.
-  Next settle(Attempt& a, Walk& walk, bool more_targets);
+  void reconcile_tokens(const Attempt& a);
+  // Hedges won, and what a beaten one wasted.
+  void book_hedge(const Attempt& a);
+  // The attempt in the request's record; the serving model and usage when it answered.
+  static void book_record(const Attempt& a, telemetry::RequestRecord& record, SteadyTime now);
+  // After a failure: retry the target, or move on to the next.
+  Next decide(Attempt& a, Progress& progress, bool more_targets, SteadyTime now);
   // Every planned target failed, was skipped, or the deadline came: the error for the client.
-  DispatchResult give_up(Walk& walk);
+  DispatchResult give_up(Progress& progress);
   // Waits `delay` unless the client goes away first.
   Awaitable<void> sleep(std::chrono::milliseconds delay, request::Cancellation& cancel);
 
+  // One try: encode, send, and relay the answer or read why there is none.
   Awaitable<void> attempt(Attempt& a);
   Awaitable<void> relay_json(Attempt& a, upstream::Exchange& exchange);
   Awaitable<void> relay_stream(Attempt& a, upstream::Exchange& exchange);

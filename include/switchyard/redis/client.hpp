@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "switchyard/async.hpp"
-#include "switchyard/redis/url.hpp"
+#include "switchyard/config/redis_url.hpp"
 
 namespace switchyard::redis {
 
@@ -75,7 +75,7 @@ concept Word = std::is_convertible_v<const T&, std::string_view>;
 // the thread running the executor's io_context.
 class Client {
  public:
-  Client(Executor ex, Url url, Options options = {});
+  Client(Executor ex, config::RedisUrl url, Options options = {});
   // Ends the connection; commands still waiting complete with an error.
   ~Client();
   Client(const Client&) = delete;

@@ -5,13 +5,13 @@
 #include <string>
 
 #include "switchyard/config/config.hpp"
+#include "switchyard/config/redis_url.hpp"
 #include "switchyard/redis/client.hpp"
-#include "switchyard/redis/url.hpp"
 
 namespace switchyard::redis {
 
 struct Settings {
-  Url url;
+  config::RedisUrl url;
   Options options;
 
   // nullopt and `why` when the URL is not usable (a loaded config's has been checked already;

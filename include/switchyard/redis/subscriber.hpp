@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "switchyard/async.hpp"
+#include "switchyard/config/redis_url.hpp"
 #include "switchyard/redis/client.hpp"
-#include "switchyard/redis/url.hpp"
 
 namespace switchyard::redis {
 
@@ -24,8 +24,8 @@ class Subscriber {
 
   // `channels` must not be empty. Options::command_timeout does not apply: a subscription has
   // no replies to wait for.
-  Subscriber(Executor ex, Url url, std::vector<std::string> channels, MessageHandler on_message,
-             std::function<void()> on_connect, Options options = {});
+  Subscriber(Executor ex, config::RedisUrl url, std::vector<std::string> channels,
+             MessageHandler on_message, std::function<void()> on_connect, Options options = {});
   ~Subscriber();
   Subscriber(const Subscriber&) = delete;
   Subscriber& operator=(const Subscriber&) = delete;

@@ -35,6 +35,12 @@ class Meter {
   // Corrections of units taken where `shared` says.
   void give_back(bool shared, std::string_view name, RateLimiter& local, std::uint64_t units);
   void take_anyway(bool shared, std::string_view name, RateLimiter& local, std::uint64_t units);
+  // Corrects `taken` units (an estimate taken before sending) to the `used` ones.
+  void reconcile(bool shared, std::string_view name, RateLimiter& local, std::uint64_t taken,
+                 std::uint64_t used) {
+    if (used > taken) take_anyway(shared, name, local, used - taken);
+    if (used < taken) give_back(shared, name, local, taken - used);
+  }
 
   // The first window of `budget` whose spend reached its cap, or none.
   Awaitable<std::optional<SpendWindows::Exhausted>> exhausted(std::string_view name,

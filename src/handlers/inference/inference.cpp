@@ -67,7 +67,7 @@ Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Contex
   if (job.chat && services_.cache) {
     const bool answered = co_await cache.answer(job, request);
     if (answered) {
-      limits.settle(/*served=*/false);  // nothing upstream was used: the estimate goes back
+      limits.reconcile(/*served=*/false);  // nothing upstream was used: the estimate goes back
       co_return;
     }
   }
@@ -88,7 +88,7 @@ Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Contex
   }
   charge_route(job, request.record);
   if (copy) cache.store(job, request, *copy);
-  limits.settle(result.responded);
+  limits.reconcile(result.responded);
   if (conclude(result, request)) co_await request.response().send_error(result.error);
 }
 

@@ -155,18 +155,16 @@ Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota
 
 // Charges the request's cost to the key's budget and corrects its tpm to the reported usage
 // (or gives the estimate back when no upstream answered).
-void settle_key(const config::GatewayKey& key, state::KeyQuota& quota,
-                const KeyAdmission& admission, const telemetry::RequestRecord& record, bool served,
-                state::Meter& meter) {
+void reconcile_key(const config::GatewayKey& key, state::KeyQuota& quota,
+                   const KeyAdmission& admission, const telemetry::RequestRecord& record,
+                   bool served, state::Meter& meter) {
   if (record.usage_reported && record.cost_usd > 0 && quota.budget.capped())
     meter.charge(key_limit(key, ""), quota.budget, key.budget, record.cost_usd);
   const std::uint64_t taken = admission.tokens_taken;
   if (taken == 0) return;
   const std::uint64_t used = record.usage_reported ? record.prompt_tokens + record.completion_tokens
                                                    : (served ? taken : 0);
-  const std::string tpm = key_limit(key, "tpm");
-  if (used > taken) meter.take_anyway(admission.tokens_shared, tpm, quota.tokens, used - taken);
-  if (used < taken) meter.give_back(admission.tokens_shared, tpm, quota.tokens, taken - used);
+  meter.reconcile(admission.tokens_shared, key_limit(key, "tpm"), quota.tokens, taken, used);
 }
 
 }  // namespace
@@ -200,9 +198,9 @@ Awaitable<bool> KeyLimits::admit(const dispatch::DispatchRequest& job) {
   co_return false;
 }
 
-void KeyLimits::settle(bool served) {
+void KeyLimits::reconcile(bool served) {
   if (quota_)
-    settle_key(*request_.key, *quota_, admission_, request_.record, served, services_.meter);
+    reconcile_key(*request_.key, *quota_, admission_, request_.record, served, services_.meter);
 }
 
 }  // namespace switchyard::handlers

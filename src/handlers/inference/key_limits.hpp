@@ -1,6 +1,6 @@
 // A gateway key's own limits at request time: its spend budget, requests per minute and tokens
 // per minute. Taken before dispatch (refusing with 429 and OpenAI's x-ratelimit-* headers),
-// settled after it against the usage the provider reported.
+// reconciled after it with the usage the provider reported.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +40,7 @@ class KeyLimits {
   Awaitable<bool> admit(const dispatch::DispatchRequest& job);
   // After dispatch: charges the cost and corrects the tokens to the usage (`served`: an upstream
   // answered; when none did, the estimate goes back).
-  void settle(bool served);
+  void reconcile(bool served);
 
  private:
   const Services& services_;

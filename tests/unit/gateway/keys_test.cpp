@@ -1,7 +1,7 @@
 // Gateway keys: read from config as hashes only, and recognised from an Authorization header.
 #include <gtest/gtest.h>
 
-#include "config_messages.hpp"
+#include "../config/config_messages.hpp"
 
 #include "switchyard/config/config.hpp"
 #include "switchyard/gateway/key_ring.hpp"

@@ -3,30 +3,30 @@
 
 #include <string>
 
+#include "switchyard/config/redis_url.hpp"
 #include "switchyard/redis/client.hpp"
-#include "switchyard/redis/url.hpp"
 
 namespace switchyard::redis {
 namespace {
 
-Url parsed(const std::string& text) {
+config::RedisUrl parsed(const std::string& text) {
   std::string why;
-  const auto url = Url::parse(text, &why);
+  const auto url = config::RedisUrl::parse(text, &why);
   EXPECT_TRUE(url) << text << ": " << why;
-  return url.value_or(Url{});
+  return url.value_or(config::RedisUrl{});
 }
 
 // The message for a URL that must be refused.
 std::string refusal(const std::string& text) {
   std::string why;
-  const auto url = Url::parse(text, &why);
+  const auto url = config::RedisUrl::parse(text, &why);
   EXPECT_FALSE(url) << text;
   EXPECT_EQ(why.rfind("redis URL '", 0), 0u) << why;
   return why;
 }
 
 TEST(RedisUrl, ReadsHostPortAndDatabase) {
-  const Url url = parsed("redis://cache.internal:6380/2");
+  const config::RedisUrl url = parsed("redis://cache.internal:6380/2");
   EXPECT_EQ(url.host, "cache.internal");
   EXPECT_EQ(url.port, 6380);
   EXPECT_EQ(url.db, 2);
@@ -36,7 +36,7 @@ TEST(RedisUrl, ReadsHostPortAndDatabase) {
 
 TEST(RedisUrl, DefaultsToPort6379AndDatabase0) {
   for (const char* text : {"redis://localhost", "redis://localhost/", "REDIS://localhost"}) {
-    const Url url = parsed(text);
+    const config::RedisUrl url = parsed(text);
     EXPECT_EQ(url.host, "localhost") << text;
     EXPECT_EQ(url.port, 6379) << text;
     EXPECT_EQ(url.db, 0) << text;
@@ -44,14 +44,14 @@ TEST(RedisUrl, DefaultsToPort6379AndDatabase0) {
 }
 
 TEST(RedisUrl, ReadsAPasswordWithoutAUser) {
-  const Url url = parsed("redis://:s3cret@127.0.0.1:6379");
+  const config::RedisUrl url = parsed("redis://:s3cret@127.0.0.1:6379");
   EXPECT_EQ(url.user, "");
   EXPECT_EQ(url.password, "s3cret");
   EXPECT_EQ(url.host, "127.0.0.1");
 }
 
 TEST(RedisUrl, ReadsAnAclUserAndPassword) {
-  const Url url = parsed("redis://gateway:s3cret@redis:6379/1");
+  const config::RedisUrl url = parsed("redis://gateway:s3cret@redis:6379/1");
   EXPECT_EQ(url.user, "gateway");
   EXPECT_EQ(url.password, "s3cret");
   EXPECT_EQ(url.host, "redis");
@@ -61,7 +61,7 @@ TEST(RedisUrl, ReadsAnAclUserAndPassword) {
 TEST(RedisUrl, DecodesAPercentEncodedPassword) {
   EXPECT_EQ(parsed("redis://:p%40ss%3Aw%2Frd%25@host").password, "p@ss:w/rd%");
   // An '@' left unencoded still belongs to the password: the host starts after the last one.
-  const Url url = parsed("redis://:p@ss@host:7000");
+  const config::RedisUrl url = parsed("redis://:p@ss@host:7000");
   EXPECT_EQ(url.password, "p@ss");
   EXPECT_EQ(url.host, "host");
   EXPECT_EQ(url.port, 7000);
@@ -69,7 +69,7 @@ TEST(RedisUrl, DecodesAPercentEncodedPassword) {
 }
 
 TEST(RedisUrl, ReadsABracketedIpv6Address) {
-  const Url url = parsed("redis://[::1]:7000/3");
+  const config::RedisUrl url = parsed("redis://[::1]:7000/3");
   EXPECT_EQ(url.host, "::1");
   EXPECT_EQ(url.port, 7000);
   EXPECT_EQ(url.db, 3);
@@ -123,7 +123,7 @@ TEST(RedisUrl, RefusalsNeverRepeatThePassword) {
   for (const char* text : {"redis://:s3cret@host:99999", "redis://user:s3cret@host/x",
                            "redis://:s3cret@", "rediss://:s3cret@host", "redis://:s3cret@host?x"}) {
     std::string why;
-    EXPECT_FALSE(Url::parse(text, &why)) << text;
+    EXPECT_FALSE(config::RedisUrl::parse(text, &why)) << text;
     EXPECT_EQ(why.find("s3cret"), std::string::npos) << why;
     EXPECT_NE(why.find("***"), std::string::npos) << why;
   }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "switchyard/dispatch/backoff.hpp"
+#include "switchyard/jitter.hpp"
 
 namespace switchyard::dispatch {
 namespace {

@@ -13,10 +13,8 @@
 #include "switchyard/config/config.hpp"
 
 namespace switchyard::redis {
-class Client;
-}
 
-namespace switchyard::config {
+class Client;
 
 struct OverrideNames {
   explicit OverrideNames(std::string_view prefix);
@@ -24,14 +22,15 @@ struct OverrideNames {
 };
 
 // Both hashes, each in name order; nullopt and `why` when Redis did not answer.
-Awaitable<std::optional<Overrides>> fetch_overrides(redis::Client& redis, std::string_view prefix,
-                                                    std::string* why);
+Awaitable<std::optional<config::Overrides>> fetch_overrides(redis::Client& redis,
+                                                            std::string_view prefix,
+                                                            std::string* why);
 // The same from a thread without an event loop (start-up): connects, reads and disconnects
 // within the configured timeouts.
-std::optional<Overrides> fetch_overrides_now(const Redis& redis, std::string* why);
+std::optional<config::Overrides> fetch_overrides_now(const config::Redis& redis, std::string* why);
 
 // `switchyard routes|models list|get|set|delete|reset ...`: prints to stdout, problems to stderr;
 // returns the exit status. `args` follow the kind.
 int run_overrides_command(std::string_view kind, std::span<const std::string_view> args);
 
-}  // namespace switchyard::config
+}  // namespace switchyard::redis

@@ -1,9 +1,9 @@
-#include "switchyard/redis/url.hpp"
+#include "switchyard/config/redis_url.hpp"
 
 #include <algorithm>
 #include <charconv>
 
-namespace switchyard::redis {
+namespace switchyard::config {
 
 namespace {
 
@@ -63,8 +63,8 @@ std::optional<Int> decimal(std::string_view s) {
 
 }  // namespace
 
-std::optional<Url> Url::parse(std::string_view text, std::string* why) {
-  const auto fail = [&](std::string_view reason) -> std::optional<Url> {
+std::optional<RedisUrl> RedisUrl::parse(std::string_view text, std::string* why) {
+  const auto fail = [&](std::string_view reason) -> std::optional<RedisUrl> {
     if (why) *why = "redis URL '" + redact_text(text) + "': " + std::string(reason);
     return std::nullopt;
   };
@@ -80,7 +80,7 @@ std::optional<Url> Url::parse(std::string_view text, std::string* why) {
     return fail("unsupported scheme '" + std::string(scheme) + "', expected " +
                 std::string(kShape));
 
-  Url url;
+  RedisUrl url;
   std::string_view rest = text.substr(scheme_end + 3);
   // The last '@': a path never holds one, an unencoded password might.
   if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
@@ -141,7 +141,7 @@ std::optional<Url> Url::parse(std::string_view text, std::string* why) {
   return url;
 }
 
-std::string Url::redacted() const {
+std::string RedisUrl::redacted() const {
   std::string out = "redis://";
   if (!user.empty() || !password.empty()) {
     out += user;
@@ -158,4 +158,4 @@ std::string Url::redacted() const {
   return out;
 }
 
-}  // namespace switchyard::redis
+}  // namespace switchyard::config

@@ -1,4 +1,4 @@
-#include "switchyard/config/overrides_store.hpp"
+#include "switchyard/redis/overrides_store.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,7 +10,12 @@
 #include "switchyard/redis/client.hpp"
 #include "switchyard/redis/settings.hpp"
 
-namespace switchyard::config {
+namespace switchyard::redis {
+
+using config::load_config_file;
+using config::Overrides;
+using config::process_env;
+using config::Redis;
 
 namespace {
 
@@ -272,4 +277,4 @@ int run_overrides_command(std::string_view kind, std::span<const std::string_vie
   return status;
 }
 
-}  // namespace switchyard::config
+}  // namespace switchyard::redis

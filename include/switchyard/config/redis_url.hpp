@@ -7,12 +7,12 @@
 #include <string>
 #include <string_view>
 
-namespace switchyard::redis {
+namespace switchyard::config {
 
 // redis://[[user]:password@]host[:port][/db], as the IANA provisional `redis` scheme and
 // redis-cli's -u have it. A user selects the Redis 6 ACL form `AUTH user password`; without one
 // it is `AUTH password` (the `default` user). User and password may be percent-encoded.
-struct Url {
+struct RedisUrl {
   std::string host;  // a name or an address; an IPv6 address without its brackets
   std::uint16_t port = 6379;
   std::string user;
@@ -21,9 +21,9 @@ struct Url {
 
   // nullopt and `*why` ("redis URL 'redis://…': …", the password never in it) when `text` is not
   // a usable URL. `rediss://` is refused: Debian 12's hiredis (0.14) has no TLS.
-  static std::optional<Url> parse(std::string_view text, std::string* why);
+  static std::optional<RedisUrl> parse(std::string_view text, std::string* why);
   // The URL with the password replaced by "***", for logs.
   std::string redacted() const;
 };
 
-}  // namespace switchyard::redis
+}  // namespace switchyard::config

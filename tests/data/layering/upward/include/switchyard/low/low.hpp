@@ -1,0 +1,2 @@
+#pragma once
+#include "switchyard/top/top.hpp"

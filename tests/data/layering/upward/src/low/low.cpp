@@ -1,0 +1,1 @@
+#include "switchyard/low/low.hpp"
