@@ -100,13 +100,12 @@ int main(int argc, char** argv) {
   // With Redis, the route and model overrides replicas share go over the file from the start.
   switchyard::config::Overrides overrides;
   if (config->redis) {
-    std::string why;
-    if (auto fetched = switchyard::redis::fetch_overrides_now(*config->redis, &why)) {
+    if (auto fetched = switchyard::redis::fetch_overrides_now(*config->redis)) {
       overrides = std::move(*fetched);
     } else {
       switchyard::telemetry::log_event(
           switchyard::telemetry::Level::warn, "overrides",
-          "starting without the Redis overrides, until Redis answers: " + why);
+          "starting without the Redis overrides, until Redis answers: " + fetched.error());
     }
   }
   int status = 1;

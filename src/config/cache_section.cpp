@@ -51,10 +51,10 @@ void read_redis(NodeReader& reader, const Entry& entry, Redis& redis) {
     if (e.key == "url") {
       // May carry a password: never quoted back.
       const auto url = reader.text(e, /*secret=*/true);
-      std::string why;
-      if (url && !RedisUrl::parse(*url, &why)) {
-        reader.error(e.value_position(), e.path + ": " + why);
-      } else if (url) {
+      if (!url) continue;
+      if (const auto parsed = RedisUrl::parse(*url); !parsed) {
+        reader.error(e.value_position(), e.path + ": " + parsed.error());
+      } else {
         redis.url = *url;
       }
     } else if (e.key == "timeout") {

@@ -86,10 +86,9 @@ void read_base_url(NodeReader& reader, const Entry& entry, bool allow_plain_http
                    Provider& provider) {
   const auto text = reader.text(entry);
   if (!text) return;
-  std::string why;
-  auto url = parse_url(*text, &why);
+  auto url = parse_url(*text);
   if (!url) {
-    reader.error(entry.value_position(), entry.path + ": " + why);
+    reader.error(entry.value_position(), entry.path + ": " + url.error());
     return;
   }
   // Plain http carries the API key and every prompt in clear text; that is only acceptable on a

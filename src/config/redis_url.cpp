@@ -63,10 +63,9 @@ std::optional<Int> decimal(std::string_view s) {
 
 }  // namespace
 
-std::optional<RedisUrl> RedisUrl::parse(std::string_view text, std::string* why) {
-  const auto fail = [&](std::string_view reason) -> std::optional<RedisUrl> {
-    if (why) *why = "redis URL '" + redact_text(text) + "': " + std::string(reason);
-    return std::nullopt;
+Result<RedisUrl> RedisUrl::parse(std::string_view text) {
+  const auto fail = [&](std::string_view reason) {
+    return Unexpected("redis URL '" + redact_text(text) + "': " + std::string(reason));
   };
   const auto scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) return fail("expected " + std::string(kShape));

@@ -53,9 +53,9 @@ void read_tracing(NodeReader& reader, const Entry& entry, const std::filesystem:
       assign(tracing.enabled, reader.boolean(e));
     } else if (e.key == "endpoint") {
       const auto text = reader.text(e);
-      std::string why;
-      if (text && !parse_url(*text, &why)) {
-        reader.error(e.value_position(), e.path + ": " + why);
+      const auto url = text ? parse_url(*text) : Result<Url>(Url{});
+      if (!url) {
+        reader.error(e.value_position(), e.path + ": " + url.error());
       } else {
         assign(tracing.endpoint, text);
       }

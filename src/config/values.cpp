@@ -180,11 +180,8 @@ std::optional<std::size_t> parse_size(std::string_view text) {
   return static_cast<std::size_t>(*bytes);
 }
 
-std::optional<Url> parse_url(std::string_view text, std::string* why) {
-  const auto fail = [why](std::string reason) -> std::optional<Url> {
-    if (why) *why = std::move(reason);
-    return std::nullopt;
-  };
+Result<Url> parse_url(std::string_view text) {
+  const auto fail = [](std::string reason) { return Unexpected(std::move(reason)); };
   for (char c : text) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
       return fail("must not contain spaces or control characters");

@@ -49,13 +49,12 @@ Awaitable<void> HealthChecker::probe_loop(std::size_t provider_index,
   Timer& timer = *timers_[provider_index];
   while (!stopped_) {
     int status = 0;
-    std::string why;
-    const bool ok = co_await probe(provider_index, &status, &why);
+    const auto probed = co_await probe(provider_index, status);
     if (stopped_) break;
     health.probes.fetch_add(1, std::memory_order_relaxed);
     health.last_status.store(status, std::memory_order_relaxed);
     health.last_probe_ms.store(unix_ms(), std::memory_order_relaxed);
-    if (ok) {
+    if (probed) {
       health.failed_probes.store(0, std::memory_order_relaxed);
       if (!health.healthy.exchange(true)) {
         health.last_change_ms.store(unix_ms(), std::memory_order_relaxed);
@@ -70,7 +69,7 @@ Awaitable<void> HealthChecker::probe_loop(std::size_t provider_index,
         dispatcher_.shared_health().provider_health(provider.name, false);
         telemetry::log_event(telemetry::Level::warn, "provider_unhealthy",
                              "provider '" + provider.name + "' failed " + std::to_string(failed) +
-                                 " health checks in a row: " + why);
+                                 " health checks in a row: " + probed.error());
       }
     }
     timer.expires_after(check.interval);
@@ -78,7 +77,7 @@ Awaitable<void> HealthChecker::probe_loop(std::size_t provider_index,
   }
 }
 
-Awaitable<bool> HealthChecker::probe(std::size_t provider_index, int* status, std::string* why) {
+Awaitable<Result<void>> HealthChecker::probe(std::size_t provider_index, int& status) {
   const auto& provider = routes_.config().providers[provider_index];
   const auto& check = provider.health_check;
   std::string head;
@@ -87,24 +86,16 @@ Awaitable<bool> HealthChecker::probe(std::size_t provider_index, int* status, st
                               std::chrono::steady_clock::now() + check.timeout);
   const std::array<asio::const_buffer, 1> request{asio::buffer(head)};
   upstream::Failure sent = co_await exchange.send(request);
-  if (sent) {
-    *why = std::move(sent.detail);
-    co_return false;
-  }
-  *status = exchange.status();
+  if (sent) co_return Unexpected(std::move(sent.detail));
+  status = exchange.status();
   std::string body;
   upstream::Failure read = co_await exchange.read_body(body, kMaxProbeBody);
   exchange.finish();
-  if (read) {
-    *why = std::move(read.detail);
-    co_return false;
-  }
-  if (*status != check.expect_status) {
-    *why = "HTTP " + std::to_string(*status) + " (expected " + std::to_string(check.expect_status) +
-           ")";
-    co_return false;
-  }
-  co_return true;
+  if (read) co_return Unexpected(std::move(read.detail));
+  if (status != check.expect_status)
+    co_return Unexpected("HTTP " + std::to_string(status) + " (expected " +
+                         std::to_string(check.expect_status) + ")");
+  co_return Result<void>();
 }
 
 }  // namespace switchyard::dispatch

@@ -139,7 +139,7 @@ class Client::Impl {
   void complete(Handler handler, Result result);
   Result unavailable() const;
   Awaitable<void> session();
-  Awaitable<bool> handshake(Clock::time_point deadline, std::string* why);
+  Awaitable<switchyard::Result<void>> handshake(Clock::time_point deadline);
   Awaitable<std::string> watch();
   void expire();
   static void on_reply(redisAsyncContext* ac, void* reply, void* privdata);
@@ -175,23 +175,22 @@ void Client::Impl::stop() {
 // One connection, from connect to loss.
 Awaitable<void> Client::Impl::session() {
   const auto deadline = Clock::now() + link_.options().connect_timeout;
-  std::string why;
-  const bool connecting = co_await link_.connect(deadline, &why);
+  const auto connecting = co_await link_.connect(deadline);
   if (!connecting) {
-    if (!link_.stopping()) link_.went_down(why);
+    if (!link_.stopping()) link_.went_down(connecting.error());
     co_return;
   }
-  const bool up = co_await handshake(deadline, &why);
+  const auto up = co_await handshake(deadline);
   if (!up) {
     link_.close();
-    if (!link_.stopping()) link_.went_down(why);
+    if (!link_.stopping()) link_.went_down(up.error());
     co_return;
   }
   ready_ = true;
   ++stats_.connects;
   link_.went_up();
 
-  why = co_await watch();
+  const std::string why = co_await watch();
   ready_ = false;
   ++stats_.disconnects;
   if (close_reason_.empty()) close_reason_ = why;
@@ -205,7 +204,7 @@ Awaitable<void> Client::Impl::session() {
 // AUTH and SELECT first, pipelined, and commands only once they are answered: a command must
 // not run unauthenticated or in database 0 by mistake. With neither, a PING, so that "connected"
 // always means a server that answers (a stopped one's kernel still completes connect(2)).
-Awaitable<bool> Client::Impl::handshake(Clock::time_point deadline, std::string* why) {
+Awaitable<switchyard::Result<void>> Client::Impl::handshake(Clock::time_point deadline) {
   const config::RedisUrl& url = link_.url();
   redisAsyncContext* ac = link_.context();
   handshake_left_ = 0;
@@ -236,28 +235,8 @@ Awaitable<bool> Client::Impl::handshake(Clock::time_point deadline, std::string*
     const std::array<std::string_view, 1> ping{"PING"};
     send("PING", ping);
   }
-  for (;;) {
-    if (link_.stopping()) {
-      *why = "stopped";
-      co_return false;
-    }
-    if (!handshake_error_.empty()) {
-      *why = handshake_error_;
-      co_return false;
-    }
-    if (!link_.open()) {
-      *why = link_.closed_because("connection closed");
-      co_return false;
-    }
-    if (handshake_left_ == 0) co_return true;
-    if (Clock::now() >= deadline) {
-      const std::string limit = millis_text(link_.options().connect_timeout);
-      *why = link_.connection()->tcp_connected() ? "no answer within " + limit
-                                                 : "connect timed out after " + limit;
-      co_return false;
-    }
-    co_await link_.sleep_until(deadline);
-  }
+  co_return co_await link_.wait_for(
+      deadline, [this] { return handshake_left_ == 0; }, handshake_error_, "no answer");
 }
 
 void Client::Impl::on_handshake_reply(redisAsyncContext*, void* reply, void* privdata) {

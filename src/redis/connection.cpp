@@ -6,28 +6,25 @@
 
 namespace switchyard::redis {
 
-std::shared_ptr<Connection> Connection::open(const Executor& ex, const std::string& address,
-                                             std::uint16_t port, std::function<void()> on_closed,
-                                             std::string* why) {
+switchyard::Result<std::shared_ptr<Connection>> Connection::open(const Executor& ex,
+                                                                 const std::string& address,
+                                                                 std::uint16_t port,
+                                                                 std::function<void()> on_closed) {
   // With a numeric address, getaddrinfo inside redisAsyncConnect does no lookup, and the
   // connect(2) is non-blocking: this returns at once.
   redisAsyncContext* ac = redisAsyncConnect(address.c_str(), port);
-  if (!ac) {
-    *why = "out of memory";
-    return nullptr;
-  }
+  if (!ac) return Unexpected("out of memory");
   if (ac->err) {
-    *why = ac->errstr;
+    std::string why = ac->errstr;
     redisAsyncFree(ac);
-    return nullptr;
+    return Unexpected(std::move(why));
   }
   std::shared_ptr<Connection> c(new Connection(ex));
   boost::system::error_code ec;
   c->socket_.assign(ac->c.fd, ec);
   if (ec) {
-    *why = "cannot watch the socket: " + ec.message();
     redisAsyncFree(ac);
-    return nullptr;
+    return Unexpected("cannot watch the socket: " + ec.message());
   }
   c->ac_ = ac;
   c->on_closed_ = std::move(on_closed);

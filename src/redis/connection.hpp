@@ -12,6 +12,7 @@
 #include <string>
 
 #include "switchyard/async.hpp"
+#include "switchyard/result.hpp"
 
 struct redisAsyncContext;
 
@@ -22,12 +23,13 @@ namespace switchyard::redis {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // Starts a non-blocking connect to a numeric address (no name lookup: that would block).
-  // nullptr and `*why` when it fails at once. `on_closed` runs whenever hiredis frees the
+  // Why not, when it fails at once. `on_closed` runs whenever hiredis frees the
   // context — an error, the server closing, a failed connect, close() — from inside hiredis: it
   // may take note and wake someone up, and nothing more.
-  static std::shared_ptr<Connection> open(const Executor& ex, const std::string& address,
-                                          std::uint16_t port, std::function<void()> on_closed,
-                                          std::string* why);
+  static switchyard::Result<std::shared_ptr<Connection>> open(const Executor& ex,
+                                                              const std::string& address,
+                                                              std::uint16_t port,
+                                                              std::function<void()> on_closed);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

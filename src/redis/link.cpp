@@ -27,7 +27,7 @@ Link::~Link() {
   close();
 }
 
-Awaitable<bool> Link::connect(Clock::time_point deadline, std::string* why) {
+Awaitable<switchyard::Result<void>> Link::connect(Clock::time_point deadline) {
   std::string address = url_.host;
   boost::system::error_code ec;
   asio::ip::make_address(url_.host, ec);
@@ -37,29 +37,43 @@ Awaitable<bool> Link::connect(Clock::time_point deadline, std::string* why) {
     auto outcome =
         co_await (resolver_.async_resolve(url_.host, std::to_string(url_.port), as_result) ||
                   wake_.async_wait(as_result));
-    if (stopping_) {
-      *why = "stopped";
-      co_return false;
-    }
-    if (outcome.index() == 1) {
-      *why =
-          "resolving '" + url_.host + "' took longer than " + millis_text(options_.connect_timeout);
-      co_return false;
-    }
+    if (stopping_) co_return Unexpected("stopped");
+    if (outcome.index() == 1)
+      co_return Unexpected("resolving '" + url_.host + "' took longer than " +
+                           millis_text(options_.connect_timeout));
     const auto& [resolve_ec, results] = std::get<0>(outcome);
-    if (resolve_ec || results.empty()) {
-      *why = "cannot resolve '" + url_.host + "': " + resolve_ec.message();
-      co_return false;
-    }
+    if (resolve_ec || results.empty())
+      co_return Unexpected("cannot resolve '" + url_.host + "': " + resolve_ec.message());
     // A name may stand for several addresses (localhost: 127.0.0.1 and ::1) of which the server
     // listens on one: each failed attempt moves on to the next.
     auto it = results.begin();
     std::advance(it, static_cast<std::ptrdiff_t>(address_turn_ % results.size()));
     address = it->endpoint().address().to_string();
   }
-  conn_ = Connection::open(
-      ex_, address, url_.port, [this] { wake(); }, why);
-  co_return conn_ != nullptr;
+  auto opened = Connection::open(ex_, address, url_.port, [this] { wake(); });
+  if (!opened) co_return Unexpected(std::move(opened).error());
+  conn_ = std::move(*opened);
+  co_return switchyard::Result<void>();
+}
+
+Awaitable<switchyard::Result<void>> Link::wait_for(Clock::time_point deadline,
+                                                   const std::function<bool()>& done,
+                                                   const std::string& refusal,
+                                                   std::string_view unanswered) {
+  for (;;) {
+    if (stopping_) co_return Unexpected("stopped");
+    // Before the connection check: after a refused AUTH the server refuses what follows too,
+    // and hiredis may close the connection on that error.
+    if (!refusal.empty()) co_return Unexpected(refusal);
+    if (!open()) co_return Unexpected(closed_because("connection closed"));
+    if (done()) co_return switchyard::Result<void>();
+    if (Clock::now() >= deadline) {
+      const std::string limit = millis_text(options_.connect_timeout);
+      co_return Unexpected(conn_->tcp_connected() ? std::string(unanswered) + " within " + limit
+                                                  : "connect timed out after " + limit);
+    }
+    co_await sleep_until(deadline);
+  }
 }
 
 std::string Link::closed_because(std::string_view fallback) const {

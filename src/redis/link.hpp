@@ -36,9 +36,16 @@ class Link {
   const Options& options() const { return options_; }
   bool stopping() const { return stopping_; }
 
-  // Resolves the host when it is a name (within `deadline`) and starts connecting. False and
-  // `*why` when either fails at once.
-  Awaitable<bool> connect(Clock::time_point deadline, std::string* why);
+  // Resolves the host when it is a name (within `deadline`) and starts connecting; why not when
+  // either fails at once.
+  Awaitable<switchyard::Result<void>> connect(Clock::time_point deadline);
+  // After connect() and the first commands: waits until `done()` (the reply callbacks wake()
+  // the link), or says why not — stopped, `refusal` set by a callback, the connection closed,
+  // or `deadline` passed (`unanswered`: what the server did not do in time).
+  Awaitable<switchyard::Result<void>> wait_for(Clock::time_point deadline,
+                                               const std::function<bool()>& done,
+                                               const std::string& refusal,
+                                               std::string_view unanswered);
   // The current hiredis context; null when not connected (or connecting).
   redisAsyncContext* context() const { return conn_ ? conn_->context() : nullptr; }
   bool open() const { return context() != nullptr; }

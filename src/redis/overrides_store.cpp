@@ -54,12 +54,12 @@ std::string failure(const redis::Result& result) {
   return {};
 }
 
-// Runs `work` on a fresh connection once it is up, on the calling thread; false and `why` when it
-// does not come up within the connect timeout.
-bool with_connection(const Redis& config,
-                     const std::function<Awaitable<void>(redis::Client&)>& work, std::string* why) {
-  const auto settings = redis::Settings::of(config, why);
-  if (!settings) return false;
+// Runs `work` on a fresh connection once it is up, on the calling thread; why not when it does
+// not come up within the connect timeout.
+switchyard::Result<void> with_connection(
+    const Redis& config, const std::function<Awaitable<void>(redis::Client&)>& work) {
+  const auto settings = redis::Settings::of(config);
+  if (!settings) return Unexpected(settings.error());
   asio::io_context io(1);
   redis::Client client(io.get_executor(), settings->url, settings->options);
   client.start();
@@ -79,8 +79,8 @@ bool with_connection(const Redis& config,
       },
       asio::detached);
   io.run();
-  if (!connected) *why = "cannot connect to Redis at " + settings->url.redacted();
-  return connected;
+  if (!connected) return Unexpected("cannot connect to Redis at " + settings->url.redacted());
+  return {};
 }
 
 struct Command {
@@ -121,9 +121,9 @@ Awaitable<int> change(redis::Client& redis, const Command& c, std::string_view p
       std::fprintf(stderr, "switchyard: %s\n", why.c_str());
       co_return 1;
     }
-    const auto current = co_await fetch_overrides(redis, prefix, &why);
+    const auto current = co_await fetch_overrides(redis, prefix);
     if (!current) {
-      std::fprintf(stderr, "switchyard: %s\n", why.c_str());
+      std::fprintf(stderr, "switchyard: %s\n", current.error().c_str());
       co_return 1;
     }
     if (!validate(c, *current, value)) co_return 1;
@@ -157,10 +157,9 @@ Awaitable<int> change(redis::Client& redis, const Command& c, std::string_view p
 }
 
 Awaitable<int> show(redis::Client& redis, const Command& c, std::string_view prefix) {
-  std::string why;
-  const auto current = co_await fetch_overrides(redis, prefix, &why);
+  const auto current = co_await fetch_overrides(redis, prefix);
   if (!current) {
-    std::fprintf(stderr, "switchyard: %s\n", why.c_str());
+    std::fprintf(stderr, "switchyard: %s\n", current.error().c_str());
     co_return 1;
   }
   const auto& entries = c.kind == "routes" ? current->routes : current->models;
@@ -185,29 +184,27 @@ OverrideNames::OverrideNames(std::string_view prefix)
       models(std::string(prefix) + "models"),
       channel(std::string(prefix) + "config") {}
 
-Awaitable<std::optional<Overrides>> fetch_overrides(redis::Client& redis, std::string_view prefix,
-                                                    std::string* why) {
+Awaitable<switchyard::Result<Overrides>> fetch_overrides(redis::Client& redis,
+                                                         std::string_view prefix) {
   const OverrideNames names(prefix);
   const std::array<std::string_view, 2> routes{"HGETALL", names.routes};
   const std::array<std::string_view, 2> models{"HGETALL", names.models};
   const redis::Result r = co_await redis.command(routes);
   const redis::Result m = co_await redis.command(models);
   for (const auto* result : {&r, &m}) {
-    *why = failure(*result);
-    if (!why->empty()) co_return std::nullopt;
+    std::string why = failure(*result);
+    if (!why.empty()) co_return Unexpected(std::move(why));
   }
   co_return Overrides{entries_of(*r.reply), entries_of(*m.reply)};
 }
 
-std::optional<Overrides> fetch_overrides_now(const Redis& config, std::string* why) {
-  std::optional<Overrides> fetched;
-  const bool connected = with_connection(
-      config,
-      [&](redis::Client& redis) -> Awaitable<void> {
-        fetched = co_await fetch_overrides(redis, config.prefix, why);
-      },
-      why);
-  return connected ? fetched : std::nullopt;
+switchyard::Result<Overrides> fetch_overrides_now(const Redis& config) {
+  switchyard::Result<Overrides> fetched = Unexpected("Redis did not answer");
+  const auto connected = with_connection(config, [&](redis::Client& redis) -> Awaitable<void> {
+    fetched = co_await fetch_overrides(redis, config.prefix);
+  });
+  if (!connected) return Unexpected(connected.error());
+  return fetched;
 }
 
 int run_overrides_command(std::string_view kind, std::span<const std::string_view> args) {
@@ -259,19 +256,15 @@ int run_overrides_command(std::string_view kind, std::span<const std::string_vie
     return usage_error("no Redis: give --redis URL, or a config with redis.url");
 
   int status = 1;
-  std::string why;
-  const bool connected = with_connection(
-      redis,
-      [&](redis::Client& client) -> Awaitable<void> {
-        if (changes) {
-          status = co_await change(client, c, redis.prefix);
-        } else {
-          status = co_await show(client, c, redis.prefix);
-        }
-      },
-      &why);
+  const auto connected = with_connection(redis, [&](redis::Client& client) -> Awaitable<void> {
+    if (changes) {
+      status = co_await change(client, c, redis.prefix);
+    } else {
+      status = co_await show(client, c, redis.prefix);
+    }
+  });
   if (!connected) {
-    std::fprintf(stderr, "switchyard: %s\n", why.c_str());
+    std::fprintf(stderr, "switchyard: %s\n", connected.error().c_str());
     return 1;
   }
   return status;

@@ -2,9 +2,9 @@
 
 namespace switchyard::redis {
 
-std::optional<Settings> Settings::of(const config::Redis& redis, std::string* why) {
-  auto url = config::RedisUrl::parse(redis.url, why);
-  if (!url) return std::nullopt;
+switchyard::Result<Settings> Settings::of(const config::Redis& redis) {
+  auto url = config::RedisUrl::parse(redis.url);
+  if (!url) return Unexpected(std::move(url).error());
   Settings settings{std::move(*url), {}};
   settings.options.command_timeout = redis.timeout;
   settings.options.connect_timeout = redis.connect_timeout;

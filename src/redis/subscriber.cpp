@@ -65,7 +65,7 @@ class Subscriber::Impl {
 
  private:
   Awaitable<void> session();
-  Awaitable<bool> subscribe(Clock::time_point deadline, std::string* why);
+  Awaitable<switchyard::Result<void>> subscribe(Clock::time_point deadline);
   static void on_auth_reply(redisAsyncContext* ac, void* reply, void* privdata);
   static void on_subscription(redisAsyncContext* ac, void* reply, void* privdata);
 
@@ -80,16 +80,15 @@ class Subscriber::Impl {
 
 Awaitable<void> Subscriber::Impl::session() {
   const auto deadline = Clock::now() + link_.options().connect_timeout;
-  std::string why;
-  const bool connecting = co_await link_.connect(deadline, &why);
+  const auto connecting = co_await link_.connect(deadline);
   if (!connecting) {
-    if (!link_.stopping()) link_.went_down(why);
+    if (!link_.stopping()) link_.went_down(connecting.error());
     co_return;
   }
-  const bool up = co_await subscribe(deadline, &why);
+  const auto up = co_await subscribe(deadline);
   if (!up) {
     link_.close();
-    if (!link_.stopping()) link_.went_down(why);
+    if (!link_.stopping()) link_.went_down(up.error());
     co_return;
   }
   subscribed_ = true;
@@ -99,14 +98,14 @@ Awaitable<void> Subscriber::Impl::session() {
   // Messages arrive through on_subscription; this only waits for the end.
   while (!link_.stopping() && link_.open()) co_await link_.sleep_until(Clock::time_point::max());
   subscribed_ = false;
-  why = link_.closed_because("connection closed");
+  const std::string why = link_.closed_because("connection closed");
   link_.close();
   if (!link_.stopping()) link_.went_down(why);
 }
 
 // AUTH (when the URL has a password), then SUBSCRIBE, pipelined; subscribed once every channel
 // is confirmed. No SELECT: channels are not per database.
-Awaitable<bool> Subscriber::Impl::subscribe(Clock::time_point deadline, std::string* why) {
+Awaitable<switchyard::Result<void>> Subscriber::Impl::subscribe(Clock::time_point deadline) {
   const config::RedisUrl& url = link_.url();
   redisAsyncContext* ac = link_.context();
   confirmed_ = 0;
@@ -130,34 +129,11 @@ Awaitable<bool> Subscriber::Impl::subscribe(Clock::time_point deadline, std::str
     lengths.push_back(c.size());
   }
   if (redisAsyncCommandArgv(ac, &on_subscription, this, static_cast<int>(words.size()),
-                            words.data(), lengths.data()) != REDIS_OK) {
-    *why = "hiredis refused SUBSCRIBE";
-    co_return false;
-  }
-  for (;;) {
-    if (link_.stopping()) {
-      *why = "stopped";
-      co_return false;
-    }
-    // Before the connection check: after a refused AUTH the server refuses SUBSCRIBE too, and
-    // hiredis closes the connection on that error (it has no callback to give it to).
-    if (!auth_error_.empty()) {
-      *why = auth_error_;
-      co_return false;
-    }
-    if (!link_.open()) {
-      *why = link_.closed_because("connection closed");
-      co_return false;
-    }
-    if (confirmed_ >= channels_.size()) co_return true;
-    if (Clock::now() >= deadline) {
-      const std::string limit = millis_text(link_.options().connect_timeout);
-      *why = link_.connection()->tcp_connected() ? "SUBSCRIBE not confirmed within " + limit
-                                                 : "connect timed out after " + limit;
-      co_return false;
-    }
-    co_await link_.sleep_until(deadline);
-  }
+                            words.data(), lengths.data()) != REDIS_OK)
+    co_return Unexpected("hiredis refused SUBSCRIBE");
+  co_return co_await link_.wait_for(
+      deadline, [this] { return confirmed_ >= channels_.size(); }, auth_error_,
+      "SUBSCRIBE not confirmed");
 }
 
 void Subscriber::Impl::on_auth_reply(redisAsyncContext*, void* reply, void* privdata) {

@@ -56,7 +56,7 @@ void Reloader::apply_overrides(config::Overrides overrides) {
 void Reloader::watch_redis() {
   const auto& settings = current_->config->redis;
   if (!settings) return;
-  const auto [url, options] = *redis::Settings::of(*settings, nullptr);
+  const auto [url, options] = *redis::Settings::of(*settings);
   redis_prefix_ = settings->prefix;
   redis_ = std::make_unique<redis::Client>(main_, url, options);
   redis_->start();
@@ -116,13 +116,12 @@ Awaitable<void> Reloader::refresh_overrides() {
   do {
     refresh_again_ = false;
     co_await wait_for_redis();
-    std::string why;
-    auto fetched = co_await redis::fetch_overrides(*redis_, redis_prefix_, &why);
+    auto fetched = co_await redis::fetch_overrides(*redis_, redis_prefix_);
     if (fetched) {
       apply_overrides(std::move(*fetched));
     } else {
       telemetry::log_event(telemetry::Level::warn, "overrides",
-                           "could not read the route and model overrides: " + why);
+                           "could not read the route and model overrides: " + fetched.error());
     }
   } while (refresh_again_);
   refreshing_ = false;

@@ -21,7 +21,7 @@ namespace {
 
 std::unique_ptr<redis::Client> redis_client(Executor ex, const config::Config& config) {
   if (!config.redis) return nullptr;
-  auto settings = *redis::Settings::of(*config.redis, nullptr);  // checked at load
+  auto settings = *redis::Settings::of(*config.redis);  // checked at load
   return std::make_unique<redis::Client>(ex, std::move(settings.url), settings.options);
 }
 

@@ -54,9 +54,8 @@ bool valid_header_value(std::string_view value) {
 }
 
 config::Provider collector_provider(const ExporterSettings& settings, std::string* path) {
-  std::string why;
-  auto url = config::parse_url(settings.endpoint, &why);
-  if (!url) throw std::invalid_argument("trace export endpoint: " + why);
+  auto url = config::parse_url(settings.endpoint);
+  if (!url) throw std::invalid_argument("trace export endpoint: " + url.error());
   *path = url->path.empty() ? std::string(kDefaultPath) : url->path;
   config::Provider provider;
   provider.name = "otlp";

@@ -21,9 +21,8 @@ namespace switchyard::testing {
 using namespace std::chrono_literals;
 
 inline config::RedisUrl parse_url(const std::string& text) {
-  std::string why;
-  auto url = config::RedisUrl::parse(text, &why);
-  if (!url) throw std::runtime_error(why);
+  auto url = config::RedisUrl::parse(text);
+  if (!url) throw std::runtime_error(url.error());
   return *url;
 }
 

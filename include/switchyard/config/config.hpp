@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "switchyard/result.hpp"
+
 namespace switchyard::config {
 
 using Millis = std::chrono::milliseconds;
@@ -382,8 +384,8 @@ LoadResult load_config_string(std::string_view yaml, const std::string& file_nam
 std::optional<Millis> parse_duration(std::string_view text);
 // "8MiB", "16KiB", "1MB", "512" (bytes).
 std::optional<std::size_t> parse_size(std::string_view text);
-// http(s)://host[:port][/path]; nullopt with a reason in *why.
-std::optional<Url> parse_url(std::string_view text, std::string* why);
+// http(s)://host[:port][/path], or why not.
+Result<Url> parse_url(std::string_view text);
 // True for hosts where plain http is acceptable: loopback, private and link-local addresses,
 // single-label names and the .local/.internal/.localhost suffixes.
 bool is_local_host(std::string_view host);

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "switchyard/result.hpp"
+
 namespace switchyard::config {
 
 // redis://[[user]:password@]host[:port][/db], as the IANA provisional `redis` scheme and
@@ -19,9 +21,9 @@ struct RedisUrl {
   std::string password;
   int db = 0;
 
-  // nullopt and `*why` ("redis URL 'redis://…': …", the password never in it) when `text` is not
+  // The URL, or why ("redis URL 'redis://…': …", the password never in it) when `text` is not
   // a usable URL. `rediss://` is refused: Debian 12's hiredis (0.14) has no TLS.
-  static std::optional<RedisUrl> parse(std::string_view text, std::string* why);
+  static Result<RedisUrl> parse(std::string_view text);
   // The URL with the password replaced by "***", for logs.
   std::string redacted() const;
 };

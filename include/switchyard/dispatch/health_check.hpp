@@ -10,6 +10,7 @@
 
 #include "switchyard/async.hpp"
 #include "switchyard/dispatch/dispatcher.hpp"
+#include "switchyard/result.hpp"
 
 namespace switchyard::dispatch {
 
@@ -26,7 +27,8 @@ class HealthChecker {
 
  private:
   Awaitable<void> probe_loop(std::size_t provider_index, std::shared_ptr<const void> owner);
-  Awaitable<bool> probe(std::size_t provider_index, int* status, std::string* why);
+  // One probe: `status` is what the provider answered (0 for none); why it failed, if it did.
+  Awaitable<Result<void>> probe(std::size_t provider_index, int& status);
 
   Executor ex_;
   Dispatcher& dispatcher_;

@@ -21,13 +21,12 @@ struct OverrideNames {
   std::string routes, models, channel;
 };
 
-// Both hashes, each in name order; nullopt and `why` when Redis did not answer.
-Awaitable<std::optional<config::Overrides>> fetch_overrides(redis::Client& redis,
-                                                            std::string_view prefix,
-                                                            std::string* why);
+// Both hashes, each in name order; or why not, when Redis did not answer.
+Awaitable<switchyard::Result<config::Overrides>> fetch_overrides(redis::Client& redis,
+                                                                 std::string_view prefix);
 // The same from a thread without an event loop (start-up): connects, reads and disconnects
 // within the configured timeouts.
-std::optional<config::Overrides> fetch_overrides_now(const config::Redis& redis, std::string* why);
+switchyard::Result<config::Overrides> fetch_overrides_now(const config::Redis& redis);
 
 // `switchyard routes|models list|get|set|delete|reset ...`: prints to stdout, problems to stderr;
 // returns the exit status. `args` follow the kind.

@@ -14,9 +14,9 @@ struct Settings {
   config::RedisUrl url;
   Options options;
 
-  // nullopt and `why` when the URL is not usable (a loaded config's has been checked already;
-  // one given on a command line may not).
-  static std::optional<Settings> of(const config::Redis& redis, std::string* why);
+  // Or why not, when the URL is not usable (a loaded config's has been checked already; one
+  // given on a command line may not).
+  static switchyard::Result<Settings> of(const config::Redis& redis);
 };
 
 }  // namespace switchyard::redis

@@ -178,7 +178,7 @@ std::string AdminView::config_json() const {
       {"redis", {{"enabled", config.redis.has_value()}}},
   };
   if (config.tracing.enabled) {
-    if (auto url = config::parse_url(config.tracing.endpoint, nullptr))
+    if (auto url = config::parse_url(config.tracing.endpoint))
       body["tracing"]["endpoint"] = shown_url(*url);
     body["tracing"]["sample"] = config.tracing.sample;
   }

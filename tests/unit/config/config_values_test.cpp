@@ -90,9 +90,8 @@ TEST(ParseUrl, SplitsHostPortPathAndAuthority) {
       {"https://[2001:db8::1]", true, "2001:db8::1", 443, "", "[2001:db8::1]"},
   };
   for (const auto& c : cases) {
-    std::string why;
-    const auto url = parse_url(c.text, &why);
-    ASSERT_TRUE(url.has_value()) << c.text << ": " << why;
+    const auto url = parse_url(c.text);
+    ASSERT_TRUE(url.has_value()) << c.text << ": " << (url ? "" : url.error());
     EXPECT_EQ(url->tls, c.tls) << c.text;
     EXPECT_EQ(url->host, c.host) << c.text;
     EXPECT_EQ(url->port, c.port) << c.text;
@@ -130,15 +129,14 @@ TEST(ParseUrl, ExplainsWhyAUrlIsRejected) {
       {"http://[::1]x", "unexpected text after ']'"},
   };
   for (const auto& c : cases) {
-    std::string why;
-    EXPECT_EQ(parse_url(c.text, &why), std::nullopt) << c.text;
-    EXPECT_EQ(why, c.why) << c.text;
+    const auto url = parse_url(c.text);
+    ASSERT_FALSE(url) << c.text;
+    EXPECT_EQ(url.error(), c.why) << c.text;
   }
   // The reason never repeats credentials.
-  std::string why;
-  EXPECT_FALSE(parse_url("https://user:secret@example.com", &why));
-  EXPECT_EQ(why.find("secret"), std::string::npos);
-  EXPECT_FALSE(parse_url("nope", nullptr));  // the reason is optional
+  const auto url = parse_url("https://user:secret@example.com");
+  ASSERT_FALSE(url);
+  EXPECT_EQ(url.error().find("secret"), std::string::npos);
 }
 
 TEST(IsLocalHost, AcceptsLoopbackPrivateLinkLocalAndInternalNames) {

@@ -10,17 +10,16 @@ namespace switchyard::redis {
 namespace {
 
 config::RedisUrl parsed(const std::string& text) {
-  std::string why;
-  const auto url = config::RedisUrl::parse(text, &why);
-  EXPECT_TRUE(url) << text << ": " << why;
-  return url.value_or(config::RedisUrl{});
+  const auto url = config::RedisUrl::parse(text);
+  EXPECT_TRUE(url) << text << ": " << (url ? "" : url.error());
+  return url ? *url : config::RedisUrl{};
 }
 
 // The message for a URL that must be refused.
 std::string refusal(const std::string& text) {
-  std::string why;
-  const auto url = config::RedisUrl::parse(text, &why);
+  const auto url = config::RedisUrl::parse(text);
   EXPECT_FALSE(url) << text;
+  const std::string why = url ? "" : url.error();
   EXPECT_EQ(why.rfind("redis URL '", 0), 0u) << why;
   return why;
 }
@@ -122,8 +121,9 @@ TEST(RedisUrl, RedactedHidesThePassword) {
 TEST(RedisUrl, RefusalsNeverRepeatThePassword) {
   for (const char* text : {"redis://:s3cret@host:99999", "redis://user:s3cret@host/x",
                            "redis://:s3cret@", "rediss://:s3cret@host", "redis://:s3cret@host?x"}) {
-    std::string why;
-    EXPECT_FALSE(config::RedisUrl::parse(text, &why)) << text;
+    const auto url = config::RedisUrl::parse(text);
+    ASSERT_FALSE(url) << text;
+    const std::string& why = url.error();
     EXPECT_EQ(why.find("s3cret"), std::string::npos) << why;
     EXPECT_NE(why.find("***"), std::string::npos) << why;
   }
