@@ -40,7 +40,7 @@ std::optional<ApiError> check_message(const MessageFacts& m, std::size_t i) {
 
 }  // namespace
 
-std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body) {
+Result<ChatRequest, ApiError> parse_chat_request(std::string_view body) {
   ChatRequest r;
   r.body_ = body;
 
@@ -53,10 +53,12 @@ std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body) {
 
   auto first = body.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos)
-    return errors::invalid_request("The request body is empty; expected a JSON object.");
+    return Unexpected(
+        errors::invalid_request("The request body is empty; expected a JSON object."));
   if (body[first] != '{') {
-    if (auto err = json::validate(body)) return errors::invalid_json(err->what, err->offset);
-    return errors::invalid_request("The request body must be a JSON object.");
+    if (auto err = json::validate(body))
+      return Unexpected(errors::invalid_json(err->what, err->offset));
+    return Unexpected(errors::invalid_request("The request body must be a JSON object."));
   }
   // One pass validates the whole body and reads the fields, walking into `messages` for the
   // roles; problems with a message are reported only once the JSON is known to be valid.
@@ -105,45 +107,46 @@ std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body) {
   c.skip_ws();
   if (ok && !c.at_end()) ok = c.fail("unexpected text after the JSON value");
   auto err = ok ? std::nullopt : c.error();
-  if (err) return errors::invalid_json(err->what, err->offset);
+  if (err) return Unexpected(errors::invalid_json(err->what, err->offset));
   // Upstreams disagree on which duplicate wins; refusing is the only answer that cannot route
   // one model and bill another.
   if (!duplicate.empty())
-    return errors::invalid_request("Duplicate key '" + std::string(duplicate) + "' in the body.",
-                                   duplicate, "duplicate_key");
+    return Unexpected(errors::invalid_request(
+        "Duplicate key '" + std::string(duplicate) + "' in the body.", duplicate, "duplicate_key"));
 
   if (auto bad = read_model(seen[kModel], fields[kModel], r.model_raw_, r.model_decoded_))
-    return std::move(*bad);
+    return Unexpected(std::move(*bad));
 
   if (!seen[kMessages])
-    return errors::invalid_request("Missing required parameter: 'messages'.", "messages",
-                                   "missing_required_parameter");
+    return Unexpected(errors::invalid_request("Missing required parameter: 'messages'.", "messages",
+                                              "missing_required_parameter"));
   if (fields[kMessages].type != json::Type::array)
-    return wrong_type("messages", "an array", fields[kMessages].type);
-  if (bad_message) return std::move(*bad_message);
+    return Unexpected(wrong_type("messages", "an array", fields[kMessages].type));
+  if (bad_message) return Unexpected(std::move(*bad_message));
   if (r.message_count_ == 0)
-    return errors::invalid_request(
-        "Invalid 'messages': empty array. Expected an array with "
-        "minimum length 1, but got an empty array instead.",
-        "messages", "empty_array");
+    return Unexpected(
+        errors::invalid_request("Invalid 'messages': empty array. Expected an array with "
+                                "minimum length 1, but got an empty array instead.",
+                                "messages", "empty_array"));
 
   if (seen[kStream]) {
     const auto& v = fields[kStream];
     if (v.type != json::Type::boolean && v.type != json::Type::null)
-      return wrong_type("stream", "a boolean", v.type);
+      return Unexpected(wrong_type("stream", "a boolean", v.type));
     r.stream_ = v.is_true();
   }
   if (seen[kStreamOptions] && fields[kStreamOptions].type != json::Type::null) {
     const auto& v = fields[kStreamOptions];
-    if (v.type != json::Type::object) return wrong_type("stream_options", "an object", v.type);
-    std::variant<std::monostate, ApiError> bad;
+    if (v.type != json::Type::object)
+      return Unexpected(wrong_type("stream_options", "an object", v.type));
+    std::optional<ApiError> bad;
     json::for_each_member(v.raw, [&](std::string_view key, const json::Value& o) {
       if (!json::key_equals(key, "include_usage")) return;
       if (o.type != json::Type::boolean && o.type != json::Type::null)
         bad = wrong_type("stream_options.include_usage", "a boolean", o.type);
       r.include_usage_ = o.is_true();
     });
-    if (auto* e = std::get_if<ApiError>(&bad)) return std::move(*e);
+    if (bad) return Unexpected(std::move(*bad));
   }
   if (seen[kMetadata] && fields[kMetadata].type == json::Type::object) {
     std::optional<ApiError> bad;
@@ -154,7 +157,7 @@ std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body) {
       else
         r.preferred_provider_ = json::unescape(o.raw);
     });
-    if (bad) return std::move(*bad);
+    if (bad) return Unexpected(std::move(*bad));
   }
   return r;
 }

@@ -20,7 +20,7 @@ bool is_integer(const json::Value& v) {
 
 }  // namespace
 
-std::variant<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_view body) {
+Result<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_view body) {
   EmbeddingsRequest r;
   r.body_ = body;
   json::Value model, input, format, dimensions;
@@ -39,20 +39,21 @@ std::variant<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_v
       dimensions = v;
     }
   });
-  if (invalid) return errors::invalid_json(invalid->what, invalid->offset);
+  if (invalid) return Unexpected(errors::invalid_json(invalid->what, invalid->offset));
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos ||
       body[body.find_first_not_of(" \t\r\n")] != '{')
-    return errors::invalid_request("The request body must be a JSON object.");
+    return Unexpected(errors::invalid_request("The request body must be a JSON object."));
   if (duplicate_model)
-    return errors::invalid_request("Duplicate key 'model' in the body.", "model", "duplicate_key");
+    return Unexpected(
+        errors::invalid_request("Duplicate key 'model' in the body.", "model", "duplicate_key"));
   if (auto bad = read_model(has_model, model, r.model_raw_, r.model_decoded_))
-    return std::move(*bad);
+    return Unexpected(std::move(*bad));
 
   if (!has_input || input.type == json::Type::null)
-    return errors::invalid_request("Missing required parameter: 'input'.", "input",
-                                   "missing_required_parameter");
+    return Unexpected(errors::invalid_request("Missing required parameter: 'input'.", "input",
+                                              "missing_required_parameter"));
   if (input.type == json::Type::string) {
-    if (input.raw.size() == 2) return invalid_input("empty string.");
+    if (input.raw.size() == 2) return Unexpected(invalid_input("empty string."));
     r.input_ = EmbeddingsRequest::Input::text;
     r.input_count_ = 1;
   } else if (input.type == json::Type::array) {
@@ -81,37 +82,39 @@ std::variant<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_v
       }
       ++r.input_count_;
     });
-    if (bad) return std::move(*bad);
-    if (r.input_count_ == 0) return invalid_input("empty array.");
+    if (bad) return Unexpected(std::move(*bad));
+    if (r.input_count_ == 0) return Unexpected(invalid_input("empty array."));
     if (r.input_count_ > kMaxInputs)
-      return invalid_input("at most " + std::to_string(kMaxInputs) + " inputs per request.");
+      return Unexpected(
+          invalid_input("at most " + std::to_string(kMaxInputs) + " inputs per request."));
     if (strings != r.input_count_ && integers != r.input_count_ && lists != r.input_count_)
-      return invalid_input(
-          "the elements must all be strings, all token ids, or all lists of token ids.");
+      return Unexpected(invalid_input(
+          "the elements must all be strings, all token ids, or all lists of token ids."));
     r.input_ = strings    ? EmbeddingsRequest::Input::texts
                : integers ? EmbeddingsRequest::Input::tokens
                           : EmbeddingsRequest::Input::token_lists;
     // A flat list of token ids is one input.
     if (integers) r.input_count_ = 1;
   } else {
-    return wrong_type("input", "a string or an array", input.type);
+    return Unexpected(wrong_type("input", "a string or an array", input.type));
   }
 
   if (format.type == json::Type::string) {
     if (format.raw == "\"base64\"") {
       r.base64_ = true;
     } else if (format.raw != "\"float\"") {
-      return errors::invalid_request(
+      return Unexpected(errors::invalid_request(
           "Invalid value for 'encoding_format': expected 'float' or 'base64'.", "encoding_format",
-          "invalid_value");
+          "invalid_value"));
     }
   } else if (format.type != json::Type::null) {
-    return wrong_type("encoding_format", "a string", format.type);
+    return Unexpected(wrong_type("encoding_format", "a string", format.type));
   }
   if (dimensions.type != json::Type::null &&
       (!is_integer(dimensions) || dimensions.raw.front() == '-' || dimensions.raw == "0"))
-    return errors::invalid_request("Invalid value for 'dimensions': expected a positive integer.",
-                                   "dimensions", "invalid_value");
+    return Unexpected(
+        errors::invalid_request("Invalid value for 'dimensions': expected a positive integer.",
+                                "dimensions", "invalid_value"));
   return r;
 }
 

@@ -63,7 +63,7 @@ Awaitable<Dispatcher::Score> Dispatcher::ask_classifier(const routing::Target& j
   api::json::append_quoted(request, prompt);
   request += R"(}],"temperature":0,"max_tokens":8})";
   auto parsed = api::parse_chat_request(request);
-  const auto* chat = std::get_if<api::ChatRequest>(&parsed);
+  const auto* chat = parsed ? &*parsed : nullptr;
   if (!chat) co_return Score{std::nullopt, "failed: the classifier request was not valid"};
 
   const providers::Call call{*judge.provider,

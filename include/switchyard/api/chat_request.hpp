@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <variant>
+#include "switchyard/result.hpp"
 
 #include "switchyard/api/error.hpp"
 #include "switchyard/api/model_field.hpp"
@@ -22,7 +22,7 @@ class ChatRequest : public ModelField {
   const std::string& preferred_provider() const { return preferred_provider_; }
 
  private:
-  friend std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body);
+  friend Result<ChatRequest, ApiError> parse_chat_request(std::string_view body);
 
   bool stream_ = false;
   bool include_usage_ = false;
@@ -32,6 +32,6 @@ class ChatRequest : public ModelField {
 
 // Validates the whole body as JSON and the fields the gateway relies on (OpenAI's own checks and
 // messages where they exist). `body` must outlive the result.
-std::variant<ChatRequest, ApiError> parse_chat_request(std::string_view body);
+Result<ChatRequest, ApiError> parse_chat_request(std::string_view body);
 
 }  // namespace switchyard::api

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <variant>
+#include "switchyard/result.hpp"
 
 #include "switchyard/api/error.hpp"
 #include "switchyard/api/model_field.hpp"
@@ -22,7 +22,7 @@ class EmbeddingsRequest : public ModelField {
   bool base64() const { return base64_; }  // encoding_format: "base64"
 
  private:
-  friend std::variant<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_view);
+  friend Result<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_view);
 
   Input input_ = Input::text;
   std::size_t input_count_ = 0;
@@ -31,6 +31,6 @@ class EmbeddingsRequest : public ModelField {
 
 // Validates the body as JSON and `model`, `input`, `encoding_format` and `dimensions` as OpenAI
 // does. `body` must outlive the result.
-std::variant<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_view body);
+Result<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_view body);
 
 }  // namespace switchyard::api

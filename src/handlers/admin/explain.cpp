@@ -112,11 +112,11 @@ ordered_json plan_json(const routing::Route& route, std::string_view preferred,
 
 Awaitable<void> Explain::handle(request::Context& request) {
   auto parsed = api::parse_chat_request(request.http.body());
-  if (auto* error = std::get_if<api::ApiError>(&parsed)) {
-    co_await request.refuse(*error);
+  if (!parsed) {
+    co_await request.refuse(parsed.error());
     co_return;
   }
-  const auto& chat = std::get<api::ChatRequest>(parsed);
+  const auto& chat = *parsed;
   request.record.requested_model = chat.model();
   const routing::Route* asked = services_.routes.find(chat.model());
   if (!asked) {

@@ -7,11 +7,11 @@ namespace switchyard::handlers {
 
 Awaitable<void> Chat::handle(request::Context& request) {
   auto parsed = api::parse_chat_request(request.http.body());
-  if (auto* error = std::get_if<api::ApiError>(&parsed)) {
-    co_await request.refuse(*error);
+  if (!parsed) {
+    co_await request.refuse(parsed.error());
     co_return;
   }
-  const auto& chat = std::get<api::ChatRequest>(parsed);
+  const auto& chat = *parsed;
   request.record.stream = chat.stream();
   if (chat.stream() && services_.metrics)
     services_.request_metrics->stream_started(*services_.metrics);

@@ -6,11 +6,11 @@ namespace switchyard::handlers {
 
 Awaitable<void> Embeddings::handle(request::Context& request) {
   auto parsed = api::parse_embeddings_request(request.http.body());
-  if (auto* error = std::get_if<api::ApiError>(&parsed)) {
-    co_await request.refuse(*error);
+  if (!parsed) {
+    co_await request.refuse(parsed.error());
     co_return;
   }
-  const auto& embeddings = std::get<api::EmbeddingsRequest>(parsed);
+  const auto& embeddings = *parsed;
   dispatch::DispatchRequest job{embeddings.model()};
   job.embeddings = &embeddings;
   co_await inference_.serve(job, request);

@@ -27,17 +27,17 @@ std::string read_fixture(const std::string& name) {
 // The request, or a test failure naming the error it got instead.
 ChatRequest parsed(std::string_view body) {
   auto result = parse_chat_request(body);
-  if (auto* err = std::get_if<ApiError>(&result)) {
-    ADD_FAILURE() << "rejected: " << err->message << "\n  body: " << body;
+  if (!result) {
+    ADD_FAILURE() << "rejected: " << result.error().message << "\n  body: " << body;
     return ChatRequest{};
   }
-  return std::get<ChatRequest>(std::move(result));
+  return *std::move(result);
 }
 
 // The error, or a test failure if the body was accepted.
 ApiError rejected(std::string_view body) {
   auto result = parse_chat_request(body);
-  if (auto* err = std::get_if<ApiError>(&result)) return std::move(*err);
+  if (!result) return std::move(result).error();
   ADD_FAILURE() << "accepted: " << body;
   return ApiError{};
 }

@@ -67,9 +67,9 @@ class AnthropicTest : public ::testing::Test {
   Encoded encode(const std::string& request) {
     Encoded e;
     auto parsed = api::parse_chat_request(request);
-    auto* chat = std::get_if<api::ChatRequest>(&parsed);
+    auto* chat = parsed ? &*parsed : nullptr;
     if (chat == nullptr) {
-      ADD_FAILURE() << "not a valid chat request: " << std::get<api::ApiError>(parsed).message;
+      ADD_FAILURE() << "not a valid chat request: " << parsed.error().message;
       return e;
     }
     f_.stream = chat->stream();

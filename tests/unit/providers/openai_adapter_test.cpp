@@ -37,8 +37,8 @@ CallFixture fixture(config::ProviderType type = config::ProviderType::openai,
 
 api::ChatRequest parse(const std::string& body) {
   auto parsed = api::parse_chat_request(body);
-  EXPECT_TRUE(std::holds_alternative<api::ChatRequest>(parsed)) << body;
-  return std::get<api::ChatRequest>(parsed);
+  EXPECT_TRUE(parsed.has_value()) << body;
+  return *parsed;
 }
 
 struct Encoded {
@@ -156,10 +156,9 @@ TEST(OpenAiEncode, EmbeddingsGoToTheEmbeddingsPathWithTheBodyUntouched) {
   const auto adapter = make_adapter(f.provider);
   const std::string text = R"({"model":"small","input":["a","b"]})";
   auto parsed = api::parse_embeddings_request(text);
-  ASSERT_TRUE(std::holds_alternative<api::EmbeddingsRequest>(parsed));
+  ASSERT_TRUE(parsed.has_value());
   std::string head, body;
-  ASSERT_FALSE(
-      adapter->encode_embeddings(std::get<api::EmbeddingsRequest>(parsed), f.call(), head, body));
+  ASSERT_FALSE(adapter->encode_embeddings(*parsed, f.call(), head, body));
   EXPECT_TRUE(body.empty());
   EXPECT_TRUE(head.starts_with("POST /v1/embeddings HTTP/1.1\r\n"));
 }

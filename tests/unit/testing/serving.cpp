@@ -72,8 +72,8 @@ Served Serving::chat(const std::string& body,
 
 Served Serving::dispatch(const std::string& body, std::string_view route) {
   auto parsed = api::parse_chat_request(body);
-  EXPECT_TRUE(std::holds_alternative<api::ChatRequest>(parsed)) << body;
-  const auto& request = std::get<api::ChatRequest>(parsed);
+  EXPECT_TRUE(parsed.has_value()) << body;
+  const auto& request = *parsed;
   dispatch::DispatchRequest job{request.model(), generation->routes->find(route)};
   job.chat = &request;
   EXPECT_NE(job.route, nullptr) << route;
