@@ -7,14 +7,14 @@
 #include "switchyard/cache/memory_store.hpp"
 #include "switchyard/cache/store.hpp"
 #include "switchyard/redis/client.hpp"
-#include "switchyard/telemetry/tally.hpp"
+#include "switchyard/telemetry/single_writer_counter.hpp"
 
 namespace switchyard::cache {
 namespace {
 
 // A backend's counts: written by its worker, read by whichever worker answers /metrics.
 struct Tallies {
-  telemetry::Tally hits, misses, stores, errors;
+  telemetry::SingleWriterCounter hits, misses, stores, errors;
   Store::Stats load() const { return {hits.load(), misses.load(), stores.load(), errors.load()}; }
 };
 

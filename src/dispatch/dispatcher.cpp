@@ -96,11 +96,11 @@ struct Dispatcher::Progress {
 };
 
 Dispatcher::Dispatcher(Executor ex, const config::Config& config,
-                       std::shared_ptr<HealthBoard> board, state::Meter& meter,
+                       std::shared_ptr<HealthBoard> board, state::LimitKeeper& limit_keeper,
                        SharedHealth& shared_health, const Dispatcher* previous)
     : ex_(ex),
       board_(std::move(board)),
-      meter_(meter),
+      limit_keeper_(limit_keeper),
       shared_health_(shared_health),
       buffers_(std::make_unique<BufferPool>()),
       rng_state_(std::random_device{}() ^
@@ -327,7 +327,7 @@ Awaitable<Dispatcher::Slot> Dispatcher::take_slot(const routing::Target& target,
   std::string_view why = "skipped: the provider's rate_limit.rpm is used up";
   bool request_shared = false;
   if (requests.limited()) {
-    const auto taken = co_await meter_.take(rpm, requests, 1);
+    const auto taken = co_await limit_keeper_.take(rpm, requests, 1);
     request_shared = taken.shared;
     if (!taken.take.granted) wait = taken.take.wait;
   }
@@ -338,12 +338,12 @@ Awaitable<Dispatcher::Slot> Dispatcher::take_slot(const routing::Target& target,
       why = "skipped: the request's estimated tokens exceed the provider's rate_limit.tpm";
     } else {
       const std::string tpm = provider_limit(target, "tpm");
-      const auto taken = co_await meter_.take(tpm, tokens, units);
+      const auto taken = co_await limit_keeper_.take(tpm, tokens, units);
       slot.tokens_shared = taken.shared;
       if (!taken.take.granted) wait = taken.take.wait;
       why = "skipped: the provider's rate_limit.tpm is used up";
     }
-    if (wait && requests.limited()) meter_.give_back(request_shared, rpm, requests, 1);
+    if (wait && requests.limited()) limit_keeper_.give_back(request_shared, rpm, requests, 1);
   }
   if (!wait) co_return slot;
   // Over the provider's published limit: it would only answer 429, so it is treated as one —
@@ -368,7 +368,7 @@ void Dispatcher::reconcile_tokens(const Attempt& a) {
   if (a.beaten) return;
   const std::uint64_t used =
       a.usage.reported ? a.usage.prompt + a.usage.completion : (a.responded ? taken : 0);
-  meter_.reconcile(a.tokens_shared, provider_limit(a.target, "tpm"), tokens, taken, used);
+  limit_keeper_.reconcile(a.tokens_shared, provider_limit(a.target, "tpm"), tokens, taken, used);
 }
 
 Awaitable<void> Dispatcher::run_detached(Attempt& a, Timer& wake) {

@@ -9,8 +9,8 @@ std::shared_ptr<const ConfigGeneration> ConfigGeneration::build(
   next->routes = std::make_shared<const routing::RouteTable>(next->config);
   next->board = std::make_shared<dispatch::HealthBoard>(next->routes,
                                                         previous ? previous->board.get() : nullptr);
-  next->ledger =
-      std::make_shared<state::Ledger>(*next->config, previous ? previous->ledger.get() : nullptr);
+  next->limit_counts = std::make_shared<state::LimitCounts>(
+      *next->config, previous ? previous->limit_counts.get() : nullptr);
   next->generation = previous ? previous->generation + 1 : 1;
   return next;
 }

@@ -57,11 +57,16 @@ Gateway::Gateway(const WorkerContext& context, std::shared_ptr<const ConfigGener
     : generation_(std::move(generation)),
       tracer_(context.tracer),
       keys_(generation_->config->keys),
-      dispatcher_(context.ex, *generation_->config, generation_->board, *context.meter,
+      dispatcher_(context.ex, *generation_->config, generation_->board, *context.limit_keeper,
                   *context.shared_health, previous ? &previous->dispatcher_ : nullptr),
-      services_{*generation_->config, *generation_->routes,    *generation_->board,
-                *generation_->ledger, generation_->generation, *context.control,
-                dispatcher_,          *context.meter} {
+      services_{*generation_->config,
+                *generation_->routes,
+                *generation_->board,
+                *generation_->limit_counts,
+                generation_->generation,
+                *context.control,
+                dispatcher_,
+                *context.limit_keeper} {
   services_.limits_in_redis = context.redis != nullptr;
   const auto& cache = generation_->config->cache;
   if (cache.enabled) {

@@ -13,7 +13,7 @@
 #include <stdexcept>
 
 #include "link.hpp"
-#include "switchyard/telemetry/tally.hpp"
+#include "switchyard/telemetry/single_writer_counter.hpp"
 
 namespace switchyard::redis {
 
@@ -154,7 +154,7 @@ class Client::Impl {
   std::string close_reason_;  // why we are closing the connection, for "connection lost: …"
   // Written by the worker, read by whichever worker answers /metrics.
   struct {
-    telemetry::Tally commands, failures, timeouts, connects, disconnects;
+    telemetry::SingleWriterCounter commands, failures, timeouts, connects, disconnects;
   } stats_;
 };
 

@@ -12,7 +12,7 @@
 #include "switchyard/gateway/gateway.hpp"
 #include "switchyard/redis/client.hpp"
 #include "switchyard/routing/route_table.hpp"
-#include "switchyard/state/meter.hpp"
+#include "switchyard/state/limit_keeper.hpp"
 #include "switchyard/telemetry/metrics.hpp"
 #include "switchyard/telemetry/request_metrics.hpp"
 #include "switchyard/telemetry/tracer.hpp"
@@ -87,8 +87,8 @@ class Worker {
   std::unique_ptr<redis::Client> redis_;  // when `redis:` is configured
   std::unique_ptr<cache::Store> memory_cache_, redis_cache_;
   std::unique_ptr<state::SharedState> shared_state_;  // with redis_
-  state::Meter meter_;
-  std::shared_ptr<telemetry::Shard> metrics_;
+  state::LimitKeeper limit_keeper_;
+  std::shared_ptr<telemetry::WorkerMetrics> metrics_;
   std::unique_ptr<telemetry::Tracer> tracer_;
   dispatch::SharedHealth shared_health_;
   gateway::WorkerContext context_;

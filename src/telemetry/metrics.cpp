@@ -1,7 +1,7 @@
 #include "switchyard/telemetry/metrics.hpp"
 
 #include "exposition.hpp"
-#include "switchyard/telemetry/tally.hpp"
+#include "switchyard/telemetry/single_writer_counter.hpp"
 
 #include <algorithm>
 #include <array>
@@ -21,8 +21,8 @@ namespace {
 
 constexpr std::string_view kDroppedName = "switchyard_metric_series_dropped_total";
 
-// The shard's owner is its only writer, the scraper only ever loads: a Tally.
-using Cell = Tally;
+// The shard's owner is its only writer, the scraper only ever loads: a SingleWriterCounter.
+using Cell = SingleWriterCounter;
 
 }  // namespace
 
@@ -264,15 +264,15 @@ void append_series(std::string& out, const Family& family, const MergedSeries& m
 
 }  // namespace
 
-// ---- Shard ----
+// ---- WorkerMetrics ----
 
-Shard::Shard(const std::vector<detail::Family>& families)
+WorkerMetrics::WorkerMetrics(const std::vector<detail::Family>& families)
     : state_(std::make_unique<detail::ShardState>(families)) {}
 
-Shard::~Shard() = default;
+WorkerMetrics::~WorkerMetrics() = default;
 
-void Shard::add(FamilyId family, std::initializer_list<std::string_view> label_values,
-                std::uint64_t n) {
+void WorkerMetrics::add(FamilyId family, std::initializer_list<std::string_view> label_values,
+                        std::uint64_t n) {
   const Family* fam = state_->family(family, MetricType::counter, label_values.size());
   if (fam == nullptr) return;
   if (detail::Series* series = state_->find_or_create(family, *fam, label_values)) {
@@ -280,8 +280,8 @@ void Shard::add(FamilyId family, std::initializer_list<std::string_view> label_v
   }
 }
 
-void Shard::gauge_add(FamilyId family, std::initializer_list<std::string_view> label_values,
-                      std::int64_t delta) {
+void WorkerMetrics::gauge_add(FamilyId family, std::initializer_list<std::string_view> label_values,
+                              std::int64_t delta) {
   const Family* fam = state_->family(family, MetricType::gauge, label_values.size());
   if (fam == nullptr) return;
   if (detail::Series* series = state_->find_or_create(family, *fam, label_values)) {
@@ -289,8 +289,8 @@ void Shard::gauge_add(FamilyId family, std::initializer_list<std::string_view> l
   }
 }
 
-void Shard::observe(FamilyId family, std::initializer_list<std::string_view> label_values,
-                    std::uint64_t value) {
+void WorkerMetrics::observe(FamilyId family, std::initializer_list<std::string_view> label_values,
+                            std::uint64_t value) {
   const Family* fam = state_->family(family, MetricType::histogram, label_values.size());
   if (fam == nullptr) return;
   if (detail::Series* series = state_->find_or_create(family, *fam, label_values)) {
@@ -308,7 +308,7 @@ namespace detail {
 // Every family's series summed over the shards. Holds the shards, whose series' label values the
 // sums are keyed by.
 struct ShardSums {
-  std::vector<std::shared_ptr<Shard>> shards;
+  std::vector<std::shared_ptr<WorkerMetrics>> shards;
   std::vector<MergedSeries> by_family;
   std::uint64_t dropped = 0;
 };
@@ -322,7 +322,7 @@ struct Registry::Impl {
   std::vector<detail::Family> families;
   // Guards `shards`, which changes when a thread starts; never taken when recording.
   mutable std::mutex mutex;
-  std::vector<std::shared_ptr<Shard>> shards;
+  std::vector<std::shared_ptr<WorkerMetrics>> shards;
 };
 
 Registry::Registry() : impl_(std::make_unique<Impl>()) {}
@@ -345,8 +345,9 @@ FamilyId Registry::add(FamilySpec spec) {
   return FamilyId{static_cast<std::uint32_t>(impl_->families.size() - 1)};
 }
 
-std::shared_ptr<Shard> Registry::shard() {
-  std::shared_ptr<Shard> created(new Shard(impl_->families));  // the constructor is private
+std::shared_ptr<WorkerMetrics> Registry::shard() {
+  std::shared_ptr<WorkerMetrics> created(
+      new WorkerMetrics(impl_->families));  // the constructor is private
   const std::lock_guard lock(impl_->mutex);
   impl_->shards.push_back(created);
   return created;

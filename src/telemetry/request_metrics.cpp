@@ -87,15 +87,15 @@ RequestMetrics::RequestMetrics(Registry& registry)
                              MetricType::gauge,
                              {}})) {}
 
-void RequestMetrics::started(Shard& shard) const {
+void RequestMetrics::started(WorkerMetrics& shard) const {
   shard.gauge_add(in_flight_, {}, 1);
 }
 
-void RequestMetrics::stream_started(Shard& shard) const {
+void RequestMetrics::stream_started(WorkerMetrics& shard) const {
   shard.gauge_add(streams_, {}, 1);
 }
 
-void RequestMetrics::finished(Shard& shard, const RequestRecord& r) const {
+void RequestMetrics::finished(WorkerMetrics& shard, const RequestRecord& r) const {
   shard.gauge_add(in_flight_, {}, -1);
   if (r.stream) shard.gauge_add(streams_, {}, -1);
   char digits[8];

@@ -23,7 +23,7 @@ std::string quota_config(int port, const std::string& limits) {
 const std::vector<std::pair<std::string, std::string>> kTeamA{
     {"authorization", "Bearer sk-gw-team-a"}};
 
-TEST(KeyQuota, AKeyOverItsRpmGets429WithOpenAiRateLimitHeaders) {
+TEST(KeyCounts, AKeyOverItsRpmGets429WithOpenAiRateLimitHeaders) {
   TempDir dir;
   Mock mock(dir, "alpha");
   Gateway gw(dir, quota_config(mock.port(), "rpm: 2"));
@@ -50,7 +50,7 @@ TEST(KeyQuota, AKeyOverItsRpmGets429WithOpenAiRateLimitHeaders) {
   EXPECT_EQ(gw.request_log(refused.header("x-request-id"))["key"], "team-a");
 }
 
-TEST(KeyQuota, ARequestLargerThanTheKeysTpmIsRefusedAsTooLarge) {
+TEST(KeyCounts, ARequestLargerThanTheKeysTpmIsRefusedAsTooLarge) {
   TempDir dir;
   Mock mock(dir, "alpha");
   Gateway gw(dir, quota_config(mock.port(), "tpm: 200"));
@@ -70,7 +70,7 @@ TEST(KeyQuota, ARequestLargerThanTheKeysTpmIsRefusedAsTooLarge) {
   EXPECT_EQ(chat_requests(mock), 1);
 }
 
-TEST(KeyQuota, AKeyOverItsBudgetGets429BudgetExceeded) {
+TEST(KeyCounts, AKeyOverItsBudgetGets429BudgetExceeded) {
   TempDir dir;
   Mock mock(dir, "alpha");
   Gateway gw(dir, quota_config(mock.port(), "budget: { usd_per_hour: 0.01 }"));

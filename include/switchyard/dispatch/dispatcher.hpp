@@ -24,7 +24,7 @@
 #include "switchyard/dispatch/shared_health.hpp"
 #include "switchyard/request/context.hpp"
 #include "switchyard/routing/route_table.hpp"
-#include "switchyard/state/meter.hpp"
+#include "switchyard/state/limit_keeper.hpp"
 #include "switchyard/upstream/connection.hpp"
 
 namespace switchyard::upstream {
@@ -68,10 +68,11 @@ class Dispatcher {
  public:
   // Keeps `previous`'s connection pool of every provider whose definition did not change (a
   // reload drops no warm connection it need not).
-  // `meter` counts the providers' rate limits and `shared_health` tells the other replicas of
-  // breakers opening (both through Redis, when configured).
+  // `limit_keeper` counts the providers' rate limits and `shared_health` tells the other replicas
+  // of breakers opening (both through Redis, when configured).
   Dispatcher(Executor ex, const config::Config& config, std::shared_ptr<HealthBoard> board,
-             state::Meter& meter, SharedHealth& shared_health, const Dispatcher* previous);
+             state::LimitKeeper& limit_keeper, SharedHealth& shared_health,
+             const Dispatcher* previous);
   ~Dispatcher();
 
   // Serves `request` for `context`: answers its client (success, or an error an upstream gave
@@ -173,7 +174,7 @@ class Dispatcher {
 
   Executor ex_;
   std::shared_ptr<HealthBoard> board_;
-  state::Meter& meter_;
+  state::LimitKeeper& limit_keeper_;
   SharedHealth& shared_health_;
   // By provider index; shared with the next generation's dispatcher when unchanged, and with
   // the background connection warm-ups, which may outlive this one.

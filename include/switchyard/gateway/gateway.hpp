@@ -35,10 +35,11 @@ struct WorkerContext {
   redis::Client* redis = nullptr;        // when `redis:` was configured at start
   cache::Store* memory_cache = nullptr;
   cache::Store* redis_cache = nullptr;  // with `redis`
-  state::Meter* meter = nullptr;        // limits and budgets: shared with `redis`, else local
+  state::LimitKeeper* limit_keeper =
+      nullptr;  // limits and budgets: shared with `redis`, else local
   dispatch::SharedHealth* shared_health = nullptr;  // breakers and health told to the replicas
   // The worker's metrics, and what records into them.
-  telemetry::Shard* metrics = nullptr;
+  telemetry::WorkerMetrics* metrics = nullptr;
   const telemetry::RequestMetrics* request_metrics = nullptr;
   telemetry::Tracer* tracer = nullptr;  // with `tracing:`
 };

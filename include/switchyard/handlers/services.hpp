@@ -20,14 +20,14 @@ class Dispatcher;
 class HealthBoard;
 }  // namespace switchyard::dispatch
 namespace switchyard::state {
-class Ledger;
-class Meter;
+class LimitCounts;
+class LimitKeeper;
 }  // namespace switchyard::state
 namespace switchyard::cache {
 class Store;
 }
 namespace switchyard::telemetry {
-class Shard;
+class WorkerMetrics;
 class RequestMetrics;
 }  // namespace switchyard::telemetry
 
@@ -59,16 +59,16 @@ struct Services {
   const config::Config& config;
   const routing::RouteTable& routes;
   dispatch::HealthBoard& board;
-  state::Ledger& ledger;
+  state::LimitCounts& limit_counts;
   std::uint64_t generation;  // counts reloads: 1 for the configuration loaded at start
   Control& control;
   dispatch::Dispatcher& dispatcher;
   // Limits and budgets: the replicas' shared counts when `limits_in_redis`, else this process's.
-  state::Meter& meter;
+  state::LimitKeeper& limit_keeper;
   bool limits_in_redis = false;
   cache::Store* cache = nullptr;  // the configured backend; null when the cache is off
   bool cache_in_redis = false;
-  telemetry::Shard* metrics = nullptr;  // this worker's, with what records into it
+  telemetry::WorkerMetrics* metrics = nullptr;  // this worker's, with what records into it
   const telemetry::RequestMetrics* request_metrics = nullptr;
   bool draining = false;  // shutdown has begun: not ready for new traffic
 };

@@ -53,8 +53,8 @@ struct Route {
   const Target* classifier = nullptr;
 
   // The route's spending caps (nullptr when it has none; a model alias never has): its spend is
-  // kept at `budget_index` in the state ledger, and once a cap is reached `then` serves, or the
-  // request is refused when there is no `then`.
+  // kept at `budget_index` in the state limit_counts, and once a cap is reached `then` serves, or
+  // the request is refused when there is no `then`.
   const config::Budget* budget = nullptr;
   std::size_t budget_index = 0;  // position in Config::routes
   const Route* then = nullptr;

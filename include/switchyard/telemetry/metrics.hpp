@@ -2,8 +2,8 @@
 // lock, and their text exposition (format 0.0.4) for a scraper.
 //
 // Threading contract: one Registry per process, built at start-up; every family is added before
-// the first shard is taken. Each worker thread takes its own Shard and is the only thread that
-// records into it: recording takes no lock and, once a series exists, allocates nothing. Once
+// the first shard is taken. Each worker thread takes its own WorkerMetrics and is the only thread
+// that records into it: recording takes no lock and, once a series exists, allocates nothing. Once
 // the families are added, any thread may call Registry::write, concurrently with recording; it
 // sums every shard, including those whose thread has ended, so counters never go backwards. The
 // Registry must outlive all recording into its shards.
@@ -50,11 +50,11 @@ struct ShardState;
 
 // One thread's series. Recording calls ignore (and assert in debug builds) a family of the
 // wrong type or a label value count that differs from the family's label names.
-class Shard {
+class WorkerMetrics {
  public:
-  ~Shard();
-  Shard(const Shard&) = delete;
-  Shard& operator=(const Shard&) = delete;
+  ~WorkerMetrics();
+  WorkerMetrics(const WorkerMetrics&) = delete;
+  WorkerMetrics& operator=(const WorkerMetrics&) = delete;
 
   // Counters, in stored units.
   void add(FamilyId family, std::initializer_list<std::string_view> label_values,
@@ -69,7 +69,7 @@ class Shard {
 
  private:
   friend class Registry;
-  explicit Shard(const std::vector<detail::Family>& families);
+  explicit WorkerMetrics(const std::vector<detail::Family>& families);
 
   std::unique_ptr<detail::ShardState> state_;
 };
@@ -91,7 +91,7 @@ class Registry {
   // std::logic_error once a shard has been taken.
   FamilyId add(FamilySpec spec);
   // A new shard for the calling thread, kept for scraping for the registry's lifetime.
-  std::shared_ptr<Shard> shard();
+  std::shared_ptr<WorkerMetrics> shard();
   // Appends every family in the order added, each series summed over all shards and sorted by
   // label values, then switchyard_metric_series_dropped_total.
   void write(std::string& out) const;

@@ -1,7 +1,7 @@
 // The metrics every request leaves: its families, defined once per process in the Registry, and
-// the recording of a finished request's record into its worker's Shard (no lock, no allocation
-// once its series exist). Labels are names from the config and small fixed sets only: never a
-// request id, a key or a model name the client made up.
+// the recording of a finished request's record into its worker's WorkerMetrics (no lock, no
+// allocation once its series exist). Labels are names from the config and small fixed sets only:
+// never a request id, a key or a model name the client made up.
 #pragma once
 
 #include "switchyard/telemetry/metrics.hpp"
@@ -14,10 +14,10 @@ class RequestMetrics {
   explicit RequestMetrics(Registry& registry);
 
   // A request began on this shard's thread (and, when `stream`, a stream).
-  void started(Shard& shard) const;
-  void stream_started(Shard& shard) const;
+  void started(WorkerMetrics& shard) const;
+  void stream_started(WorkerMetrics& shard) const;
   // ... and ended: everything its record says.
-  void finished(Shard& shard, const RequestRecord& r) const;
+  void finished(WorkerMetrics& shard, const RequestRecord& r) const;
 
   // Spend since start summed over every shard: {"total_usd", "routes": {name: usd}, "providers",
   // "models", "keys"} (keys only when gateway keys are configured).

@@ -62,13 +62,13 @@ ordered_json complexity_json(const routing::Route& asked, const Choice& choice) 
 
 // Every budget on the way from what was asked to what serves.
 ordered_json budgets_json(const routing::Route& asked, const Choice& choice,
-                          state::Ledger& ledger) {
+                          state::LimitCounts& limit_counts) {
   ordered_json budgets = ordered_json::array();
   const auto wall = std::chrono::system_clock::now();
   const routing::Route* step = asked.complexity ? nullptr : &asked;
   if (!step && choice.verdict) step = choice.verdict->complex ? asked.complex : asked.simple;
   for (; step && step->budget; step = step->then) {
-    auto& spend = ledger.route(step->budget_index);
+    auto& spend = limit_counts.route(step->budget_index);
     const auto exhausted = spend.exhausted(wall);
     budgets.push_back(
         {{"route", step->name},
@@ -134,7 +134,7 @@ Awaitable<void> Explain::handle(request::Context& request) {
   body["reason"] = choice.reason;
   if (choice.refusal) body["refusal"] = error_json(*choice.refusal);
   if (asked->complexity) body["complexity"] = complexity_json(*asked, choice);
-  body["budgets"] = budgets_json(*asked, choice, services_.ledger);
+  body["budgets"] = budgets_json(*asked, choice, services_.limit_counts);
   ordered_json plan = ordered_json::array();
   if (choice.route && !choice.refusal) {
     const std::string_view preferred = preferred_provider(job, request);

@@ -104,17 +104,17 @@ std::string AdminView::spend_json() const {
   auto body = ordered_json::parse(services_.control.spend_json());
   const auto wall = std::chrono::system_clock::now();
   const auto& config = services_.config;
-  auto& ledger = services_.ledger;
+  auto& limit_counts = services_.limit_counts;
   ordered_json budgets = ordered_json::array();
   for (std::size_t i = 0; i < config.routes.size(); ++i) {
     if (!config.routes[i].budget.capped()) continue;
     budgets.push_back(
-        {{"route", config.routes[i].name}, {"windows", windows_json(ledger.route(i), wall)}});
+        {{"route", config.routes[i].name}, {"windows", windows_json(limit_counts.route(i), wall)}});
   }
   for (std::size_t i = 0; i < config.keys.size(); ++i) {
     if (!config.keys[i].budget.capped()) continue;
-    budgets.push_back(
-        {{"key", config.keys[i].name}, {"windows", windows_json(ledger.key(i).budget, wall)}});
+    budgets.push_back({{"key", config.keys[i].name},
+                       {"windows", windows_json(limit_counts.key(i).budget, wall)}});
   }
   body["budgets"] = std::move(budgets);
   return body.dump();

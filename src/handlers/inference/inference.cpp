@@ -6,8 +6,8 @@
 #include "response_cache.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/routing/complexity.hpp"
-#include "switchyard/state/ledger.hpp"
-#include "switchyard/state/meter.hpp"
+#include "switchyard/state/limit_counts.hpp"
+#include "switchyard/state/limit_keeper.hpp"
 
 namespace switchyard::handlers {
 
@@ -152,9 +152,9 @@ void Inference::prefer(dispatch::DispatchRequest& job, request::Context& request
 void Inference::charge_route(const dispatch::DispatchRequest& job,
                              const telemetry::RequestRecord& record) {
   if (job.route->budget && record.usage_reported && record.cost_usd > 0)
-    services_.meter.charge(route_budget(*job.route),
-                           services_.ledger.route(job.route->budget_index), *job.route->budget,
-                           record.cost_usd);
+    services_.limit_keeper.charge(route_budget(*job.route),
+                                  services_.limit_counts.route(job.route->budget_index),
+                                  *job.route->budget, record.cost_usd);
 }
 
 bool Inference::conclude(const dispatch::DispatchResult& result, request::Context& request) {

@@ -86,14 +86,14 @@ std::string key_limit(const config::GatewayKey& key, std::string_view what) {
 
 // `tokens`: the request's estimated prompt tokens plus its output cap (0 when the key has no
 // tpm). Adds the x-ratelimit-* headers of the key's limits to `response` whatever the outcome. The
-// counts are the replicas' shared ones when `meter` has Redis.
-Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota& quota,
+// counts are the replicas' shared ones when `limit_keeper` has Redis.
+Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyCounts& quota,
                                   std::uint64_t tokens, request::ResponseSink& response,
-                                  state::Meter& meter) {
+                                  state::LimitKeeper& limit_keeper) {
   KeyAdmission admission;
   if (quota.budget.capped()) {
     const std::string name = key_limit(key, "");
-    const auto spent = co_await meter.exhausted(name, quota.budget, key.budget);
+    const auto spent = co_await limit_keeper.exhausted(name, quota.budget, key.budget);
     if (spent) {
       admission.refusal = api::errors::budget_exceeded(
           "The key '" + key.name + "' has spent its budget (" +
@@ -106,7 +106,7 @@ Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota
   const std::string rpm = key_limit(key, "rpm");
   bool request_shared = false;
   if (quota.requests.limited()) {
-    const auto taken = co_await meter.take(rpm, quota.requests, 1);
+    const auto taken = co_await limit_keeper.take(rpm, quota.requests, 1);
     request_shared = taken.shared;
     add_usage_headers(response, "requests", taken.take.usage);
     if (!taken.take.granted) {
@@ -132,7 +132,7 @@ Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota
       add_usage_headers(response, "tokens", quota.tokens.usage(SteadyClock::now()));
     } else {
       const std::string tpm = key_limit(key, "tpm");
-      const auto taken = co_await meter.take(tpm, quota.tokens, tokens);
+      const auto taken = co_await limit_keeper.take(tpm, quota.tokens, tokens);
       if (!taken.take.granted) {
         admission.refusal = api::errors::rate_limited(
             "tokens",
@@ -148,23 +148,23 @@ Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyQuota
     }
     // A refused request must not cost the key a request slot.
     if (admission.refusal && quota.requests.limited())
-      meter.give_back(request_shared, rpm, quota.requests, 1);
+      limit_keeper.give_back(request_shared, rpm, quota.requests, 1);
   }
   co_return admission;
 }
 
 // Charges the request's cost to the key's budget and corrects its tpm to the reported usage
 // (or gives the estimate back when no upstream answered).
-void reconcile_key(const config::GatewayKey& key, state::KeyQuota& quota,
+void reconcile_key(const config::GatewayKey& key, state::KeyCounts& quota,
                    const KeyAdmission& admission, const telemetry::RequestRecord& record,
-                   bool served, state::Meter& meter) {
+                   bool served, state::LimitKeeper& limit_keeper) {
   if (record.usage_reported && record.cost_usd > 0 && quota.budget.capped())
-    meter.charge(key_limit(key, ""), quota.budget, key.budget, record.cost_usd);
+    limit_keeper.charge(key_limit(key, ""), quota.budget, key.budget, record.cost_usd);
   const std::uint64_t taken = admission.tokens_taken;
   if (taken == 0) return;
   const std::uint64_t used = record.usage_reported ? record.prompt_tokens + record.completion_tokens
                                                    : (served ? taken : 0);
-  meter.reconcile(admission.tokens_shared, key_limit(key, "tpm"), quota.tokens, taken, used);
+  limit_keeper.reconcile(admission.tokens_shared, key_limit(key, "tpm"), quota.tokens, taken, used);
 }
 
 }  // namespace
@@ -173,7 +173,7 @@ KeyLimits::KeyLimits(const Services& services, request::Context& request)
     : services_(services), request_(request) {
   if (request.key) {
     const auto index = static_cast<std::size_t>(request.key - services.config.keys.data());
-    quota_ = &services.ledger.key(index);
+    quota_ = &services.limit_counts.key(index);
   }
 }
 
@@ -190,7 +190,7 @@ Awaitable<bool> KeyLimits::admit(const dispatch::DispatchRequest& job) {
   const auto begun = telemetry::Clock::now();
   admission_ =
       co_await admit_key(*request_.key, *quota_, key_counts_tokens ? job.estimated_tokens : 0,
-                         request_.response(), services_.meter);
+                         request_.response(), services_.limit_keeper);
   request_.record.phase(services_.limits_in_redis ? "redis.key_limits" : "key_limits", begun,
                         admission_.refusal ? "refused" : "admitted");
   if (!admission_.refusal) co_return true;
@@ -200,7 +200,8 @@ Awaitable<bool> KeyLimits::admit(const dispatch::DispatchRequest& job) {
 
 void KeyLimits::reconcile(bool served) {
   if (quota_)
-    reconcile_key(*request_.key, *quota_, admission_, request_.record, served, services_.meter);
+    reconcile_key(*request_.key, *quota_, admission_, request_.record, served,
+                  services_.limit_keeper);
 }
 
 }  // namespace switchyard::handlers

@@ -14,8 +14,8 @@
 #include "switchyard/handlers/services.hpp"
 #include "switchyard/request/context.hpp"
 #include "switchyard/request/response_sink.hpp"
-#include "switchyard/state/ledger.hpp"
-#include "switchyard/state/meter.hpp"
+#include "switchyard/state/limit_counts.hpp"
+#include "switchyard/state/limit_keeper.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::handlers {
@@ -23,7 +23,7 @@ namespace switchyard::handlers {
 struct KeyAdmission {
   std::optional<api::ApiError> refusal;
   std::uint64_t tokens_taken = 0;  // of the key's tpm, to be corrected to the usage
-  bool tokens_shared = false;      // ... in Redis (Meter::Taken::shared)
+  bool tokens_shared = false;      // ... in Redis (LimitKeeper::Taken::shared)
 };
 
 // The request's key's limits, as one step of serving it. Without a key (or with a key that has
@@ -45,7 +45,7 @@ class KeyLimits {
  private:
   const Services& services_;
   request::Context& request_;
-  state::KeyQuota* quota_ = nullptr;
+  state::KeyCounts* quota_ = nullptr;
   KeyAdmission admission_;
 };
 

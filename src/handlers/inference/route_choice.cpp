@@ -4,8 +4,8 @@
 // ever moved along that route's own `then`.
 #include "inference.hpp"
 #include "key_limits.hpp"
-#include "switchyard/state/ledger.hpp"
-#include "switchyard/state/meter.hpp"
+#include "switchyard/state/limit_counts.hpp"
+#include "switchyard/state/limit_keeper.hpp"
 
 namespace switchyard::handlers {
 
@@ -61,8 +61,8 @@ Awaitable<Inference::Choice> Inference::choose(const dispatch::DispatchRequest& 
   // The config loader refused `then` chains that loop.
   while (route->budget) {
     const std::string name = route_budget(*route);
-    const auto spent = co_await services_.meter.exhausted(
-        name, services_.ledger.route(route->budget_index), *route->budget);
+    const auto spent = co_await services_.limit_keeper.exhausted(
+        name, services_.limit_counts.route(route->budget_index), *route->budget);
     if (!spent) break;
     const std::string note = "route '" + route->name + "' spent its budget (" +
                              describe_spend(spent->window, spent->spent_usd, spent->cap_usd) + ")";

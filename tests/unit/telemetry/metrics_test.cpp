@@ -95,7 +95,7 @@ struct SmallRegistry {
   FamilyId reloads = registry.add(
       {"switchyard_config_reloads_total", "Configuration reloads.", MetricType::counter, {}});
 
-  void record(Shard& shard) const {
+  void record(WorkerMetrics& shard) const {
     shard.add(requests, {"embed", "200"});
     shard.add(requests, {"chat", "429"});
     shard.add(requests, {"chat", "200"}, 2);

@@ -22,11 +22,12 @@ void Serving::setup(const std::string& yaml) {
   ASSERT_TRUE(loaded.config);
   generation = gateway::ConfigGeneration::build(
       std::make_shared<const config::Config>(std::move(*loaded.config)), nullptr);
-  dispatcher = std::make_unique<dispatch::Dispatcher>(
-      io.get_executor(), *generation->config, generation->board, meter_, shared_health_, nullptr);
+  dispatcher = std::make_unique<dispatch::Dispatcher>(io.get_executor(), *generation->config,
+                                                      generation->board, limit_keeper_,
+                                                      shared_health_, nullptr);
   services.emplace(handlers::Services{*generation->config, *generation->routes, *generation->board,
-                                      *generation->ledger, generation->generation, control_,
-                                      *dispatcher, meter_});
+                                      *generation->limit_counts, generation->generation, control_,
+                                      *dispatcher, limit_keeper_});
 }
 
 Served Serving::run(const std::string& body,

@@ -29,7 +29,7 @@
 #include "switchyard/dispatch/shared_health.hpp"
 #include "switchyard/gateway/config_generation.hpp"
 #include "switchyard/handlers/services.hpp"
-#include "switchyard/state/meter.hpp"
+#include "switchyard/state/limit_keeper.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::testing {
@@ -79,7 +79,7 @@ class Serving : public ::testing::Test {
              const std::function<Awaitable<void>(request::Context&)>& serve);
 
   std::atomic<std::uint64_t> fallbacks_{0};
-  state::Meter meter_{nullptr, fallbacks_};
+  state::LimitKeeper limit_keeper_{nullptr, fallbacks_};
   dispatch::SharedHealth shared_health_{io.get_executor(), nullptr, "test:"};
   QuietControl control_;
 };

@@ -3,7 +3,7 @@
 // SpendWindows) otherwise. Losing Redis is a fallback, not an outage: requests go on being
 // limited per replica, each fallback is counted, and the switch both ways is logged once. Spend
 // is charged to both, so the local picture is this replica's share when Redis goes away.
-// One Meter per worker thread.
+// One LimitKeeper per worker thread.
 #pragma once
 
 #include <atomic>
@@ -19,11 +19,11 @@
 
 namespace switchyard::state {
 
-class Meter {
+class LimitKeeper {
  public:
   // `shared`: the worker's SharedState, or null to count locally only. `fallbacks` counts the
   // decisions made locally because Redis did not answer (the process's, for /admin/health).
-  Meter(SharedState* shared, std::atomic<std::uint64_t>& fallbacks)
+  LimitKeeper(SharedState* shared, std::atomic<std::uint64_t>& fallbacks)
       : shared_(shared), fallbacks_(fallbacks) {}
 
   struct Taken {

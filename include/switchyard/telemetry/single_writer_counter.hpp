@@ -8,7 +8,7 @@
 
 namespace switchyard::telemetry {
 
-class Tally {
+class SingleWriterCounter {
  public:
   void operator++() { add(1); }
   void add(std::uint64_t n) {

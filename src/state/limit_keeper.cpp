@@ -1,4 +1,4 @@
-#include "switchyard/state/meter.hpp"
+#include "switchyard/state/limit_keeper.hpp"
 
 #include <chrono>
 
@@ -6,8 +6,8 @@
 
 namespace switchyard::state {
 
-Awaitable<Meter::Taken> Meter::take(std::string_view name, RateLimiter& local,
-                                    std::uint64_t units) {
+Awaitable<LimitKeeper::Taken> LimitKeeper::take(std::string_view name, RateLimiter& local,
+                                                std::uint64_t units) {
   if (shared_) {
     const auto shared = co_await shared_->take(name, local.limit(), units);
     note(shared.has_value());
@@ -18,7 +18,8 @@ Awaitable<Meter::Taken> Meter::take(std::string_view name, RateLimiter& local,
   co_return Taken{{!wait, wait.value_or(std::chrono::nanoseconds(0)), local.usage(now)}, false};
 }
 
-void Meter::give_back(bool shared, std::string_view name, RateLimiter& local, std::uint64_t units) {
+void LimitKeeper::give_back(bool shared, std::string_view name, RateLimiter& local,
+                            std::uint64_t units) {
   if (shared && shared_) {
     shared_->give_back(name, local.limit(), units);
   } else {
@@ -26,8 +27,8 @@ void Meter::give_back(bool shared, std::string_view name, RateLimiter& local, st
   }
 }
 
-void Meter::take_anyway(bool shared, std::string_view name, RateLimiter& local,
-                        std::uint64_t units) {
+void LimitKeeper::take_anyway(bool shared, std::string_view name, RateLimiter& local,
+                              std::uint64_t units) {
   if (shared && shared_) {
     shared_->take_anyway(name, local.limit(), units);
   } else {
@@ -35,9 +36,8 @@ void Meter::take_anyway(bool shared, std::string_view name, RateLimiter& local,
   }
 }
 
-Awaitable<std::optional<SpendWindows::Exhausted>> Meter::exhausted(std::string_view name,
-                                                                   const SpendWindows& local,
-                                                                   const config::Budget& budget) {
+Awaitable<std::optional<SpendWindows::Exhausted>> LimitKeeper::exhausted(
+    std::string_view name, const SpendWindows& local, const config::Budget& budget) {
   if (shared_) {
     auto shared = co_await shared_->exhausted(name, budget);
     note(shared.has_value());
@@ -46,13 +46,13 @@ Awaitable<std::optional<SpendWindows::Exhausted>> Meter::exhausted(std::string_v
   co_return local.exhausted(std::chrono::system_clock::now());
 }
 
-void Meter::charge(std::string_view name, SpendWindows& local, const config::Budget& budget,
-                   double usd) {
+void LimitKeeper::charge(std::string_view name, SpendWindows& local, const config::Budget& budget,
+                         double usd) {
   local.charge(usd, std::chrono::system_clock::now());
   if (shared_) shared_->charge(name, budget, usd);
 }
 
-void Meter::note(bool answered) {
+void LimitKeeper::note(bool answered) {
   if (answered) {
     if (falling_back_)
       telemetry::log_event(telemetry::Level::info, "shared_state",

@@ -1,4 +1,4 @@
-#include "switchyard/state/ledger.hpp"
+#include "switchyard/state/limit_counts.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -16,7 +16,7 @@ std::optional<std::size_t> find(const std::vector<std::string>& names, const std
 
 }  // namespace
 
-Ledger::Ledger(const config::Config& config, const Ledger* previous) {
+LimitCounts::LimitCounts(const config::Config& config, const LimitCounts* previous) {
   for (const auto& r : config.routes) {
     const auto old = previous ? find(previous->route_names_, r.name) : std::nullopt;
     if (old && previous->routes_[*old]->caps() == r.budget.usd) {
@@ -29,18 +29,18 @@ Ledger::Ledger(const config::Config& config, const Ledger* previous) {
   }
   for (const auto& k : config.keys) {
     const auto old = previous ? find(previous->key_names_, k.name) : std::nullopt;
-    const KeyQuota* was = old ? previous->keys_[*old].get() : nullptr;
+    const KeyCounts* was = old ? previous->keys_[*old].get() : nullptr;
     if (was && was->budget.caps() == k.budget.usd && was->requests.limit() == k.rpm &&
         was->tokens.limit() == k.tpm) {
       keys_.push_back(previous->keys_[*old]);
     } else {
-      keys_.push_back(std::make_shared<KeyQuota>(k));
+      keys_.push_back(std::make_shared<KeyCounts>(k));
       if (was) keys_.back()->budget.absorb(was->budget);
     }
     key_names_.push_back(k.name);
   }
 }
 
-Ledger::~Ledger() = default;
+LimitCounts::~LimitCounts() = default;
 
 }  // namespace switchyard::state
