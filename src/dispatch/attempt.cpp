@@ -250,12 +250,12 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
   const DispatchRequest& request = a.request;
   build_forwarded(a, *a.forwarded);
   const providers::Call call = call_for(a);
-  auto unusable = request.chat
-                      ? adapter.encode_chat(*request.chat, call, *a.head, *a.encoded)
-                      : adapter.encode_embeddings(*request.embeddings, call, *a.head, *a.encoded);
+  auto encoded = request.chat
+                     ? adapter.encode_chat(*request.chat, call, *a.head, *a.encoded)
+                     : adapter.encode_embeddings(*request.embeddings, call, *a.head, *a.encoded);
   a.call = &call;
-  if (unusable) {
-    a.refuse(std::move(*unusable));
+  if (!encoded) {
+    a.refuse(std::move(encoded).error());
     co_return;
   }
   upstream::Exchange exchange(*origins_[a.target.provider_index], a.context.deadline);
@@ -300,10 +300,10 @@ Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange)
   exchange.finish();
   const auto& adapter = *a.target.adapter;
   const DispatchRequest& request = a.request;
-  auto unusable = request.chat ? adapter.decode_chat(*a.body, *a.call, a.usage)
-                               : adapter.decode_embeddings(*a.body, *a.call, a.usage);
-  if (unusable) {
-    a.refuse(std::move(*unusable));
+  auto decoded = request.chat ? adapter.decode_chat(*a.body, *a.call, a.usage)
+                              : adapter.decode_embeddings(*a.body, *a.call, a.usage);
+  if (!decoded) {
+    a.refuse(std::move(decoded).error());
     co_return;
   }
   if (!a.claim_response()) {

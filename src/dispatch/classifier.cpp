@@ -36,8 +36,8 @@ Dispatcher::Score read_answer(const routing::Target& judge, const providers::Cal
                               std::string& answer) {
   if (status < 200 || status > 299) return {std::nullopt, "failed: HTTP " + std::to_string(status)};
   providers::Usage usage;
-  if (auto bad = judge.adapter->decode_chat(answer, call, usage))
-    return {std::nullopt, "failed: " + bad->error.message};
+  if (auto decoded = judge.adapter->decode_chat(answer, call, usage); !decoded)
+    return {std::nullopt, "failed: " + decoded.error().error.message};
   static const auto kContent = nlohmann::json::json_pointer("/choices/0/message/content");
   const auto reply = nlohmann::json::parse(answer, nullptr, false);
   if (reply.is_object() && reply.contains(kContent) && reply.at(kContent).is_string()) {
@@ -78,8 +78,8 @@ Awaitable<Dispatcher::Score> Dispatcher::ask_classifier(const routing::Target& j
                              false};
   std::string head;
   std::string encoded;
-  if (auto unusable = judge.adapter->encode_chat(*chat, call, head, encoded))
-    co_return Score{std::nullopt, "failed: " + unusable->error.message};
+  const auto encoding = judge.adapter->encode_chat(*chat, call, head, encoded);
+  if (!encoding) co_return Score{std::nullopt, "failed: " + encoding.error().error.message};
   const std::string_view body = chat->body();
   const std::size_t model_at = chat->model_offset();
   std::array<asio::const_buffer, 4> buffers{

@@ -21,15 +21,16 @@ std::unique_ptr<Adapter> make_adapter(const config::Provider& provider) {
   return make_openai_adapter(provider);
 }
 
-std::optional<ProviderError> Adapter::encode_embeddings(const api::EmbeddingsRequest&,
-                                                        const Call& call, std::string&,
-                                                        std::string&) const {
-  return unsupported("Provider '" + call.provider.name + "' does not serve embeddings.", "model");
+Result<void, ProviderError> Adapter::encode_embeddings(const api::EmbeddingsRequest&,
+                                                       const Call& call, std::string&,
+                                                       std::string&) const {
+  return Unexpected(
+      unsupported("Provider '" + call.provider.name + "' does not serve embeddings.", "model"));
 }
 
-std::optional<ProviderError> Adapter::decode_embeddings(std::string&, const Call& call,
-                                                        Usage&) const {
-  return bad_response(call.provider.name, "embeddings are not supported");
+Result<void, ProviderError> Adapter::decode_embeddings(std::string&, const Call& call,
+                                                       Usage&) const {
+  return Unexpected(bad_response(call.provider.name, "embeddings are not supported"));
 }
 
 ChatStream::State pump(ChatStream& stream, upstream::SseParser& sse, std::string& out,

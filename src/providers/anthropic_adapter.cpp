@@ -23,17 +23,18 @@ class AnthropicAdapter final : public Adapter {
         // A base URL that already names the API version (https://host/v1) gets the rest.
         path_(provider.base_url.path.ends_with("/v1") ? "/messages" : "/v1/messages") {}
 
-  std::optional<ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
-                                           std::string& head, std::string& body) const override {
+  Result<void, ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
+                                          std::string& head, std::string& body) const override {
     std::string encoded;
-    if (auto error = anthropic::encode_request(chat.body(), call, encoded)) return error;
+    if (auto encoded_body = anthropic::encode_request(chat.body(), call, encoded); !encoded_body)
+      return encoded_body;
     body = std::move(encoded);
     head_.write(head, path_, body.size(), call);
-    return std::nullopt;
+    return {};
   }
 
-  std::optional<ProviderError> decode_chat(std::string& body, const Call& call,
-                                           Usage& usage) const override {
+  Result<void, ProviderError> decode_chat(std::string& body, const Call& call,
+                                          Usage& usage) const override {
     return anthropic::decode_message(body, call, usage);
   }
 

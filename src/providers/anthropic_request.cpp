@@ -27,7 +27,7 @@ namespace switchyard::providers::anthropic {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using Error = std::optional<ProviderError>;
+using Error = Result<void, ProviderError>;
 
 constexpr std::string_view kWhitespace = " \t\r\n\f\v";
 
@@ -47,8 +47,8 @@ bool is_string(const Json* value) {
 }
 
 Error invalid(const std::string& param, std::string_view expected) {
-  return invalid_request(
-      "Invalid value for '" + param + "': expected " + std::string(expected) + ".", param);
+  return Unexpected(invalid_request(
+      "Invalid value for '" + param + "': expected " + std::string(expected) + ".", param));
 }
 
 // Anthropic refuses empty text blocks anywhere, and whitespace-only ones that stand alone
@@ -62,7 +62,7 @@ void add_text(Json& blocks, const std::string& text) {
 Error add_image(Json& blocks, const std::string& url, const std::string& param) {
   if (has_scheme(url, "http") || has_scheme(url, "https")) {
     blocks.push_back(Json{{"type", "image"}, {"source", Json{{"type", "url"}, {"url", url}}}});
-    return std::nullopt;
+    return {};
   }
   const auto data_url = read_data_url(url);
   if (!data_url) return invalid(param, "a base64 data URL or an http(s) URL");
@@ -75,16 +75,16 @@ Error add_image(Json& blocks, const std::string& url, const std::string& param) 
   blocks.push_back(
       Json{{"type", "image"},
            {"source", Json{{"type", "base64"}, {"media_type", media}, {"data", data_url->data}}}});
-  return std::nullopt;
+  return {};
 }
 
 // The texts of a content that may only hold text (system, developer and tool messages): a string
 // or an array of text parts. Absent content has none.
 Error text_parts(const Json* content, const std::string& param, std::vector<std::string>& texts) {
-  if (content == nullptr) return std::nullopt;
+  if (content == nullptr) return {};
   if (content->is_string()) {
     texts.push_back(content->get<std::string>());
-    return std::nullopt;
+    return {};
   }
   if (!content->is_array()) return invalid(param, "a string or an array of text parts");
   for (std::size_t j = 0; j < content->size(); ++j) {
@@ -94,7 +94,7 @@ Error text_parts(const Json* content, const std::string& param, std::vector<std:
       return invalid(indexed(param, j), "a text part");
     texts.push_back(text->get<std::string>());
   }
-  return std::nullopt;
+  return {};
 }
 
 class Encoder {
@@ -102,45 +102,47 @@ class Encoder {
   Encoder(const Json& request, const Call& call) : request_(request), call_(call) {}
 
   Error encode(Json& out) {
-    if (auto e = refuse_what_cannot_be_expressed()) return e;
+    if (auto e = refuse_what_cannot_be_expressed(); !e) return e;
     std::uint64_t limit = 0;
-    if (auto e = max_tokens(limit)) return e;
-    if (auto e = messages()) return e;
+    if (auto e = max_tokens(limit); !e) return e;
+    if (auto e = messages(); !e) return e;
     if (turns_.empty()) {
-      return unsupported(call_.provider.name + ": Anthropic needs a user or assistant message.",
-                         "messages");
+      return Unexpected(unsupported(
+          call_.provider.name + ": Anthropic needs a user or assistant message.", "messages"));
     }
     out = Json::object();
     out["model"] = call_.model.upstream;
     out["max_tokens"] = limit;
     if (!system_.empty()) out["system"] = system_;
     out["messages"] = std::move(turns_);
-    if (auto e = sampling(out)) return e;
-    if (auto e = tools(out)) return e;
-    if (auto e = response_format(out)) return e;
+    if (auto e = sampling(out); !e) return e;
+    if (auto e = tools(out); !e) return e;
+    if (auto e = response_format(out); !e) return e;
     if (call_.stream) out["stream"] = true;
-    return std::nullopt;
+    return {};
   }
 
  private:
   Error refuse_what_cannot_be_expressed() const {
     const std::string& name = call_.provider.name;
     if (const Json* n = member(request_, "n"); n && n->is_number() && n->get<double>() > 1)
-      return unsupported(name + ": Anthropic returns a single choice (n > 1).", "n");
+      return Unexpected(unsupported(name + ": Anthropic returns a single choice (n > 1).", "n"));
     if (const Json* l = member(request_, "logprobs"); l && *l == true)
-      return unsupported(name + ": Anthropic does not return log probabilities.", "logprobs");
+      return Unexpected(
+          unsupported(name + ": Anthropic does not return log probabilities.", "logprobs"));
     if (const Json* t = member(request_, "top_logprobs");
         t && t->is_number() && t->get<double>() > 0)
-      return unsupported(name + ": Anthropic does not return log probabilities.", "top_logprobs");
+      return Unexpected(
+          unsupported(name + ": Anthropic does not return log probabilities.", "top_logprobs"));
     if (const Json* m = member(request_, "modalities");
         m && m->is_array() && std::find(m->begin(), m->end(), Json("audio")) != m->end())
-      return unsupported(name + ": Anthropic does not produce audio.", "modalities");
+      return Unexpected(unsupported(name + ": Anthropic does not produce audio.", "modalities"));
     if (member(request_, "audio"))
-      return unsupported(name + ": Anthropic does not produce audio.", "audio");
+      return Unexpected(unsupported(name + ": Anthropic does not produce audio.", "audio"));
     if (const Json* f = member(request_, "functions"); f && !(f->is_array() && f->empty()))
-      return unsupported(name + ": the deprecated 'functions' are not translated; use 'tools'.",
-                         "functions");
-    return std::nullopt;
+      return Unexpected(unsupported(
+          name + ": the deprecated 'functions' are not translated; use 'tools'.", "functions"));
+    return {};
   }
 
   // Anthropic requires a limit: the client's (max_completion_tokens, then the deprecated
@@ -152,10 +154,10 @@ class Encoder {
       if (!v->is_number_unsigned() || v->get<std::uint64_t>() == 0)
         return invalid(key, "an integer of at least 1");
       limit = v->get<std::uint64_t>();
-      return std::nullopt;
+      return {};
     }
     limit = call_.model.max_tokens != 0 ? call_.model.max_tokens : kDefaultMaxTokens;
-    return std::nullopt;
+    return {};
   }
 
   Error messages() {
@@ -169,25 +171,25 @@ class Encoder {
       const Json* role = member(m, "role");
       const std::string r = is_string(role) ? role->get<std::string>() : std::string();
       Json blocks = Json::array();
-      Error error;
+      Error added;
       const char* turn = "user";
       if (r == "system" || r == "developer") {
-        error = text_parts(member(m, "content"), param + ".content", system_texts);
+        added = text_parts(member(m, "content"), param + ".content", system_texts);
       } else if (r == "user") {
-        error = user_blocks(m, param, blocks);
+        added = user_blocks(m, param, blocks);
       } else if (r == "assistant") {
         turn = "assistant";
-        error = assistant_blocks(m, param, blocks);
+        added = assistant_blocks(m, param, blocks);
       } else if (r == "tool") {
-        error = tool_result(m, param, blocks);
+        added = tool_result(m, param, blocks);
       } else if (r == "function") {
-        return unsupported(
+        return Unexpected(unsupported(
             call_.provider.name + ": the deprecated 'function' role is not translated; use 'tool'.",
-            param + ".role");
+            param + ".role"));
       } else {
         return invalid(param + ".role", "system, developer, user, assistant or tool");
       }
-      if (error) return error;
+      if (!added) return added;
       add_turn(turn, std::move(blocks));
     }
     for (const auto& text : system_texts) {
@@ -196,7 +198,7 @@ class Encoder {
       system_ += text;
     }
     trim_prefill();
-    return std::nullopt;
+    return {};
   }
 
   Error user_blocks(const Json& m, const std::string& param, Json& blocks) const {
@@ -205,7 +207,7 @@ class Encoder {
     if (content == nullptr) return invalid(p, "a string or an array of content parts");
     if (content->is_string()) {
       add_text(blocks, content->get<std::string>());
-      return std::nullopt;
+      return {};
     }
     if (!content->is_array()) return invalid(p, "a string or an array of content parts");
     for (std::size_t j = 0; j < content->size(); ++j) {
@@ -221,15 +223,16 @@ class Encoder {
         const Json* url = member(part, "image_url");
         if (url != nullptr && url->is_object()) url = member(*url, "url");
         if (!is_string(url)) return invalid(pp + ".image_url.url", "a string");
-        if (auto e = add_image(blocks, url->get<std::string>(), pp + ".image_url.url")) return e;
+        if (auto e = add_image(blocks, url->get<std::string>(), pp + ".image_url.url"); !e)
+          return e;
       } else if (t == "input_audio" || t == "file") {
-        return unsupported(call_.provider.name + ": Anthropic does not take " + t + " parts.",
-                           pp + ".type");
+        return Unexpected(unsupported(
+            call_.provider.name + ": Anthropic does not take " + t + " parts.", pp + ".type"));
       } else {
         return invalid(pp + ".type", "text, image_url, input_audio or file");
       }
     }
-    return std::nullopt;
+    return {};
   }
 
   Error assistant_blocks(const Json& m, const std::string& param, Json& blocks) const {
@@ -249,20 +252,20 @@ class Encoder {
       return invalid(p, "a string, an array of text parts or null");
     }
     if (member(m, "function_call")) {
-      return unsupported(
-          call_.provider.name +
-              ": the deprecated 'function_call' is not translated; use 'tool_calls'.",
-          param + ".function_call");
+      return Unexpected(
+          unsupported(call_.provider.name +
+                          ": the deprecated 'function_call' is not translated; use 'tool_calls'.",
+                      param + ".function_call"));
     }
     const Json* calls = member(m, "tool_calls");
-    if (calls == nullptr) return std::nullopt;
+    if (calls == nullptr) return {};
     if (!calls->is_array()) return invalid(param + ".tool_calls", "an array");
     for (std::size_t j = 0; j < calls->size(); ++j) {
       const Json& c = (*calls)[j];
       const std::string cp = indexed(param + ".tool_calls", j);
       if (const Json* type = member(c, "type"); type && *type != "function") {
-        return unsupported(call_.provider.name + ": Anthropic takes only function tool calls.",
-                           cp + ".type");
+        return Unexpected(unsupported(
+            call_.provider.name + ": Anthropic takes only function tool calls.", cp + ".type"));
       }
       const Json* id = member(c, "id");
       const Json* fn = member(c, "function");
@@ -279,16 +282,16 @@ class Encoder {
           const bool valid = !api::json::validate(text);
           if (valid) input = Json::parse(text, nullptr, false);
           if (!valid || !input.is_object()) {
-            return invalid_request("Invalid value for '" + ap +
-                                       "': expected a string holding a JSON object, got '" +
-                                       clip(text, 80) + "'.",
-                                   ap);
+            return Unexpected(invalid_request(
+                "Invalid value for '" + ap + "': expected a string holding a JSON object, got '" +
+                    clip(text, 80) + "'.",
+                ap));
           }
         }
       }
       blocks.push_back(Json{{"type", "tool_use"}, {"id", *id}, {"name", *name}, {"input", input}});
     }
-    return std::nullopt;
+    return {};
   }
 
   // A tool message: a tool_result block, which Anthropic takes in a user turn. A blank result
@@ -302,13 +305,13 @@ class Encoder {
       if (!blank(content->get_ref<const std::string&>())) block["content"] = *content;
     } else {
       std::vector<std::string> texts;
-      if (auto e = text_parts(content, param + ".content", texts)) return e;
+      if (auto e = text_parts(content, param + ".content", texts); !e) return e;
       Json text_blocks = Json::array();
       for (const auto& text : texts) add_text(text_blocks, text);
       if (!text_blocks.empty()) block["content"] = std::move(text_blocks);
     }
     blocks.push_back(std::move(block));
-    return std::nullopt;
+    return {};
   }
 
   // Anthropic takes strictly user/assistant turns: a message of the same role as the one
@@ -368,21 +371,21 @@ class Encoder {
     if (const Json* user = member(request_, "user");
         is_string(user) && !user->get_ref<const std::string&>().empty())
       out["metadata"] = Json{{"user_id", *user}};
-    return std::nullopt;
+    return {};
   }
 
   Error tools(Json& out) const {
     const Json* list = member(request_, "tools");
-    if (list == nullptr) return std::nullopt;
+    if (list == nullptr) return {};
     if (!list->is_array()) return invalid("tools", "an array");
-    if (list->empty()) return std::nullopt;  // and no tool_choice without tools
+    if (list->empty()) return {};  // and no tool_choice without tools
     Json tools = Json::array();
     for (std::size_t j = 0; j < list->size(); ++j) {
       const Json& t = (*list)[j];
       const std::string tp = indexed("tools", j);
       if (const Json* type = member(t, "type"); type && *type != "function")
-        return unsupported(call_.provider.name + ": Anthropic takes only function tools.",
-                           tp + ".type");
+        return Unexpected(unsupported(
+            call_.provider.name + ": Anthropic takes only function tools.", tp + ".type"));
       const Json* fn = member(t, "function");
       const Json* name = fn ? member(*fn, "name") : nullptr;
       if (!is_string(name)) return invalid(tp + ".function.name", "a string");
@@ -414,8 +417,8 @@ class Encoder {
       const Json* fn = member(*tc, "function");
       const Json* name = fn ? member(*fn, "name") : nullptr;
       if (type && *type == "allowed_tools")
-        return unsupported(call_.provider.name + ": Anthropic has no allowed_tools choice.",
-                           "tool_choice");
+        return Unexpected(unsupported(
+            call_.provider.name + ": Anthropic has no allowed_tools choice.", "tool_choice"));
       if (!type || *type != "function" || !is_string(name))
         return invalid("tool_choice", "none, auto, required or a named function");
       choice = Json{{"type", "tool"}, {"name", *name}};
@@ -427,17 +430,17 @@ class Encoder {
       if (choice["type"] != "none") choice["disable_parallel_tool_use"] = true;
     }
     if (!choice.is_null()) out["tool_choice"] = std::move(choice);
-    return std::nullopt;
+    return {};
   }
 
   Error response_format(Json& out) const {
     const Json* format = member(request_, "response_format");
-    if (format == nullptr) return std::nullopt;
+    if (format == nullptr) return {};
     const Json* type = member(*format, "type");
     if (!is_string(type))
       return invalid("response_format.type", "text, json_object or json_schema");
     Json schema;
-    if (*type == "text") return std::nullopt;
+    if (*type == "text") return {};
     if (*type == "json_object") {
       // GW: "any JSON object" is the schema that says what json_object promises.
       schema = Json{{"type", "object"}};
@@ -450,7 +453,7 @@ class Encoder {
     }
     out["output_config"] =
         Json{{"format", Json{{"type", "json_schema"}, {"schema", std::move(schema)}}}};
-    return std::nullopt;
+    return {};
   }
 
   const Json& request_;
@@ -461,19 +464,21 @@ class Encoder {
 
 }  // namespace
 
-std::optional<ProviderError> encode_request(std::string_view client_body, const Call& call,
-                                            std::string& body) {
+Result<void, ProviderError> encode_request(std::string_view client_body, const Call& call,
+                                           std::string& body) {
   const Json request = Json::parse(client_body, nullptr, /*allow_exceptions=*/false);
-  if (!request.is_object()) return invalid_request("The request body must be a JSON object.");
+  if (!request.is_object())
+    return Unexpected(invalid_request("The request body must be a JSON object."));
   Json out;
   try {
-    if (auto error = Encoder(request, call).encode(out)) return error;
+    if (auto encoded = Encoder(request, call).encode(out); !encoded) return encoded;
   } catch (const Json::exception& e) {
     // Every access above is checked first; should one slip, the request fails, not the worker.
-    return invalid_request(std::string("The request could not be translated: ") + e.what());
+    return Unexpected(
+        invalid_request(std::string("The request could not be translated: ") + e.what()));
   }
   body = out.dump(-1, ' ', false, Json::error_handler_t::replace);
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace switchyard::providers::anthropic

@@ -19,7 +19,7 @@ inline constexpr std::uint64_t kDefaultMaxTokens = 4096;
 
 // Writes the Messages body for `client_body` (a validated chat request) to `body`. An error for
 // a request Anthropic cannot express (falls over) or that is malformed (final).
-std::optional<ProviderError> encode_request(std::string_view client_body, const Call& call,
-                                            std::string& body);
+Result<void, ProviderError> encode_request(std::string_view client_body, const Call& call,
+                                           std::string& body);
 
 }  // namespace switchyard::providers::anthropic

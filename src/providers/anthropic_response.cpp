@@ -121,7 +121,7 @@ ErrorFacts error_facts(int status, std::string_view body) {
   return facts;
 }
 
-std::optional<ProviderError> decode_message(std::string& body, const Call& call, Usage& usage) {
+Result<void, ProviderError> decode_message(std::string& body, const Call& call, Usage& usage) {
   const std::string& provider = call.provider.name;
   json::Value id;
   json::Value type;
@@ -135,17 +135,18 @@ std::optional<ProviderError> decode_message(std::string& body, const Call& call,
     if (json::key_equals(key, "stop_reason")) stop_reason = v;
     if (json::key_equals(key, "usage")) usage_raw = v;
   });
-  if (invalid) return bad_response(provider, invalid_json(*invalid));
-  if (!is_object_text(body)) return bad_response(provider, "the response is not a JSON object");
+  if (invalid) return Unexpected(bad_response(provider, invalid_json(*invalid)));
+  if (!is_object_text(body))
+    return Unexpected(bad_response(provider, "the response is not a JSON object"));
   std::string storage;
   const std::string_view type_text = text_of(type, storage);
-  if (type_text == "error") return classify_error(error_facts(0, body), provider);
+  if (type_text == "error") return Unexpected(classify_error(error_facts(0, body), provider));
   if (type_text != "message") {
-    return bad_response(provider,
-                        "expected a message, got type '" + clip(std::string(type_text), 40) + "'");
+    return Unexpected(bad_response(
+        provider, "expected a message, got type '" + clip(std::string(type_text), 40) + "'"));
   }
   if (content.type != json::Type::array)
-    return bad_response(provider, "the message has no content array");
+    return Unexpected(bad_response(provider, "the message has no content array"));
 
   Choice choice;
   bool saw_text = false;
@@ -191,7 +192,7 @@ std::optional<ProviderError> decode_message(std::string& body, const Call& call,
     completion_id += call.request_id;
   }
   body = completion_json(completion_id, call, {choice}, usage);
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace switchyard::providers::anthropic

@@ -43,7 +43,7 @@ int status_of_error_type(std::string_view type);
 ErrorFacts error_facts(int status, std::string_view body);
 
 // Rewrites a 2xx Messages response into an OpenAI chat.completion in place.
-std::optional<ProviderError> decode_message(std::string& body, const Call& call, Usage& usage);
+Result<void, ProviderError> decode_message(std::string& body, const Call& call, Usage& usage);
 
 // A validated string value's text: a view into `raw` when it has no escapes, else decoded into
 // `storage`.

@@ -37,17 +37,18 @@ class GeminiAdapter final : public Adapter {
         head_(provider, credentials(provider)),
         models_path_(models_path(provider)) {}
 
-  std::optional<ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
-                                           std::string& head, std::string& body) const override {
-    if (auto e = gemini::write_chat_body(chat.body(), call.model, body)) return named(*e);
+  Result<void, ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
+                                          std::string& head, std::string& body) const override {
+    if (auto e = gemini::write_chat_body(chat.body(), call.model, body); !e)
+      return Unexpected(named(std::move(e).error()));
     // Without alt=sse the stream is one JSON array written piece by piece [PK-gg].
     write_head(head, call, call.stream ? ":streamGenerateContent?alt=sse" : ":generateContent",
                body.size());
     return {};
   }
 
-  std::optional<ProviderError> decode_chat(std::string& body, const Call& call,
-                                           Usage& usage) const override {
+  Result<void, ProviderError> decode_chat(std::string& body, const Call& call,
+                                          Usage& usage) const override {
     return gemini::decode_chat_body(body, call, usage);
   }
 
@@ -55,16 +56,17 @@ class GeminiAdapter final : public Adapter {
     return std::make_unique<gemini::GenerateStream>(call);
   }
 
-  std::optional<ProviderError> encode_embeddings(const api::EmbeddingsRequest& request,
-                                                 const Call& call, std::string& head,
-                                                 std::string& body) const override {
-    if (auto e = gemini::write_embeddings_body(request, call.model, body)) return named(*e);
+  Result<void, ProviderError> encode_embeddings(const api::EmbeddingsRequest& request,
+                                                const Call& call, std::string& head,
+                                                std::string& body) const override {
+    if (auto e = gemini::write_embeddings_body(request, call.model, body); !e)
+      return Unexpected(named(std::move(e).error()));
     write_head(head, call, ":batchEmbedContents", body.size());
     return {};
   }
 
-  std::optional<ProviderError> decode_embeddings(std::string& body, const Call& call,
-                                                 Usage& usage) const override {
+  Result<void, ProviderError> decode_embeddings(std::string& body, const Call& call,
+                                                Usage& usage) const override {
     return gemini::decode_embeddings_body(body, call, usage);
   }
 

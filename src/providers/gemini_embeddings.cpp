@@ -84,18 +84,18 @@ std::string embedding_list_json(const std::vector<std::vector<double>>& embeddin
 
 }  // namespace
 
-std::optional<ProviderError> write_embeddings_body(const api::EmbeddingsRequest& request,
-                                                   const config::Model& model, std::string& out) {
+Result<void, ProviderError> write_embeddings_body(const api::EmbeddingsRequest& request,
+                                                  const config::Model& model, std::string& out) {
   using Input = api::EmbeddingsRequest::Input;
   if (request.input() == Input::tokens || request.input() == Input::token_lists)
-    return unsupported("Gemini embeds text, not token ids.", "input");
+    return Unexpected(unsupported("Gemini embeds text, not token ids.", "input"));
   const Json doc = parse(request.body());
   const Json* input = find(doc, "input");
   if (!input || !(input->is_string() || input->is_array()))
-    return invalid_request("'input' must be a string or an array of strings.", "input");
+    return Unexpected(invalid_request("'input' must be a string or an array of strings.", "input"));
   const Json* dimensions = find(doc, "dimensions");
   if (dimensions && !dimensions->is_number_integer())
-    return invalid_request("'dimensions' must be an integer.", "dimensions");
+    return Unexpected(invalid_request("'dimensions' must be an integer.", "dimensions"));
 
   const std::string model_name = "models/" + std::string(bare_model(model.upstream));
   Json requests = Json::array();
@@ -111,7 +111,8 @@ std::optional<ProviderError> write_embeddings_body(const api::EmbeddingsRequest&
   } else {
     for (const Json& text : *input) {
       if (!text.is_string())
-        return invalid_request("'input' must be a string or an array of strings.", "input");
+        return Unexpected(
+            invalid_request("'input' must be a string or an array of strings.", "input"));
       add(text);
     }
   }
@@ -121,25 +122,27 @@ std::optional<ProviderError> write_embeddings_body(const api::EmbeddingsRequest&
   return {};
 }
 
-std::optional<ProviderError> decode_embeddings_body(std::string& body, const Call& call,
-                                                    Usage& usage) {
+Result<void, ProviderError> decode_embeddings_body(std::string& body, const Call& call,
+                                                   Usage& usage) {
   const std::string& provider = call.provider.name;
   const Json doc = parse(body);
-  if (doc.is_discarded()) return bad_response(provider, "the response is not JSON: " + clip(body));
-  if (auto error = classify_envelope(doc, 0, provider)) return error;
+  if (doc.is_discarded())
+    return Unexpected(bad_response(provider, "the response is not JSON: " + clip(body)));
+  if (auto error = classify_envelope(doc, 0, provider)) return Unexpected(std::move(*error));
   const Json* list = find(doc, "embeddings");
   if (!list || !list->is_array())
-    return bad_response(provider, "the response has no embeddings list: " + clip(body));
+    return Unexpected(bad_response(provider, "the response has no embeddings list: " + clip(body)));
   std::vector<std::vector<double>> embeddings;
   embeddings.reserve(list->size());
   for (const Json& embedding : *list) {
     const Json* values = find(embedding, "values");
     if (!values || !values->is_array())
-      return bad_response(provider, "an embedding has no values list");
+      return Unexpected(bad_response(provider, "an embedding has no values list"));
     std::vector<double>& out = embeddings.emplace_back();
     out.reserve(values->size());
     for (const Json& value : *values) {
-      if (!value.is_number()) return bad_response(provider, "an embedding value is not a number");
+      if (!value.is_number())
+        return Unexpected(bad_response(provider, "an embedding value is not a number"));
       out.push_back(value.get<double>());
     }
   }

@@ -13,12 +13,12 @@
 namespace switchyard::providers::gemini {
 
 // The batchEmbedContents body for the client's body; token-id inputs are unsupported.
-std::optional<ProviderError> write_embeddings_body(const api::EmbeddingsRequest& request,
-                                                   const config::Model& model, std::string& out);
+Result<void, ProviderError> write_embeddings_body(const api::EmbeddingsRequest& request,
+                                                  const config::Model& model, std::string& out);
 
 // A 2xx batchEmbedContents body, rewritten in place into OpenAI's
 // {"object":"list","data":[{"object":"embedding","index","embedding"}],"model","usage"}.
-std::optional<ProviderError> decode_embeddings_body(std::string& body, const Call& call,
-                                                    Usage& usage);
+Result<void, ProviderError> decode_embeddings_body(std::string& body, const Call& call,
+                                                   Usage& usage);
 
 }  // namespace switchyard::providers::gemini

@@ -12,10 +12,10 @@
 namespace switchyard::providers::gemini {
 
 // The OpenAI request's options into `config` (generationConfig); an error names the param.
-std::optional<ProviderError> generation_config(const Json& request, const config::Model& model,
-                                               Json& config);
+Result<void, ProviderError> generation_config(const Json& request, const config::Model& model,
+                                              Json& config);
 // tools → functionDeclarations; tool_choice → toolConfig (sent only along with tools), into
 // `body`.
-std::optional<ProviderError> tools(const Json& request, Json& body);
+Result<void, ProviderError> tools(const Json& request, Json& body);
 
 }  // namespace switchyard::providers::gemini

@@ -24,7 +24,7 @@
 namespace switchyard::providers::gemini {
 namespace {
 
-using Error = std::optional<ProviderError>;
+using Error = Result<void, ProviderError>;
 
 // Gemini's fileData needs a media type the URL does not carry: guessed from the file name's
 // extension; an image is what an `image_url` most likely points at.
@@ -50,7 +50,8 @@ std::string guess_mime(std::string_view uri) {
 Error inline_data(std::string_view url, const std::string& param, Json& parts) {
   const auto data_url = read_data_url(url);
   if (!data_url)
-    return invalid_request("Expected a base64 data URL ('data:<media type>;base64,…').", param);
+    return Unexpected(
+        invalid_request("Expected a base64 data URL ('data:<media type>;base64,…').", param));
   Json part = Json::object();
   part["inlineData"]["mimeType"] = data_url->media_type;
   part["inlineData"]["data"] = std::string(data_url->data);
@@ -62,7 +63,7 @@ Error inline_data(std::string_view url, const std::string& param, Json& parts) {
 Error media_url(std::string_view url, const std::string& param, Json& parts) {
   if (has_scheme(url, "data")) return inline_data(url, param, parts);
   if (!has_scheme(url, "http") && !has_scheme(url, "https") && !has_scheme(url, "gs"))
-    return invalid_request("Expected a data:, http(s):// or gs:// URL.", param);
+    return Unexpected(invalid_request("Expected a data:, http(s):// or gs:// URL.", param));
   Json part = Json::object();
   part["fileData"]["mimeType"] = guess_mime(url);
   part["fileData"]["fileUri"] = std::string(url);
@@ -73,10 +74,12 @@ Error media_url(std::string_view url, const std::string& param, Json& parts) {
 // One part of a user message's content array.
 Error user_part(const Json& item, const std::string& param, Json& parts) {
   const std::string* type = find_string(item, "type");
-  if (!type) return invalid_request("Each content part needs a string 'type'.", param);
+  if (!type) return Unexpected(invalid_request("Each content part needs a string 'type'.", param));
   if (*type == "text") {
     const std::string* text = find_string(item, "text");
-    if (!text) return invalid_request("A text part needs a string 'text'.", dotted(param, "text"));
+    if (!text)
+      return Unexpected(
+          invalid_request("A text part needs a string 'text'.", dotted(param, "text")));
     parts.push_back(Json{{"text", *text}});
     return {};
   }
@@ -85,7 +88,9 @@ Error user_part(const Json& item, const std::string& param, Json& parts) {
     const std::string* url = image && image->is_string() ? image->get_ptr<const std::string*>()
                              : image                     ? find_string(*image, "url")
                                                          : nullptr;
-    if (!url) return invalid_request("An image_url part needs a URL.", dotted(param, "image_url"));
+    if (!url)
+      return Unexpected(
+          invalid_request("An image_url part needs a URL.", dotted(param, "image_url")));
     return media_url(*url, dotted(param, "image_url.url"), parts);
   }
   if (*type == "input_audio") {
@@ -93,9 +98,9 @@ Error user_part(const Json& item, const std::string& param, Json& parts) {
     const std::string* data = audio ? find_string(*audio, "data") : nullptr;
     const std::string* format = audio ? find_string(*audio, "format") : nullptr;
     if (!data || !format || (*format != "wav" && *format != "mp3"))
-      return invalid_request(
-          "An input_audio part needs base64 'data' and a 'format' of wav or mp3.",
-          dotted(param, "input_audio"));
+      return Unexpected(
+          invalid_request("An input_audio part needs base64 'data' and a 'format' of wav or mp3.",
+                          dotted(param, "input_audio")));
     Json part = Json::object();
     part["inlineData"]["mimeType"] = "audio/" + *format;
     part["inlineData"]["data"] = *data;
@@ -118,12 +123,13 @@ Error user_part(const Json& item, const std::string& param, Json& parts) {
       return {};
     }
     if (file && find(*file, "file_id"))
-      return unsupported("Gemini cannot read files uploaded to OpenAI; send file_data instead.",
-                         dotted(param, "file.file_id"));
-    return invalid_request("A file part needs 'file_data'.", dotted(param, "file"));
+      return Unexpected(
+          unsupported("Gemini cannot read files uploaded to OpenAI; send file_data instead.",
+                      dotted(param, "file.file_id")));
+    return Unexpected(invalid_request("A file part needs 'file_data'.", dotted(param, "file")));
   }
-  return unsupported("Content parts of type '" + *type + "' cannot be sent to Gemini.",
-                     dotted(param, "type"));
+  return Unexpected(unsupported("Content parts of type '" + *type + "' cannot be sent to Gemini.",
+                                dotted(param, "type")));
 }
 
 // The text of content that may only hold text (system, developer, tool messages).
@@ -134,13 +140,15 @@ Error text_of(const Json* content, const std::string& param, std::string& out) {
     return {};
   }
   if (!content->is_array())
-    return invalid_request("'content' must be a string or an array of text parts.", param);
+    return Unexpected(
+        invalid_request("'content' must be a string or an array of text parts.", param));
   for (std::size_t j = 0; j < content->size(); ++j) {
     const Json& item = (*content)[j];
     const std::string* type = find_string(item, "type");
     const std::string* text = find_string(item, "text");
     if (!type || *type != "text" || !text)
-      return invalid_request("Only text parts are allowed in this message.", indexed(param, j));
+      return Unexpected(
+          invalid_request("Only text parts are allowed in this message.", indexed(param, j)));
     out += *text;
   }
   return {};
@@ -196,14 +204,16 @@ class Encoder {
 };
 
 Error Encoder::message(const Json& m, const std::string& param) {
-  if (!m.is_object()) return invalid_request("Each message must be an object.", param);
+  if (!m.is_object()) return Unexpected(invalid_request("Each message must be an object.", param));
   const std::string* role = find_string(m, "role");
-  if (!role) return invalid_request("Each message needs a string 'role'.", dotted(param, "role"));
+  if (!role)
+    return Unexpected(
+        invalid_request("Each message needs a string 'role'.", dotted(param, "role")));
   const Json* content = find(m, "content");
   const std::string content_param = dotted(param, "content");
   if (*role == "system" || *role == "developer") {
     std::string text;
-    if (auto e = text_of(content, content_param, text)) return e;
+    if (auto e = text_of(content, content_param, text); !e) return e;
     if (has_system_) system_ += '\n';
     system_ += text;
     has_system_ = true;
@@ -215,19 +225,20 @@ Error Encoder::message(const Json& m, const std::string& param) {
       parts.push_back(Json{{"text", content->get<std::string>()}});
     } else if (content && content->is_array()) {
       for (std::size_t j = 0; j < content->size(); ++j)
-        if (auto e = user_part((*content)[j], indexed(content_param, j), parts)) return e;
+        if (auto e = user_part((*content)[j], indexed(content_param, j), parts); !e) return e;
     } else {
-      return invalid_request("A user message needs 'content': a string or an array of parts.",
-                             content_param);
+      return Unexpected(invalid_request(
+          "A user message needs 'content': a string or an array of parts.", content_param));
     }
     add_turn("user", std::move(parts));
     return {};
   }
   if (*role == "assistant") return assistant(m, param);
   if (*role == "tool" || *role == "function") return tool_result(m, param, *role == "function");
-  return invalid_request("Invalid value: '" + *role +
-                             "'. Supported roles are system, developer, user, assistant and tool.",
-                         dotted(param, "role"));
+  return Unexpected(
+      invalid_request("Invalid value: '" + *role +
+                          "'. Supported roles are system, developer, user, assistant and tool.",
+                      dotted(param, "role")));
 }
 
 Error Encoder::assistant(const Json& m, const std::string& param) {
@@ -241,11 +252,11 @@ Error Encoder::assistant(const Json& m, const std::string& param) {
       const std::string* part_text = find_string(item, "text");
       if (type && *type == "refusal") continue;
       if (!type || *type != "text" || !part_text)
-        return invalid_request("Assistant content may hold only text and refusal parts.",
-                               indexed(dotted(param, "content"), j));
+        return Unexpected(invalid_request("Assistant content may hold only text and refusal parts.",
+                                          indexed(dotted(param, "content"), j)));
       text += *part_text;
     }
-  } else if (auto e = text_of(content, dotted(param, "content"), text)) {
+  } else if (auto e = text_of(content, dotted(param, "content"), text); !e) {
     return e;
   }
   // An empty text part is refused by Gemini; "" is how clients spell "only tool calls".
@@ -253,19 +264,21 @@ Error Encoder::assistant(const Json& m, const std::string& param) {
 
   if (const Json* calls = find(m, "tool_calls")) {
     const std::string calls_param = dotted(param, "tool_calls");
-    if (!calls->is_array()) return invalid_request("'tool_calls' must be an array.", calls_param);
+    if (!calls->is_array())
+      return Unexpected(invalid_request("'tool_calls' must be an array.", calls_param));
     for (std::size_t j = 0; j < calls->size(); ++j) {
       const Json& call = (*calls)[j];
       const std::string call_param = indexed(calls_param, j);
       const Json* function = find(call, "function");
       const std::string* name = function ? find_string(*function, "name") : nullptr;
       if (!name)
-        return invalid_request("A tool call needs function.name.", dotted(call_param, "function"));
+        return Unexpected(
+            invalid_request("A tool call needs function.name.", dotted(call_param, "function")));
       const std::string* arguments = find_string(*function, "arguments");
       Json args = parse(arguments && !arguments->empty() ? std::string_view(*arguments) : "{}");
       if (!args.is_object())
-        return invalid_request("function.arguments must be a JSON object in a string.",
-                               dotted(call_param, "function.arguments"));
+        return Unexpected(invalid_request("function.arguments must be a JSON object in a string.",
+                                          dotted(call_param, "function.arguments")));
       if (const std::string* id = find_string(call, "id")) tool_names_.emplace_back(*id, *name);
       Json part = Json::object();
       part["functionCall"]["name"] = *name;
@@ -283,22 +296,24 @@ Error Encoder::tool_result(const Json& m, const std::string& param, bool legacy)
   std::string name;
   if (legacy) {
     const std::string* fn = find_string(m, "name");
-    if (!fn) return invalid_request("A function message needs 'name'.", dotted(param, "name"));
+    if (!fn)
+      return Unexpected(invalid_request("A function message needs 'name'.", dotted(param, "name")));
     name = *fn;
   } else {
     const std::string* id = find_string(m, "tool_call_id");
     if (!id)
-      return invalid_request("A tool message needs 'tool_call_id'.", dotted(param, "tool_call_id"));
+      return Unexpected(
+          invalid_request("A tool message needs 'tool_call_id'.", dotted(param, "tool_call_id")));
     // Gemini matches results to calls by function name; OpenAI by id — recover the name from
     // the assistant turn that made the call (GW).
     for (auto it = tool_names_.rbegin(); it != tool_names_.rend() && name.empty(); ++it)
       if (it->first == *id) name = it->second;
     if (name.empty())
-      return invalid_request("No earlier assistant tool call has the id '" + *id + "'.",
-                             dotted(param, "tool_call_id"));
+      return Unexpected(invalid_request("No earlier assistant tool call has the id '" + *id + "'.",
+                                        dotted(param, "tool_call_id")));
   }
   std::string text;
-  if (auto e = text_of(find(m, "content"), dotted(param, "content"), text)) return e;
+  if (auto e = text_of(find(m, "content"), dotted(param, "content"), text); !e) return e;
   Json parts = Json::array();
   parts.push_back(function_response(name, text));
   add_turn("user", std::move(parts));
@@ -319,18 +334,18 @@ void Encoder::add_turn(const char* role, Json parts) {
 }
 
 Error Encoder::run(const Json& request, const config::Model& model, Json& body) {
-  if (!request.is_object()) return invalid_request("The body must be a JSON object.");
+  if (!request.is_object()) return Unexpected(invalid_request("The body must be a JSON object."));
   sign_calls_ = needs_signature(model.upstream);
   if (find(request, "functions") || find(request, "function_call"))
-    return unsupported("Gemini is reached through 'tools'; the legacy 'functions' is not sent.",
-                       "functions");
+    return Unexpected(unsupported(
+        "Gemini is reached through 'tools'; the legacy 'functions' is not sent.", "functions"));
   if (find(request, "audio"))
-    return unsupported("Gemini's generateContent does not answer in audio.", "audio");
+    return Unexpected(unsupported("Gemini's generateContent does not answer in audio.", "audio"));
   const Json* messages = find(request, "messages");
   if (!messages || !messages->is_array())
-    return invalid_request("'messages' must be an array.", "messages");
+    return Unexpected(invalid_request("'messages' must be an array.", "messages"));
   for (std::size_t i = 0; i < messages->size(); ++i)
-    if (auto e = message((*messages)[i], indexed("messages", i))) return e;
+    if (auto e = message((*messages)[i], indexed("messages", i)); !e) return e;
 
   if (contents_.empty() && has_system_) {
     // Gemini refuses a request without contents; OpenAI answers a lone system prompt. Sent as
@@ -344,20 +359,20 @@ Error Encoder::run(const Json& request, const config::Model& model, Json& body) 
   }
   body["contents"] = std::move(contents_);
   Json config = Json::object();
-  if (auto e = generation_config(request, model, config)) return e;
+  if (auto e = generation_config(request, model, config); !e) return e;
   if (!config.empty()) body["generationConfig"] = std::move(config);
   return tools(request, body);
 }
 
 }  // namespace
 
-std::optional<ProviderError> write_chat_body(std::string_view openai, const config::Model& model,
-                                             std::string& out) {
+Result<void, ProviderError> write_chat_body(std::string_view openai, const config::Model& model,
+                                            std::string& out) {
   const Json request = parse(openai);
-  if (request.is_discarded()) return invalid_request("The body is not valid JSON.");
+  if (request.is_discarded()) return Unexpected(invalid_request("The body is not valid JSON."));
   Json body = Json::object();
   Encoder encoder;
-  if (auto e = encoder.run(request, model, body)) return e;
+  if (auto e = encoder.run(request, model, body); !e) return e;
   out = dump(body);
   return {};
 }

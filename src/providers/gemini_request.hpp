@@ -13,7 +13,7 @@ namespace switchyard::providers::gemini {
 // Writes the Gemini body for the OpenAI body `openai` to `out`. An error when the client's
 // body holds a shape no provider would take (invalid_request) or one Gemini cannot express
 // (unsupported: another provider may).
-std::optional<ProviderError> write_chat_body(std::string_view openai, const config::Model& model,
-                                             std::string& out);
+Result<void, ProviderError> write_chat_body(std::string_view openai, const config::Model& model,
+                                            std::string& out);
 
 }  // namespace switchyard::providers::gemini

@@ -131,20 +131,22 @@ std::string synthesized_call_id(std::string_view request_id, int n) {
   return "call_" + std::string(request_id) + "_" + std::to_string(n);
 }
 
-std::optional<ProviderError> decode_chat_body(std::string& body, const Call& call, Usage& usage) {
+Result<void, ProviderError> decode_chat_body(std::string& body, const Call& call, Usage& usage) {
   const std::string& provider = call.provider.name;
   const Json doc = parse(body);
-  if (doc.is_discarded()) return bad_response(provider, "the response is not JSON: " + clip(body));
+  if (doc.is_discarded())
+    return Unexpected(bad_response(provider, "the response is not JSON: " + clip(body)));
   // An error envelope in a 2xx body: what it says decides, as for a non-2xx one.
-  if (auto error = classify_envelope(doc, 0, provider)) return error;
+  if (auto error = classify_envelope(doc, 0, provider)) return Unexpected(std::move(*error));
   Response response;
   std::string detail;
-  if (!read_response(doc, response, detail)) return bad_response(provider, std::move(detail));
+  if (!read_response(doc, response, detail))
+    return Unexpected(bad_response(provider, std::move(detail)));
 
   std::vector<Choice> choices;
   if (response.candidates.empty()) {
     if (response.block_reason.empty())
-      return bad_response(provider, "the response has no candidates: " + clip(body));
+      return Unexpected(bad_response(provider, "the response has no candidates: " + clip(body)));
     Choice blocked;  // the prompt was refused: no answer at all
     blocked.has_content = true;
     blocked.finish_reason = "content_filter";

@@ -46,6 +46,6 @@ std::string_view finish_reason(std::string_view gemini, bool has_call);
 std::string synthesized_call_id(std::string_view request_id, int n);
 
 // A 2xx generateContent body, rewritten in place into an OpenAI chat.completion.
-std::optional<ProviderError> decode_chat_body(std::string& body, const Call& call, Usage& usage);
+Result<void, ProviderError> decode_chat_body(std::string& body, const Call& call, Usage& usage);
 
 }  // namespace switchyard::providers::gemini

@@ -116,8 +116,8 @@ ErrorFacts error_facts(int status, std::string_view body) {
 
 // Checks a response body or stream chunk on the way through — valid JSON, no error member (which
 // stands for `error_status`) — and reads its `model` value and usage in the same pass.
-std::optional<ProviderError> inspect(std::string_view text, std::string_view provider,
-                                     int error_status, json::Value& model, Usage& usage) {
+Result<void, ProviderError> inspect(std::string_view text, std::string_view provider,
+                                    int error_status, json::Value& model, Usage& usage) {
   bool has_error = false;
   const auto invalid = json::scan(text, [&](std::string_view key, const json::Value& v) {
     if (json::key_equals(key, "model")) model = v;
@@ -125,11 +125,12 @@ std::optional<ProviderError> inspect(std::string_view text, std::string_view pro
     if (json::key_equals(key, "usage") && v.type == json::Type::object) read_usage(v.raw, usage);
   });
   if (invalid) {
-    return bad_response(provider, std::string("invalid JSON (") + invalid->what + " at byte " +
-                                      std::to_string(invalid->offset) + ")");
+    return Unexpected(bad_response(provider, std::string("invalid JSON (") + invalid->what +
+                                                 " at byte " + std::to_string(invalid->offset) +
+                                                 ")"));
   }
-  if (has_error) return classify_error(error_facts(error_status, text), provider);
-  return std::nullopt;
+  if (has_error) return Unexpected(classify_error(error_facts(error_status, text), provider));
+  return {};
 }
 
 // Mistral accepts only tool-call ids of 9 letters and digits; others (OpenAI's "call_…",
@@ -176,8 +177,8 @@ class OpenAiStream final : public ChatStream {
     json::Value model;
     // OpenAI, vLLM and OpenRouter report a failure after the head as an error event
     // (docs/providers.md, "OpenAI-compatible: streaming").
-    if (auto error = inspect(event.data, provider_, 500, model, usage_))
-      return fail(std::move(*error));
+    if (auto checked = inspect(event.data, provider_, 500, model, usage_); !checked)
+      return fail(std::move(checked).error());
     if (strip_usage_ && usage_only_chunk(event.data)) return State::open;
     said_something_ = said_something_ || !says_nothing_yet(event.data);
     if (model.type != json::Type::string || model.raw == quoted_model_) {
@@ -211,8 +212,8 @@ class OpenAiAdapter final : public Adapter {
         chat_path_(fixed_path("/chat/completions")),
         embeddings_path_(fixed_path("/embeddings")) {}
 
-  std::optional<ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
-                                           std::string& head, std::string& body) const override {
+  Result<void, ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
+                                          std::string& head, std::string& body) const override {
     const std::string p = chat_path_.empty() ? deployment_path(call, "/chat/completions") : "";
     const std::string_view path = chat_path_.empty() ? std::string_view(p) : chat_path_;
     const bool ask_usage = asks_usage(call);
@@ -221,10 +222,10 @@ class OpenAiAdapter final : public Adapter {
         ask_usage && chat.body().find("\"stream_options\"") != std::string_view::npos;
     if (needs_rewrite(chat.body()) || (ask_usage && has_options) ||
         !chat.preferred_provider().empty()) {
-      auto error = rewrite(chat.body(), call, body);
-      if (error) return error;
+      auto rewritten = rewrite(chat.body(), call, body);
+      if (!rewritten) return rewritten;
       head_.write(head, path, body.size(), call);
-      return std::nullopt;
+      return {};
     }
     if (ask_usage) {
       // No DOM for this: the member goes in right after the body's opening brace.
@@ -238,16 +239,16 @@ class OpenAiAdapter final : public Adapter {
       body += call.quoted_upstream;
       body += client.substr(model_at + chat.model_raw().size());
       head_.write(head, path, body.size(), call);
-      return std::nullopt;
+      return {};
     }
     body.clear();
     head_.write(head, path,
                 chat.body().size() - chat.model_raw().size() + call.quoted_upstream.size(), call);
-    return std::nullopt;
+    return {};
   }
 
-  std::optional<ProviderError> decode_chat(std::string& body, const Call& call,
-                                           Usage& usage) const override {
+  Result<void, ProviderError> decode_chat(std::string& body, const Call& call,
+                                          Usage& usage) const override {
     return relay(body, call, usage);
   }
 
@@ -255,18 +256,18 @@ class OpenAiAdapter final : public Adapter {
     return std::make_unique<OpenAiStream>(call, asks_usage(call));
   }
 
-  std::optional<ProviderError> encode_embeddings(const api::EmbeddingsRequest& request,
-                                                 const Call& call, std::string& head,
-                                                 std::string& body) const override {
+  Result<void, ProviderError> encode_embeddings(const api::EmbeddingsRequest& request,
+                                                const Call& call, std::string& head,
+                                                std::string& body) const override {
     body.clear();
     head_.write(
         head, embeddings_path_.empty() ? deployment_path(call, "/embeddings") : embeddings_path_,
         request.body().size() - request.model_raw().size() + call.quoted_upstream.size(), call);
-    return std::nullopt;
+    return {};
   }
 
-  std::optional<ProviderError> decode_embeddings(std::string& body, const Call& call,
-                                                 Usage& usage) const override {
+  Result<void, ProviderError> decode_embeddings(std::string& body, const Call& call,
+                                                Usage& usage) const override {
     return relay(body, call, usage);
   }
 
@@ -329,10 +330,11 @@ class OpenAiAdapter final : public Adapter {
            (has("\"tool_call") || has("\"seed\"") || has("\"required\""));
   }
 
-  std::optional<ProviderError> rewrite(std::string_view client_body, const Call& call,
-                                       std::string& body) const {
+  Result<void, ProviderError> rewrite(std::string_view client_body, const Call& call,
+                                      std::string& body) const {
     Json doc = Json::parse(client_body, nullptr, /*allow_exceptions=*/false);
-    if (!doc.is_object()) return invalid_request("The request body must be a JSON object.");
+    if (!doc.is_object())
+      return Unexpected(invalid_request("The request body must be a JSON object."));
     doc["model"] = call.model.upstream;
     // The gateway's routing hint; OpenAI takes metadata only with `store`.
     if (auto metadata = doc.find("metadata"); metadata != doc.end() && metadata->is_object()) {
@@ -372,14 +374,14 @@ class OpenAiAdapter final : public Adapter {
       }
     }
     body = doc.dump(-1, ' ', false, Json::error_handler_t::replace);
-    return std::nullopt;
+    return {};
   }
 
   // A 2xx body relayed as it came, with `model` rewritten and leading blank lines (DeepSeek's
   // keep-alives while a request is queued) dropped.
-  std::optional<ProviderError> relay(std::string& body, const Call& call, Usage& usage) const {
+  Result<void, ProviderError> relay(std::string& body, const Call& call, Usage& usage) const {
     json::Value model;
-    if (auto error = inspect(body, provider_.name, 502, model, usage)) return error;
+    if (auto checked = inspect(body, provider_.name, 502, model, usage); !checked) return checked;
     if (model.type == json::Type::string) {
       std::string quoted;
       json::append_quoted(quoted, call.response_model);
@@ -390,7 +392,7 @@ class OpenAiAdapter final : public Adapter {
     }
     const auto first = body.find_first_not_of(" \t\r\n");
     if (first != std::string::npos && first > 0) body.erase(0, first);
-    return std::nullopt;
+    return {};
   }
 
   const config::Provider& provider_;

@@ -104,20 +104,20 @@ class Adapter {
   // client's body goes as it is with only its `model` value replaced by call.quoted_upstream
   // (the zero-copy path of OpenAI-compatible upstreams). An error when this provider cannot
   // take the request (a feature it lacks, a shape it cannot express).
-  virtual std::optional<ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
-                                                   std::string& head, std::string& body) const = 0;
+  virtual Result<void, ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
+                                                  std::string& head, std::string& body) const = 0;
   // A 2xx response body, rewritten in place into an OpenAI chat.completion.
-  virtual std::optional<ProviderError> decode_chat(std::string& body, const Call& call,
-                                                   Usage& usage) const = 0;
+  virtual Result<void, ProviderError> decode_chat(std::string& body, const Call& call,
+                                                  Usage& usage) const = 0;
   // The stream may keep `call`: the caller keeps it alive as long as the stream.
   virtual std::unique_ptr<ChatStream> chat_stream(const Call& call) const = 0;
 
   // The same for POST /v1/embeddings. By default a provider has none.
-  virtual std::optional<ProviderError> encode_embeddings(const api::EmbeddingsRequest& request,
-                                                         const Call& call, std::string& head,
-                                                         std::string& body) const;
-  virtual std::optional<ProviderError> decode_embeddings(std::string& body, const Call& call,
-                                                         Usage& usage) const;
+  virtual Result<void, ProviderError> encode_embeddings(const api::EmbeddingsRequest& request,
+                                                        const Call& call, std::string& head,
+                                                        std::string& body) const;
+  virtual Result<void, ProviderError> decode_embeddings(std::string& body, const Call& call,
+                                                        Usage& usage) const;
 
   // A non-2xx response, classified and in OpenAI's shape.
   virtual ProviderError decode_error(int status, std::string_view body) const = 0;

@@ -74,7 +74,7 @@ class AnthropicTest : public ::testing::Test {
     }
     f_.stream = chat->stream();
     f_.include_usage = chat->include_usage();
-    e.error = adapter_->encode_chat(*chat, f_.call(), e.head, e.body);
+    e.error = error_of(adapter_->encode_chat(*chat, f_.call(), e.head, e.body));
     if (!e.error) e.sent = json::parse(e.body);
     return e;
   }
@@ -107,7 +107,7 @@ class AnthropicTest : public ::testing::Test {
   json decoded(const std::string& body, providers::Usage* usage_out = nullptr) {
     std::string text = body;
     providers::Usage usage;
-    const auto error = adapter_->decode_chat(text, f_.call(), usage);
+    const auto error = error_of(adapter_->decode_chat(text, f_.call(), usage));
     EXPECT_FALSE(error) << error->error.message;
     if (usage_out != nullptr) *usage_out = usage;
     return error ? json() : json::parse(text);
@@ -452,7 +452,7 @@ TEST_F(AnthropicDecode, MapsEveryStopReason) {
 TEST_F(AnthropicDecode, FailsRetryablyOnABodyThatIsNotJson) {
   std::string body = "<html>502 Bad Gateway</html>";
   providers::Usage usage;
-  const auto e = adapter_->decode_chat(body, f_.call(), usage);
+  const auto e = error_of(adapter_->decode_chat(body, f_.call(), usage));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->error_class, ErrorClass::retryable);
   EXPECT_EQ(e->error.status, 502);
@@ -462,7 +462,7 @@ TEST_F(AnthropicDecode, FailsRetryablyOnABodyThatIsNotJson) {
 TEST_F(AnthropicDecode, FailsRetryablyOnABodyThatIsNotAMessage) {
   std::string body = R"({"type":"completion","completion":"Hi"})";
   providers::Usage usage;
-  const auto e = adapter_->decode_chat(body, f_.call(), usage);
+  const auto e = error_of(adapter_->decode_chat(body, f_.call(), usage));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->error_class, ErrorClass::retryable);
   EXPECT_EQ(e->error.code, "bad_upstream_response");
@@ -472,7 +472,7 @@ TEST_F(AnthropicDecode, ClassifiesAnErrorBodyDespiteASuccessStatus) {
   std::string body =
       R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})";
   providers::Usage usage;
-  const auto e = adapter_->decode_chat(body, f_.call(), usage);
+  const auto e = error_of(adapter_->decode_chat(body, f_.call(), usage));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->error_class, ErrorClass::retryable);
   EXPECT_EQ(e->error.status, 503);

@@ -51,7 +51,7 @@ Encoded encode(const CallFixture& f, const std::string& client_body) {
   EXPECT_TRUE(parsed.has_value()) << client_body;
   Encoded e;
   if (!parsed.has_value()) return e;
-  e.error = adapter->encode_chat(*parsed, f.call(), e.head, e.body);
+  e.error = error_of(adapter->encode_chat(*parsed, f.call(), e.head, e.body));
   return e;
 }
 
@@ -293,7 +293,7 @@ Usage expect_golden_decode(const std::string& name) {
   const auto adapter = make_adapter(f.provider);
   std::string body = read_fixture("gemini/decode/" + name + ".response.json");
   Usage usage;
-  const auto error = adapter->decode_chat(body, f.call(), usage);
+  const auto error = error_of(adapter->decode_chat(body, f.call(), usage));
   EXPECT_FALSE(error) << error->error.message;
   EXPECT_EQ(json::parse(body), read_json_fixture("gemini/decode/" + name + ".expected.json"));
   return usage;
@@ -302,7 +302,7 @@ Usage expect_golden_decode(const std::string& name) {
 std::optional<ProviderError> decode(std::string body, std::string* out = nullptr) {
   const auto f = fixture();
   Usage usage;
-  auto error = make_adapter(f.provider)->decode_chat(body, f.call(), usage);
+  auto error = error_of(make_adapter(f.provider)->decode_chat(body, f.call(), usage));
   if (out) *out = body;
   return error;
 }
@@ -606,7 +606,8 @@ EncodedEmbeddings encode_embeddings(const std::string& client_body) {
   if (!parsed.has_value()) return e;
   auto embed = f;
   embed.model.upstream = "gemini-embedding-001";
-  e.error = make_adapter(embed.provider)->encode_embeddings(*parsed, embed.call(), e.head, e.body);
+  e.error = error_of(
+      make_adapter(embed.provider)->encode_embeddings(*parsed, embed.call(), e.head, e.body));
   return e;
 }
 
@@ -642,7 +643,7 @@ std::string decode_embeddings(bool base64) {
   call.embeddings_base64 = base64;
   std::string body = read_fixture("gemini/embeddings/response.json");
   Usage usage;
-  const auto error = make_adapter(f.provider)->decode_embeddings(body, call, usage);
+  const auto error = error_of(make_adapter(f.provider)->decode_embeddings(body, call, usage));
   EXPECT_FALSE(error);
   return body;
 }
@@ -663,7 +664,7 @@ TEST(GeminiEmbeddings, CallsAResponseWithoutEmbeddingsABadResponse) {
        {R"({"embedding":{"values":[1]}})", R"({"embeddings":[{"values":["x"]}]})", "not json"}) {
     std::string body = bad;
     Usage usage;
-    const auto error = make_adapter(f.provider)->decode_embeddings(body, f.call(), usage);
+    const auto error = error_of(make_adapter(f.provider)->decode_embeddings(body, f.call(), usage));
     ASSERT_TRUE(error) << bad;
     EXPECT_EQ(error->error.code, "bad_upstream_response");
   }

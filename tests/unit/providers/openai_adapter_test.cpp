@@ -50,7 +50,7 @@ Encoded encode(const CallFixture& f, const std::string& client_body) {
   const auto adapter = make_adapter(f.provider);
   const auto chat = parse(client_body);
   Encoded e;
-  EXPECT_FALSE(adapter->encode_chat(chat, f.call(), e.head, e.body));
+  EXPECT_FALSE(error_of(adapter->encode_chat(chat, f.call(), e.head, e.body)));
   return e;
 }
 
@@ -86,7 +86,7 @@ TEST(OpenAiEncode, PutsForwardedHeadersLastAndReplacesWhatTheBufferHeld) {
   std::string body;
   auto call = f.call();
   call.forwarded = "x-mock-status: 500\r\n";
-  ASSERT_FALSE(adapter->encode_chat(chat, call, head, body));
+  ASSERT_FALSE(error_of(adapter->encode_chat(chat, call, head, body)));
   EXPECT_TRUE(head.starts_with("POST "));
   EXPECT_TRUE(head.ends_with("x-request-id: req_test\r\nx-mock-status: 500\r\n\r\n"));
 }
@@ -158,7 +158,7 @@ TEST(OpenAiEncode, EmbeddingsGoToTheEmbeddingsPathWithTheBodyUntouched) {
   auto parsed = api::parse_embeddings_request(text);
   ASSERT_TRUE(parsed.has_value());
   std::string head, body;
-  ASSERT_FALSE(adapter->encode_embeddings(*parsed, f.call(), head, body));
+  ASSERT_FALSE(error_of(adapter->encode_embeddings(*parsed, f.call(), head, body)));
   EXPECT_TRUE(body.empty());
   EXPECT_TRUE(head.starts_with("POST /v1/embeddings HTTP/1.1\r\n"));
 }
@@ -170,7 +170,7 @@ TEST(OpenAiDecode, ReportsTheRequestedModelAndKeepsEveryOtherByte) {
       "\n\n"
       R"({"id":"x","model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":2}}})";
   Usage usage;
-  ASSERT_FALSE(adapter->decode_chat(body, f.call(), usage));
+  ASSERT_FALSE(error_of(adapter->decode_chat(body, f.call(), usage)));
   EXPECT_EQ(
       body,
       R"({"id":"x","model":"client-model","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12,"prompt_tokens_details":{"cached_tokens":2}}})");
@@ -185,11 +185,11 @@ TEST(OpenAiDecode, TreatsInvalidJsonAndErrorBodiesAsFailures) {
   const auto adapter = make_adapter(f.provider);
   std::string broken = R"({"id":"chatcmpl-broken","choices":[)";
   Usage usage;
-  auto error = adapter->decode_chat(broken, f.call(), usage);
+  auto error = error_of(adapter->decode_chat(broken, f.call(), usage));
   ASSERT_TRUE(error);
   EXPECT_EQ(error->error_class, ErrorClass::retryable);
   std::string in_body = R"({"error":{"message":"overloaded","type":"server_error"}})";
-  error = adapter->decode_chat(in_body, f.call(), usage);
+  error = error_of(adapter->decode_chat(in_body, f.call(), usage));
   ASSERT_TRUE(error);
   EXPECT_EQ(error->error_class, ErrorClass::retryable);
 }

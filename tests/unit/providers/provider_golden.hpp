@@ -14,6 +14,17 @@
 #include "switchyard/providers/adapter.hpp"
 #include "switchyard/upstream/sse.hpp"
 
+namespace switchyard {
+
+// The error of an adapter call, or none: what the tests assert on.
+inline std::optional<providers::ProviderError> error_of(
+    Result<void, providers::ProviderError> result) {
+  if (result) return std::nullopt;
+  return std::move(result).error();
+}
+
+}  // namespace switchyard
+
 namespace switchyard::testing {
 
 inline std::string read_fixture(const std::string& relative) {
