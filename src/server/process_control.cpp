@@ -1,7 +1,5 @@
 #include "process_control.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "switchyard/redis/client.hpp"
 #include "switchyard/telemetry/metrics.hpp"
 #include "switchyard/telemetry/request_metrics.hpp"
@@ -93,21 +91,8 @@ cache::Store::Stats ProcessControl::cache_totals() const {
   return total;
 }
 
-std::string ProcessControl::cache_json() const {
-  const auto cache = cache_totals();
-  const auto lookups = cache.hits + cache.misses;
-  return nlohmann::ordered_json{
-      {"hits", cache.hits},
-      {"misses", cache.misses},
-      {"hit_ratio", lookups ? static_cast<double>(cache.hits) / static_cast<double>(lookups) : 0.0},
-      {"stores", cache.stores},
-      {"errors", cache.errors},
-  }
-      .dump();
-}
-
-std::string ProcessControl::spend_json() const {
-  return request_metrics_.spend_json(registry_);
+telemetry::SpendTotals ProcessControl::spend() const {
+  return request_metrics_.spend(registry_);
 }
 
 }  // namespace switchyard::server

@@ -40,12 +40,10 @@ class ProcessControl final : public handlers::Control {
   Awaitable<Outcome> reload() override { return reloader_.reload(); }
   std::string reload_status() const override { return reloader_.reload_status(); }
   void write_metrics(std::string& out) const override;
-  std::string cache_json() const override;
-  std::string spend_json() const override;
+  cache::Store::Stats cache_totals() const override;
+  telemetry::SpendTotals spend() const override;
 
  private:
-  cache::Store::Stats cache_totals() const;
-
   Reloader& reloader_;
   const std::vector<std::unique_ptr<Worker>>& workers_;
   const telemetry::Registry& registry_;

@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <map>
-#include <nlohmann/json.hpp>
 
 namespace switchyard::telemetry {
 
@@ -121,19 +120,17 @@ void RequestMetrics::finished(WorkerMetrics& shard, const RequestRecord& r) cons
   if (!r.error_code.empty()) shard.add(rejections_, {r.error_code});
 }
 
-std::string RequestMetrics::spend_json(const Registry& registry) const {
-  // Label positions in the cost family.
-  constexpr std::array<const char*, 4> kBy{"routes", "providers", "models", "keys"};
-  std::array<std::map<std::string, double>, 4> by;
-  double total = 0;
+SpendTotals RequestMetrics::spend(const Registry& registry) const {
+  SpendTotals spend;
+  // In the order of the cost family's labels.
+  const std::array<std::map<std::string, double>*, 4> by{&spend.routes, &spend.providers,
+                                                         &spend.models, &spend.keys};
   for (const auto& series : registry.totals(cost_)) {
-    total += series.value;
-    for (std::size_t i = 0; i < kBy.size(); ++i)
-      if (!series.labels[i].empty()) by[i][series.labels[i]] += series.value;
+    spend.total_usd += series.value;
+    for (std::size_t i = 0; i < by.size(); ++i)
+      if (!series.labels[i].empty()) (*by[i])[series.labels[i]] += series.value;
   }
-  nlohmann::ordered_json body{{"total_usd", total}};
-  for (std::size_t i = 0; i < kBy.size(); ++i) body[kBy[i]] = by[i];
-  return body.dump();
+  return spend;
 }
 
 }  // namespace switchyard::telemetry

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "switchyard/async.hpp"
+#include "switchyard/cache/store.hpp"
+#include "switchyard/telemetry/spend_totals.hpp"
 
 namespace switchyard::config {
 struct Config;
@@ -23,9 +25,6 @@ namespace switchyard::state {
 class LimitCounts;
 class LimitKeeper;
 }  // namespace switchyard::state
-namespace switchyard::cache {
-class Store;
-}
 namespace switchyard::telemetry {
 class WorkerMetrics;
 class RequestMetrics;
@@ -49,10 +48,10 @@ class Control {
   // The process's metrics in Prometheus text format: every worker's request metrics, reloads,
   // Redis, the response cache, trace export, connections, the log. Any thread.
   virtual void write_metrics(std::string& out) const = 0;
-  // The response cache's counts summed over the workers, as JSON. Any thread.
-  virtual std::string cache_json() const = 0;
-  // Spend since start, by route, provider, model and key, as JSON. Any thread.
-  virtual std::string spend_json() const = 0;
+  // The response cache's counts summed over the workers. Any thread.
+  virtual cache::Store::Stats cache_totals() const = 0;
+  // Spend since start, by route, provider, model and key. Any thread.
+  virtual telemetry::SpendTotals spend() const = 0;
 };
 
 struct Services {

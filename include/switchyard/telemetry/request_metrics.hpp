@@ -6,6 +6,7 @@
 
 #include "switchyard/telemetry/metrics.hpp"
 #include "switchyard/telemetry/request_log.hpp"
+#include "switchyard/telemetry/spend_totals.hpp"
 
 namespace switchyard::telemetry {
 
@@ -19,9 +20,8 @@ class RequestMetrics {
   // ... and ended: everything its record says.
   void finished(WorkerMetrics& shard, const RequestRecord& r) const;
 
-  // Spend since start summed over every shard: {"total_usd", "routes": {name: usd}, "providers",
-  // "models", "keys"} (keys only when gateway keys are configured).
-  std::string spend_json(const Registry& registry) const;
+  // Spend since start, from every worker's cost counters.
+  SpendTotals spend(const Registry& registry) const;
 
  private:
   FamilyId requests_, duration_, first_token_, overhead_, tokens_, cost_, attempts_, cache_,

@@ -101,7 +101,12 @@ ordered_json keys_json(const config::Config& config) {
 // and each budget's windows. Both are this replica's own: with Redis, budgets are enforced on the
 // replicas' shared spend, of which this is the share charged here.
 std::string AdminView::spend_json() const {
-  auto body = ordered_json::parse(services_.control.spend_json());
+  const auto spend = services_.control.spend();
+  ordered_json body{{"total_usd", spend.total_usd},
+                    {"routes", spend.routes},
+                    {"providers", spend.providers},
+                    {"models", spend.models},
+                    {"keys", spend.keys}};
   const auto wall = std::chrono::system_clock::now();
   const auto& config = services_.config;
   auto& limit_counts = services_.limit_counts;
@@ -144,7 +149,16 @@ std::string AdminView::json() const {
 
 std::string AdminView::cache_json() const {
   const auto& cache = services_.config.cache;
-  auto body = ordered_json::parse(services_.control.cache_json());
+  const auto totals = services_.control.cache_totals();
+  const auto lookups = totals.hits + totals.misses;
+  ordered_json body{
+      {"hits", totals.hits},
+      {"misses", totals.misses},
+      {"hit_ratio",
+       lookups ? static_cast<double>(totals.hits) / static_cast<double>(lookups) : 0.0},
+      {"stores", totals.stores},
+      {"errors", totals.errors},
+  };
   body["enabled"] = cache.enabled;
   if (cache.enabled) {
     body["backend"] = cache.backend == config::Cache::Backend::redis ? "redis" : "memory";

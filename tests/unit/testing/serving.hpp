@@ -40,8 +40,8 @@ class QuietControl final : public handlers::Control {
   Awaitable<Outcome> reload() override { co_return Outcome{}; }
   std::string reload_status() const override { return "{}"; }
   void write_metrics(std::string&) const override {}
-  std::string cache_json() const override { return "{}"; }
-  std::string spend_json() const override { return "{}"; }
+  cache::Store::Stats cache_totals() const override { return {}; }
+  telemetry::SpendTotals spend() const override { return {}; }
 };
 
 // One request as the client saw it, and as it was recorded.
