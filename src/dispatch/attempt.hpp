@@ -1,5 +1,6 @@
 // One try of one target for one request, as the dispatcher's policy loop sees it: what was sent
-// and what came back, classified. Internal to dispatch/.
+// and what came back, classified; and what the request has learnt across its tries. Internal to
+// dispatch/.
 #pragma once
 
 #include <array>
@@ -76,6 +77,51 @@ struct Dispatcher::Attempt {
       for (const Attempt* other : hedge->running)
         if (other && other->number > n) n = other->number;
     return n;
+  }
+};
+
+// What one request has learnt so far across its attempts.
+struct Dispatcher::Progress {
+  const DispatchRequest& request;
+  request::Context& context;
+  bool responded = false;  // the client was answered
+
+  std::string summary;  // "alpha via openai: HTTP 503: …; beta via …"
+  bool all_rate_limited = true;
+  std::optional<std::chrono::milliseconds> shortest_retry_after;  // for the client's retry-after
+  std::optional<std::chrono::milliseconds> wait_hint;  // what the last attempt's upstream asked
+  api::errors::UpstreamFailure kind = api::errors::UpstreamFailure::bad_response;
+  const routing::Target* last = nullptr;
+  std::optional<providers::ProviderError> last_error;
+  // A target with this context window or a smaller one cannot take the prompt (0 = unknown).
+  std::uint64_t context_limit = 0;
+  bool out_of_time = false;
+  bool hedged = false;
+
+  // What a failed attempt teaches: the summary, the kind of failure, the upstream's wait.
+  void learn(Attempt& a) {
+    note(a.target, a.detail);
+    last = &a.target;
+    all_rate_limited = all_rate_limited && a.status == 429;
+    const auto fault = a.failure.fault;
+    kind = fault == upstream::Fault::timeout ? api::errors::UpstreamFailure::timeout
+           : (fault == upstream::Fault::connect_failed || fault == upstream::Fault::tls_failed)
+               ? api::errors::UpstreamFailure::unreachable
+               : api::errors::UpstreamFailure::bad_response;
+    last_error = std::move(a.error);
+    wait_hint = a.retry_after;
+    if (a.retry_after && a.retry_after->count() > 0 &&
+        (!shortest_retry_after || *a.retry_after < *shortest_retry_after))
+      shortest_retry_after = a.retry_after;
+  }
+
+  void note(const routing::Target& target, std::string_view why) {
+    if (!summary.empty()) summary += "; ";
+    summary += target.model->name;
+    summary += " via ";
+    summary += target.provider->name;
+    summary += ": ";
+    summary += why;
   }
 };
 

@@ -23,6 +23,7 @@
 #include "switchyard/dispatch/health_board.hpp"
 #include "switchyard/dispatch/shared_health.hpp"
 #include "switchyard/request/context.hpp"
+#include "switchyard/result.hpp"
 #include "switchyard/routing/route_table.hpp"
 #include "switchyard/state/limit_keeper.hpp"
 #include "switchyard/upstream/connection.hpp"
@@ -58,11 +59,9 @@ struct DispatchRequest {
   std::uint64_t estimated_tokens = 0;
 };
 
-struct DispatchResult {
-  bool responded = false;  // something was sent to the client (success or relayed error)
-  // When nothing was sent: the error for the client.
-  api::ApiError error;
-};
+// Success: the client was answered (an upstream's answer, or its refusal relayed). Otherwise
+// nothing was sent, and the error is what the client is to be told.
+using DispatchResult = Result<void, api::ApiError>;
 
 class Dispatcher {
  public:

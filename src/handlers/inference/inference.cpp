@@ -88,8 +88,8 @@ Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Contex
   }
   charge_route(job, request.record);
   if (copy) cache.store(job, request, *copy);
-  limits.reconcile(result.responded);
-  if (conclude(result, request)) co_await request.response().send_error(result.error);
+  limits.reconcile(result.has_value());
+  if (conclude(result, request)) co_await request.response().send_error(result.error());
 }
 
 std::optional<api::ApiError> Inference::find_route(const dispatch::DispatchRequest& job,
@@ -163,11 +163,11 @@ bool Inference::conclude(const dispatch::DispatchResult& result, request::Contex
     request.response().close_after();
     return false;
   }
-  if (result.responded) return false;
-  request.record.error = result.error.message;
+  if (result) return false;
+  request.record.error = result.error().message;
   // The OpenAI and Anthropic SDKs obey this before their own retry rules: a request whose
   // deadline passed here would only pass it again.
-  if (result.error.code == "deadline_exceeded")
+  if (result.error().code == "deadline_exceeded")
     request.response().add_header("x-should-retry", "false");
   return true;
 }

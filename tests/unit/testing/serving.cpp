@@ -80,7 +80,7 @@ Served Serving::dispatch(const std::string& body, std::string_view route) {
   EXPECT_NE(job.route, nullptr) << route;
   return run(body, {}, [&](request::Context& context) -> Awaitable<void> {
     const auto result = co_await dispatcher->run(job, context);
-    if (!result.responded) co_await context.response().send_error(result.error);
+    if (!result) co_await context.response().send_error(result.error());
   });
 }
 
