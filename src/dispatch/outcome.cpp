@@ -34,6 +34,7 @@ std::string_view gen_ai_system(config::ProviderType type) {
   }
   return "openai";
 }
+
 }  // namespace
 
 Dispatcher::Next Dispatcher::conclude(Attempt& a, Progress& progress, bool more_targets) {
