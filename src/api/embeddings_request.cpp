@@ -14,10 +14,6 @@ ApiError invalid_input(std::string why) {
   return errors::invalid_request("Invalid 'input': " + std::move(why), "input", "invalid_value");
 }
 
-bool is_integer(const json::Value& v) {
-  return v.type == json::Type::number && v.raw.find_first_of(".eE") == std::string_view::npos;
-}
-
 }  // namespace
 
 Result<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_view body) {
@@ -66,13 +62,13 @@ Result<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_view bo
         ++strings;
         if (e.raw.size() == 2)
           bad = invalid_input("empty string at index " + std::to_string(r.input_count_) + ".");
-      } else if (is_integer(e)) {
+      } else if (e.is_integer()) {
         ++integers;
       } else if (e.type == json::Type::array) {
         ++lists;
         bool tokens = e.raw.find_first_not_of("[ \t\r\n]") != std::string_view::npos;
         json::for_each_element(e.raw,
-                               [&](const json::Value& t) { tokens = tokens && is_integer(t); });
+                               [&](const json::Value& t) { tokens = tokens && t.is_integer(); });
         if (!tokens)
           bad = invalid_input("expected a non-empty list of token ids at index " +
                               std::to_string(r.input_count_) + ".");
@@ -111,7 +107,7 @@ Result<EmbeddingsRequest, ApiError> parse_embeddings_request(std::string_view bo
     return Unexpected(wrong_type("encoding_format", "a string", format.type));
   }
   if (dimensions.type != json::Type::null &&
-      (!is_integer(dimensions) || dimensions.raw.front() == '-' || dimensions.raw == "0"))
+      (!dimensions.is_integer() || dimensions.raw.front() == '-' || dimensions.raw == "0"))
     return Unexpected(
         errors::invalid_request("Invalid value for 'dimensions': expected a positive integer.",
                                 "dimensions", "invalid_value"));

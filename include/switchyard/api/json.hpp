@@ -19,6 +19,10 @@ struct Value {
   std::string_view raw;
 
   bool is_true() const { return type == Type::boolean && raw.size() == 4; }
+  // A number without a fraction or an exponent.
+  bool is_integer() const {
+    return type == Type::number && raw.find_first_of(".eE") == std::string_view::npos;
+  }
 };
 
 struct ScanError {
