@@ -26,8 +26,8 @@ class AnthropicAdapter final : public Adapter {
   Result<void, ProviderError> encode_chat(const api::ChatRequest& chat, const Call& call,
                                           std::string& head, std::string& body) const override {
     std::string encoded;
-    if (auto encoded_body = anthropic::encode_request(chat.body(), call, encoded); !encoded_body)
-      return encoded_body;
+    if (auto written = anthropic::encode_request(chat.body(), call, encoded); !written)
+      return written;
     body = std::move(encoded);
     head_.write(head, path_, body.size(), call);
     return {};

@@ -51,8 +51,8 @@ Awaitable<switchyard::Result<void>> Link::connect(Clock::time_point deadline) {
     address = it->endpoint().address().to_string();
   }
   auto opened = Connection::open(ex_, address, url_.port, [this] { wake(); });
+  conn_ = opened ? std::move(*opened) : nullptr;
   if (!opened) co_return Unexpected(std::move(opened).error());
-  conn_ = std::move(*opened);
   co_return switchyard::Result<void>();
 }
 

@@ -169,6 +169,20 @@ TEST_F(DispatcherTest, EndsABrokenStreamWithAnErrorInsteadOfDone) {
   EXPECT_TRUE(backup.seen().empty());
 }
 
+TEST_F(DispatcherTest, AClientGoneMidStreamEndsTheRelayWithoutTryingElsewhere) {
+  setup(two_targets());
+  upstream.script(Reply::stream({"one", "two", "three", "four"}));
+  client_takes_chunks = 2;
+  const auto served = dispatch(std::string(kStreamBody), "r");
+
+  EXPECT_TRUE(served.sink.failed());
+  EXPECT_EQ(served.sink.chunks.size(), 2u);
+  EXPECT_EQ(served.sink.body.find("[DONE]"), std::string::npos);
+  EXPECT_EQ(served.record.stream_end, "client_gone");
+  EXPECT_EQ(upstream.seen().size(), 1u);
+  EXPECT_TRUE(backup.seen().empty());
+}
+
 TEST_F(DispatcherTest, AStreamThatDiesBeforeSayingAnythingIsReplaced) {
   setup(two_targets());
   Reply preamble_only = Reply::stream({"never"});

@@ -112,6 +112,7 @@ TEST_F(ChatHandlerTest, WatchesTheClientWhileDispatching) {
 
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1500));
   EXPECT_FALSE(served.sink.committed());
+  EXPECT_TRUE(served.sink.closing);         // the connection is not kept for another request
   EXPECT_EQ(served.sink.watched, nullptr);  // and stopped watching once it was over
   EXPECT_TRUE(backup.seen().empty());
   ASSERT_EQ(served.record.attempts.size(), 1u);

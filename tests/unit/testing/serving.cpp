@@ -40,6 +40,7 @@ Served Serving::run(const std::string& body,
   for (const auto& [name, value] : headers) http.set(name, value);
   http.body() = body;
   Served served;
+  served.sink.fail_writes_after = client_takes_chunks;
   request::Context context(http, served.sink);
   bool done = false;
   boost::asio::steady_timer hang_up(io);
@@ -73,7 +74,10 @@ Served Serving::chat(const std::string& body,
 
 Served Serving::dispatch(const std::string& body, std::string_view route) {
   auto parsed = api::parse_chat_request(body);
-  EXPECT_TRUE(parsed.has_value()) << body;
+  if (!parsed) {
+    ADD_FAILURE() << "not a chat request: " << parsed.error().message << "\n  body: " << body;
+    return {};
+  }
   const auto& request = *parsed;
   dispatch::DispatchRequest job{request.model(), generation->routes->find(route)};
   job.chat = &request;

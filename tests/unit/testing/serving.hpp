@@ -64,6 +64,8 @@ class Serving : public ::testing::Test {
   // When set, the client hangs up this long into each request (the cancellation its sink was
   // asked to watch is aborted, as the server's responder does).
   std::chrono::milliseconds client_hangs_up_after{0};
+  // When set, the client goes away after taking this many chunks of a stream.
+  std::size_t client_takes_chunks = static_cast<std::size_t>(-1);
 
   boost::asio::io_context io;
   FakeUpstream upstream{io};
