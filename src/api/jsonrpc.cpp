@@ -118,4 +118,31 @@ std::string error_response(std::string_view id, int code, std::string_view messa
   return out;
 }
 
+std::string raw_error_response(std::string_view id, std::string_view error) {
+  std::string out = R"({"jsonrpc":"2.0","id":)";
+  out += id;
+  out += R"(,"error":)";
+  out += error;
+  out += '}';
+  return out;
+}
+
+std::string request_message(std::string_view id, std::string_view method,
+                            std::string_view params) {
+  std::string out = R"({"jsonrpc":"2.0",)";
+  if (!id.empty()) {
+    out += R"("id":)";
+    out += id;
+    out += ',';
+  }
+  out += R"("method":)";
+  json::append_quoted(out, method);
+  if (!params.empty()) {
+    out += R"(,"params":)";
+    out += params;
+  }
+  out += '}';
+  return out;
+}
+
 }  // namespace switchyard::api::jsonrpc

@@ -29,6 +29,10 @@ const Route* Config::find_route(std::string_view name) const {
   return find_named(routes, name);
 }
 
+const McpServer* Mcp::find_server(std::string_view name) const {
+  return find_named(servers, name);
+}
+
 std::string Diagnostic::to_string() const {
   // Problems with the file as a whole (it cannot be read) have no position.
   if (line <= 0) return file + ": " + message;

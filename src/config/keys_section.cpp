@@ -8,8 +8,10 @@
 namespace switchyard::config {
 namespace {
 
-constexpr std::array<std::string_view, 6> kKeyKeys{"sha256", "routes", "admin",
-                                                   "budget", "rpm",    "tpm"};
+constexpr std::array<std::string_view, 7> kKeyKeys{"sha256", "routes", "admin", "budget",
+                                                   "rpm",    "tpm",    "mcp"};
+constexpr std::array<std::string_view, 2> kKeyMcpKeys{"servers", "tools"};
+constexpr std::array<std::string_view, 2> kToolRuleKeys{"allow", "deny"};
 
 bool is_sha256_hex(std::string_view text) {
   if (text.size() != 64) return false;
@@ -18,10 +20,40 @@ bool is_sha256_hex(std::string_view text) {
   return true;
 }
 
+// `mcp: { servers: [...], tools: { allow: [...], deny: [...] } }`; the servers are those of
+// `mcp`, the section already read.
+void read_key_mcp(NodeReader& reader, const Entry& entry, const Mcp& mcp, McpAccess& access) {
+  const auto section = reader.section(entry, kKeyMcpKeys);
+  if (!section) return;
+  for (const Entry& e : section->entries) {
+    if (e.key == "servers") {
+      const auto items = reader.list(e, "a list of MCP server names");
+      if (!items) continue;
+      for (const Item& item : *items) {
+        auto name = reader.text(item);
+        if (!name) continue;
+        if (!mcp.find_server(*name)) {
+          reader.error(item.position, item.path + ": unknown MCP server " + quote(*name));
+          continue;
+        }
+        access.servers.push_back(std::move(*name));
+      }
+    } else if (e.key == "tools") {
+      const auto tools = reader.section(e, kToolRuleKeys);
+      if (!tools) continue;
+      for (const Entry& rule : tools->entries) {
+        auto patterns = reader.strings(rule, "a list of tool name patterns");
+        auto& into = rule.key == "allow" ? access.allow_tools : access.deny_tools;
+        into.insert(into.end(), patterns.begin(), patterns.end());
+      }
+    }
+  }
+}
+
 }  // namespace
 
 GatewayKey read_key(NodeReader& reader, const Entry& entry, const Declared& models,
-                    const Declared& routes) {
+                    const Declared& routes, const Mcp& mcp) {
   GatewayKey key;
   key.name = entry.key;
   const auto section = reader.section(entry, kKeyKeys);
@@ -63,6 +95,8 @@ GatewayKey read_key(NodeReader& reader, const Entry& entry, const Declared& mode
     } else if (e.key == "tpm") {
       // tpm: tokens per minute, estimated prompt plus max_tokens (0 = unlimited).
       assign(key.tpm, reader.integer(e, 0, kMaxTpm));
+    } else if (e.key == "mcp") {
+      read_key_mcp(reader, e, mcp, key.mcp);
     }
   }
   return key;

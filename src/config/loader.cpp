@@ -18,9 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::array<std::string_view, 11> kTopKeys{
+constexpr std::array<std::string_view, 12> kTopKeys{
     "server", "log",        "metrics", "tracing", "providers", "models",
-    "routes", "resilience", "keys",    "cache",   "redis",
+    "routes", "resilience", "keys",    "cache",   "redis",     "mcp",
 };
 
 // A top-level map of named things.
@@ -100,6 +100,7 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
   // Before the routes, whose retry and deadline start from it.
   if (const Entry* e = top->find("resilience")) read_resilience(reader, *e, config.resilience);
   if (const Entry* e = top->find("redis")) read_redis(reader, *e, config.redis.emplace());
+  if (const Entry* e = top->find("mcp")) read_mcp(reader, *e, base_dir, config.mcp);
   if (const Entry* e = top->find("cache")) {
     read_cache(reader, *e, config.cache);
     if (config.cache.backend == Cache::Backend::redis && !config.redis)
@@ -147,7 +148,8 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
 
   if (keys.section) {
     for (const Entry& entry : keys.section->entries) {
-      config.keys.push_back(read_key(reader, entry, models.declared(), routes.declared()));
+      config.keys.push_back(
+          read_key(reader, entry, models.declared(), routes.declared(), config.mcp));
       const auto& added = config.keys.back();
       for (std::size_t i = 0; i + 1 < config.keys.size(); ++i) {
         if (!added.sha256.empty() && config.keys[i].sha256 == added.sha256)

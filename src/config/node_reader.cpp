@@ -298,6 +298,16 @@ std::optional<std::size_t> NodeReader::size(const Entry& entry, Zero zero) {
   return parsed;
 }
 
+std::vector<std::string> NodeReader::strings(const Entry& entry, std::string_view what) {
+  std::vector<std::string> out;
+  if (const auto items = list(entry, what)) {
+    for (const Item& item : *items) {
+      if (auto value = text(item)) out.push_back(std::move(*value));
+    }
+  }
+  return out;
+}
+
 std::optional<std::vector<Item>> NodeReader::list(const Entry& entry, std::string_view what) {
   std::vector<Item> items;
   if (entry.value.IsNull()) return items;

@@ -109,6 +109,8 @@ class NodeReader {
   // A YAML sequence; an empty value is an empty list. `what` describes the expected list in
   // messages ("a list of model aliases").
   std::optional<std::vector<Item>> list(const Entry& entry, std::string_view what);
+  // A list of strings; the items that are not are reported and left out.
+  std::vector<std::string> strings(const Entry& entry, std::string_view what);
 
  private:
   std::optional<Section> mapping(const YAML::Node& node, std::string path, Position position,

@@ -71,9 +71,10 @@ std::optional<std::string> read_file_path(NodeReader& reader, const Entry& entry
 // Relative ca_file paths are resolved against `base_dir`, the config file's directory.
 Provider read_provider(NodeReader& reader, const Entry& entry,
                        const std::filesystem::path& base_dir);
-// `models` and `routes` are the names a key's `routes` list may use.
+// `models` and `routes` are the names a key's `routes` list may use, `mcp` the servers its
+// `mcp.servers` may name.
 GatewayKey read_key(NodeReader& reader, const Entry& entry, const Declared& models,
-                    const Declared& routes);
+                    const Declared& routes, const Mcp& mcp);
 Model read_model(NodeReader& reader, const Entry& entry, const Declared& providers);
 // A route's retry and deadline start from `defaults`, so the `resilience:` section must have
 // been read before any route. The names it hands requests on to are appended to `links`.
@@ -96,6 +97,10 @@ void check_route_links(NodeReader& reader, const std::vector<RouteLink>& links,
 
 void read_cache(NodeReader& reader, const Entry& entry, Cache& cache);
 void read_redis(NodeReader& reader, const Entry& entry, Redis& redis);
+
+// `mcp:`; relative ca_file paths against `base_dir`.
+void read_mcp(NodeReader& reader, const Entry& entry, const std::filesystem::path& base_dir,
+              Mcp& mcp);
 
 void read_resilience(NodeReader& reader, const Entry& entry, Resilience& resilience);
 // The keys of a `retry:` mapping over what `retry` already holds: the built-in defaults for

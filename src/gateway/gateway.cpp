@@ -45,6 +45,8 @@ unsigned method_bit(http::verb verb) {
       return handlers::kGet;
     case http::verb::post:
       return handlers::kPost;
+    case http::verb::delete_:
+      return handlers::kDelete;
     default:
       return 1u << 31;  // answered only by endpoints that take any method
   }
@@ -77,6 +79,7 @@ Gateway::Gateway(const WorkerContext& context, std::shared_ptr<const ConfigGener
   }
   services_.metrics = context.metrics;
   services_.request_metrics = context.request_metrics;
+  services_.mcp = context.mcp;
   endpoints_ = handlers::make_endpoints(services_);
   if (context.health_checks)
     health_checker_ =
@@ -100,7 +103,10 @@ void Gateway::set_draining() {
 
 const handlers::Endpoint* Gateway::find(std::string_view path) const {
   for (const auto& e : endpoints_)
-    if (e.path == path || (!e.short_path.empty() && e.short_path == path)) return &e;
+    if (e.path == path || (!e.short_path.empty() && e.short_path == path) ||
+        (e.subpaths && path.size() > e.path.size() + 1 && path.starts_with(e.path) &&
+         path[e.path.size()] == '/'))
+      return &e;
   return nullptr;
 }
 

@@ -3,6 +3,7 @@
 #include "admin/admin.hpp"
 #include "chat/chat.hpp"
 #include "embeddings/embeddings.hpp"
+#include "mcp/mcp.hpp"
 #include "metrics/metrics.hpp"
 #include "models/models.hpp"
 #include "probes/probes.hpp"
@@ -29,6 +30,11 @@ std::vector<Endpoint> make_endpoints(Services& services) {
       std::make_unique<Embeddings>(services));
   add("/v1/models", "/models", kGet, Access::key, Models::kName, false,
       std::make_unique<Models>(services));
+  if (services.config.mcp.enabled && services.mcp) {
+    add("/mcp", {}, kGet | kPost | kDelete, Access::key, Mcp::kName, false,
+        std::make_unique<Mcp>(services));
+    table.back().subpaths = true;  // /mcp/<server>
+  }
   add("/healthz", {}, kAnyMethod, Access::open, Liveness::kName, true,
       std::make_unique<Liveness>());
   add("/readyz", {}, kAnyMethod, Access::open, Readiness::kName, true,

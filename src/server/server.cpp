@@ -17,6 +17,7 @@
 #include "reloader.hpp"
 #include "switchyard/cache/memory_store.hpp"
 #include "switchyard/config/file_watch.hpp"
+#include "switchyard/mcp/hub.hpp"
 #include "switchyard/telemetry/metrics.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 #include "switchyard/telemetry/request_metrics.hpp"
@@ -46,12 +47,14 @@ Server::Server(std::shared_ptr<const config::Config> config, config::Overrides o
   reloader_ = std::make_unique<Reloader>(
       main_io_.get_executor(), gateway::ConfigGeneration::build(config_, nullptr),
       [this](std::shared_ptr<const gateway::ConfigGeneration> next) {
+        if (mcp_) mcp_->configure(next->config->mcp);  // after start: the Hub is made below
         for (auto& w : workers_) w->install(next);
       });
   // Before any worker exists: they all start on the merged configuration (or the file's, when
   // the overrides do not validate, which is logged).
   reloader_->apply_overrides(std::move(overrides));
   const auto generation = reloader_->current();
+  mcp_ = std::make_unique<mcp::Hub>();
   // One for the process whatever the workers and generations: reloads keep what it holds.
   auto memory_cache = std::make_shared<cache::MemoryStore>(config_->cache.max_bytes);
   metrics_ = std::make_unique<telemetry::Registry>();
@@ -70,7 +73,7 @@ Server::Server(std::shared_ptr<const config::Config> config, config::Overrides o
   const unsigned n = s.workers ? s.workers : available_cores();
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>(generation, control_.get(), i == 0, open_connections_,
-                                      memory_cache, telemetry);
+                                      memory_cache, telemetry, mcp_.get());
     try {
       // The first worker may get an ephemeral port; the others join it.
       w->listen(tcp::endpoint(address, i == 0 ? s.port : port_));
@@ -94,6 +97,7 @@ int Server::run() {
   bool draining = false;
 
   if (exporter_) exporter_->start();
+  mcp_->start(reloader_->current()->config->mcp);
   std::vector<std::thread> threads;
   for (auto& w : workers_) {
     threads.emplace_back([&, worker = w.get()] {
@@ -160,6 +164,7 @@ int Server::run() {
   signals.async_wait(on_signal);
   main_io.run();
   for (auto& t : threads) t.join();
+  mcp_->stop();  // its servers' processes end with it
   // The spans of the last requests go out (within the export timeout).
   if (exporter_) exporter_->stop();
   telemetry::log_event(telemetry::Level::info, "stopped", "shut down");

@@ -29,7 +29,8 @@ std::unique_ptr<redis::Client> redis_client(Executor ex, const config::Config& c
 
 Worker::Worker(std::shared_ptr<const gateway::ConfigGeneration> generation,
                handlers::Control* control, bool first, std::atomic<std::size_t>& open_connections,
-               std::shared_ptr<cache::MemoryStore> memory_cache, const Telemetry& telemetry)
+               std::shared_ptr<cache::MemoryStore> memory_cache, const Telemetry& telemetry,
+               mcp::Hub* mcp)
     : server_(generation->config->server),
       redis_(redis_client(io_.get_executor(), *generation->config)),
       memory_cache_(cache::memory_backend(std::move(memory_cache))),
@@ -56,7 +57,8 @@ Worker::Worker(std::shared_ptr<const gateway::ConfigGeneration> generation,
                &shared_health_,
                metrics_.get(),
                telemetry.request_metrics,
-               tracer_.get()},
+               tracer_.get(),
+               mcp},
       acceptor_(io_),
       gateway_(std::make_shared<gateway::Gateway>(context_, std::move(generation), nullptr)),
       tick_timer_(io_),

@@ -31,7 +31,7 @@ class Worker {
  public:
   // The first worker (`first`) also runs the providers' health checks. The server settings are
   // the generation's and stay for the worker's life; a reload changes everything else.
-  // `memory_cache` is the process's, shared by the workers.
+  // `memory_cache` and `mcp` (the MCP servers) are the process's, shared by the workers.
   // What the process lends each worker for metrics and traces.
   struct Telemetry {
     telemetry::Registry* registry = nullptr;  // null: metrics off, nothing recorded
@@ -40,7 +40,8 @@ class Worker {
   };
   Worker(std::shared_ptr<const gateway::ConfigGeneration> generation, handlers::Control* control,
          bool first, std::atomic<std::size_t>& open_connections,
-         std::shared_ptr<cache::MemoryStore> memory_cache, const Telemetry& telemetry);
+         std::shared_ptr<cache::MemoryStore> memory_cache, const Telemetry& telemetry,
+         mcp::Hub* mcp);
   ~Worker();
 
   // Opens the listener on `endpoint` (SO_REUSEPORT, so every worker binds the same port).

@@ -383,6 +383,13 @@ void log_request(const RequestRecord& r) {
   if (!r.cache.empty()) line.text("cache", r.cache);
   if (!r.provider.empty()) line.text("provider", r.provider);
   if (!r.upstream_model.empty()) line.text("upstream_model", r.upstream_model);
+  if (!r.mcp.method.empty()) {
+    line.text("mcp_method", r.mcp.method);
+    if (!r.mcp.server.empty()) line.text("mcp_server", r.mcp.server);
+    if (!r.mcp.name.empty()) line.text("mcp_name", r.mcp.name);
+    if (!r.mcp.session.empty()) line.text("mcp_session", r.mcp.session);
+    if (r.mcp.error_code != 0) line.number("rpc_error", r.mcp.error_code);
+  }
   if (r.stream) line.boolean("stream", true);
   if (!r.stream_end.empty()) line.text("stream_end", r.stream_end);
   if (r.client_gone) line.boolean("client_gone", true);

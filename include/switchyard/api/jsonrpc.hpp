@@ -50,5 +50,10 @@ std::string error_response(std::string_view id, int code, std::string_view messa
 inline std::string error_response(const Error& error) {
   return error_response(error.id, error.code, error.message);
 }
+// `{"jsonrpc":"2.0","id":<id>,"error":<error>}`: an error object passed on as it came.
+std::string raw_error_response(std::string_view id, std::string_view error);
+// `{"jsonrpc":"2.0","id":<id>,"method":…,"params":<params>}`, without "params" when empty; a
+// notification when `id` is empty.
+std::string request_message(std::string_view id, std::string_view method, std::string_view params);
 
 }  // namespace switchyard::api::jsonrpc

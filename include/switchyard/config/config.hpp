@@ -222,6 +222,24 @@ struct Route {
   std::optional<Millis> cache_ttl;
 };
 
+// What a gateway key may reach through the MCP gateway (`keys.<name>.mcp`).
+struct McpAccess {
+  std::vector<std::string> servers;  // the servers it may use; empty = all
+  // Globs (`*`, `?`) over tool names as /mcp shows them, `<server>__<tool>`: a tool is listed and
+  // callable when it matches an allow pattern (or none is given) and no deny pattern.
+  std::vector<std::string> allow_tools;
+  std::vector<std::string> deny_tools;
+
+  bool may_use_server(std::string_view server) const {
+    if (servers.empty()) return true;
+    for (const auto& s : servers)
+      if (s == server) return true;
+    return false;
+  }
+
+  bool operator==(const McpAccess&) const = default;
+};
+
 // A client credential of the gateway itself. Only the SHA-256 of the key is configured (see
 // `switchyard --hash-key`), so the file holds nothing a reader could send.
 struct GatewayKey {
@@ -232,6 +250,7 @@ struct GatewayKey {
   Budget budget;                    // no `then`: a key over budget is refused
   std::uint32_t rpm = 0;            // requests per minute, 0 = unlimited
   std::uint64_t tpm = 0;            // tokens per minute (estimated prompt + max_tokens), 0 = none
+  McpAccess mcp;
 
   // Whether the key may use the route or model alias `route`.
   bool may_use(std::string_view route) const {
@@ -321,6 +340,45 @@ struct Redis {
   bool operator==(const Redis&) const = default;
 };
 
+// One MCP server the gateway federates (`mcp.servers.<name>`).
+struct McpServer {
+  enum class Transport { stdio, http };
+  std::string name;  // lower-case letters, digits and '-': it prefixes the server's tool names
+  Transport transport = Transport::stdio;
+  // stdio: the command Switchyard spawns and supervises.
+  std::string command;
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;  // added to the gateway's environment
+  std::string cwd;
+  // http: the server's Streamable HTTP endpoint and what is sent with every request to it.
+  Url url;
+  std::vector<std::pair<std::string, std::string>> headers;  // credentials: never logged
+  std::string ca_file;
+  Millis timeout{60'000};  // one request to the server, a tools/call's whole answer included
+
+  bool operator==(const McpServer&) const = default;
+};
+
+// `mcp:` — the MCP gateway at /mcp (every server) and /mcp/<server>. Off unless present.
+struct Mcp {
+  bool enabled = false;
+  std::vector<McpServer> servers;
+  // Signs the session ids handed out (HMAC-SHA-256); the previous secret is still accepted, for
+  // rotation. Empty: a random secret per process, and sessions end with it.
+  std::string session_secret;
+  std::string previous_session_secret;
+  Millis session_ttl{86'400'000};  // a session id is refused this long after initialize
+  // Browser origins allowed to call (the Origin header); a request with any other is refused
+  // (403) against DNS rebinding. "*" allows every origin. Requests without Origin are allowed.
+  std::vector<std::string> allowed_origins;
+  std::size_t max_message = 4 * 1024 * 1024;  // one JSON-RPC message from a client
+  Millis list_timeout{5'000};   // a server's part of a list; a slower server is left out
+  std::size_t page_size = 100;  // items per page of /mcp's aggregated lists
+
+  const McpServer* find_server(std::string_view name) const;
+  bool operator==(const Mcp&) const = default;
+};
+
 struct Config {
   std::string source;  // file it was loaded from
   Server server;
@@ -335,6 +393,7 @@ struct Config {
   std::vector<GatewayKey> keys;
   Cache cache;
   std::optional<Redis> redis;
+  Mcp mcp;
 
   const Provider* find_provider(std::string_view name) const;
   const Model* find_model(std::string_view name) const;

@@ -42,6 +42,7 @@ struct WorkerContext {
   telemetry::WorkerMetrics* metrics = nullptr;
   const telemetry::RequestMetrics* request_metrics = nullptr;
   telemetry::Tracer* tracer = nullptr;  // with `tracing:`
+  mcp::Hub* mcp = nullptr;              // the process's MCP servers
 };
 
 class Gateway : public std::enable_shared_from_this<Gateway> {

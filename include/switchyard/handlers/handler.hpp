@@ -32,7 +32,7 @@ enum class Access {
 };
 
 // HTTP methods an endpoint answers; any other gets 405.
-enum Method : unsigned { kGet = 1u << 0, kPost = 1u << 1, kAnyMethod = ~0u };
+enum Method : unsigned { kGet = 1u << 0, kPost = 1u << 1, kDelete = 1u << 2, kAnyMethod = ~0u };
 
 struct Endpoint {
   std::string_view path;
@@ -44,6 +44,7 @@ struct Endpoint {
   std::string_view metrics_name;  // what the metrics call it: a small fixed set
   bool quiet = false;             // neither logged nor traced (probes and scrapes would drown both)
   std::unique_ptr<Handler> handler;
+  bool subpaths = false;  // also serves every path below `path` (/mcp/<server>)
 };
 
 // Every endpoint of one configuration generation, its handlers bound to `services`. Endpoints a

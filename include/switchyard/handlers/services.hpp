@@ -30,6 +30,10 @@ class WorkerMetrics;
 class RequestMetrics;
 }  // namespace switchyard::telemetry
 
+namespace switchyard::mcp {
+class Hub;
+}
+
 namespace switchyard::handlers {
 
 // What the admin API and /metrics ask of the process around the gateways: a configuration
@@ -69,6 +73,7 @@ struct Services {
   bool cache_in_redis = false;
   telemetry::WorkerMetrics* metrics = nullptr;  // this worker's, with what records into it
   const telemetry::RequestMetrics* request_metrics = nullptr;
+  mcp::Hub* mcp = nullptr;  // the process's MCP servers; null where MCP is not served
   bool draining = false;  // shutdown has begun: not ready for new traffic
 };
 

@@ -23,6 +23,9 @@ class Registry;
 class RequestMetrics;
 class SpanExporter;
 }  // namespace switchyard::telemetry
+namespace switchyard::mcp {
+class Hub;
+}
 namespace switchyard::config {
 class FileWatcher;
 }
@@ -48,6 +51,7 @@ class Server {
   std::unique_ptr<telemetry::RequestMetrics> request_metrics_;
   std::unique_ptr<telemetry::SpanExporter> exporter_;  // with `tracing:`
   std::unique_ptr<ProcessControl> control_;
+  std::unique_ptr<mcp::Hub> mcp_;  // the MCP servers, on a thread of their own
   std::unique_ptr<config::FileWatcher> watcher_;  // of the config file, on main_io_
   std::atomic<std::size_t> open_connections_{0};
   std::vector<std::unique_ptr<Worker>> workers_;

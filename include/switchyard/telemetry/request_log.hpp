@@ -95,6 +95,16 @@ struct RequestRecord {
   // Set when the gateway refused the request before any upstream was asked: the error's code (or
   // type), a small fixed set, for metrics.
   std::string error_code;
+  // An MCP request (endpoint "mcp"): its JSON-RPC method, the server it went to, the tool or
+  // prompt named, the session (its nonce, never the signed id) and the JSON-RPC error code.
+  struct Mcp {
+    std::string method;
+    std::string server;
+    std::string name;
+    std::string session;
+    int error_code = 0;
+  };
+  Mcp mcp;
   std::string_view stream_end;  // "done", "interrupted", "client_gone"
   bool client_gone = false;
   bool hedged = false;                      // a second target was started beside a slow first one

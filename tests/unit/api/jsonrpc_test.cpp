@@ -137,5 +137,24 @@ TEST(JsonRpcWrite, AnswersAreJsonRpcWithTheIdAsItCame) {
   EXPECT_EQ(parse["error"]["code"], kParseError);
 }
 
+TEST(JsonRpcWrite, RequestsAndNotificationsReadBackAsWhatTheyAre) {
+  const auto request = read_message(request_message("7", "tools/call", R"({"name":"echo"})"));
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->kind, Kind::request);
+  EXPECT_EQ(request->id, "7");
+  EXPECT_EQ(request->method, "tools/call");
+  EXPECT_EQ(request->params, R"({"name":"echo"})");
+
+  const auto notification = read_message(request_message({}, "notifications/initialized", {}));
+  ASSERT_TRUE(notification);
+  EXPECT_EQ(notification->kind, Kind::notification);
+  EXPECT_TRUE(notification->params.empty());
+
+  const auto relayed = read_message(raw_error_response("3", R"({"code":-32002,"message":"no"})"));
+  ASSERT_TRUE(relayed);
+  EXPECT_EQ(relayed->kind, Kind::error);
+  EXPECT_EQ(relayed->error, R"({"code":-32002,"message":"no"})");
+}
+
 }  // namespace
 }  // namespace switchyard::api::jsonrpc

@@ -86,7 +86,7 @@ cahce: {}
                 "test.yaml:11:21: unknown key 'prize' in models.m (expected one of: provider, "
                 "name, input, output, cached_input, context, max_tokens)",
                 "test.yaml:12:1: unknown key 'cahce' at the top level (expected one of: server, "
-                "log, metrics, tracing, providers, models, routes, resilience, keys, cache, redis)",
+                "log, metrics, tracing, providers, models, routes, resilience, keys, cache, redis, mcp)",
             }));
 }
 

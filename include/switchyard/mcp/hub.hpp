@@ -1,0 +1,67 @@
+// The MCP servers Switchyard federates, and the answers to what MCP clients ask of them. The hub
+// runs on a thread of its own: the servers' processes and connections live there, whatever
+// worker a client's request arrived on, so every client session shares one connection per
+// server. A worker hands a request over with answer() and is resumed on its own thread with the
+// JSON-RPC response.
+//
+// Two views: /mcp is every server at once — tools and prompts named `<server>__<name>`,
+// resources under their own URIs, lists merged and paged by the gateway — and /mcp/<server> is
+// one server exactly as it presents itself.
+//
+// Example:
+//   Hub hub;
+//   hub.start(config.mcp);
+//   std::string response = co_await hub.answer({.server = "", .id = "1",
+//                                               .method = "tools/list", .version = "2025-11-25"});
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "switchyard/async.hpp"
+#include "switchyard/config/config.hpp"
+
+namespace switchyard::mcp {
+
+// A client's request, as the hub needs it: the front door has read the message and checked the
+// session.
+struct ClientRequest {
+  std::string server;  // the view: one server, or empty for all of them
+  std::string id;      // raw JSON
+  std::string method;
+  std::string params;        // raw object, or empty
+  std::string version;       // the session's protocol version
+  config::McpAccess access;  // what the client's key may reach
+};
+
+class Hub {
+ public:
+  Hub();
+  // Stops the thread and the servers (their processes are killed).
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // Starts the hub's thread and the configured servers.
+  void start(const config::Mcp& config);
+  // A new configuration: servers that appeared start, those that went stop, changed ones
+  // restart; the others keep running untouched. Any thread.
+  void configure(const config::Mcp& config);
+  void stop();
+
+  // The JSON-RPC response (a result or an error) to `request`. From a worker's coroutine, which
+  // is resumed on its own executor.
+  Awaitable<std::string> answer(ClientRequest request);
+
+  // Sessions a client ended (DELETE), by nonce, until they would have expired anyway. Any thread.
+  // Kept by this process only: another replica still takes the session id.
+  void end_session(const std::string& nonce, std::chrono::system_clock::time_point expiry);
+  bool session_ended(const std::string& nonce) const;
+
+ private:
+  struct Inner;
+  std::unique_ptr<Inner> inner_;
+};
+
+}  // namespace switchyard::mcp

@@ -1,0 +1,30 @@
+// An MCP session as the Mcp-Session-Id Switchyard hands out carries it: signed, so that any
+// replica sharing the secret serves any request of it, and a restart does not end it.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "switchyard/mcp/session_signer.hpp"
+
+namespace switchyard::mcp {
+
+struct Session {
+  std::string version;      // the protocol version agreed at initialize
+  std::string key;          // the gateway key's name that initialized it ("" without keys)
+  std::string server;       // the view: one server, or "" for /mcp
+  std::int64_t issued = 0;  // seconds since the epoch
+  std::string nonce;        // makes every id unique (DELETE ends exactly one session)
+
+  // A new session, issued now.
+  static Session open(std::string version, std::string key, std::string server);
+  std::string id(const SessionSigner& signer) const;
+  // The session an id carries, when the id is genuine; nullopt when forged, garbled or expired
+  // (older than `ttl`).
+  static std::optional<Session> read(std::string_view id, const SessionSigner& signer,
+                                     std::chrono::milliseconds ttl);
+};
+
+}  // namespace switchyard::mcp

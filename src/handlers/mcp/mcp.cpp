@@ -1,0 +1,242 @@
+#include "mcp.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "switchyard/api/jsonrpc.hpp"
+#include "switchyard/config/config.hpp"
+#include "switchyard/mcp/federation.hpp"
+#include "switchyard/mcp/hub.hpp"
+#include "switchyard/mcp/protocol.hpp"
+#include "switchyard/mcp/session.hpp"
+#include "switchyard/telemetry/request_log.hpp"
+
+namespace switchyard::handlers {
+namespace {
+
+namespace http = beast::http;
+namespace jsonrpc = api::jsonrpc;
+
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kEventStream = "text/event-stream";
+constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
+constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
+// Servers MAY answer a request without Origin; a browser always sends one.
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Whether the Accept header lists `type` (parameters such as q= aside).
+bool accepts(std::string_view accept, std::string_view type) {
+  while (!accept.empty()) {
+    const auto comma = accept.find(',');
+    std::string_view range = accept.substr(0, comma);
+    range = trim(range.substr(0, range.find(';')));
+    if (iequals(range, type)) return true;
+    if (comma == std::string_view::npos) break;
+    accept.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+std::string_view header(const request::HttpRequest& http, std::string_view name) {
+  const auto it = http.find(name);
+  return it == http.end() ? std::string_view() : std::string_view(it->value());
+}
+
+// A refusal of the transport: an HTTP error whose body is a JSON-RPC error without an id (the
+// specification's shape for it), or with the id when the message could be read.
+Awaitable<void> refuse(request::ResponseSink& sink, int status, int code, std::string_view message,
+                       std::string_view id = {}) {
+  co_await sink.send(status, kJson, jsonrpc::error_response(id, code, message));
+}
+
+// What the log line says of a request: the server it reaches and the tool, prompt or resource it
+// names.
+void describe(telemetry::RequestRecord::Mcp& log, const std::string& view,
+              const jsonrpc::Message& message) {
+  log.method = message.method;
+  log.server = view;
+  if (message.params.empty()) return;
+  const auto params = nlohmann::json::parse(message.params, nullptr, false);
+  const auto name = params.find(message.method.starts_with("resources/") ? "uri" : "name");
+  if (name == params.end() || !name->is_string()) return;
+  log.name = name->get<std::string>();
+  if (!view.empty() || message.method.starts_with("resources/")) return;
+  if (const auto split = mcp::split_name(log.name)) {
+    log.server = std::string(split->server);
+    log.name = std::string(split->name);
+  }
+}
+
+// The JSON-RPC error code of an answer, 0 for a result.
+int error_code_of(std::string_view answer) {
+  const auto message = jsonrpc::read_message(answer);
+  if (!message || message->kind != jsonrpc::Kind::error) return 0;
+  const auto error = nlohmann::json::parse(message->error, nullptr, false);
+  return error.is_object() ? error.value("code", 0) : 0;
+}
+
+bool origin_allowed(const config::Mcp& config, std::string_view origin) {
+  return std::any_of(config.allowed_origins.begin(), config.allowed_origins.end(),
+                     [origin](const std::string& o) { return o == "*" || o == origin; });
+}
+
+}  // namespace
+
+Mcp::Mcp(const Services& services)
+    : services_(services),
+      signer_(services.config.mcp.session_secret, services.config.mcp.previous_session_secret) {}
+
+Awaitable<std::string> Mcp::ask_hub(request::Context& request, mcp::ClientRequest call) {
+  std::string answer;
+  {
+    // The hub's time is the servers' time: not the gateway's overhead.
+    telemetry::WaitScope waiting(request.record.wait);
+    answer = co_await services_.mcp->answer(std::move(call));
+  }
+  request.record.mcp.error_code = error_code_of(answer);
+  co_return answer;
+}
+
+Awaitable<void> Mcp::handle(request::Context& request) {
+  auto& sink = request.response();
+  const auto& http = request.http;
+  const config::Mcp& config = services_.config.mcp;
+  const std::string_view path = request.record.path;
+  const std::string server(path.size() > 4 ? path.substr(5) : std::string_view());
+  if (!server.empty() && !config.find_server(server)) {
+    co_await refuse(sink, 404, jsonrpc::kInvalidRequest, "no MCP server named " + server);
+    co_return;
+  }
+  const config::McpAccess access = request.key ? request.key->mcp : config::McpAccess{};
+  if (!server.empty() && !access.may_use_server(server)) {
+    co_await refuse(sink, 403, jsonrpc::kInvalidRequest,
+                    "Forbidden: this key may not use MCP server " + server);
+    co_return;
+  }
+  // Against DNS rebinding: a page of another origin must not reach servers behind the gateway.
+  if (const auto origin = header(http, "Origin");
+      !origin.empty() && !origin_allowed(config, origin)) {
+    co_await refuse(sink, 403, jsonrpc::kInvalidRequest,
+                    "Forbidden: origin " + std::string(origin) + " is not allowed");
+    co_return;
+  }
+  if (http.method() == http::verb::get) {
+    // No stream of the server's own: nothing is pushed outside a request's answer.
+    sink.add_header("Allow", "POST, DELETE");
+    co_await refuse(sink, 405, jsonrpc::kInvalidRequest,
+                    "Method Not Allowed: this endpoint offers no server-initiated stream");
+    co_return;
+  }
+
+  const std::string_view version_header = header(http, kVersionHeader);
+  if (!version_header.empty() && !mcp::is_supported_version(version_header)) {
+    co_await refuse(sink, 400, jsonrpc::kInvalidRequest,
+                    "Bad Request: unsupported MCP-Protocol-Version " + std::string(version_header));
+    co_return;
+  }
+  const std::string key = request.key ? request.key->name : std::string();
+  const std::string_view session_id = header(http, kSessionHeader);
+  // The session a request names, when genuine, of this view and of this key.
+  auto read_session = [&]() -> std::optional<mcp::Session> {
+    auto session = mcp::Session::read(session_id, signer_, config.session_ttl);
+    if (!session || session->server != server || session->key != key ||
+        services_.mcp->session_ended(session->nonce))
+      return std::nullopt;
+    return session;
+  };
+
+  if (http.method() == http::verb::delete_) {
+    if (session_id.empty()) {
+      co_await refuse(sink, 400, jsonrpc::kInvalidRequest,
+                      "Bad Request: Mcp-Session-Id header is required");
+      co_return;
+    }
+    const auto session = read_session();
+    if (!session) {
+      co_await refuse(sink, 404, jsonrpc::kInvalidRequest, "Session not found");
+      co_return;
+    }
+    services_.mcp->end_session(session->nonce, std::chrono::system_clock::time_point(
+                                                   std::chrono::seconds(session->issued)) +
+                                                   config.session_ttl);
+    co_await sink.send(200, kJson, "{}");
+    co_return;
+  }
+
+  // POST: one JSON-RPC message.
+  const std::string_view accept = header(http, "Accept");
+  if (!accepts(accept, kJson) || !accepts(accept, kEventStream)) {
+    co_await refuse(sink, 406, jsonrpc::kInvalidRequest,
+                    "Not Acceptable: the client must accept both application/json and "
+                    "text/event-stream");
+    co_return;
+  }
+  const std::string& body = http.body();
+  if (body.size() > config.max_message) {
+    co_await refuse(
+        sink, 413, jsonrpc::kInvalidRequest,
+        "Payload Too Large: a message may have " + std::to_string(config.max_message) + " bytes");
+    co_return;
+  }
+  const auto message = jsonrpc::read_message(body);
+  if (!message) {
+    co_await sink.send(400, kJson, jsonrpc::error_response(message.error()));
+    co_return;
+  }
+
+  if (message->kind == jsonrpc::Kind::request && message->method == "initialize") {
+    const auto params =
+        nlohmann::json::parse(message->params.empty() ? "{}" : message->params, nullptr, false);
+    const auto requested = params.value("protocolVersion", std::string());
+    mcp::Session session =
+        mcp::Session::open(std::string(mcp::negotiate_version(requested)), key, server);
+    // Named, not a braced temporary in the co_await: GCC 12 destroys that one twice.
+    mcp::ClientRequest call{server,          std::string(message->id),
+                            message->method, std::string(message->params),
+                            session.version, access};
+    describe(request.record.mcp, server, *message);
+    request.record.mcp.session = session.nonce;
+    std::string answer = co_await ask_hub(request, std::move(call));
+    const std::string id = session.id(signer_);
+    if (request.record.mcp.error_code == 0) sink.add_header(kSessionHeader, id);
+    co_await sink.send(200, kJson, answer);
+    co_return;
+  }
+
+  if (session_id.empty()) {
+    co_await refuse(sink, 400, jsonrpc::kInvalidRequest,
+                    "Bad Request: Mcp-Session-Id header is required", message->id);
+    co_return;
+  }
+  const auto session = read_session();
+  if (!session) {
+    co_await refuse(sink, 404, jsonrpc::kInvalidRequest, "Session not found", message->id);
+    co_return;
+  }
+  describe(request.record.mcp, server, *message);
+  request.record.mcp.session = session->nonce;
+  if (message->kind != jsonrpc::Kind::request) {
+    // Notifications (initialized, cancelled) and answers: nothing waits on them yet.
+    co_await sink.send(202, {}, {});
+    co_return;
+  }
+  mcp::ClientRequest call{server,           std::string(message->id),
+                          message->method,  std::string(message->params),
+                          session->version, access};
+  const std::string answer = co_await ask_hub(request, std::move(call));
+  co_await sink.send(200, kJson, answer);
+}
+
+}  // namespace switchyard::handlers

@@ -1,0 +1,30 @@
+// POST, GET and DELETE /mcp and /mcp/<server>: the MCP front door, Streamable HTTP as the MCP
+// specification (revision 2025-11-25) describes it. This class keeps the transport's rules — the
+// Origin allow-list, Accept, the message size, MCP-Protocol-Version, the session id that
+// initialize hands out and every later request must carry — and hands each JSON-RPC request to
+// the process's mcp::Hub, which answers it from the servers. Answers are single JSON responses;
+// notifications and responses from the client are accepted with 202.
+#pragma once
+
+#include "switchyard/handlers/handler.hpp"
+#include "switchyard/handlers/services.hpp"
+#include "switchyard/mcp/hub.hpp"
+#include "switchyard/mcp/session_signer.hpp"
+
+namespace switchyard::handlers {
+
+class Mcp final : public Handler {
+ public:
+  static constexpr std::string_view kName = "mcp";
+  explicit Mcp(const Services& services);
+  Awaitable<void> handle(request::Context& request) override;
+
+ private:
+  // The hub's answer, its wait and error code noted in the request's record.
+  Awaitable<std::string> ask_hub(request::Context& request, mcp::ClientRequest call);
+
+  const Services& services_;
+  mcp::SessionSigner signer_;
+};
+
+}  // namespace switchyard::handlers

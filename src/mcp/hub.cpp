@@ -1,0 +1,167 @@
+#include "switchyard/mcp/hub.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "switchyard/api/jsonrpc.hpp"
+#include "switchyard/mcp/access.hpp"
+#include "switchyard/mcp/federation.hpp"
+#include "switchyard/mcp/stdio_server.hpp"
+#include "switchyard/telemetry/request_log.hpp"
+
+namespace switchyard::mcp {
+namespace {
+
+using api::jsonrpc::error_response;
+using api::jsonrpc::kInvalidParams;
+using api::jsonrpc::kMethodNotFound;
+using api::jsonrpc::result_response;
+using Json = nlohmann::json;
+
+// A tools/list result with only the tools `access` may call.
+std::string permitted_tools(const std::string& result, const config::McpAccess& access,
+                            const std::string& server) {
+  if (access.allow_tools.empty() && access.deny_tools.empty()) return result;
+  Json json = Json::parse(result, nullptr, false);
+  const auto tools = json.is_object() ? json.find("tools") : json.end();
+  if (tools == json.end() || !tools->is_array()) return result;
+  Json kept = Json::array();
+  for (Json& tool : *tools) {
+    const auto name = tool.is_object() ? tool.value("name", std::string()) : std::string();
+    if (may_call_tool(access, server, name)) kept.push_back(std::move(tool));
+  }
+  *tools = std::move(kept);
+  return json.dump();
+}
+
+}  // namespace
+
+struct Hub::Inner {
+  mutable std::mutex ended_mutex;
+  std::unordered_map<std::string, std::chrono::system_clock::time_point> ended;
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  std::thread thread;
+  config::Mcp config;
+  // In configuration order: the order of the merged lists.
+  std::vector<std::shared_ptr<StdioServer>> servers;
+
+  std::shared_ptr<StdioServer> find(std::string_view name) const {
+    for (const auto& s : servers)
+      if (s->config().name == name) return s;
+    return nullptr;
+  }
+
+  void apply(const config::Mcp& next) {
+    std::vector<std::shared_ptr<StdioServer>> kept;
+    for (const config::McpServer& wanted : next.servers) {
+      auto existing = find(wanted.name);
+      if (existing && existing->config() == wanted) {
+        kept.push_back(std::move(existing));
+        continue;
+      }
+      auto server = std::make_shared<StdioServer>(io.get_executor(), wanted);
+      server->start();
+      kept.push_back(std::move(server));
+    }
+    for (const auto& old : servers)
+      if (std::find(kept.begin(), kept.end(), old) == kept.end()) old->stop();
+    servers = std::move(kept);
+    config = next;
+  }
+
+  Federation federation() { return Federation{servers, config}; }
+
+  Awaitable<std::string> serve_owned(ClientRequest r) { co_return co_await serve(r); }
+
+  Awaitable<std::string> serve(const ClientRequest& r) {
+    if (r.method == "ping") co_return result_response(r.id, "{}");
+    if (r.server.empty()) co_return co_await federation().answer(r);
+    const auto server = find(r.server);
+    if (!server) co_return error_response(r.id, kInvalidParams, "no MCP server named " + r.server);
+    if (r.method == "initialize") {
+      // The server presents itself; the version is the one agreed with this client.
+      const Reply ready = co_await server->request("ping", {}, config.list_timeout);
+      const ServerInfo* info = server->info();
+      if (!ready.ok() || !info) co_return answer_with(r.id, ready);
+      Json result = {{"protocolVersion", r.version},
+                     {"capabilities", Json::parse(info->capabilities)},
+                     {"serverInfo", Json::parse(info->server_info)}};
+      if (!info->instructions.empty()) result["instructions"] = Json::parse(info->instructions);
+      co_return result_response(r.id, result.dump());
+    }
+    if (!is_forwarded(r.method))
+      co_return error_response(r.id, kMethodNotFound, "Method not found: " + r.method);
+    const std::string& name = server->config().name;
+    if (r.method == "tools/call") {
+      const auto params = Json::parse(r.params.empty() ? "{}" : r.params, nullptr, false);
+      const std::string tool = params.value("name", std::string());
+      if (!may_call_tool(r.access, name, tool))
+        co_return error_response(
+            r.id, kInvalidParams,
+            "Invalid params: tool " + Json(tool).dump() + " is not allowed for this key");
+    }
+    Reply reply = co_await server->request(r.method, r.params, server->config().timeout);
+    if (r.method == "tools/list" && reply.ok())
+      reply.body = permitted_tools(reply.body, r.access, name);
+    co_return answer_with(r.id, reply);
+  }
+};
+
+Hub::Hub() : inner_(std::make_unique<Inner>()) {}
+
+Hub::~Hub() {
+  stop();
+}
+
+void Hub::start(const config::Mcp& config) {
+  asio::post(inner_->io, [inner = inner_.get(), config] { inner->apply(config); });
+  inner_->thread = std::thread([inner = inner_.get()] { inner->io.run(); });
+}
+
+void Hub::configure(const config::Mcp& config) {
+  asio::post(inner_->io, [inner = inner_.get(), config] { inner->apply(config); });
+}
+
+void Hub::stop() {
+  if (!inner_->thread.joinable()) return;
+  asio::post(inner_->io, [inner = inner_.get()] {
+    for (const auto& s : inner->servers) s->stop();
+    inner->servers.clear();
+    inner->work.reset();
+    inner->io.stop();
+  });
+  inner_->thread.join();
+}
+
+Awaitable<std::string> Hub::answer(ClientRequest request) {
+  // The request moves into the coroutine's own frame, made here and run on the hub's thread. (A
+  // capturing lambda in the co_await would be a temporary GCC 12 destroys twice.)
+  auto work = inner_->serve_owned(std::move(request));
+  co_return co_await asio::co_spawn(inner_->io.get_executor(), std::move(work), use_awaitable);
+}
+
+}  // namespace switchyard::mcp
+
+namespace switchyard::mcp {
+
+void Hub::end_session(const std::string& nonce, std::chrono::system_clock::time_point expiry) {
+  const auto now = std::chrono::system_clock::now();
+  std::lock_guard lock(inner_->ended_mutex);
+  std::erase_if(inner_->ended, [now](const auto& e) { return e.second < now; });
+  inner_->ended.emplace(nonce, expiry);
+}
+
+bool Hub::session_ended(const std::string& nonce) const {
+  std::lock_guard lock(inner_->ended_mutex);
+  return inner_->ended.contains(nonce);
+}
+
+}  // namespace switchyard::mcp

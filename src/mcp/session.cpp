@@ -1,0 +1,51 @@
+#include "switchyard/mcp/session.hpp"
+
+#include <openssl/rand.h>
+
+#include <nlohmann/json.hpp>
+
+namespace switchyard::mcp {
+namespace {
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Session Session::open(std::string version, std::string key, std::string server) {
+  unsigned char bytes[12];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
+  return Session{
+      std::move(version), std::move(key), std::move(server), now_seconds(),
+      base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes))};
+}
+
+std::string Session::id(const SessionSigner& signer) const {
+  const nlohmann::json payload = {
+      {"v", version}, {"k", key}, {"s", server}, {"t", issued}, {"n", nonce}};
+  return signer.sign(payload.dump());
+}
+
+std::optional<Session> Session::read(std::string_view id, const SessionSigner& signer,
+                                     std::chrono::milliseconds ttl) {
+  const auto payload = signer.verify(id);
+  if (!payload) return std::nullopt;
+  const auto json = nlohmann::json::parse(*payload, nullptr, false);
+  if (!json.is_object()) return std::nullopt;
+  Session session;
+  try {
+    session = Session{json.at("v").get<std::string>(), json.at("k").get<std::string>(),
+                      json.at("s").get<std::string>(), json.at("t").get<std::int64_t>(),
+                      json.at("n").get<std::string>()};
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // signed by us, so a payload of another shape is an older gateway's
+  }
+  const auto age = std::chrono::seconds(now_seconds() - session.issued);
+  if (age > ttl || age < -std::chrono::minutes(5)) return std::nullopt;
+  return session;
+}
+
+}  // namespace switchyard::mcp

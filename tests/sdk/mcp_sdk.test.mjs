@@ -1,0 +1,395 @@
+// The official MCP TypeScript SDK's client (Streamable HTTP) pointed at switchyard's /mcp and
+// /mcp/<server>, switchyard running two copies of the official reference server
+// (@modelcontextprotocol/server-everything) over stdio: what an agent sees through the gateway —
+// federated and prefixed lists, calls, resources, prompts, completion, sessions that outlive the
+// gateway process — and the transport's rules checked on the wire. Run by ctest with
+// SWITCHYARD_BIN set.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+const gatewayBin = process.env.SWITCHYARD_BIN;
+assert.ok(gatewayBin, 'SWITCHYARD_BIN must be set');
+const everything = createRequire(import.meta.url).resolve(
+  '@modelcontextprotocol/server-everything/dist/index.js');
+
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-mcp-'));
+const gateways = [];
+const appKey = 'sk-mcp-app';
+const limitedKey = 'sk-mcp-limited';
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+
+async function waitFor(check, what, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+// A gateway process on this test's config; resolves once it listens.
+async function startGateway(name) {
+  const child = spawn(gatewayBin, ['--config', join(dir, 'gateway.yaml')],
+                      { stdio: ['ignore', 'pipe', 'pipe'] });
+  const gateway = { child, log: '', port: 0 };
+  child.stdout.on('data', (d) => { gateway.log += d; });
+  child.stderr.on('data', (d) => process.stderr.write(`[${name}] ${d}`));
+  gateways.push(gateway);
+  gateway.port = await waitFor(() => {
+    const m = gateway.log.match(/listening on 127\.0\.0\.1:(\d+)/);
+    return m && Number(m[1]);
+  }, `${name} port`);
+  // Both servers up: their processes take a moment to start.
+  await waitFor(() => (gateway.log.match(/"mcp_server_up"/g) ?? []).length >= 2, `${name} servers`);
+  return gateway;
+}
+
+function stopGateway(gateway) {
+  const exited = new Promise((resolve) => gateway.child.once('exit', resolve));
+  gateway.child.kill('SIGKILL');
+  return exited;
+}
+
+let gateway;
+
+before(async () => {
+  writeFileSync(join(dir, 'gateway.yaml'), `server:
+  listen: "127.0.0.1:0"
+  workers: 2
+providers:
+  unused: { type: openai, base_url: "http://127.0.0.1:9" }
+models:
+  unused: { provider: unused }
+keys:
+  app: { sha256: ${sha256(appKey)} }
+  limited:
+    sha256: ${sha256(limitedKey)}
+    mcp: { servers: [everything], tools: { allow: ["everything__*"], deny: ["*__get-env"] } }
+mcp:
+  session_secret: "a-secret-the-replicas-share-0123456789"
+  allowed_origins: ["https://app.example.com"]
+  max_message: 64KiB
+  page_size: 10
+  servers:
+    everything:
+      transport: stdio
+      command: ${process.execPath}
+      args: ["${everything}", "stdio"]
+      env: { SWITCHYARD_TEST_SERVER: everything }
+    second:
+      transport: stdio
+      command: ${process.execPath}
+      args: ["${everything}", "stdio"]
+      env: { SWITCHYARD_TEST_SERVER: second }
+`);
+  gateway = await startGateway('gateway');
+});
+
+after(async () => {
+  await Promise.all(gateways.map((g) => g.child.exitCode === null ? stopGateway(g) : null));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const url = (path = '/mcp', g = gateway) => new URL(`http://127.0.0.1:${g.port}${path}`);
+
+async function connect(path = '/mcp', { g = gateway, sessionId, key = appKey } = {}) {
+  const client = new Client({ name: 'switchyard-test', version: '1.0.0' });
+  const transport = new StreamableHTTPClientTransport(url(path, g), {
+    sessionId,
+    requestInit: { headers: { Authorization: `Bearer ${key}` } },
+  });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+// One JSON-RPC message posted as a client would, headers adjustable.
+async function post(body, { path = '/mcp', headers = {}, session } = {}) {
+  const response = await fetch(url(path), {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${appKey}`,
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+      ...(session ? { 'Mcp-Session-Id': session } : {}),
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text,
+           json: text ? JSON.parse(text) : null };
+}
+
+const initialize = (protocolVersion, options) => post({
+  jsonrpc: '2.0', id: 1, method: 'initialize',
+  params: { protocolVersion, capabilities: {}, clientInfo: { name: 'curl', version: '1' } },
+}, options);
+
+test('the aggregate lists every server\'s tools as <server>__<name>, paged by the gateway', async () => {
+  const { client } = await connect();
+  assert.equal(client.getServerVersion().name, 'switchyard');
+  const names = [];
+  let cursor;
+  let pages = 0;
+  do {
+    const page = await client.listTools(cursor ? { cursor } : {});
+    assert.ok(page.tools.length <= 10);
+    names.push(...page.tools.map((t) => t.name));
+    cursor = page.nextCursor;
+    pages += 1;
+  } while (cursor);
+  assert.ok(pages >= 3, `${pages} pages`);
+  assert.ok(names.includes('everything__echo'));
+  assert.ok(names.includes('second__echo'));
+  assert.equal(new Set(names).size, names.length);
+  assert.equal(names.filter((n) => n.startsWith('everything__')).length,
+               names.filter((n) => n.startsWith('second__')).length);
+  await client.close();
+});
+
+test('a tool call reaches the server its name says, through either view', async () => {
+  const { client } = await connect();
+  const echoed = await client.callTool({ name: 'second__echo', arguments: { message: 'hi' } });
+  assert.deepEqual(echoed.content, [{ type: 'text', text: 'Echo: hi' }]);
+  const sum = await client.callTool({ name: 'everything__get-sum', arguments: { a: 2, b: 40 } });
+  assert.match(sum.content[0].text, /42/);
+
+  const single = await connect('/mcp/everything');
+  assert.equal(single.client.getServerVersion().name, 'mcp-servers/everything');
+  const tools = await single.client.listTools();
+  assert.ok(tools.tools.some((t) => t.name === 'echo'));
+  assert.ok(!tools.tools.some((t) => t.name.includes('__')));
+  const direct = await single.client.callTool({ name: 'echo', arguments: { message: 'direct' } });
+  assert.deepEqual(direct.content, [{ type: 'text', text: 'Echo: direct' }]);
+
+  // A tool no server has is an error of the call, not a transport failure.
+  await assert.rejects(client.callTool({ name: 'nowhere__echo', arguments: {} }),
+                       (e) => e.code === -32602);
+  await client.close();
+  await single.client.close();
+});
+
+test('resources are read by their own URIs, templates included', async () => {
+  const { client } = await connect();
+  const { resources } = await client.listResources();
+  const doc = 'demo://resource/static/document/architecture.md';
+  assert.ok(resources.some((r) => r.uri === doc));
+  const read = await client.readResource({ uri: doc });
+  assert.equal(read.contents[0].uri, doc);
+  assert.ok(read.contents[0].text.length > 0);
+  const templates = await client.listResourceTemplates();
+  assert.ok(templates.resourceTemplates.some((t) => t.uriTemplate.startsWith('demo://resource/dynamic/text/')));
+  const dynamic = await client.readResource({ uri: 'demo://resource/dynamic/text/3' });
+  assert.equal(dynamic.contents[0].uri, 'demo://resource/dynamic/text/3');
+  await assert.rejects(client.readResource({ uri: 'nothing://here' }), (e) => e.code === -32002);
+  await client.close();
+});
+
+test('prompts and completion go to the server the prompt is named after', async () => {
+  const { client } = await connect();
+  const { prompts } = await client.listPrompts();
+  assert.ok(prompts.some((p) => p.name === 'everything__args-prompt'));
+  const prompt = await client.getPrompt({ name: 'everything__args-prompt',
+                                          arguments: { city: 'Lisbon' } });
+  assert.match(JSON.stringify(prompt.messages), /Lisbon/);
+  const completion = await client.complete({
+    ref: { type: 'ref/prompt', name: 'second__completable-prompt' },
+    argument: { name: 'department', value: 'Eng' },
+  });
+  assert.deepEqual(completion.completion.values, ['Engineering']);
+  await client.setLoggingLevel('warning');
+  await client.ping();
+  await client.close();
+});
+
+test('initialize agrees on each protocol version the gateway speaks, the newest otherwise', async () => {
+  for (const version of ['2025-11-25', '2025-06-18', '2025-03-26']) {
+    for (const path of ['/mcp', '/mcp/second']) {
+      const answer = await initialize(version, { path });
+      assert.equal(answer.status, 200);
+      assert.equal(answer.json.result.protocolVersion, version);
+      const session = answer.headers.get('mcp-session-id');
+      assert.match(session, /^[\x21-\x7e]+$/);
+      const listed = await post({ jsonrpc: '2.0', id: 2, method: 'tools/list' },
+                                { path, session, headers: { 'MCP-Protocol-Version': version } });
+      assert.equal(listed.status, 200);
+      assert.ok(listed.json.result.tools.length > 0);
+    }
+  }
+  const old = await initialize('2024-11-05');
+  assert.equal(old.json.result.protocolVersion, '2025-11-25');
+});
+
+test('the transport refuses what the specification says to refuse', async () => {
+  const session = (await initialize('2025-11-25')).headers.get('mcp-session-id');
+  const ping = { jsonrpc: '2.0', id: 7, method: 'ping' };
+  const withSession = (options = {}) => ({ session, ...options });
+
+  assert.deepEqual((await post(ping, withSession())).json, { jsonrpc: '2.0', id: 7, result: {} });
+  // A client that cannot take both answers' kinds.
+  assert.equal((await post(ping, withSession({ headers: { Accept: 'application/json' } }))).status, 406);
+  // DNS rebinding: a page of an origin not allowed.
+  const foreign = await post(ping, withSession({ headers: { Origin: 'https://evil.example' } }));
+  assert.equal(foreign.status, 403);
+  assert.equal(foreign.json.error.code, -32600);
+  assert.equal((await post(ping, withSession({ headers: { Origin: 'https://app.example.com' } }))).status, 200);
+  // Sessions: missing, forged, of another view.
+  assert.equal((await post(ping)).status, 400);
+  assert.equal((await post(ping, { session: `${session}x` })).status, 404);
+  assert.equal((await post(ping, { session, path: '/mcp/everything' })).status, 404);
+  assert.equal((await post(ping, withSession({ headers: { 'MCP-Protocol-Version': '1999-01-01' } }))).status, 400);
+  // Notifications are accepted without a body.
+  const note = await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, withSession());
+  assert.equal(note.status, 202);
+  assert.equal(note.text, '');
+  // JSON-RPC's own errors.
+  const garbled = await post('{"jsonrpc":', withSession());
+  assert.equal(garbled.status, 400);
+  assert.equal(garbled.json.error.code, -32700);
+  assert.equal(garbled.json.id, undefined);
+  const batch = await post([ping], withSession());
+  assert.equal(batch.status, 400);
+  assert.equal(batch.json.error.code, -32600);
+  const unknown = await post({ jsonrpc: '2.0', id: 8, method: 'tools/juggle' }, withSession());
+  assert.equal(unknown.status, 200);
+  assert.equal(unknown.json.error.code, -32601);
+  assert.equal(unknown.json.id, 8);
+  const big = await post({ jsonrpc: '2.0', id: 9, method: 'tools/call',
+                           params: { name: 'everything__echo', arguments: { message: 'x'.repeat(70000) } } },
+                         withSession());
+  assert.equal(big.status, 413);
+  // No stream of the server's own; unknown servers; no key.
+  const get = await fetch(url(), { headers: { Authorization: `Bearer ${appKey}`,
+                                              Accept: 'text/event-stream', 'Mcp-Session-Id': session } });
+  assert.equal(get.status, 405);
+  assert.equal((await initialize('2025-11-25', { path: '/mcp/nowhere' })).status, 404);
+  const anonymous = await fetch(url(), { method: 'POST', body: JSON.stringify(ping),
+                                         headers: { 'Content-Type': 'application/json',
+                                                    Accept: 'application/json, text/event-stream' } });
+  assert.equal(anonymous.status, 401);
+});
+
+test('a key sees and calls only the servers and tools it is given', async () => {
+  const { client } = await connect('/mcp', { key: limitedKey });
+  const names = [];
+  let cursor;
+  do {
+    const page = await client.listTools(cursor ? { cursor } : {});
+    names.push(...page.tools.map((t) => t.name));
+    cursor = page.nextCursor;
+  } while (cursor);
+  assert.ok(names.includes('everything__echo'));
+  assert.ok(!names.includes('everything__get-env'));
+  assert.ok(!names.some((n) => n.startsWith('second__')));
+  await assert.rejects(client.callTool({ name: 'everything__get-env', arguments: {} }),
+                       (e) => e.code === -32602 && /not allowed/.test(e.message));
+  await assert.rejects(client.callTool({ name: 'second__echo', arguments: { message: 'x' } }),
+                       (e) => e.code === -32602);
+  const echoed = await client.callTool({ name: 'everything__echo', arguments: { message: 'ok' } });
+  assert.equal(echoed.content[0].text, 'Echo: ok');
+  await client.close();
+
+  const single = await connect('/mcp/everything', { key: limitedKey });
+  const { tools } = await single.client.listTools();
+  assert.ok(tools.some((t) => t.name === 'echo'));
+  assert.ok(!tools.some((t) => t.name === 'get-env'));
+  await assert.rejects(single.client.callTool({ name: 'get-env', arguments: {} }),
+                       (e) => e.code === -32602);
+  await single.client.close();
+  await assert.rejects(connect('/mcp/second', { key: limitedKey }),
+                       (e) => e.code === 403 && /may not use MCP server second/.test(e.message));
+  // The session of one key is not another key's.
+  const other = await connect('/mcp', { key: appKey });
+  const stolen = await fetch(url(), { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+                                      headers: { Authorization: `Bearer ${limitedKey}`,
+                                                 'Content-Type': 'application/json',
+                                                 Accept: 'application/json, text/event-stream',
+                                                 'Mcp-Session-Id': other.transport.sessionId } });
+  assert.equal(stolen.status, 404);
+  await other.client.close();
+});
+
+test('a session the client ended is gone', async () => {
+  const { client, transport } = await connect();
+  const session = transport.sessionId;
+  await transport.terminateSession();
+  const after = await post({ jsonrpc: '2.0', id: 1, method: 'ping' }, { session });
+  assert.equal(after.status, 404);
+  await client.close();
+});
+
+test('each MCP request leaves a log line naming its method, server and tool', async () => {
+  const { client, transport } = await connect();
+  await client.callTool({ name: 'second__echo', arguments: { message: 'logged' } });
+  const line = await waitFor(() => gateway.log.split('\n').find((l) =>
+    l.includes('"mcp_method":"tools/call"') && l.includes('"mcp_server":"second"') &&
+    l.includes('"mcp_name":"echo"')), 'the tools/call log line');
+  const record = JSON.parse(line);
+  assert.equal(record.path, '/mcp');
+  assert.equal(record.key, 'app');
+  assert.equal(record.status, 200);
+  assert.ok(record.mcp_session.length > 0);
+  assert.ok(!line.includes(transport.sessionId), 'the signed session id is not logged');
+  await client.close();
+});
+
+// The pid of the stdio server a gateway runs under `name` (its environment says which).
+function serverPid(g, name) {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      if (Number(status.match(/PPid:\s+(\d+)/)[1]) !== g.child.pid) continue;
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8');
+      if (environ.split('\0').includes(`SWITCHYARD_TEST_SERVER=${name}`)) return Number(entry);
+    } catch { /* gone meanwhile */ }
+  }
+  return 0;
+}
+
+test('a stdio server that crashes mid-call fails that call, is restarted, and spares the others', async () => {
+  const { client } = await connect();
+  const pid = serverPid(gateway, 'second');
+  assert.ok(pid > 0, 'the second server runs as a child of the gateway');
+  const started = Date.now();
+  const call = client.callTool({ name: 'second__trigger-long-running-operation',
+                                 arguments: { duration: 20, steps: 2 } });
+  setTimeout(() => process.kill(pid, 'SIGKILL'), 300);
+  await assert.rejects(call, (e) => e.code === -32603 && /exited/.test(e.message));
+  assert.ok(Date.now() - started < 5000, 'the call failed at once, not at its timeout');
+  const other = await client.callTool({ name: 'everything__echo', arguments: { message: 'still here' } });
+  assert.equal(other.content[0].text, 'Echo: still here');
+  // Restarted: a new process, and calls to it work again.
+  await waitFor(() => { const now = serverPid(gateway, 'second'); return now && now !== pid; },
+                'the second server restarted');
+  const back = await waitFor(async () => {
+    try {
+      return await client.callTool({ name: 'second__echo', arguments: { message: 'back' } });
+    } catch { return null; }
+  }, 'a call to the restarted server');
+  assert.equal(back.content[0].text, 'Echo: back');
+  await client.close();
+});
+
+test('a session continues on another gateway process after the first one is killed', async () => {
+  const { client, transport } = await connect();
+  const sessionId = transport.sessionId;
+  await client.callTool({ name: 'everything__echo', arguments: { message: 'before' } });
+  const replica = await startGateway('replica');
+  await stopGateway(gateway);
+  gateway = replica;
+  const resumed = await connect('/mcp', { sessionId });
+  assert.equal(resumed.transport.sessionId, sessionId);
+  const after = await resumed.client.callTool({ name: 'everything__echo', arguments: { message: 'after' } });
+  assert.equal(after.content[0].text, 'Echo: after');
+  await resumed.client.close();
+});

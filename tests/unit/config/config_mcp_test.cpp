@@ -1,0 +1,82 @@
+// The `mcp:` section: the servers the gateway federates and how its sessions are signed, and the
+// message for each mistake.
+#include <gtest/gtest.h>
+
+#include "config_messages.hpp"
+#include "switchyard/config/config.hpp"
+
+namespace switchyard::config {
+namespace {
+
+constexpr std::string_view kMinimal = R"(providers:
+  p: { type: openai, base_url: https://api.example.com }
+models:
+  m: { provider: p }
+)";
+
+LoadResult load_mcp(std::string_view mcp) {
+  return load_yaml(std::string(kMinimal) + std::string(mcp));
+}
+
+TEST(ConfigMcp, IsOffWithoutTheSection) {
+  const auto result = load_yaml(kMinimal);
+  ASSERT_TRUE(result.config) << joined(result);
+  EXPECT_FALSE(result.config->mcp.enabled);
+}
+
+TEST(ConfigMcp, ReadsStdioServers) {
+  const auto result = load_mcp(R"(mcp:
+  session_secret: "0123456789abcdef0123456789abcdef"
+  allowed_origins: ["https://app.example.com"]
+  max_message: 1MiB
+  list_timeout: 2s
+  page_size: 50
+  servers:
+    everything:
+      transport: stdio
+      command: npx
+      args: ["-y", "server-everything"]
+      env: { LOG: debug }
+      timeout: 90s
+)");
+  ASSERT_TRUE(result.config) << joined(result);
+  const Mcp& mcp = result.config->mcp;
+  EXPECT_TRUE(mcp.enabled);
+  EXPECT_EQ(mcp.max_message, 1024u * 1024u);
+  EXPECT_EQ(mcp.list_timeout, Millis(2'000));
+  EXPECT_EQ(mcp.page_size, 50u);
+  EXPECT_EQ(mcp.allowed_origins, std::vector<std::string>{"https://app.example.com"});
+  ASSERT_EQ(mcp.servers.size(), 1u);
+  const McpServer* everything = mcp.find_server("everything");
+  ASSERT_NE(everything, nullptr);
+  EXPECT_EQ(everything->transport, McpServer::Transport::stdio);
+  EXPECT_EQ(everything->command, "npx");
+  EXPECT_EQ(everything->args, (std::vector<std::string>{"-y", "server-everything"}));
+  EXPECT_EQ(everything->env.at(0), (std::pair<std::string, std::string>{"LOG", "debug"}));
+  EXPECT_EQ(everything->timeout, Millis(90'000));
+}
+
+TEST(ConfigMcp, ReportsEachMistakeWithItsPosition) {
+  const auto result = load_mcp(R"(mcp:
+  session_secret: short
+  servers:
+    Bad__Name: { transport: stdio, command: x }
+    no-command: { transport: stdio }
+    mixed: { transport: stdio, command: x, url: "https://a.example.com" }
+    pigeon: { transport: carrier }
+    remote: { transport: http, url: "https://mcp.example.com/mcp" }
+)");
+  EXPECT_EQ(
+      joined(result),
+      "test.yaml:6:19: mcp.session_secret: a session secret has at least 32 characters\n"
+      "test.yaml:8:5: mcp.servers.Bad__Name: a server name is 1 to 32 lower-case letters, "
+      "digits and '-'\n"
+      "test.yaml:9:17: mcp.servers.no-command: missing required key 'command'\n"
+      "test.yaml:10:44: mcp.servers.mixed.url: not used by transport stdio\n"
+      "test.yaml:11:26: mcp.servers.pigeon.transport: expected one of stdio, http, got 'carrier'\n"
+      "test.yaml:12:26: mcp.servers.remote.transport: http servers are not served by this "
+      "version yet; run the server over stdio\n");
+}
+
+}  // namespace
+}  // namespace switchyard::config
