@@ -72,12 +72,6 @@ McpServer read_server(NodeReader& reader, const Entry& entry,
   if (!which) return server;
   server.transport = McpServer::Transport(*which);
   const bool stdio = server.transport == McpServer::Transport::stdio;
-  if (!stdio) {
-    reader.error(transport->value_position(),
-                 transport->path +
-                     ": http servers are not served by this version yet; run the "
-                     "server over stdio");
-  }
   if (!reader.require(*section, stdio ? "command" : "url")) return server;
   for (const Entry& e : section->entries) {
     if (contains(stdio ? std::span<const std::string_view>(kHttpOnly) : kStdioOnly, e.key)) {
@@ -96,6 +90,11 @@ McpServer read_server(NodeReader& reader, const Entry& entry,
       if (!text) continue;
       if (auto url = parse_url(*text); !url) {
         reader.error(e.value_position(), e.path + ": " + url.error());
+      } else if (!url->tls && !is_local_host(url->host)) {
+        // The headers sent to it are credentials.
+        reader.error(e.value_position(), e.path + ": plain http to " + url->host +
+                                             " would send the server's credentials in the clear "
+                                             "(use https)");
       } else {
         server.url = std::move(*url);
       }

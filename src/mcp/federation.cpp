@@ -9,7 +9,7 @@
 
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/mcp/access.hpp"
-#include "switchyard/mcp/stdio_server.hpp"
+#include "switchyard/mcp/server_link.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::mcp {
@@ -20,7 +20,7 @@ using api::jsonrpc::kInvalidParams;
 using api::jsonrpc::kMethodNotFound;
 using api::jsonrpc::result_response;
 using Json = nlohmann::json;
-using Servers = std::vector<std::shared_ptr<StdioServer>>;
+using Servers = std::vector<std::shared_ptr<ServerLink>>;
 
 constexpr std::string_view kSeparator = "__";
 // MCP's "resource not found" (server/resources).
@@ -95,7 +95,7 @@ struct Aggregate {
   const config::Mcp& config;
   const ClientRequest& r;
 
-  std::shared_ptr<StdioServer> find(std::string_view name) const {
+  std::shared_ptr<ServerLink> find(std::string_view name) const {
     for (const auto& s : servers)
       if (s->config().name == name) return s;
     return nullptr;
@@ -167,7 +167,7 @@ struct Aggregate {
   }
 
   // The server whose resources or templates hold `uri`.
-  Awaitable<std::shared_ptr<StdioServer>> owner_of(const std::string& uri) const {
+  Awaitable<std::shared_ptr<ServerLink>> owner_of(const std::string& uri) const {
     for (ListKind kind : {ListKind::resources, ListKind::resource_templates}) {
       const auto replies = co_await gather(servers, kind, config.list_timeout);
       for (std::size_t i = 0; i < servers.size(); ++i) {

@@ -13,7 +13,7 @@
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/mcp/access.hpp"
 #include "switchyard/mcp/federation.hpp"
-#include "switchyard/mcp/stdio_server.hpp"
+#include "switchyard/mcp/server_link.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::mcp {
@@ -51,23 +51,25 @@ struct Hub::Inner {
   std::thread thread;
   config::Mcp config;
   // In configuration order: the order of the merged lists.
-  std::vector<std::shared_ptr<StdioServer>> servers;
+  std::vector<std::shared_ptr<ServerLink>> servers;
 
-  std::shared_ptr<StdioServer> find(std::string_view name) const {
+  std::shared_ptr<ServerLink> find(std::string_view name) const {
     for (const auto& s : servers)
       if (s->config().name == name) return s;
     return nullptr;
   }
 
   void apply(const config::Mcp& next) {
-    std::vector<std::shared_ptr<StdioServer>> kept;
-    for (const config::McpServer& wanted : next.servers) {
+    std::vector<std::shared_ptr<ServerLink>> kept;
+    // `enabled: false` serves no MCP at all: no server runs either.
+    const std::vector<config::McpServer> none;
+    for (const config::McpServer& wanted : next.enabled ? next.servers : none) {
       auto existing = find(wanted.name);
       if (existing && existing->config() == wanted) {
         kept.push_back(std::move(existing));
         continue;
       }
-      auto server = std::make_shared<StdioServer>(io.get_executor(), wanted);
+      auto server = make_server_link(io.get_executor(), wanted);
       server->start();
       kept.push_back(std::move(server));
     }

@@ -13,6 +13,16 @@ std::string_view negotiate_version(std::string_view requested) {
   return is_supported_version(requested) ? requested : kLatestVersion;
 }
 
+namespace {
+
+// A server may answer initialize with an older revision than the gateway offers its clients:
+// 2024-11-05 differs in the transport, not in the messages the gateway relays.
+bool is_upstream_version(std::string_view version) {
+  return is_supported_version(version) || version == "2024-11-05";
+}
+
+}  // namespace
+
 std::optional<ServerInfo> read_server_info(std::string_view result) {
   const auto json = nlohmann::json::parse(result, nullptr, false);
   if (!json.is_object()) return std::nullopt;
@@ -20,7 +30,7 @@ std::optional<ServerInfo> read_server_info(std::string_view result) {
   const auto capabilities = json.find("capabilities");
   const auto server = json.find("serverInfo");
   if (version == json.end() || !version->is_string() ||
-      !is_supported_version(version->get<std::string>()) || capabilities == json.end() ||
+      !is_upstream_version(version->get<std::string>()) || capabilities == json.end() ||
       !capabilities->is_object() || server == json.end() || !server->is_object())
     return std::nullopt;
   ServerInfo info{version->get<std::string>(), capabilities->dump(), server->dump(), {}};

@@ -1,6 +1,7 @@
 // The official MCP TypeScript SDK's client (Streamable HTTP) pointed at switchyard's /mcp and
-// /mcp/<server>, switchyard running two copies of the official reference server
-// (@modelcontextprotocol/server-everything) over stdio: what an agent sees through the gateway —
+// /mcp/<server>, switchyard running the official reference server
+// (@modelcontextprotocol/server-everything) twice over stdio and once over Streamable HTTP
+// (behind a pass-through that records what reached it): what an agent sees through the gateway —
 // federated and prefixed lists, calls, resources, prompts, completion, sessions that outlive the
 // gateway process — and the transport's rules checked on the wire. Run by ctest with
 // SWITCHYARD_BIN set.
@@ -8,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -48,8 +50,8 @@ async function startGateway(name) {
     const m = gateway.log.match(/listening on 127\.0\.0\.1:(\d+)/);
     return m && Number(m[1]);
   }, `${name} port`);
-  // Both servers up: their processes take a moment to start.
-  await waitFor(() => (gateway.log.match(/"mcp_server_up"/g) ?? []).length >= 2, `${name} servers`);
+  // Every server up: their processes take a moment to start.
+  await waitFor(() => (gateway.log.match(/"mcp_server_up"/g) ?? []).length >= 3, `${name} servers`);
   return gateway;
 }
 
@@ -61,7 +63,41 @@ function stopGateway(gateway) {
 
 let gateway;
 
+// server-everything over Streamable HTTP on `port`; resolves once it listens.
+async function startHttpServer(port) {
+  const child = spawn(process.execPath, [everything, 'streamableHttp'],
+                      { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout.on('data', (d) => { text += d; });
+  child.stderr.on('data', (d) => { text += d; });
+  await waitFor(() => /listening on port/.test(text), 'server-everything over HTTP');
+  return child;
+}
+
+const freePort = () => new Promise((resolve) => {
+  const probe = http.createServer().listen(0, '127.0.0.1', () => {
+    const { port } = probe.address();
+    probe.close(() => resolve(port));
+  });
+});
+
+// What reached the HTTP upstream: every request's method and headers, passed on untouched.
+const upstream = { port: 0, child: null, seen: [] };
+const recorder = http.createServer((req, res) => {
+  upstream.seen.push({ method: req.method, headers: req.headers });
+  const out = http.request({ host: '127.0.0.1', port: upstream.port, path: req.url,
+                             method: req.method, headers: req.headers }, (answer) => {
+    res.writeHead(answer.statusCode, answer.headers);
+    answer.pipe(res);
+  });
+  out.on('error', () => { res.writeHead(502); res.end(); });
+  req.pipe(out);
+});
+
 before(async () => {
+  upstream.port = await freePort();
+  upstream.child = await startHttpServer(upstream.port);
+  await new Promise((resolve) => recorder.listen(0, '127.0.0.1', resolve));
   writeFileSync(join(dir, 'gateway.yaml'), `server:
   listen: "127.0.0.1:0"
   workers: 2
@@ -90,12 +126,20 @@ mcp:
       command: ${process.execPath}
       args: ["${everything}", "stdio"]
       env: { SWITCHYARD_TEST_SERVER: second }
+    remote:
+      transport: http
+      url: http://127.0.0.1:${recorder.address().port}/mcp
+      headers: { Authorization: "Bearer upstream-credential" }
 `);
   gateway = await startGateway('gateway');
 });
 
 after(async () => {
-  await Promise.all(gateways.map((g) => g.child.exitCode === null ? stopGateway(g) : null));
+  const running = (child) => child.exitCode === null && child.signalCode === null;
+  await Promise.all(gateways.filter((g) => running(g.child)).map(stopGateway));
+  upstream.child.kill('SIGKILL');
+  recorder.closeAllConnections();
+  recorder.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -176,6 +220,37 @@ test('a tool call reaches the server its name says, through either view', async 
                        (e) => e.code === -32602);
   await client.close();
   await single.client.close();
+});
+
+test('an HTTP upstream is reached with its own credentials, never the client\'s', async () => {
+  const { client } = await connect();
+  upstream.seen.length = 0;
+  const echoed = await client.callTool({ name: 'remote__echo', arguments: { message: 'over http' } });
+  assert.deepEqual(echoed.content, [{ type: 'text', text: 'Echo: over http' }]);
+  const single = await connect('/mcp/remote');
+  assert.equal(single.client.getServerVersion().name, 'mcp-servers/everything');
+  const sum = await single.client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } });
+  assert.match(sum.content[0].text, /3/);
+  assert.ok(upstream.seen.length >= 2);
+  for (const { headers } of upstream.seen) {
+    assert.equal(headers.authorization, 'Bearer upstream-credential');
+    assert.ok(!JSON.stringify(headers).includes(appKey), 'the client key reached the upstream');
+    assert.ok(headers['mcp-session-id'], 'the gateway\'s session with the upstream');
+    assert.equal(headers['mcp-protocol-version'], '2025-11-25');
+  }
+  await client.close();
+  await single.client.close();
+});
+
+test('an HTTP upstream that restarted gets a new session, transparently', async () => {
+  const { client } = await connect();
+  await client.callTool({ name: 'remote__echo', arguments: { message: 'before' } });
+  upstream.child.kill('SIGKILL');
+  upstream.child = await startHttpServer(upstream.port);
+  const after = await client.callTool({ name: 'remote__echo', arguments: { message: 'after' } });
+  assert.equal(after.content[0].text, 'Echo: after');
+  await waitFor(() => gateway.log.includes('"mcp_session_renewed"'), 'the renewal in the log');
+  await client.close();
 });
 
 test('resources are read by their own URIs, templates included', async () => {

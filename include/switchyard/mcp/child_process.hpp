@@ -8,9 +8,9 @@
 // The child runs in a session of its own: its process group is what gets signalled, so whatever
 // it started goes with it (also when it exits by itself). It gets the gateway's environment plus
 // `env`, no descriptors but the three pipes, and default signal handlers (SIGPIPE not ignored).
-// The kernel kills it when the thread that called start() ends — a worker thread, which lives as
-// long as the gateway. Everything happens on the executor's one thread; no member may be called
-// from another.
+// The kernel kills it when the thread that called start() ends — the MCP hub's thread, which
+// lives as long as the gateway. Everything happens on the executor's one thread; no member may be
+// called from another.
 //
 // Example:
 //   ChildProcess child(executor, "everything");

@@ -17,7 +17,7 @@
 
 namespace switchyard::mcp {
 
-class StdioServer;
+class ServerLink;
 
 // Methods a server answers itself, passed on as they came at /mcp/<server>.
 bool is_forwarded(std::string_view method);
@@ -30,7 +30,7 @@ struct SplitName {
 std::optional<SplitName> split_name(std::string_view prefixed);
 
 struct Federation {
-  const std::vector<std::shared_ptr<StdioServer>>& servers;
+  const std::vector<std::shared_ptr<ServerLink>>& servers;
   const config::Mcp& config;
 
   // The JSON-RPC response to a request at /mcp.

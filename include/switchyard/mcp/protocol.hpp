@@ -54,7 +54,8 @@ bool is_supported_version(std::string_view version);
 std::string_view negotiate_version(std::string_view requested);
 
 // The initialize result of a server (raw JSON), or nullopt when it is not one: no
-// protocolVersion this gateway speaks, or capabilities/serverInfo missing.
+// protocolVersion this gateway speaks (2024-11-05 included, for servers), or
+// capabilities/serverInfo missing.
 std::optional<ServerInfo> read_server_info(std::string_view result);
 // Whether the server's capabilities object has `name` (tools, prompts, resources, logging,
 // completions).

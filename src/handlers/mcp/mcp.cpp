@@ -115,14 +115,15 @@ Awaitable<void> Mcp::handle(request::Context& request) {
   const config::Mcp& config = services_.config.mcp;
   const std::string_view path = request.record.path;
   const std::string server(path.size() > 4 ? path.substr(5) : std::string_view());
-  if (!server.empty() && !config.find_server(server)) {
-    co_await refuse(sink, 404, jsonrpc::kInvalidRequest, "no MCP server named " + server);
-    co_return;
-  }
+  // The key's servers first: a key limited to some servers learns nothing of the others.
   const config::McpAccess access = request.key ? request.key->mcp : config::McpAccess{};
   if (!server.empty() && !access.may_use_server(server)) {
     co_await refuse(sink, 403, jsonrpc::kInvalidRequest,
                     "Forbidden: this key may not use MCP server " + server);
+    co_return;
+  }
+  if (!server.empty() && !config.find_server(server)) {
+    co_await refuse(sink, 404, jsonrpc::kInvalidRequest, "no MCP server named " + server);
     co_return;
   }
   // Against DNS rebinding: a page of another origin must not reach servers behind the gateway.

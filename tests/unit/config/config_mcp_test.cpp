@@ -24,7 +24,7 @@ TEST(ConfigMcp, IsOffWithoutTheSection) {
   EXPECT_FALSE(result.config->mcp.enabled);
 }
 
-TEST(ConfigMcp, ReadsStdioServers) {
+TEST(ConfigMcp, ReadsStdioAndHttpServers) {
   const auto result = load_mcp(R"(mcp:
   session_secret: "0123456789abcdef0123456789abcdef"
   allowed_origins: ["https://app.example.com"]
@@ -38,6 +38,13 @@ TEST(ConfigMcp, ReadsStdioServers) {
       args: ["-y", "server-everything"]
       env: { LOG: debug }
       timeout: 90s
+    remote:
+      transport: http
+      url: https://mcp.example.com/mcp
+      headers: { Authorization: "Bearer t" }
+    local:
+      transport: http
+      url: http://127.0.0.1:3001/mcp
 )");
   ASSERT_TRUE(result.config) << joined(result);
   const Mcp& mcp = result.config->mcp;
@@ -46,7 +53,7 @@ TEST(ConfigMcp, ReadsStdioServers) {
   EXPECT_EQ(mcp.list_timeout, Millis(2'000));
   EXPECT_EQ(mcp.page_size, 50u);
   EXPECT_EQ(mcp.allowed_origins, std::vector<std::string>{"https://app.example.com"});
-  ASSERT_EQ(mcp.servers.size(), 1u);
+  ASSERT_EQ(mcp.servers.size(), 3u);
   const McpServer* everything = mcp.find_server("everything");
   ASSERT_NE(everything, nullptr);
   EXPECT_EQ(everything->transport, McpServer::Transport::stdio);
@@ -54,6 +61,14 @@ TEST(ConfigMcp, ReadsStdioServers) {
   EXPECT_EQ(everything->args, (std::vector<std::string>{"-y", "server-everything"}));
   EXPECT_EQ(everything->env.at(0), (std::pair<std::string, std::string>{"LOG", "debug"}));
   EXPECT_EQ(everything->timeout, Millis(90'000));
+  const McpServer* remote = mcp.find_server("remote");
+  ASSERT_NE(remote, nullptr);
+  EXPECT_EQ(remote->transport, McpServer::Transport::http);
+  EXPECT_TRUE(remote->url.tls);
+  EXPECT_EQ(remote->url.host, "mcp.example.com");
+  EXPECT_EQ(remote->url.path, "/mcp");
+  EXPECT_EQ(remote->headers.at(0).second, "Bearer t");
+  ASSERT_NE(mcp.find_server("local"), nullptr);  // plain http is fine on loopback
 }
 
 TEST(ConfigMcp, ReportsEachMistakeWithItsPosition) {
@@ -64,7 +79,7 @@ TEST(ConfigMcp, ReportsEachMistakeWithItsPosition) {
     no-command: { transport: stdio }
     mixed: { transport: stdio, command: x, url: "https://a.example.com" }
     pigeon: { transport: carrier }
-    remote: { transport: http, url: "https://mcp.example.com/mcp" }
+    remote: { transport: http, url: "http://mcp.example.com/mcp" }
 )");
   EXPECT_EQ(
       joined(result),
@@ -74,8 +89,8 @@ TEST(ConfigMcp, ReportsEachMistakeWithItsPosition) {
       "test.yaml:9:17: mcp.servers.no-command: missing required key 'command'\n"
       "test.yaml:10:44: mcp.servers.mixed.url: not used by transport stdio\n"
       "test.yaml:11:26: mcp.servers.pigeon.transport: expected one of stdio, http, got 'carrier'\n"
-      "test.yaml:12:26: mcp.servers.remote.transport: http servers are not served by this "
-      "version yet; run the server over stdio\n");
+      "test.yaml:12:37: mcp.servers.remote.url: plain http to mcp.example.com would send the "
+      "server's credentials in the clear (use https)\n");
 }
 
 }  // namespace

@@ -1,0 +1,104 @@
+// The gateway's side of one upstream MCP server: the client session Switchyard holds with it.
+// A link initializes the server, sends it requests under ids of its own (so that requests of
+// many client sessions never collide) and matches the answers back, answers what the server
+// asks of the gateway, and keeps the server's lists (tools, prompts, resources) until the
+// server says they changed. One subclass per transport: stdio (a child process the link runs)
+// and Streamable HTTP. Everything runs on the hub's thread.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchyard/api/jsonrpc.hpp"
+#include "switchyard/async.hpp"
+#include "switchyard/config/config.hpp"
+#include "switchyard/mcp/protocol.hpp"
+
+namespace switchyard::mcp {
+
+using config::Millis;
+
+// The outcome of one request to a server.
+struct Reply {
+  enum class Status {
+    result,       // `body` is the raw result
+    error,        // the server answered with an error: `body` is the raw error object
+    unavailable,  // it is not running or went away before answering: `body` says why
+    timeout,      // no answer in time: `body` says so
+  };
+  Status status = Status::unavailable;
+  std::string body;
+
+  bool ok() const { return status == Status::result; }
+};
+
+// The client's answer to a request a server was sent: the server's result or error under the
+// client's id, or an internal error saying why there is none.
+std::string answer_with(std::string_view id, const Reply& reply);
+
+class ServerLink : public std::enable_shared_from_this<ServerLink> {
+ public:
+  virtual ~ServerLink() = default;
+  ServerLink(const ServerLink&) = delete;
+  ServerLink& operator=(const ServerLink&) = delete;
+
+  // Connects (spawns, for stdio) and keeps the server available until stop().
+  virtual void start() = 0;
+  virtual void stop();
+
+  // A request; `params` a raw JSON object or empty. Waits (within `timeout`) for the server to
+  // be ready while it is starting.
+  Awaitable<Reply> request(std::string_view method, std::string_view params, Millis timeout);
+  // Every item of one list, as a raw JSON array; fetched page by page, kept until the server
+  // says the list changed or the link starts over.
+  Awaitable<Reply> list(ListKind kind, Millis timeout);
+
+  // Null while the server is not initialized.
+  const ServerInfo* info() const { return info_ ? &*info_ : nullptr; }
+  const config::McpServer& config() const { return config_; }
+
+ protected:
+  ServerLink(Executor executor, config::McpServer config);
+
+  // One request now, initialized or not (initialize itself goes through here).
+  virtual Awaitable<Reply> send(std::string_view method, std::string_view params,
+                                Millis timeout) = 0;
+
+  // The server is initialized (its answer) or is no longer (nullopt): waiting requests go on.
+  void set_ready(std::optional<ServerInfo> info);
+  // What the link knew of the server's lists is no longer true (it started over).
+  void forget_lists();
+  // A notification from the server: the lists it says changed are dropped.
+  void on_notification(std::string_view method);
+  // What the gateway answers a request of the server's: ping, and "not offered" to anything else
+  // (it declares no client capabilities, so a server has nothing else to ask of it).
+  static std::string answer_server_request(const api::jsonrpc::Message& request);
+  // A response message as the Reply it carries.
+  static Reply reply_of(const api::jsonrpc::Message& response);
+  // For the log: "mcp server <name>".
+  std::string name() const { return "mcp server " + config_.name; }
+  // The params of the gateway's initialize request.
+  static std::string initialize_params();
+
+  Executor executor_;
+  config::McpServer config_;
+  bool stopped_ = false;
+
+ private:
+  Awaitable<bool> wait_ready(std::chrono::steady_clock::time_point deadline);
+  void list_changed(ListKind kind);
+
+  std::optional<ServerInfo> info_;
+  std::vector<Timer*> ready_waiters_;
+  std::array<std::optional<std::string>, kListKinds> lists_;
+  std::array<std::uint64_t, kListKinds> list_versions_{};  // bumped whenever a list changes
+};
+
+// The link for a server of the configuration's transport, not started.
+std::shared_ptr<ServerLink> make_server_link(Executor executor, const config::McpServer& config);
+
+}  // namespace switchyard::mcp

@@ -1,0 +1,219 @@
+// A server of transport http: MCP's Streamable HTTP, the gateway as the client. Each message is
+// a POST to the server's endpoint over the hub's pooled (TLS-verified) connections; a request is
+// answered with one JSON message or an event stream that ends with the answer. The gateway
+// holds one session with the server for all of its own clients, initializes it again when the
+// server has forgotten it (404), and sends the configured headers (the server's credentials,
+// never the client's) with every message.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "links.hpp"
+#include "switchyard/api/jsonrpc.hpp"
+#include "switchyard/telemetry/request_log.hpp"
+#include "switchyard/upstream/exchange.hpp"
+#include "switchyard/upstream/sse.hpp"
+
+namespace switchyard::mcp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using telemetry::Level;
+using telemetry::log_event;
+
+constexpr Millis kFirstBackoff{500};
+constexpr Millis kMaxBackoff{30'000};
+constexpr Millis kInitializeTimeout{30'000};
+// Of one JSON answer, and of one event of a stream.
+constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+// The server as an upstream origin: where to connect and how long to wait.
+config::Provider origin_of(const config::McpServer& server) {
+  config::Provider provider;
+  provider.name = "mcp:" + server.name;
+  provider.base_url = server.url;
+  provider.ca_file = server.ca_file;
+  provider.timeouts.first_byte = server.timeout;
+  provider.timeouts.idle = server.timeout;
+  provider.timeouts.total = server.timeout;
+  return provider;
+}
+
+class HttpLink final : public ServerLink {
+ public:
+  HttpLink(Executor executor, const config::McpServer& config)
+      : ServerLink(executor, config), origin_(executor, origin_of(config)), backoff_(executor) {}
+
+  void start() override {
+    asio::co_spawn(executor_, connect(std::static_pointer_cast<HttpLink>(shared_from_this())),
+                   asio::detached);
+  }
+
+  void stop() override {
+    ServerLink::stop();
+    backoff_.cancel();
+  }
+
+ protected:
+  Awaitable<Reply> send(std::string_view method, std::string_view params, Millis timeout) override {
+    const auto self = shared_from_this();
+    const auto deadline = Clock::now() + timeout;
+    bool expired = false;
+    Reply reply = co_await post(method, params, deadline, &expired);
+    if (!expired || method == "initialize") co_return reply;
+    // The server forgot the session (restarted, or expired it): a new one, and the request again.
+    log_event(Level::info, "mcp_session_renewed",
+              name() + " ended its session; initializing again");
+    set_ready(std::nullopt);
+    const bool renewed = co_await initialize(deadline);
+    if (!renewed) co_return Reply{Reply::Status::unavailable, name() + " is not ready"};
+    co_return co_await post(method, params, deadline, &expired);
+  }
+
+ private:
+  static Awaitable<void> connect(std::shared_ptr<HttpLink> self) {
+    Millis backoff = kFirstBackoff;
+    while (!self->stopped_) {
+      const bool ready = co_await self->initialize(Clock::now() + kInitializeTimeout);
+      if (ready || self->stopped_) co_return;
+      self->backoff_.expires_after(backoff);
+      co_await self->backoff_.async_wait(as_result);
+      backoff = std::min(backoff * 2, kMaxBackoff);
+    }
+  }
+
+  Awaitable<bool> initialize(Clock::time_point deadline) {
+    session_.clear();
+    version_.clear();
+    bool expired = false;
+    const Reply reply = co_await post("initialize", initialize_params(), deadline, &expired);
+    std::optional<ServerInfo> info;
+    if (reply.ok()) info = read_server_info(reply.body);
+    if (!info) {
+      log_event(Level::warn, "mcp_server_down",
+                name() + " could not be initialized: " +
+                    (reply.ok() ? "its answer to initialize is not one this gateway understands"
+                                : reply.body));
+      co_return false;
+    }
+    version_ = info->protocol_version;
+    co_await post("notifications/initialized", {}, deadline, &expired);
+    log_event(Level::info, "mcp_server_up",
+              name() + " is ready (protocol " + info->protocol_version + ")");
+    set_ready(std::move(info));
+    co_return true;
+  }
+
+  std::string head(std::size_t content_length) const {
+    std::string out = "POST " + (config_.url.path.empty() ? "/" : config_.url.path) +
+                      " HTTP/1.1\r\nHost: " + config_.url.authority +
+                      "\r\nContent-Type: application/json\r\n"
+                      "Accept: application/json, text/event-stream\r\nContent-Length: " +
+                      std::to_string(content_length) + "\r\n";
+    if (!session_.empty()) out += "Mcp-Session-Id: " + session_ + "\r\n";
+    if (!version_.empty()) out += "MCP-Protocol-Version: " + version_ + "\r\n";
+    for (const auto& [field, value] : config_.headers) out += field + ": " + value + "\r\n";
+    return out + "\r\n";
+  }
+
+  // One message to the server; a request's answer (a notification's is "{}" on 202). `expired`
+  // is set when the server no longer knows the session.
+  Awaitable<Reply> post(std::string_view method, std::string_view params,
+                        Clock::time_point deadline, bool* expired) {
+    const bool notification = method.starts_with("notifications/");
+    const std::string id = notification ? std::string() : std::to_string(++next_id_);
+    const std::string body = api::jsonrpc::request_message(id, method, params);
+    const std::string request_head = head(body.size());
+    upstream::Exchange exchange(origin_, deadline);
+    const std::array<asio::const_buffer, 2> request{asio::buffer(request_head), asio::buffer(body)};
+    upstream::Failure failure = co_await exchange.send(request);
+    if (failure) co_return unreachable(failure);
+    const int status = exchange.status();
+    if (method == "initialize") session_ = std::string(exchange.header("Mcp-Session-Id"));
+    if (status == 202 && notification) co_return Reply{Reply::Status::result, "{}"};
+    // The specification says 404 for a session the server no longer knows; servers built on the
+    // official TypeScript SDK answer 400 "No valid session ID". Either gets one new session.
+    if ((status == 404 || status == 400) && !session_.empty()) *expired = true;
+    if (status != 200)
+      co_return Reply{Reply::Status::unavailable, name() + " answered " + std::string(method) +
+                                                      " with HTTP " + std::to_string(status)};
+    if (exchange.is_event_stream()) co_return co_await read_stream(exchange, id);
+    std::string answer;
+    failure = co_await exchange.read_body(answer, kMaxMessage);
+    if (failure) co_return unreachable(failure);
+    exchange.finish();
+    const auto message = api::jsonrpc::read_message(answer);
+    if (!message || message->id != id ||
+        (message->kind != api::jsonrpc::Kind::result && message->kind != api::jsonrpc::Kind::error))
+      co_return Reply{Reply::Status::unavailable,
+                      name() + " answered " + std::string(method) + " with no JSON-RPC response"};
+    co_return reply_of(*message);
+  }
+
+  // An event stream: the server's notifications and requests, then the answer to `id`.
+  Awaitable<Reply> read_stream(upstream::Exchange& exchange, const std::string& id) {
+    upstream::SseParser parser(kMaxMessage);
+    for (;;) {
+      std::size_t n = 0;
+      const upstream::Failure failure =
+          co_await exchange.read_some({parser.prepare(kReadChunk), kReadChunk}, &n);
+      if (failure) co_return unreachable(failure);
+      parser.commit(n);
+      while (auto event = n == 0 ? parser.finish() : parser.next()) {
+        if (!event->has_data) continue;
+        const auto message = api::jsonrpc::read_message(event->data);
+        if (!message) continue;
+        using api::jsonrpc::Kind;
+        if (message->kind == Kind::notification) {
+          on_notification(message->method);
+        } else if (message->kind == Kind::request) {
+          answer_later(answer_server_request(*message));
+        } else if (message->id == id) {
+          // The answer: the stream has nothing more for this request, so it is not read to
+          // its end (the connection is closed rather than pooled).
+          co_return reply_of(*message);
+        }
+        if (n == 0) break;
+      }
+      if (n == 0)
+        co_return Reply{Reply::Status::unavailable, name() + " ended its stream without answering"};
+      if (parser.overflowed())
+        co_return Reply{Reply::Status::unavailable, name() + " sent an event past the size limit"};
+      parser.discard_consumed();
+    }
+  }
+
+  // The gateway's answer to a server's request goes back as a POST of its own.
+  void answer_later(std::string response) {
+    auto self = std::static_pointer_cast<HttpLink>(shared_from_this());
+    asio::co_spawn(
+        executor_,
+        [self, response = std::move(response)]() -> Awaitable<void> {
+          const std::string h = self->head(response.size());
+          upstream::Exchange exchange(self->origin_, Clock::now() + self->config_.timeout);
+          const std::array<asio::const_buffer, 2> message{asio::buffer(h), asio::buffer(response)};
+          co_await exchange.send(message);
+        },
+        asio::detached);
+  }
+
+  Reply unreachable(const upstream::Failure& failure) const {
+    return Reply{failure.fault == upstream::Fault::timeout ? Reply::Status::timeout
+                                                           : Reply::Status::unavailable,
+                 name() + ": " + failure.detail};
+  }
+
+  upstream::Origin origin_;
+  Timer backoff_;
+  std::string session_;  // the server's Mcp-Session-Id, when it gave one
+  std::string version_;  // agreed at initialize; sent with every later message
+  std::uint64_t next_id_ = 0;
+};
+
+}  // namespace
+
+std::shared_ptr<ServerLink> make_http_link(Executor executor, const config::McpServer& config) {
+  return std::make_shared<HttpLink>(executor, config);
+}
+
+}  // namespace switchyard::mcp
