@@ -162,8 +162,8 @@ struct Aggregate {
           "Invalid params: tool " + Json(name).dump() + " is not allowed for this key");
     }
     params["name"] = std::string(split->name);
-    co_return answer_with(
-        r.id, co_await server->request(r.method, params.dump(), server->config().timeout));
+    co_return answer_with(r.id, co_await server->request(r.method, params.dump(),
+                                                         server->config().timeout, r.relay.get()));
   }
 
   // The server whose resources or templates hold `uri`.
@@ -189,8 +189,8 @@ struct Aggregate {
   Awaitable<std::string> by_uri(const std::string& uri, std::string params) const {
     const auto server = co_await owner_of(uri);
     if (!server) co_return error_response(r.id, kResourceNotFound, "Resource not found: " + uri);
-    co_return answer_with(r.id,
-                          co_await server->request(r.method, params, server->config().timeout));
+    co_return answer_with(
+        r.id, co_await server->request(r.method, params, server->config().timeout, r.relay.get()));
   }
 
   Awaitable<std::string> complete() const {
@@ -207,8 +207,8 @@ struct Aggregate {
       co_return error_response(r.id, kInvalidParams,
                                "Invalid params: no prompt named " + Json(name).dump());
     (*ref)["name"] = std::string(split->name);
-    co_return answer_with(
-        r.id, co_await server->request(r.method, params.dump(), server->config().timeout));
+    co_return answer_with(r.id, co_await server->request(r.method, params.dump(),
+                                                         server->config().timeout, r.relay.get()));
   }
 
   // Every server that logs gets the level; the answer is the first refusal, if any.

@@ -55,11 +55,12 @@ class HttpLink final : public ServerLink {
   }
 
  protected:
-  Awaitable<Reply> send(std::string_view method, std::string_view params, Millis timeout) override {
+  Awaitable<Reply> send(std::string_view method, std::string_view params, Millis timeout,
+                        Relay* relay) override {
     const auto self = shared_from_this();
     const auto deadline = Clock::now() + timeout;
     bool expired = false;
-    Reply reply = co_await post(method, params, deadline, &expired);
+    Reply reply = co_await post(method, params, deadline, &expired, relay);
     if (!expired || method == "initialize") co_return reply;
     // The server forgot the session (restarted, or expired it): a new one, and the request again.
     log_event(Level::info, "mcp_session_renewed",
@@ -67,7 +68,7 @@ class HttpLink final : public ServerLink {
     set_ready(std::nullopt);
     const bool renewed = co_await initialize(deadline);
     if (!renewed) co_return Reply{Reply::Status::unavailable, name() + " is not ready"};
-    co_return co_await post(method, params, deadline, &expired);
+    co_return co_await post(method, params, deadline, &expired, relay);
   }
 
  private:
@@ -117,27 +118,45 @@ class HttpLink final : public ServerLink {
   }
 
   // One message to the server; a request's answer (a notification's is "{}" on 202). `expired`
-  // is set when the server no longer knows the session.
+  // is set when the server no longer knows the session. With a relay, the server's messages
+  // about the request go to it, and its on_cancel ends the request.
   Awaitable<Reply> post(std::string_view method, std::string_view params,
-                        Clock::time_point deadline, bool* expired) {
+                        Clock::time_point deadline, bool* expired, Relay* relay = nullptr) {
     const bool notification = method.starts_with("notifications/");
     const std::string id = notification ? std::string() : std::to_string(++next_id_);
     const std::string body = api::jsonrpc::request_message(id, method, params);
     const std::string request_head = head(body.size());
     upstream::Exchange exchange(origin_, deadline);
+    bool cancelled_here = false;
+    if (relay) {
+      relay->on_cancel = [this, &exchange, &cancelled_here, id] {
+        cancelled_here = true;
+        exchange.abort();
+        answer_later(cancelled_notification(id, "the client cancelled the request"));
+      };
+    }
     const std::array<asio::const_buffer, 2> request{asio::buffer(request_head), asio::buffer(body)};
+    Reply reply = co_await exchange_message(exchange, request, method, id, expired, relay);
+    if (relay) relay->on_cancel = nullptr;
+    co_return cancelled_here ? cancelled() : std::move(reply);
+  }
+
+  Awaitable<Reply> exchange_message(upstream::Exchange& exchange,
+                                    std::span<const asio::const_buffer> request,
+                                    std::string_view method, const std::string& id, bool* expired,
+                                    Relay* relay) {
     upstream::Failure failure = co_await exchange.send(request);
     if (failure) co_return unreachable(failure);
     const int status = exchange.status();
     if (method == "initialize") session_ = std::string(exchange.header("Mcp-Session-Id"));
-    if (status == 202 && notification) co_return Reply{Reply::Status::result, "{}"};
+    if (status == 202 && id.empty()) co_return Reply{Reply::Status::result, "{}"};
     // The specification says 404 for a session the server no longer knows; servers built on the
     // official TypeScript SDK answer 400 "No valid session ID". Either gets one new session.
     if ((status == 404 || status == 400) && !session_.empty()) *expired = true;
     if (status != 200)
       co_return Reply{Reply::Status::unavailable, name() + " answered " + std::string(method) +
                                                       " with HTTP " + std::to_string(status)};
-    if (exchange.is_event_stream()) co_return co_await read_stream(exchange, id);
+    if (exchange.is_event_stream()) co_return co_await read_stream(exchange, id, relay);
     std::string answer;
     failure = co_await exchange.read_body(answer, kMaxMessage);
     if (failure) co_return unreachable(failure);
@@ -151,7 +170,7 @@ class HttpLink final : public ServerLink {
   }
 
   // An event stream: the server's notifications and requests, then the answer to `id`.
-  Awaitable<Reply> read_stream(upstream::Exchange& exchange, const std::string& id) {
+  Awaitable<Reply> read_stream(upstream::Exchange& exchange, const std::string& id, Relay* relay) {
     upstream::SseParser parser(kMaxMessage);
     for (;;) {
       std::size_t n = 0;
@@ -165,7 +184,8 @@ class HttpLink final : public ServerLink {
         if (!message) continue;
         using api::jsonrpc::Kind;
         if (message->kind == Kind::notification) {
-          on_notification(message->method);
+          // On this request's stream, a log message is about it: the client gets it.
+          if (!on_notification(*message) && relay) relay->push(std::string(event->data));
         } else if (message->kind == Kind::request) {
           answer_later(answer_server_request(*message));
         } else if (message->id == id) {

@@ -44,6 +44,8 @@ std::string permitted_tools(const std::string& result, const config::McpAccess& 
 }  // namespace
 
 struct Hub::Inner {
+  std::mutex tracked_mutex;
+  std::unordered_map<std::string, std::weak_ptr<Relay>> tracked;
   mutable std::mutex ended_mutex;
   std::unordered_map<std::string, std::chrono::system_clock::time_point> ended;
   asio::io_context io{1};
@@ -110,7 +112,8 @@ struct Hub::Inner {
             r.id, kInvalidParams,
             "Invalid params: tool " + Json(tool).dump() + " is not allowed for this key");
     }
-    Reply reply = co_await server->request(r.method, r.params, server->config().timeout);
+    Reply reply =
+        co_await server->request(r.method, r.params, server->config().timeout, r.relay.get());
     if (r.method == "tools/list" && reply.ok())
       reply.body = permitted_tools(reply.body, r.access, name);
     co_return answer_with(r.id, reply);
@@ -153,6 +156,33 @@ Awaitable<std::string> Hub::answer(ClientRequest request) {
 }  // namespace switchyard::mcp
 
 namespace switchyard::mcp {
+
+void Hub::track(const std::string& key, const std::shared_ptr<Relay>& relay) {
+  std::lock_guard lock(inner_->tracked_mutex);
+  inner_->tracked[key] = relay;
+}
+
+void Hub::untrack(const std::string& key) {
+  std::lock_guard lock(inner_->tracked_mutex);
+  inner_->tracked.erase(key);
+}
+
+void Hub::cancel(const std::string& key) {
+  std::shared_ptr<Relay> relay;
+  {
+    std::lock_guard lock(inner_->tracked_mutex);
+    if (const auto it = inner_->tracked.find(key); it != inner_->tracked.end())
+      relay = it->second.lock();
+  }
+  if (relay) cancel(relay);
+}
+
+void Hub::cancel(const std::shared_ptr<Relay>& relay) {
+  // on_cancel belongs to the hub's thread, like the request it stops.
+  asio::post(inner_->io, [relay] {
+    if (relay->on_cancel) relay->on_cancel();
+  });
+}
 
 void Hub::end_session(const std::string& nonce, std::chrono::system_clock::time_point expiry) {
   const auto now = std::chrono::system_clock::now();

@@ -62,6 +62,16 @@ Reply ServerLink::reply_of(const api::jsonrpc::Message& response) {
   return Reply{Reply::Status::error, std::string(response.error)};
 }
 
+Reply ServerLink::cancelled() {
+  // -32800 as LSP has it: JSON-RPC reserves no code for a cancelled request.
+  return Reply{Reply::Status::error, R"({"code":-32800,"message":"Request cancelled"})"};
+}
+
+std::string ServerLink::cancelled_notification(std::string_view id, std::string_view reason) {
+  nlohmann::json params = {{"requestId", nlohmann::json::parse(id)}, {"reason", reason}};
+  return api::jsonrpc::request_message({}, "notifications/cancelled", params.dump());
+}
+
 void ServerLink::set_ready(std::optional<ServerInfo> info) {
   info_ = std::move(info);
   for (Timer* t : ready_waiters_) t->cancel();
@@ -76,7 +86,8 @@ void ServerLink::forget_lists() {
   for (const ListSpec& spec : kLists) list_changed(spec.kind);
 }
 
-void ServerLink::on_notification(std::string_view method) {
+bool ServerLink::on_notification(const api::jsonrpc::Message& notification) {
+  const std::string& method = notification.method;
   if (method == "notifications/tools/list_changed") {
     list_changed(ListKind::tools);
   } else if (method == "notifications/prompts/list_changed") {
@@ -84,7 +95,18 @@ void ServerLink::on_notification(std::string_view method) {
   } else if (method == "notifications/resources/list_changed") {
     list_changed(ListKind::resources);
     list_changed(ListKind::resource_templates);
+  } else if (method == "notifications/progress") {
+    auto params = nlohmann::json::parse(notification.params, nullptr, false);
+    const auto token = params.is_object() ? params.find("progressToken") : params.end();
+    if (token == params.end() || !token->is_string()) return true;
+    const auto it = progress_.find(token->get<std::string>());
+    if (it == progress_.end()) return true;  // a request already answered
+    *token = nlohmann::json::parse(it->second.client_token);
+    it->second.relay->push(api::jsonrpc::request_message({}, method, params.dump()));
+  } else {
+    return false;
   }
+  return true;
 }
 
 Awaitable<bool> ServerLink::wait_ready(Clock::time_point deadline) {
@@ -98,12 +120,30 @@ Awaitable<bool> ServerLink::wait_ready(Clock::time_point deadline) {
 }
 
 Awaitable<Reply> ServerLink::request(std::string_view method, std::string_view params,
-                                     Millis timeout) {
+                                     Millis timeout, Relay* relay) {
   const auto self = shared_from_this();  // a reload may drop the hub's reference meanwhile
   const auto deadline = Clock::now() + timeout;
   const bool ready = co_await wait_ready(deadline);
   if (!ready) co_return Reply{Reply::Status::unavailable, name() + " is not ready"};
-  co_return co_await send(method, params, left_until(deadline));
+  // A client's progress token is swapped for one of the gateway's while the server has it.
+  std::string token;
+  std::string sent;
+  if (relay && !params.empty()) {
+    auto json = nlohmann::json::parse(params, nullptr, false);
+    nlohmann::json* client = nullptr;
+    if (const auto meta = json.is_object() ? json.find("_meta") : json.end();
+        meta != json.end() && meta->is_object() && meta->contains("progressToken"))
+      client = &(*meta)["progressToken"];
+    if (client) {
+      token = "switchyard-" + std::to_string(++next_token_);
+      progress_.emplace(token, Progress{relay, client->dump()});
+      *client = token;
+      sent = json.dump();
+    }
+  }
+  Reply reply = co_await send(method, sent.empty() ? params : sent, left_until(deadline), relay);
+  if (!token.empty()) progress_.erase(token);
+  co_return reply;
 }
 
 Awaitable<Reply> ServerLink::list(ListKind kind, Millis timeout) {
@@ -121,7 +161,7 @@ Awaitable<Reply> ServerLink::list(ListKind kind, Millis timeout) {
   for (int page = 0; page < kMaxPages; ++page) {
     const std::string params =
         cursor.empty() ? std::string() : nlohmann::json{{"cursor", cursor}}.dump();
-    Reply reply = co_await send(spec.method, params, left_until(deadline));
+    Reply reply = co_await send(spec.method, params, left_until(deadline), nullptr);
     if (!reply.ok()) co_return reply;
     const auto result = nlohmann::json::parse(reply.body, nullptr, false);
     const auto field = result.is_object() ? result.find(spec.field) : result.end();

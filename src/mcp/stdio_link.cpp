@@ -59,7 +59,8 @@ class StdioLink final : public ServerLink {
   }
 
  protected:
-  Awaitable<Reply> send(std::string_view method, std::string_view params, Millis timeout) override {
+  Awaitable<Reply> send(std::string_view method, std::string_view params, Millis timeout,
+                        Relay* relay) override {
     const auto child = child_;
     if (!child || !child->running())
       co_return Reply{Reply::Status::unavailable, name() + " is not running"};
@@ -68,16 +69,22 @@ class StdioLink final : public ServerLink {
     Pending waiting(executor_);
     waiting.timer.expires_after(timeout);
     pending_.emplace(id, &waiting);
+    if (relay) {
+      relay->on_cancel = [this, &waiting, id_text] {
+        waiting.reply = cancelled();
+        waiting.timer.cancel();
+        write(cancelled_notification(id_text, "the client cancelled the request"));
+      };
+    }
     const bool written =
         co_await child->write_line(api::jsonrpc::request_message(id_text, method, params));
     if (written && !waiting.reply) co_await waiting.timer.async_wait(as_result);
     pending_.erase(id);
+    if (relay) relay->on_cancel = nullptr;
     if (waiting.reply) co_return std::move(*waiting.reply);
     if (!written) co_return Reply{Reply::Status::unavailable, name() + " stopped reading"};
     // The server is told to stop working on what nobody waits for any more.
-    write(api::jsonrpc::request_message(
-        {}, "notifications/cancelled",
-        R"({"requestId":)" + id_text + R"(,"reason":"the gateway stopped waiting"})"));
+    write(cancelled_notification(id_text, "the gateway stopped waiting"));
     co_return Reply{Reply::Status::timeout, name() + " did not answer " + std::string(method) +
                                                 " within " + std::to_string(timeout.count()) +
                                                 " ms"};
@@ -122,7 +129,8 @@ class StdioLink final : public ServerLink {
 
   Awaitable<void> initialize(std::uint64_t spawn) {
     const auto self = shared_from_this();
-    const Reply reply = co_await send("initialize", initialize_params(), kInitializeTimeout);
+    const Reply reply =
+        co_await send("initialize", initialize_params(), kInitializeTimeout, nullptr);
     if (spawn != incarnation_ || stopped_) co_return;
     std::optional<ServerInfo> info;
     if (reply.ok()) info = read_server_info(reply.body);
@@ -160,7 +168,8 @@ class StdioLink final : public ServerLink {
         return;
       }
       case Kind::notification:
-        on_notification(message->method);
+        // Others (log messages) are not about one request on a process every session shares.
+        on_notification(*message);
         return;
       case Kind::request:
         write(answer_server_request(*message));

@@ -84,7 +84,9 @@ const freePort = () => new Promise((resolve) => {
 // What reached the HTTP upstream: every request's method and headers, passed on untouched.
 const upstream = { port: 0, child: null, seen: [] };
 const recorder = http.createServer((req, res) => {
-  upstream.seen.push({ method: req.method, headers: req.headers });
+  const seen = { method: req.method, headers: req.headers, body: '' };
+  upstream.seen.push(seen);
+  req.on('data', (d) => { seen.body += d; });
   const out = http.request({ host: '127.0.0.1', port: upstream.port, path: req.url,
                              method: req.method, headers: req.headers }, (answer) => {
     res.writeHead(answer.statusCode, answer.headers);
@@ -251,6 +253,68 @@ test('an HTTP upstream that restarted gets a new session, transparently', async 
   assert.equal(after.content[0].text, 'Echo: after');
   await waitFor(() => gateway.log.includes('"mcp_session_renewed"'), 'the renewal in the log');
   await client.close();
+});
+
+for (const server of ['everything', 'remote']) {
+  test(`progress of a long call on ${server} reaches the client, under its own token`, async () => {
+    const { client } = await connect();
+    const progress = [];
+    const result = await client.callTool(
+      { name: `${server}__trigger-long-running-operation`, arguments: { duration: 1, steps: 4 } },
+      undefined, { onprogress: (p) => progress.push(p) });
+    assert.match(result.content[0].text, /completed/i);
+    assert.ok(progress.length >= 3, `${progress.length} progress notifications`);
+    assert.deepEqual(progress.map((p) => p.total), progress.map(() => 4));
+    for (let i = 1; i < progress.length; i += 1) assert.ok(progress[i].progress > progress[i - 1].progress);
+    await client.close();
+  });
+
+  test(`a call the client cancels on ${server} ends at once, and the server is told`, async () => {
+    const { client } = await connect();
+    const controller = new AbortController();
+    upstream.seen.length = 0;
+    const started = Date.now();
+    const call = client.callTool(
+      { name: `${server}__trigger-long-running-operation`, arguments: { duration: 10, steps: 2 } },
+      undefined, { signal: controller.signal });
+    setTimeout(() => controller.abort('changed my mind'), 300);
+    await assert.rejects(call);
+    // The gateway's answer to the cancelled request: its log line says so, well before 10 s.
+    const line = await waitFor(() => gateway.log.split('\n').find((l) =>
+      l.includes('"mcp_name":"trigger-long-running-operation"') && l.includes(`"mcp_server":"${server}"`) &&
+      l.includes('"rpc_error":-32800')), 'the cancelled call\'s log line');
+    assert.ok(JSON.parse(line).duration_ms < 5000);
+    assert.ok(Date.now() - started < 5000);
+    if (server === 'remote') {
+      await waitFor(() => upstream.seen.some((r) => r.body.includes('notifications/cancelled')),
+                    'the cancellation at the upstream');
+    }
+    await client.close();
+  });
+}
+
+test('a client that hangs up mid-call has the call cancelled at the server', async () => {
+  const session = (await initialize('2025-11-25')).headers.get('mcp-session-id');
+  upstream.seen.length = 0;
+  const controller = new AbortController();
+  const call = fetch(url(), {
+    method: 'POST', signal: controller.signal,
+    headers: { Authorization: `Bearer ${appKey}`, 'Content-Type': 'application/json',
+               Accept: 'application/json, text/event-stream', 'Mcp-Session-Id': session },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 41, method: 'tools/call',
+                           params: { name: 'remote__trigger-long-running-operation',
+                                     arguments: { duration: 10, steps: 2 } } }),
+  });
+  await waitFor(() => upstream.seen.some((r) => r.body.includes('trigger-long-running-operation')),
+                'the call at the upstream');
+  controller.abort();
+  await assert.rejects(call);
+  await waitFor(() => upstream.seen.some((r) => r.body.includes('notifications/cancelled')),
+                'the cancellation at the upstream');
+  const line = await waitFor(() => gateway.log.split('\n').find((l) =>
+    l.includes('"mcp_name":"trigger-long-running-operation"') && l.includes('"status":499')),
+  'the log line of the call whose client left');
+  assert.ok(line);
 });
 
 test('resources are read by their own URIs, templates included', async () => {

@@ -21,6 +21,7 @@
 
 #include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
+#include "switchyard/mcp/relay.hpp"
 
 namespace switchyard::mcp {
 
@@ -33,6 +34,8 @@ struct ClientRequest {
   std::string params;        // raw object, or empty
   std::string version;       // the session's protocol version
   config::McpAccess access;  // what the client's key may reach
+  // Where the servers' messages about the request go (progress, log messages); may be null.
+  std::shared_ptr<Relay> relay;
 };
 
 class Hub {
@@ -53,6 +56,13 @@ class Hub {
   // The JSON-RPC response (a result or an error) to `request`. From a worker's coroutine, which
   // is resumed on its own executor.
   Awaitable<std::string> answer(ClientRequest request);
+
+  // Requests in flight, by session nonce and the client's request id, so that the client's
+  // notifications/cancelled (or its leaving) reaches the server working on one. Any thread.
+  void track(const std::string& key, const std::shared_ptr<Relay>& relay);
+  void untrack(const std::string& key);
+  void cancel(const std::string& key);
+  void cancel(const std::shared_ptr<Relay>& relay);
 
   // Sessions a client ended (DELETE), by nonce, until they would have expired anyway. Any thread.
   // Kept by this process only: another replica still takes the session id.

@@ -11,12 +11,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/mcp/protocol.hpp"
+#include "switchyard/mcp/relay.hpp"
 
 namespace switchyard::mcp {
 
@@ -51,8 +53,11 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   virtual void stop();
 
   // A request; `params` a raw JSON object or empty. Waits (within `timeout`) for the server to
-  // be ready while it is starting.
-  Awaitable<Reply> request(std::string_view method, std::string_view params, Millis timeout);
+  // be ready while it is starting. With a `relay`, what the server sends about the request
+  // (progress under the client's own token, and over HTTP its log messages) is pushed to it, and
+  // the relay's on_cancel stops the request at the server.
+  Awaitable<Reply> request(std::string_view method, std::string_view params, Millis timeout,
+                           Relay* relay = nullptr);
   // Every item of one list, as a raw JSON array; fetched page by page, kept until the server
   // says the list changed or the link starts over.
   Awaitable<Reply> list(ListKind kind, Millis timeout);
@@ -65,20 +70,24 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   ServerLink(Executor executor, config::McpServer config);
 
   // One request now, initialized or not (initialize itself goes through here).
-  virtual Awaitable<Reply> send(std::string_view method, std::string_view params,
-                                Millis timeout) = 0;
+  virtual Awaitable<Reply> send(std::string_view method, std::string_view params, Millis timeout,
+                                Relay* relay) = 0;
 
   // The server is initialized (its answer) or is no longer (nullopt): waiting requests go on.
   void set_ready(std::optional<ServerInfo> info);
   // What the link knew of the server's lists is no longer true (it started over).
   void forget_lists();
-  // A notification from the server: the lists it says changed are dropped.
-  void on_notification(std::string_view method);
+  // A notification from the server: the lists it says changed are dropped; progress goes to
+  // the relay of the request it is about. True when it was one of these.
+  bool on_notification(const api::jsonrpc::Message& notification);
   // What the gateway answers a request of the server's: ping, and "not offered" to anything else
   // (it declares no client capabilities, so a server has nothing else to ask of it).
   static std::string answer_server_request(const api::jsonrpc::Message& request);
   // A response message as the Reply it carries.
   static Reply reply_of(const api::jsonrpc::Message& response);
+  // What a request the client cancelled is answered with, and what tells the server to stop.
+  static Reply cancelled();
+  static std::string cancelled_notification(std::string_view id, std::string_view reason);
   // For the log: "mcp server <name>".
   std::string name() const { return "mcp server " + config_.name; }
   // The params of the gateway's initialize request.
@@ -96,6 +105,14 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   std::vector<Timer*> ready_waiters_;
   std::array<std::optional<std::string>, kListKinds> lists_;
   std::array<std::uint64_t, kListKinds> list_versions_{};  // bumped whenever a list changes
+  // Requests whose progress a client asked for, by the token the server was given (the
+  // gateway's own: clients' tokens could collide on a server they share).
+  struct Progress {
+    Relay* relay;
+    std::string client_token;  // raw JSON
+  };
+  std::unordered_map<std::string, Progress> progress_;
+  std::uint64_t next_token_ = 0;
 };
 
 // The link for a server of the configuration's transport, not started.

@@ -1,6 +1,9 @@
 #include "mcp.hpp"
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <nlohmann/json.hpp>
 
 #include "switchyard/api/jsonrpc.hpp"
@@ -85,6 +88,29 @@ int error_code_of(std::string_view answer) {
   if (!message || message->kind != jsonrpc::Kind::error) return 0;
   const auto error = nlohmann::json::parse(message->error, nullptr, false);
   return error.is_object() ? error.value("code", 0) : 0;
+}
+
+// One JSON-RPC message as a server-sent event. A message spread over lines (JSON allows it) is
+// one data line each: SSE ends a field at a newline.
+std::string sse_event(std::string_view message) {
+  std::string out = "data: ";
+  for (const char c : message) {
+    if (c == '\n') {
+      out += "\ndata: ";
+    } else if (c != '\r') {
+      out += c;
+    }
+  }
+  out += "\n\n";
+  return out;
+}
+
+// Requests in flight are known by their session and the client's id for them.
+std::string tracking_key(std::string_view nonce, std::string_view id) {
+  std::string key(nonce);
+  key += '|';
+  key += id;
+  return key;
 }
 
 bool origin_allowed(const config::Mcp& config, std::string_view origin) {
@@ -229,15 +255,66 @@ Awaitable<void> Mcp::handle(request::Context& request) {
   describe(request.record.mcp, server, *message);
   request.record.mcp.session = session->nonce;
   if (message->kind != jsonrpc::Kind::request) {
-    // Notifications (initialized, cancelled) and answers: nothing waits on them yet.
+    // A cancellation reaches the server working on the request, when it runs in this process.
+    if (message->method == "notifications/cancelled") {
+      const auto params = nlohmann::json::parse(message->params, nullptr, false);
+      if (params.is_object() && params.contains("requestId"))
+        services_.mcp->cancel(tracking_key(session->nonce, params["requestId"].dump()));
+    }
     co_await sink.send(202, {}, {});
     co_return;
   }
   mcp::ClientRequest call{server,           std::string(message->id),
                           message->method,  std::string(message->params),
                           session->version, access};
-  const std::string answer = co_await ask_hub(request, std::move(call));
-  co_await sink.send(200, kJson, answer);
+  co_await relay_answer(request, std::move(call), tracking_key(session->nonce, message->id));
+}
+
+Awaitable<void> Mcp::relay_answer(request::Context& request, mcp::ClientRequest call,
+                                  std::string key) {
+  auto& sink = request.response();
+  mcp::Hub& hub = *services_.mcp;
+  const Executor executor = co_await asio::this_coro::executor;
+  auto relay = std::make_shared<mcp::Relay>(executor);
+  call.relay = relay;
+  hub.track(key, relay);
+  request.cancel.watch(&relay->waker());
+  sink.watch_client(request.cancel);
+  bool streaming = false;
+  {
+    // The hub's time is the servers' time: not the gateway's overhead.
+    telemetry::WaitScope waiting(request.record.wait);
+    asio::co_spawn(executor, deliver(hub, relay, std::move(call)), asio::detached);
+    while (!relay->answer() && !request.cancel.aborted()) {
+      co_await relay->wait();
+      for (const std::string& message : relay->take()) {
+        // The first message before the answer turns the answer into an event stream.
+        if (!streaming) streaming = co_await sink.begin_stream(200, kEventStream);
+        if (streaming) co_await sink.write_chunk(sse_event(message));
+      }
+    }
+  }
+  sink.unwatch_client();
+  request.cancel.unwatch(&relay->waker());
+  hub.untrack(key);
+  if (request.cancel.aborted()) {
+    // The client left: the server stops working for it. The answer, when it comes, goes nowhere.
+    hub.cancel(relay);
+    co_return;
+  }
+  request.record.mcp.error_code = error_code_of(*relay->answer());
+  if (!streaming) {
+    co_await sink.send(200, kJson, *relay->answer());
+  } else {
+    co_await sink.write_chunk(sse_event(*relay->answer()));
+    co_await sink.end_stream();
+  }
+}
+
+Awaitable<void> Mcp::deliver(mcp::Hub& hub, std::shared_ptr<mcp::Relay> relay,
+                             mcp::ClientRequest call) {
+  std::string answer = co_await hub.answer(std::move(call));
+  relay->finish(std::move(answer));
 }
 
 }  // namespace switchyard::handlers

@@ -22,6 +22,12 @@ class Mcp final : public Handler {
  private:
   // The hub's answer, its wait and error code noted in the request's record.
   Awaitable<std::string> ask_hub(request::Context& request, mcp::ClientRequest call);
+  // A request's answer: JSON, or an event stream when the servers send messages about the
+  // request (progress, log messages) before it. The client leaving cancels it at the server.
+  Awaitable<void> relay_answer(request::Context& request, mcp::ClientRequest call, std::string key);
+  // The hub's answer into the relay, on the worker's thread.
+  static Awaitable<void> deliver(mcp::Hub& hub, std::shared_ptr<mcp::Relay> relay,
+                                 mcp::ClientRequest call);
 
   const Services& services_;
   mcp::SessionSigner signer_;

@@ -1,0 +1,54 @@
+// What reaches a client while the hub serves its request: the servers' notifications for it
+// (progress, log messages), carried from the hub's thread to the worker's, and then the answer.
+// The worker waits on it and turns what arrives into an event stream; the hub's side pushes
+// messages from its own thread. A client that goes away (or cancels) is told to the hub's side
+// through `on_cancel`, which the server link sets while the request is with a server.
+//
+// Example (worker):
+//   auto relay = std::make_shared<Relay>(executor);
+//   ... hand `relay` to the hub with the request; its answer comes back through finish() ...
+//   while (!relay->answer()) {
+//     co_await relay->wait();
+//     for (std::string& message : relay->take()) write(message);
+//   }
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "switchyard/async.hpp"
+
+namespace switchyard::mcp {
+
+class Relay : public std::enable_shared_from_this<Relay> {
+ public:
+  explicit Relay(Executor worker) : waker_(worker, Timer::time_point::max()) {}
+
+  // Any thread: a JSON-RPC message for the client.
+  void push(std::string message);
+  // The worker's thread: the hub's answer.
+  void finish(std::string answer);
+
+  // The worker's thread: until a message or the answer is there, or the waker is cancelled
+  // (Cancellation::watch(&waker()), for a client that hangs up).
+  Awaitable<void> wait();
+  std::vector<std::string> take();
+  const std::optional<std::string>& answer() const { return answer_; }
+  Timer& waker() { return waker_; }
+
+  // The hub's thread: set by the server link while the request is with a server, called when
+  // the client cancels it or goes away.
+  std::function<void()> on_cancel;
+
+ private:
+  Timer waker_;
+  std::mutex mutex_;
+  std::deque<std::string> messages_;  // guarded by mutex_
+  std::optional<std::string> answer_;
+};
+
+}  // namespace switchyard::mcp

@@ -1,0 +1,39 @@
+#include "switchyard/mcp/relay.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace switchyard::mcp {
+
+void Relay::push(std::string message) {
+  {
+    std::lock_guard lock(mutex_);
+    messages_.push_back(std::move(message));
+  }
+  // The waker belongs to the worker's thread: it is cancelled there. A wake that arrives while
+  // nothing waits is harmless: wait() looks at the messages before it waits.
+  asio::post(waker_.get_executor(), [self = shared_from_this()] { self->waker_.cancel(); });
+}
+
+void Relay::finish(std::string answer) {
+  answer_ = std::move(answer);
+  waker_.cancel();
+}
+
+Awaitable<void> Relay::wait() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!messages_.empty() || answer_) co_return;
+  }
+  waker_.expires_at(Timer::time_point::max());
+  co_await waker_.async_wait(as_result);
+}
+
+std::vector<std::string> Relay::take() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out(std::make_move_iterator(messages_.begin()),
+                               std::make_move_iterator(messages_.end()));
+  messages_.clear();
+  return out;
+}
+
+}  // namespace switchyard::mcp
