@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, builds and runs the gateway on config/demo.yaml: two mock providers on loopback
 # (ports 9101, 9102; each speaks the OpenAI, Anthropic and Gemini formats), the gateway on
-# 127.0.0.1:8080. Shows curl calls (failover, an Anthropic → Gemini route, a stream) and an
-# OpenAI SDK (Node) call, then keeps serving until Ctrl-C.
+# 127.0.0.1:8080. Shows curl calls (failover, an Anthropic → Gemini route, a stream), an
+# OpenAI SDK (Node) call and an MCP SDK client listing and calling tools of two MCP servers
+# through /mcp, then keeps serving until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -12,6 +13,11 @@ run=$(mktemp -d)
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$run"; }
 trap cleanup EXIT INT TERM
+
+# The SDKs, and the reference MCP server the demo config runs over stdio.
+mkdir -p build/demo-sdk
+cp tests/sdk/package.json tests/sdk/package-lock.json build/demo-sdk/
+(cd build/demo-sdk && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 build/switchyard-mock --listen 127.0.0.1:9101 --name alpha >"$run/alpha.log" 2>&1 & pids+=($!)
 build/switchyard-mock --listen 127.0.0.1:9102 --name beta >"$run/beta.log" 2>&1 & pids+=($!)
@@ -51,9 +57,6 @@ curl -s -N http://127.0.0.1:8080/v1/chat/completions -H 'content-type: applicati
   -d '{"model":"default","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Stream!"}]}'
 
 echo; echo "== the OpenAI Node SDK with baseURL = http://127.0.0.1:8080/v1"
-mkdir -p build/demo-sdk
-cp tests/sdk/package.json tests/sdk/package-lock.json build/demo-sdk/
-(cd build/demo-sdk && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 cat >build/demo-sdk/demo.mjs <<'JS'
 import OpenAI from 'openai';
 const client = new OpenAI({ baseURL: 'http://127.0.0.1:8080/v1', apiKey: 'unused-by-the-demo' });
@@ -65,6 +68,29 @@ for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? ''
 console.log('Stream:', text);
 JS
 (cd build/demo-sdk && node demo.mjs)
+
+echo; echo "== an MCP client (the official SDK) at http://127.0.0.1:8080/mcp: two servers as one"
+cat >build/demo-sdk/mcp.mjs <<'JS'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+const client = new Client({ name: 'switchyard-demo', version: '1.0.0' });
+await client.connect(new StreamableHTTPClientTransport(new URL('http://127.0.0.1:8080/mcp')));
+const { tools } = await client.listTools();
+console.log(`tools (${tools.length}):`, tools.map((t) => t.name).join(', '));
+const echo = await client.callTool({ name: 'everything__echo', arguments: { message: 'hello over stdio' } });
+console.log('everything__echo :', echo.content[0].text);
+const sum = await client.callTool({ name: 'everything__get-sum', arguments: { a: 2, b: 40 } });
+console.log('everything__get-sum:', sum.content[0].text);
+const mock = await client.callTool({ name: 'alpha__echo', arguments: { message: 'hello over HTTP' } });
+console.log('alpha__echo      :', mock.content[0].text);
+const steps = [];
+await client.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
+                      undefined, { onprogress: (p) => steps.push(`${p.progress}/${p.total}`) });
+console.log('progress         :', steps.join(' '));
+await client.close();
+JS
+for _ in $(seq 100); do grep -q '"mcp server everything is ready' "$run/gateway.log" && break; sleep 0.1; done
+(cd build/demo-sdk && node mcp.mjs)
 
 echo; echo "== the gateway's log: one JSON line per request"
 sleep 0.3

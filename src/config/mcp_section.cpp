@@ -49,7 +49,8 @@ void read_pairs(NodeReader& reader, const Entry& entry,
 // An HMAC key: shorter than SHA-256's output it is weaker than the MAC (RFC 2104 §3).
 std::optional<std::string> read_secret(NodeReader& reader, const Entry& entry) {
   auto secret = reader.text(entry, /*secret=*/true);
-  if (secret && secret->size() < kMinSecret) {
+  // Empty (an unset `${VAR:-}`) is no secret: the process makes its own.
+  if (secret && !secret->empty() && secret->size() < kMinSecret) {
     reader.error(entry.value_position(),
                  entry.path + ": a session secret has at least 32 characters");
     return std::nullopt;

@@ -5,6 +5,7 @@
 #include "chat_completions.hpp"
 #include "embeddings.hpp"
 #include "gemini_generate.hpp"
+#include "mcp_endpoint.hpp"
 #include "openai_bodies.hpp"
 #include "provider_errors.hpp"
 #include "wire_format.hpp"
@@ -144,6 +145,7 @@ boost::asio::awaitable<ConnectionFate> MockEndpoints::handle_scripted(
     if (format == WireFormat::openai && is_embeddings(path)) {
       co_return co_await serve_openai_embeddings(exchange, script, config_.name);
     }
+    if (is_mcp(path)) co_return co_await serve_mcp(exchange);
   }
   // Only a stream can be cut after some content; for everything else a drop means no answer.
   if (script.drop_after == 0) co_return exchange.drop();

@@ -71,6 +71,12 @@ TEST(ConfigMcp, ReadsStdioAndHttpServers) {
   ASSERT_NE(mcp.find_server("local"), nullptr);  // plain http is fine on loopback
 }
 
+TEST(ConfigMcp, AnEmptySecretIsNoneAndTheProcessMakesItsOwn) {
+  const auto result = load_mcp("mcp:\n  session_secret: \"\"\n  previous_session_secret: \"\"\n");
+  ASSERT_TRUE(result.config) << joined(result);
+  EXPECT_TRUE(result.config->mcp.session_secret.empty());
+}
+
 TEST(ConfigMcp, ReportsEachMistakeWithItsPosition) {
   const auto result = load_mcp(R"(mcp:
   session_secret: short
