@@ -34,6 +34,8 @@ std::vector<Endpoint> make_endpoints(Services& services) {
     add("/mcp", {}, kGet | kPost | kDelete, Access::key, Mcp::kName, false,
         std::make_unique<Mcp>(services));
     table.back().subpaths = true;  // /mcp/<server>
+    add("/admin/mcp", {}, kGet, Access::admin, McpStatus::kName, false,
+        std::make_unique<McpStatus>(services));
   }
   add("/healthz", {}, kAnyMethod, Access::open, Liveness::kName, true,
       std::make_unique<Liveness>());

@@ -85,6 +85,37 @@ struct Hub::Inner {
 
   Awaitable<std::string> serve_owned(ClientRequest r) { co_return co_await serve(r); }
 
+  Awaitable<std::string> describe() {
+    Json out = {{"servers", Json::array()}};
+    const auto listed = servers;  // a reload may change `servers` while this waits
+    for (const auto& server : listed) {
+      const config::McpServer& c = server->config();
+      Json entry = {
+          {"name", c.name},
+          {"transport", c.transport == config::McpServer::Transport::stdio ? "stdio" : "http"},
+          {"ready", server->info() != nullptr}};
+      if (const ServerInfo* info = server->info()) {
+        entry["protocol_version"] = info->protocol_version;
+        entry["server_info"] = Json::parse(info->server_info);
+      }
+      for (const ListSpec& spec : kLists) {
+        const Reply reply = co_await server->list(spec.kind, config.list_timeout);
+        entry[std::string(spec.field)] =
+            reply.ok() ? Json(Json::parse(reply.body).size()) : Json(nullptr);
+      }
+      out["servers"].push_back(std::move(entry));
+    }
+    {
+      std::lock_guard lock(ended_mutex);
+      out["sessions_ended_here"] = ended.size();
+    }
+    {
+      std::lock_guard lock(tracked_mutex);
+      out["requests_in_flight"] = tracked.size();
+    }
+    co_return out.dump();
+  }
+
   Awaitable<std::string> serve(const ClientRequest& r) {
     if (r.method == "ping") co_return result_response(r.id, "{}");
     if (r.server.empty()) co_return co_await federation().answer(r);
@@ -156,6 +187,11 @@ Awaitable<std::string> Hub::answer(ClientRequest request) {
 }  // namespace switchyard::mcp
 
 namespace switchyard::mcp {
+
+Awaitable<std::string> Hub::status() {
+  auto work = inner_->describe();
+  co_return co_await asio::co_spawn(inner_->io.get_executor(), std::move(work), use_awaitable);
+}
 
 void Hub::track(const std::string& key, const std::shared_ptr<Relay>& relay) {
   std::lock_guard lock(inner_->tracked_mutex);

@@ -20,6 +20,32 @@ constexpr double kMicro = 1e-6;
 // to whole micro-USD would be off by tens of percent.
 constexpr double kNano = 1e-9;
 
+// MCP methods as metric labels: the client names the method, so anything outside this set is
+// counted as "other" (notifications as "notification").
+constexpr std::array<std::string_view, 14> kMcpMethods{
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "prompts/list",
+    "prompts/get",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "completion/complete",
+    "logging/setLevel",
+    "notification",
+};
+
+std::string_view mcp_method_label(std::string_view method) {
+  if (method.starts_with("notifications/")) return "notification";
+  for (std::string_view known : kMcpMethods)
+    if (known == method) return known;
+  return "other";
+}
+
 std::uint64_t micros(std::chrono::microseconds d) {
   return static_cast<std::uint64_t>(std::max<std::int64_t>(0, d.count()));
 }
@@ -84,7 +110,24 @@ RequestMetrics::RequestMetrics(Registry& registry)
       streams_(registry.add({"switchyard_streams_in_flight",
                              "Streamed chat completions being served.",
                              MetricType::gauge,
-                             {}})) {}
+                             {}})),
+      mcp_requests_(registry.add({"switchyard_mcp_requests_total",
+                                  "MCP requests answered, by JSON-RPC method, server (empty: the "
+                                  "gateway answered) and outcome (ok, or the JSON-RPC error code, "
+                                  "or the HTTP status of a refusal).",
+                                  MetricType::counter,
+                                  {"method", "server", "outcome"}})),
+      mcp_duration_(registry.add({"switchyard_mcp_request_duration_seconds",
+                                  "Time from an MCP request's arrival to the end of its answer.",
+                                  MetricType::histogram,
+                                  {"method", "server"},
+                                  kLatencyBuckets,
+                                  kMicro})),
+      mcp_tool_calls_(registry.add({"switchyard_mcp_tool_calls_total",
+                                    "tools/call by server, tool (as the server names it) and "
+                                    "outcome: ok, or the JSON-RPC error code.",
+                                    MetricType::counter,
+                                    {"server", "tool", "outcome"}})) {}
 
 void RequestMetrics::started(WorkerMetrics& shard) const {
   shard.gauge_add(in_flight_, {}, 1);
@@ -102,8 +145,10 @@ void RequestMetrics::finished(WorkerMetrics& shard, const RequestRecord& r) cons
                                 std::to_chars(digits, digits + sizeof digits, r.status).ptr);
   shard.add(requests_, {r.endpoint, r.route, r.provider, r.served_model, status});
   const auto now = Clock::now();
-  shard.observe(duration_, {r.endpoint, r.route, r.provider},
-                micros(std::chrono::duration_cast<std::chrono::microseconds>(now - r.start)));
+  const std::uint64_t took =
+      micros(std::chrono::duration_cast<std::chrono::microseconds>(now - r.start));
+  shard.observe(duration_, {r.endpoint, r.route, r.provider}, took);
+  if (!r.mcp.method.empty()) finished_mcp(shard, r, took);
   shard.observe(overhead_, {r.endpoint}, micros(r.overhead));
   if (r.stream && r.first_byte.count() > 0)
     shard.observe(first_token_, {r.route, r.provider}, micros(r.first_byte));
@@ -118,6 +163,21 @@ void RequestMetrics::finished(WorkerMetrics& shard, const RequestRecord& r) cons
   for (const auto& a : r.attempts) shard.add(attempts_, {a.provider, a.model, a.outcome});
   if (!r.cache.empty()) shard.add(cache_, {r.cache});
   if (!r.error_code.empty()) shard.add(rejections_, {r.error_code});
+}
+
+void RequestMetrics::finished_mcp(WorkerMetrics& shard, const RequestRecord& r,
+                                  std::uint64_t took) const {
+  const std::string_view method = mcp_method_label(r.mcp.method);
+  char digits[12];
+  const int code = r.mcp.error_code != 0 ? r.mcp.error_code : (r.status >= 300 ? r.status : 0);
+  const std::string_view outcome =
+      code == 0 ? std::string_view("ok")
+                : std::string_view(digits, std::to_chars(digits, digits + sizeof digits, code).ptr);
+  shard.add(mcp_requests_, {method, r.mcp.server, outcome});
+  shard.observe(mcp_duration_, {method, r.mcp.server}, took);
+  // A name the server did not know (-32602) or no server at all is not a tool: no series for it.
+  if (method == "tools/call" && !r.mcp.server.empty() && code != -32602 && code != -32601)
+    shard.add(mcp_tool_calls_, {r.mcp.server, r.mcp.name, outcome});
 }
 
 SpendTotals RequestMetrics::spend(const Registry& registry) const {

@@ -26,6 +26,7 @@ const dir = mkdtempSync(join(tmpdir(), 'switchyard-mcp-'));
 const gateways = [];
 const appKey = 'sk-mcp-app';
 const limitedKey = 'sk-mcp-limited';
+const adminKey = 'sk-mcp-admin';
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
 async function waitFor(check, what, timeoutMs = 15000) {
@@ -109,6 +110,7 @@ models:
   unused: { provider: unused }
 keys:
   app: { sha256: ${sha256(appKey)} }
+  ops: { sha256: ${sha256(adminKey)}, admin: true }
   limited:
     sha256: ${sha256(limitedKey)}
     mcp: { servers: [everything], tools: { allow: ["everything__*"], deny: ["*__get-env"] } }
@@ -479,6 +481,32 @@ test('each MCP request leaves a log line naming its method, server and tool', as
   assert.ok(record.mcp_session.length > 0);
   assert.ok(!line.includes(transport.sessionId), 'the signed session id is not logged');
   await client.close();
+});
+
+test('/admin/mcp lists the servers and /metrics counts MCP requests and tool calls', async () => {
+  const { client } = await connect();
+  await client.callTool({ name: 'everything__echo', arguments: { message: 'counted' } });
+  await assert.rejects(client.callTool({ name: 'invented__tool', arguments: {} }));
+  await client.close();
+
+  const admin = await fetch(url('/admin/mcp'), { headers: { Authorization: `Bearer ${adminKey}` } });
+  assert.equal(admin.status, 200);
+  const { servers } = await admin.json();
+  assert.deepEqual(servers.map((s) => [s.name, s.transport, s.ready]),
+                   [['everything', 'stdio', true], ['second', 'stdio', true], ['remote', 'http', true]]);
+  for (const server of servers) {
+    assert.equal(server.server_info.name, 'mcp-servers/everything');
+    assert.ok(server.tools > 0 && server.prompts > 0 && server.resources > 0);
+  }
+  const notAdmin = await fetch(url('/admin/mcp'), { headers: { Authorization: `Bearer ${appKey}` } });
+  assert.equal(notAdmin.status, 403);
+
+  const metrics = await (await fetch(url('/metrics'))).text();
+  assert.match(metrics, /switchyard_mcp_requests_total\{method="tools\/call",server="everything",outcome="ok"\} [1-9]/);
+  assert.match(metrics, /switchyard_mcp_tool_calls_total\{server="everything",tool="echo",outcome="ok"\} [1-9]/);
+  assert.match(metrics, /switchyard_mcp_requests_total\{method="tools\/call",server="",outcome="-32602"\} [1-9]/);
+  assert.doesNotMatch(metrics, /invented/);
+  assert.match(metrics, /switchyard_mcp_request_duration_seconds_count\{method="initialize",server=""\} [1-9]/);
 });
 
 // The pid of the stdio server a gateway runs under `name` (its environment says which).

@@ -57,6 +57,10 @@ class Hub {
   // is resumed on its own executor.
   Awaitable<std::string> answer(ClientRequest request);
 
+  // What /admin/mcp shows: each server, whether it is ready, what it said of itself and how
+  // many tools, prompts and resources it has (fetched if not known), as JSON. From a worker.
+  Awaitable<std::string> status();
+
   // Requests in flight, by session nonce and the client's request id, so that the client's
   // notifications/cancelled (or its leaving) reaches the server working on one. Any thread.
   void track(const std::string& key, const std::shared_ptr<Relay>& relay);

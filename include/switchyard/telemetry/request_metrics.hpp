@@ -24,8 +24,10 @@ class RequestMetrics {
   SpendTotals spend(const Registry& registry) const;
 
  private:
+  void finished_mcp(WorkerMetrics& shard, const RequestRecord& r, std::uint64_t micros) const;
+
   FamilyId requests_, duration_, first_token_, overhead_, tokens_, cost_, attempts_, cache_,
-      rejections_, in_flight_, streams_;
+      rejections_, in_flight_, streams_, mcp_requests_, mcp_duration_, mcp_tool_calls_;
 };
 
 }  // namespace switchyard::telemetry

@@ -64,10 +64,10 @@ Awaitable<void> refuse(request::ResponseSink& sink, int status, int code, std::s
   co_await sink.send(status, kJson, jsonrpc::error_response(id, code, message));
 }
 
-// What the log line says of a request: the server it reaches and the tool, prompt or resource it
-// names.
-void describe(telemetry::RequestRecord::Mcp& log, const std::string& view,
-              const jsonrpc::Message& message) {
+// What the log line and the metrics say of a request: the server it reaches (only a configured
+// one: metrics label by it) and the tool, prompt or resource it names.
+void describe(telemetry::RequestRecord::Mcp& log, const config::Mcp& config,
+              const std::string& view, const jsonrpc::Message& message) {
   log.method = message.method;
   log.server = view;
   if (message.params.empty()) return;
@@ -76,7 +76,7 @@ void describe(telemetry::RequestRecord::Mcp& log, const std::string& view,
   if (name == params.end() || !name->is_string()) return;
   log.name = name->get<std::string>();
   if (!view.empty() || message.method.starts_with("resources/")) return;
-  if (const auto split = mcp::split_name(log.name)) {
+  if (const auto split = mcp::split_name(log.name); split && config.find_server(split->server)) {
     log.server = std::string(split->server);
     log.name = std::string(split->name);
   }
@@ -233,7 +233,7 @@ Awaitable<void> Mcp::handle(request::Context& request) {
     mcp::ClientRequest call{server,          std::string(message->id),
                             message->method, std::string(message->params),
                             session.version, access};
-    describe(request.record.mcp, server, *message);
+    describe(request.record.mcp, config, server, *message);
     request.record.mcp.session = session.nonce;
     std::string answer = co_await ask_hub(request, std::move(call));
     const std::string id = session.id(signer_);
@@ -252,7 +252,7 @@ Awaitable<void> Mcp::handle(request::Context& request) {
     co_await refuse(sink, 404, jsonrpc::kInvalidRequest, "Session not found", message->id);
     co_return;
   }
-  describe(request.record.mcp, server, *message);
+  describe(request.record.mcp, config, server, *message);
   request.record.mcp.session = session->nonce;
   if (message->kind != jsonrpc::Kind::request) {
     // A cancellation reaches the server working on the request, when it runs in this process.
@@ -309,6 +309,11 @@ Awaitable<void> Mcp::relay_answer(request::Context& request, mcp::ClientRequest 
     co_await sink.write_chunk(sse_event(*relay->answer()));
     co_await sink.end_stream();
   }
+}
+
+Awaitable<void> McpStatus::handle(request::Context& request) {
+  const std::string status = co_await services_.mcp->status();
+  co_await request.response().send(200, kJson, status);
 }
 
 Awaitable<void> Mcp::deliver(mcp::Hub& hub, std::shared_ptr<mcp::Relay> relay,

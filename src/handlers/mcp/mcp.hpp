@@ -33,4 +33,15 @@ class Mcp final : public Handler {
   mcp::SessionSigner signer_;
 };
 
+// GET /admin/mcp: the MCP servers as the hub sees them.
+class McpStatus final : public Handler {
+ public:
+  static constexpr std::string_view kName = "admin";
+  explicit McpStatus(const Services& services) : services_(services) {}
+  Awaitable<void> handle(request::Context& request) override;
+
+ private:
+  const Services& services_;
+};
+
 }  // namespace switchyard::handlers
