@@ -10,7 +10,7 @@ namespace {
 
 constexpr std::array<std::string_view, 7> kKeyKeys{"sha256", "routes", "admin", "budget",
                                                    "rpm",    "tpm",    "mcp"};
-constexpr std::array<std::string_view, 2> kKeyMcpKeys{"servers", "tools"};
+constexpr std::array<std::string_view, 4> kKeyMcpKeys{"servers", "tools", "rpm", "max_concurrency"};
 constexpr std::array<std::string_view, 2> kToolRuleKeys{"allow", "deny"};
 
 bool is_sha256_hex(std::string_view text) {
@@ -38,6 +38,10 @@ void read_key_mcp(NodeReader& reader, const Entry& entry, const Mcp& mcp, McpAcc
         }
         access.servers.push_back(std::move(*name));
       }
+    } else if (e.key == "rpm") {
+      assign(access.rpm, reader.integer(e, 0, kMaxRpm));
+    } else if (e.key == "max_concurrency") {
+      assign(access.max_concurrency, reader.integer(e, 0, kMaxConcurrency));
     } else if (e.key == "tools") {
       const auto tools = reader.section(e, kToolRuleKeys);
       if (!tools) continue;

@@ -12,9 +12,11 @@ constexpr std::array<std::string_view, 9> kMcpKeys{
     "session_ttl",  "allowed_origins", "max_message",
     "list_timeout", "page_size",       "enabled",
 };
-constexpr std::array<std::string_view, 9> kServerKeys{
-    "transport", "command", "args", "env", "cwd", "url", "headers", "ca_file", "timeout",
+constexpr std::array<std::string_view, 11> kServerKeys{
+    "transport", "command",         "args", "env", "cwd", "url", "headers", "ca_file", "timeout",
+    "rpm",       "max_concurrency",
 };
+
 constexpr std::array<std::string_view, 2> kTransports{"stdio", "http"};
 // Keys that only one transport reads: naming one for the other is a mistake worth reporting.
 constexpr std::array<std::string_view, 4> kStdioOnly{"command", "args", "env", "cwd"};
@@ -105,6 +107,10 @@ McpServer read_server(NodeReader& reader, const Entry& entry,
       assign(server.ca_file, read_file_path(reader, e, base_dir));
     } else if (e.key == "timeout") {
       assign(server.timeout, reader.duration(e, Zero::rejected));
+    } else if (e.key == "rpm") {
+      assign(server.rpm, reader.integer(e, 0, kMaxRpm));
+    } else if (e.key == "max_concurrency") {
+      assign(server.max_concurrency, reader.integer(e, 0, kMaxConcurrency));
     }
   }
   return server;

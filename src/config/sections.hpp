@@ -44,6 +44,8 @@ class Declared {
 // Requests and tokens per minute, for a provider's rate_limit and a key's own limits: past these
 // a number is a typo, not a limit.
 inline constexpr std::uint64_t kMaxRpm = 100'000'000;
+// Calls in flight at once (MCP's max_concurrency): past this a cap is a typo.
+inline constexpr std::uint64_t kMaxConcurrency = 1'000'000;
 inline constexpr std::uint64_t kMaxTpm = 1'000'000'000'000;
 
 // A name by which a route hands a request on to another route or a model alias: a classifier

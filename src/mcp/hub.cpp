@@ -44,6 +44,9 @@ std::string permitted_tools(const std::string& result, const config::McpAccess& 
 }  // namespace
 
 struct Hub::Inner {
+  std::mutex limits_mutex;
+  std::unordered_map<std::string, std::shared_ptr<state::RateLimiter>> rate_limiters;
+  std::unordered_map<std::string, std::shared_ptr<std::atomic<std::uint32_t>>> in_flight;
   std::mutex tracked_mutex;
   std::unordered_map<std::string, std::weak_ptr<Relay>> tracked;
   mutable std::mutex ended_mutex;
@@ -191,6 +194,22 @@ namespace switchyard::mcp {
 Awaitable<std::string> Hub::status() {
   auto work = inner_->describe();
   co_return co_await asio::co_spawn(inner_->io.get_executor(), std::move(work), use_awaitable);
+}
+
+std::shared_ptr<state::RateLimiter> Hub::rate_limiter(const std::string& name,
+                                                      std::uint32_t per_minute) {
+  std::lock_guard lock(inner_->limits_mutex);
+  auto& limiter = inner_->rate_limiters[name];
+  if (!limiter || limiter->limit() != per_minute)
+    limiter = std::make_shared<state::RateLimiter>(per_minute);
+  return limiter;
+}
+
+std::shared_ptr<std::atomic<std::uint32_t>> Hub::in_flight(const std::string& name) {
+  std::lock_guard lock(inner_->limits_mutex);
+  auto& counter = inner_->in_flight[name];
+  if (!counter) counter = std::make_shared<std::atomic<std::uint32_t>>(0);
+  return counter;
 }
 
 void Hub::track(const std::string& key, const std::shared_ptr<Relay>& relay) {

@@ -27,6 +27,7 @@ const gateways = [];
 const appKey = 'sk-mcp-app';
 const limitedKey = 'sk-mcp-limited';
 const adminKey = 'sk-mcp-admin';
+const meteredKey = 'sk-mcp-metered';
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
 async function waitFor(check, what, timeoutMs = 15000) {
@@ -111,6 +112,7 @@ models:
 keys:
   app: { sha256: ${sha256(appKey)} }
   ops: { sha256: ${sha256(adminKey)}, admin: true }
+  metered: { sha256: ${sha256(meteredKey)}, mcp: { rpm: 2 } }
   limited:
     sha256: ${sha256(limitedKey)}
     mcp: { servers: [everything], tools: { allow: ["everything__*"], deny: ["*__get-env"] } }
@@ -134,6 +136,7 @@ mcp:
       transport: http
       url: http://127.0.0.1:${recorder.address().port}/mcp
       headers: { Authorization: "Bearer upstream-credential" }
+      max_concurrency: 1
 `);
   gateway = await startGateway('gateway');
 });
@@ -457,6 +460,37 @@ test('a key sees and calls only the servers and tools it is given', async () => 
                                                  'Mcp-Session-Id': other.transport.sessionId } });
   assert.equal(stolen.status, 404);
   await other.client.close();
+});
+
+test('tools/call past a key\'s rpm or a server\'s max_concurrency is refused with 429', async () => {
+  const { client } = await connect('/mcp', { key: meteredKey });
+  for (const message of ['one', 'two']) {
+    const echoed = await client.callTool({ name: 'everything__echo', arguments: { message } });
+    assert.equal(echoed.content[0].text, `Echo: ${message}`);
+  }
+  await assert.rejects(client.callTool({ name: 'everything__echo', arguments: { message: 'three' } }),
+                       (e) => e.code === 429 && /may make 2 tools\/call a minute/.test(e.message));
+  // Lists are not tools/call: still served.
+  assert.ok((await client.listTools()).tools.length > 0);
+  await client.close();
+
+  const session = (await initialize('2025-11-25')).headers.get('mcp-session-id');
+  upstream.seen.length = 0;
+  const long = (id) => post({ jsonrpc: '2.0', id, method: 'tools/call',
+                              params: { name: 'remote__trigger-long-running-operation',
+                                        arguments: { duration: 1, steps: 1 } } }, { session });
+  const first = long(1);
+  await waitFor(() => upstream.seen.some((r) => r.body.includes('"id":') &&
+                                              r.body.includes('trigger-long-running-operation')),
+                'the first call at the upstream');
+  const second = await long(2);
+  assert.equal(second.status, 429);
+  assert.equal(second.json.id, 2);
+  assert.equal(second.json.error.code, -32000);
+  assert.match(second.json.error.message, /MCP server remote has 1 tools\/call in flight/);
+  assert.ok(Number(second.headers.get('retry-after')) >= 1);
+  assert.equal((await first).status, 200);
+  assert.equal((await long(3)).status, 200);  // the slot is free again
 });
 
 test('a session the client ended is gone', async () => {

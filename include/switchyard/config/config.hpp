@@ -229,6 +229,10 @@ struct McpAccess {
   // callable when it matches an allow pattern (or none is given) and no deny pattern.
   std::vector<std::string> allow_tools;
   std::vector<std::string> deny_tools;
+  // The key's tools/call, every server together: per minute (shared through Redis when
+  // configured) and in flight in this process. 0 = no limit.
+  std::uint32_t rpm = 0;
+  std::uint32_t max_concurrency = 0;
 
   bool may_use_server(std::string_view server) const {
     if (servers.empty()) return true;
@@ -355,6 +359,10 @@ struct McpServer {
   std::vector<std::pair<std::string, std::string>> headers;  // credentials: never logged
   std::string ca_file;
   Millis timeout{60'000};  // one request to the server, a tools/call's whole answer included
+  // tools/call at this server, every key together: per minute (shared by the replicas through
+  // Redis when configured) and in flight in this process. 0 = no limit.
+  std::uint32_t rpm = 0;
+  std::uint32_t max_concurrency = 0;
 
   bool operator==(const McpServer&) const = default;
 };

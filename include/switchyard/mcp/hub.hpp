@@ -15,6 +15,7 @@
 //                                               .method = "tools/list", .version = "2025-11-25"});
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -22,6 +23,7 @@
 #include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/mcp/relay.hpp"
+#include "switchyard/state/rate_limiter.hpp"
 
 namespace switchyard::mcp {
 
@@ -67,6 +69,12 @@ class Hub {
   void untrack(const std::string& key);
   void cancel(const std::string& key);
   void cancel(const std::shared_ptr<Relay>& relay);
+
+  // The process's counts behind the tools/call limits, by name ("key:team-a", "server:github"),
+  // kept across reloads (a new per_minute makes a new limiter). Any thread.
+  std::shared_ptr<state::RateLimiter> rate_limiter(const std::string& name,
+                                                   std::uint32_t per_minute);
+  std::shared_ptr<std::atomic<std::uint32_t>> in_flight(const std::string& name);
 
   // Sessions a client ended (DELETE), by nonce, until they would have expired anyway. Any thread.
   // Kept by this process only: another replica still takes the session id.

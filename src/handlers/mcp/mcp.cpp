@@ -12,6 +12,7 @@
 #include "switchyard/mcp/hub.hpp"
 #include "switchyard/mcp/protocol.hpp"
 #include "switchyard/mcp/session.hpp"
+#include "switchyard/state/limit_keeper.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::handlers {
@@ -24,6 +25,9 @@ constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kEventStream = "text/event-stream";
 constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
 constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
+// A tools/call over a key's or a server's limits. JSON-RPC leaves -32000 to -32099 to the
+// implementation; the HTTP status (429) and Retry-After say the rest.
+constexpr int kTooManyCalls = -32000;
 // Servers MAY answer a request without Origin; a browser always sends one.
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -264,10 +268,77 @@ Awaitable<void> Mcp::handle(request::Context& request) {
     co_await sink.send(202, {}, {});
     co_return;
   }
+  std::vector<InFlight> held;
+  if (message->method == "tools/call") {
+    const bool admitted = co_await admit_call(request, access, message->id, held);
+    if (!admitted) co_return;
+  }
   mcp::ClientRequest call{server,           std::string(message->id),
                           message->method,  std::string(message->params),
                           session->version, access};
   co_await relay_answer(request, std::move(call), tracking_key(session->nonce, message->id));
+}
+
+Awaitable<bool> Mcp::admit_call(request::Context& request, const config::McpAccess& access,
+                                std::string_view id, std::vector<InFlight>& held) {
+  mcp::Hub& hub = *services_.mcp;
+  struct Limit {
+    std::string name;  // of its counts: "key:<name>", "server:<name>"
+    std::string who;   // for the message
+    std::uint32_t rpm, max_concurrency;
+  };
+  std::vector<Limit> limits;
+  if (request.key)
+    limits.push_back({"key:" + request.key->name, "the key '" + request.key->name + "'", access.rpm,
+                      access.max_concurrency});
+  if (const auto* server = services_.config.mcp.find_server(request.record.mcp.server))
+    limits.push_back({"server:" + server->name, "MCP server " + server->name, server->rpm,
+                      server->max_concurrency});
+  struct Taken {
+    bool shared;
+    std::string name;
+    std::shared_ptr<state::RateLimiter> limiter;
+  };
+  std::vector<Taken> taken;
+  std::string refusal;
+  std::chrono::nanoseconds wait{0};
+  for (const Limit& limit : limits) {
+    if (limit.rpm > 0) {
+      auto limiter = hub.rate_limiter(limit.name, limit.rpm);
+      const std::string name = "mcp:" + limit.name + ":rpm";
+      const auto got = co_await services_.limit_keeper.take(name, *limiter, 1);
+      if (!got.take.granted) {
+        refusal = limit.who + " may make " + std::to_string(limit.rpm) + " tools/call a minute";
+        wait = got.take.wait;
+        break;
+      }
+      taken.push_back({got.shared, name, std::move(limiter)});
+    }
+    if (limit.max_concurrency > 0) {
+      auto count = hub.in_flight(limit.name);
+      if (count->fetch_add(1) >= limit.max_concurrency) {
+        count->fetch_sub(1);
+        refusal = limit.who + " has " + std::to_string(limit.max_concurrency) +
+                  " tools/call in flight already";
+        wait = std::chrono::seconds(1);
+        break;
+      }
+      held.emplace_back(std::move(count));
+    }
+  }
+  if (refusal.empty()) co_return true;
+  // A refused call counts against no limit: what the others granted goes back.
+  for (const Taken& t : taken) services_.limit_keeper.give_back(t.shared, t.name, *t.limiter, 1);
+  held.clear();
+  const auto seconds = std::max<std::int64_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(wait + std::chrono::milliseconds(999))
+             .count());
+  request.record.mcp.error_code = kTooManyCalls;
+  request.response().add_header("retry-after", std::to_string(seconds));
+  co_await refuse(
+      request.response(), 429, kTooManyCalls,
+      "Too many requests: " + refusal + "; try again in " + std::to_string(seconds) + " s", id);
+  co_return false;
 }
 
 Awaitable<void> Mcp::relay_answer(request::Context& request, mcp::ClientRequest call,

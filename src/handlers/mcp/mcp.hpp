@@ -13,6 +13,20 @@
 
 namespace switchyard::handlers {
 
+// One tools/call counted in flight (max_concurrency) while it lives.
+class InFlight {
+ public:
+  explicit InFlight(std::shared_ptr<std::atomic<std::uint32_t>> count) : count_(std::move(count)) {}
+  InFlight(InFlight&&) = default;
+  InFlight& operator=(InFlight&&) = default;
+  ~InFlight() {
+    if (count_) count_->fetch_sub(1);
+  }
+
+ private:
+  std::shared_ptr<std::atomic<std::uint32_t>> count_;
+};
+
 class Mcp final : public Handler {
  public:
   static constexpr std::string_view kName = "mcp";
@@ -25,6 +39,10 @@ class Mcp final : public Handler {
   // A request's answer: JSON, or an event stream when the servers send messages about the
   // request (progress, log messages) before it. The client leaving cancels it at the server.
   Awaitable<void> relay_answer(request::Context& request, mcp::ClientRequest call, std::string key);
+  // A tools/call within the key's and the server's limits (rpm, calls in flight): true, with the
+  // slots it holds in `held`; else false, the 429 sent.
+  Awaitable<bool> admit_call(request::Context& request, const config::McpAccess& access,
+                             std::string_view id, std::vector<InFlight>& held);
   // The hub's answer into the relay, on the worker's thread.
   static Awaitable<void> deliver(mcp::Hub& hub, std::shared_ptr<mcp::Relay> relay,
                                  mcp::ClientRequest call);

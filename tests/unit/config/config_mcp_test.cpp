@@ -38,6 +38,8 @@ TEST(ConfigMcp, ReadsStdioAndHttpServers) {
       args: ["-y", "server-everything"]
       env: { LOG: debug }
       timeout: 90s
+      rpm: 120
+      max_concurrency: 4
     remote:
       transport: http
       url: https://mcp.example.com/mcp
@@ -61,6 +63,8 @@ TEST(ConfigMcp, ReadsStdioAndHttpServers) {
   EXPECT_EQ(everything->args, (std::vector<std::string>{"-y", "server-everything"}));
   EXPECT_EQ(everything->env.at(0), (std::pair<std::string, std::string>{"LOG", "debug"}));
   EXPECT_EQ(everything->timeout, Millis(90'000));
+  EXPECT_EQ(everything->rpm, 120u);
+  EXPECT_EQ(everything->max_concurrency, 4u);
   const McpServer* remote = mcp.find_server("remote");
   ASSERT_NE(remote, nullptr);
   EXPECT_EQ(remote->transport, McpServer::Transport::http);
@@ -69,6 +73,45 @@ TEST(ConfigMcp, ReadsStdioAndHttpServers) {
   EXPECT_EQ(remote->url.path, "/mcp");
   EXPECT_EQ(remote->headers.at(0).second, "Bearer t");
   ASSERT_NE(mcp.find_server("local"), nullptr);  // plain http is fine on loopback
+}
+
+TEST(ConfigMcp, AKeyNamesItsServersToolsAndLimits) {
+  const auto result = load_mcp(R"(mcp:
+  servers:
+    everything: { transport: stdio, command: x }
+keys:
+  app:
+    sha256: 0000000000000000000000000000000000000000000000000000000000000000
+    mcp:
+      servers: [everything]
+      tools: { allow: ["everything__*"], deny: ["*__get-env"] }
+      rpm: 30
+      max_concurrency: 2
+  typo:
+    sha256: 1111111111111111111111111111111111111111111111111111111111111111
+    mcp: { servers: [everythin] }
+)");
+  EXPECT_EQ(joined(result),
+            "test.yaml:18:22: keys.typo.mcp.servers[0]: unknown MCP server 'everythin'\n");
+  const auto fixed = load_mcp(R"(mcp:
+  servers:
+    everything: { transport: stdio, command: x }
+keys:
+  app:
+    sha256: 0000000000000000000000000000000000000000000000000000000000000000
+    mcp:
+      servers: [everything]
+      tools: { allow: ["everything__*"], deny: ["*__get-env"] }
+      rpm: 30
+      max_concurrency: 2
+)");
+  ASSERT_TRUE(fixed.config) << joined(fixed);
+  const McpAccess& access = fixed.config->keys.at(0).mcp;
+  EXPECT_EQ(access.servers, std::vector<std::string>{"everything"});
+  EXPECT_EQ(access.allow_tools, std::vector<std::string>{"everything__*"});
+  EXPECT_EQ(access.deny_tools, std::vector<std::string>{"*__get-env"});
+  EXPECT_EQ(access.rpm, 30u);
+  EXPECT_EQ(access.max_concurrency, 2u);
 }
 
 TEST(ConfigMcp, AnEmptySecretIsNoneAndTheProcessMakesItsOwn) {
