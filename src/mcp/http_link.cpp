@@ -105,7 +105,8 @@ class HttpLink final : public ServerLink {
     co_return true;
   }
 
-  std::string head(std::size_t content_length) const {
+  // `traceparent`: the client request's trace context, when the message is part of one.
+  std::string head(std::size_t content_length, std::string_view traceparent = {}) const {
     std::string out = "POST " + (config_.url.path.empty() ? "/" : config_.url.path) +
                       " HTTP/1.1\r\nHost: " + config_.url.authority +
                       "\r\nContent-Type: application/json\r\n"
@@ -114,6 +115,7 @@ class HttpLink final : public ServerLink {
     if (!session_.empty()) out += "Mcp-Session-Id: " + session_ + "\r\n";
     if (!version_.empty()) out += "MCP-Protocol-Version: " + version_ + "\r\n";
     for (const auto& [field, value] : config_.headers) out += field + ": " + value + "\r\n";
+    if (!traceparent.empty()) out += "traceparent: " + std::string(traceparent) + "\r\n";
     return out + "\r\n";
   }
 
@@ -125,7 +127,8 @@ class HttpLink final : public ServerLink {
     const bool notification = method.starts_with("notifications/");
     const std::string id = notification ? std::string() : std::to_string(++next_id_);
     const std::string body = api::jsonrpc::request_message(id, method, params);
-    const std::string request_head = head(body.size());
+    const std::string request_head =
+        head(body.size(), relay ? std::string_view(relay->traceparent) : std::string_view());
     upstream::Exchange exchange(origin_, deadline);
     bool cancelled_here = false;
     if (relay) {

@@ -249,6 +249,19 @@ test('an HTTP upstream is reached with its own credentials, never the client\'s'
   await single.client.close();
 });
 
+test('the client\'s trace goes on at an HTTP upstream, the gateway\'s span as its parent', async () => {
+  const session = (await initialize('2025-11-25')).headers.get('mcp-session-id');
+  const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  upstream.seen.length = 0;
+  const answer = await post({ jsonrpc: '2.0', id: 5, method: 'tools/call',
+                              params: { name: 'remote__echo', arguments: { message: 'traced' } } },
+                            { session, headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` } });
+  assert.equal(answer.status, 200);
+  const call = upstream.seen.find((r) => r.body.includes('"tools/call"'));
+  assert.match(call.headers.traceparent, new RegExp(`^00-${trace}-[0-9a-f]{16}-01$`));
+  assert.ok(!call.headers.traceparent.includes('00f067aa0ba902b7'));
+});
+
 test('an HTTP upstream that restarted gets a new session, transparently', async () => {
   const { client } = await connect();
   await client.callTool({ name: 'remote__echo', arguments: { message: 'before' } });

@@ -43,6 +43,9 @@ class Relay : public std::enable_shared_from_this<Relay> {
   // The hub's thread: set by the server link while the request is with a server, called when
   // the client cancels it or goes away.
   std::function<void()> on_cancel;
+  // The W3C trace context the request carries to HTTP servers (the gateway's span as parent);
+  // set before the request is handed over, then only read.
+  std::string traceparent;
 
  private:
   Timer waker_;

@@ -14,6 +14,7 @@
 #include "switchyard/mcp/session.hpp"
 #include "switchyard/state/limit_keeper.hpp"
 #include "switchyard/telemetry/request_log.hpp"
+#include "switchyard/telemetry/trace_context.hpp"
 
 namespace switchyard::handlers {
 namespace {
@@ -347,6 +348,10 @@ Awaitable<void> Mcp::relay_answer(request::Context& request, mcp::ClientRequest 
   mcp::Hub& hub = *services_.mcp;
   const Executor executor = co_await asio::this_coro::executor;
   auto relay = std::make_shared<mcp::Relay>(executor);
+  const auto& record = request.record;
+  const auto traceparent =
+      telemetry::format_traceparent(record.trace_id, record.span_id, record.trace_flags);
+  relay->traceparent.assign(traceparent.data(), traceparent.size());
   call.relay = relay;
   hub.track(key, relay);
   request.cancel.watch(&relay->waker());
