@@ -7,10 +7,11 @@
 namespace switchyard::config {
 namespace {
 
-constexpr std::array<std::string_view, 9> kMcpKeys{
-    "servers",      "session_secret",  "previous_session_secret",
-    "session_ttl",  "allowed_origins", "max_message",
-    "list_timeout", "page_size",       "enabled",
+constexpr std::array<std::string_view, 11> kMcpKeys{
+    "servers",       "session_secret",  "previous_session_secret",
+    "session_ttl",   "allowed_origins", "max_message",
+    "list_timeout",  "page_size",       "enabled",
+    "ping_interval", "ping_timeout",
 };
 constexpr std::array<std::string_view, 11> kServerKeys{
     "transport", "command",         "args", "env", "cwd", "url", "headers", "ca_file", "timeout",
@@ -143,6 +144,10 @@ void read_mcp(NodeReader& reader, const Entry& entry, const std::filesystem::pat
       assign(mcp.max_message, reader.size(e, Zero::rejected));
     } else if (e.key == "list_timeout") {
       assign(mcp.list_timeout, reader.duration(e, Zero::rejected));
+    } else if (e.key == "ping_interval") {
+      assign(mcp.ping_interval, reader.duration(e, Zero::allowed));
+    } else if (e.key == "ping_timeout") {
+      assign(mcp.ping_timeout, reader.duration(e, Zero::rejected));
     } else if (e.key == "page_size") {
       assign(mcp.page_size, reader.integer(e, 1, kMaxPageSize));
     }

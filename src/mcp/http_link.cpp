@@ -71,6 +71,13 @@ class HttpLink final : public ServerLink {
     co_return co_await post(method, params, deadline, &expired, relay);
   }
 
+ protected:
+  void start_over() override {
+    set_ready(std::nullopt);
+    asio::co_spawn(executor_, connect(std::static_pointer_cast<HttpLink>(shared_from_this())),
+                   asio::detached);
+  }
+
  private:
   static Awaitable<void> connect(std::shared_ptr<HttpLink> self) {
     Millis backoff = kFirstBackoff;

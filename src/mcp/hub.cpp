@@ -78,6 +78,7 @@ struct Hub::Inner {
       server->start();
       kept.push_back(std::move(server));
     }
+    for (const auto& server : kept) server->watch_health(next.ping_interval, next.ping_timeout);
     for (const auto& old : servers)
       if (std::find(kept.begin(), kept.end(), old) == kept.end()) old->stop();
     servers = std::move(kept);
@@ -96,7 +97,8 @@ struct Hub::Inner {
       Json entry = {
           {"name", c.name},
           {"transport", c.transport == config::McpServer::Transport::stdio ? "stdio" : "http"},
-          {"ready", server->info() != nullptr}};
+          {"ready", server->info() != nullptr},
+          {"missed_pings", server->missed_pings()}};
       if (const ServerInfo* info = server->info()) {
         entry["protocol_version"] = info->protocol_version;
         entry["server_info"] = Json::parse(info->server_info);

@@ -1,15 +1,20 @@
 #include "switchyard/mcp/server_link.hpp"
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <nlohmann/json.hpp>
 
 #include "links.hpp"
 #include "switchyard/api/jsonrpc.hpp"
+#include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::mcp {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// A server that misses this many pings in a row is started over.
+constexpr unsigned kPingsMissedToStartOver = 2;
 // A list longer than this many pages is a server paging in circles.
 constexpr int kMaxPages = 1'000;
 
@@ -37,6 +42,7 @@ ServerLink::ServerLink(Executor executor, config::McpServer config)
 
 void ServerLink::stop() {
   stopped_ = true;
+  if (ping_timer_) ping_timer_->cancel();
   set_ready(std::nullopt);
 }
 
@@ -180,6 +186,40 @@ Awaitable<Reply> ServerLink::list(ListKind kind, Millis timeout) {
   }
   co_return Reply{Reply::Status::unavailable, name() + " paged " + std::string(spec.method) +
                                                   " past " + std::to_string(kMaxPages) + " pages"};
+}
+
+void ServerLink::watch_health(Millis interval, Millis timeout) {
+  ping_interval_ = interval;
+  ping_timeout_ = timeout;
+  if (ping_timer_) {
+    ping_timer_->cancel();  // the loop picks up the new pace
+    return;
+  }
+  if (interval.count() <= 0) return;
+  ping_timer_ = std::make_unique<Timer>(executor_);
+  asio::co_spawn(
+      executor_,
+      [](std::shared_ptr<ServerLink> self) -> Awaitable<void> {
+        while (!self->stopped_ && self->ping_interval_.count() > 0) {
+          self->ping_timer_->expires_after(self->ping_interval_);
+          co_await self->ping_timer_->async_wait(as_result);
+          if (self->stopped_ || !self->info_) continue;
+          const Reply reply = co_await self->send("ping", {}, self->ping_timeout_, nullptr);
+          if (reply.ok()) {
+            self->missed_pings_ = 0;
+            continue;
+          }
+          ++self->missed_pings_;
+          telemetry::log_event(telemetry::Level::warn, "mcp_server_unhealthy",
+                               self->name() + " missed a ping: " + reply.body);
+          if (self->missed_pings_ >= kPingsMissedToStartOver) {
+            self->missed_pings_ = 0;
+            self->start_over();
+          }
+        }
+        self->ping_timer_.reset();
+      }(shared_from_this()),
+      asio::detached);
 }
 
 std::shared_ptr<ServerLink> make_server_link(Executor executor, const config::McpServer& config) {

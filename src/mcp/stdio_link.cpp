@@ -90,6 +90,11 @@ class StdioLink final : public ServerLink {
                                                 " ms"};
   }
 
+ protected:
+  void start_over() override {
+    if (child_) child_->kill();  // supervise() starts the next one
+  }
+
  private:
   // Spawns, reads and respawns until stopped.
   static Awaitable<void> supervise(std::shared_ptr<StdioLink> self) {

@@ -121,6 +121,8 @@ mcp:
   allowed_origins: ["https://app.example.com"]
   max_message: 64KiB
   page_size: 10
+  ping_interval: 500ms
+  ping_timeout: 300ms
   servers:
     everything:
       transport: stdio
@@ -591,6 +593,23 @@ test('a stdio server that crashes mid-call fails that call, is restarted, and sp
     } catch { return null; }
   }, 'a call to the restarted server');
   assert.equal(back.content[0].text, 'Echo: back');
+  await client.close();
+});
+
+test('a stdio server that stops answering without exiting is restarted after two missed pings', async () => {
+  const pid = serverPid(gateway, 'second');
+  assert.ok(pid > 0);
+  process.kill(pid, 'SIGSTOP');
+  await waitFor(() => gateway.log.includes('"mcp_server_unhealthy"'), 'a missed ping in the log');
+  await waitFor(() => { const now = serverPid(gateway, 'second'); return now && now !== pid; },
+                'the hung server replaced');
+  const { client } = await connect();
+  const back = await waitFor(async () => {
+    try {
+      return await client.callTool({ name: 'second__echo', arguments: { message: 'awake' } });
+    } catch { return null; }
+  }, 'a call to the restarted server');
+  assert.equal(back.content[0].text, 'Echo: awake');
   await client.close();
 });
 

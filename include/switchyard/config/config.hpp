@@ -382,6 +382,10 @@ struct Mcp {
   std::size_t max_message = 4 * 1024 * 1024;  // one JSON-RPC message from a client
   Millis list_timeout{5'000};   // a server's part of a list; a slower server is left out
   std::size_t page_size = 100;  // items per page of /mcp's aggregated lists
+  // Every server that is up is pinged this often (0: never); one that misses two pings in a row
+  // is started over (stdio: the process restarted; http: a new session).
+  Millis ping_interval{30'000};
+  Millis ping_timeout{5'000};
 
   const McpServer* find_server(std::string_view name) const;
   bool operator==(const Mcp&) const = default;

@@ -62,6 +62,12 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   // says the list changed or the link starts over.
   Awaitable<Reply> list(ListKind kind, Millis timeout);
 
+  // Pings the server every `interval` while it is up (0: not at all); after two missed pings in a
+  // row the link starts over. May be called again (a reload) to change the pace.
+  void watch_health(Millis interval, Millis timeout);
+  // Pings missed in a row right now, for /admin/mcp.
+  unsigned missed_pings() const { return missed_pings_; }
+
   // Null while the server is not initialized.
   const ServerInfo* info() const { return info_ ? &*info_ : nullptr; }
   const config::McpServer& config() const { return config_; }
@@ -72,6 +78,8 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   // One request now, initialized or not (initialize itself goes through here).
   virtual Awaitable<Reply> send(std::string_view method, std::string_view params, Millis timeout,
                                 Relay* relay) = 0;
+  // The server stopped answering: stdio restarts its process, http initializes a new session.
+  virtual void start_over() = 0;
 
   // The server is initialized (its answer) or is no longer (nullopt): waiting requests go on.
   void set_ready(std::optional<ServerInfo> info);
@@ -113,6 +121,10 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   };
   std::unordered_map<std::string, Progress> progress_;
   std::uint64_t next_token_ = 0;
+  Millis ping_interval_{0};
+  Millis ping_timeout_{0};
+  unsigned missed_pings_ = 0;
+  std::unique_ptr<Timer> ping_timer_;  // while a health loop runs
 };
 
 // The link for a server of the configuration's transport, not started.
