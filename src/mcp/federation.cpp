@@ -7,6 +7,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "json_fields.hpp"
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/mcp/access.hpp"
 #include "switchyard/mcp/server_link.hpp"
@@ -42,11 +43,6 @@ constexpr std::string_view kCapabilities =
 Json params_of(const ClientRequest& r) {
   if (r.params.empty()) return Json::object();
   return Json::parse(r.params, nullptr, false);
-}
-
-std::string string_member(const Json& object, std::string_view key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 // Every server's list at once; a slot stays unavailable when its server did not answer in time.

@@ -20,9 +20,6 @@ using Clock = std::chrono::steady_clock;
 using telemetry::Level;
 using telemetry::log_event;
 
-constexpr Millis kFirstBackoff{500};
-constexpr Millis kMaxBackoff{30'000};
-constexpr Millis kInitializeTimeout{30'000};
 // Of one JSON answer, and of one event of a stream.
 constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;
@@ -95,20 +92,11 @@ class HttpLink final : public ServerLink {
     version_.clear();
     bool expired = false;
     const Reply reply = co_await post("initialize", initialize_params(), deadline, &expired);
-    std::optional<ServerInfo> info;
-    if (reply.ok()) info = read_server_info(reply.body);
-    if (!info) {
-      log_event(Level::warn, "mcp_server_down",
-                name() + " could not be initialized: " +
-                    (reply.ok() ? "its answer to initialize is not one this gateway understands"
-                                : reply.body));
-      co_return false;
-    }
+    auto info = accept_initialize(reply);
+    if (!info) co_return false;
     version_ = info->protocol_version;
     co_await post("notifications/initialized", {}, deadline, &expired);
-    log_event(Level::info, "mcp_server_up",
-              name() + " is ready (protocol " + info->protocol_version + ")");
-    set_ready(std::move(info));
+    became_ready(std::move(*info));
     co_return true;
   }
 

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "json_fields.hpp"
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/mcp/access.hpp"
 #include "switchyard/mcp/federation.hpp"
@@ -34,7 +35,7 @@ std::string permitted_tools(const std::string& result, const config::McpAccess& 
   if (tools == json.end() || !tools->is_array()) return result;
   Json kept = Json::array();
   for (Json& tool : *tools) {
-    const auto name = tool.is_object() ? tool.value("name", std::string()) : std::string();
+    const std::string name = string_member(tool, "name");
     if (may_call_tool(access, server, name)) kept.push_back(std::move(tool));
   }
   *tools = std::move(kept);
@@ -142,7 +143,7 @@ struct Hub::Inner {
     const std::string& name = server->config().name;
     if (r.method == "tools/call") {
       const auto params = Json::parse(r.params.empty() ? "{}" : r.params, nullptr, false);
-      const std::string tool = params.value("name", std::string());
+      const std::string tool = string_member(params, "name");
       if (!may_call_tool(r.access, name, tool))
         co_return error_response(
             r.id, kInvalidParams,

@@ -78,6 +78,25 @@ std::string ServerLink::cancelled_notification(std::string_view id, std::string_
   return api::jsonrpc::request_message({}, "notifications/cancelled", params.dump());
 }
 
+std::optional<ServerInfo> ServerLink::accept_initialize(const Reply& reply) const {
+  std::optional<ServerInfo> info;
+  if (reply.ok()) info = read_server_info(reply.body);
+  if (!info) {
+    telemetry::log_event(
+        telemetry::Level::warn, "mcp_server_down",
+        name() + " could not be initialized: " +
+            (reply.ok() ? "its answer to initialize is not one this gateway understands"
+                        : reply.body));
+  }
+  return info;
+}
+
+void ServerLink::became_ready(ServerInfo info) {
+  telemetry::log_event(telemetry::Level::info, "mcp_server_up",
+                       name() + " is ready (protocol " + info.protocol_version + ")");
+  set_ready(std::move(info));
+}
+
 void ServerLink::set_ready(std::optional<ServerInfo> info) {
   info_ = std::move(info);
   for (Timer* t : ready_waiters_) t->cancel();

@@ -18,16 +18,11 @@ using Clock = std::chrono::steady_clock;
 using telemetry::Level;
 using telemetry::log_event;
 
-// A crashing server is restarted after 0.5 s, then 1, 2, ... up to 30 s between tries; one that
-// stayed up for a minute starts over at 0.5 s.
-constexpr Millis kFirstBackoff{500};
-constexpr Millis kMaxBackoff{30'000};
+// A server that stayed up for a minute starts its backoff over at the first step.
 constexpr Millis kStableAfter{60'000};
 // How long a server whose stdout closed is watched for its exit (past ChildProcess's 2 s SIGKILL).
 constexpr Millis kExitPoll{50};
 constexpr int kExitPolls = 60;
-// Spawning and initializing: an interpreter (node, python) may take seconds to start.
-constexpr Millis kInitializeTimeout{30'000};
 
 // One request waiting for its answer: the reader fills `reply` and cancels the timer.
 struct Pending {
@@ -137,20 +132,13 @@ class StdioLink final : public ServerLink {
     const Reply reply =
         co_await send("initialize", initialize_params(), kInitializeTimeout, nullptr);
     if (spawn != incarnation_ || stopped_) co_return;
-    std::optional<ServerInfo> info;
-    if (reply.ok()) info = read_server_info(reply.body);
+    auto info = accept_initialize(reply);
     if (!info) {
-      log_event(Level::warn, "mcp_server_down",
-                name() + " could not be initialized: " +
-                    (reply.ok() ? "its answer to initialize is not one this gateway understands"
-                                : reply.body));
       if (child_) child_->kill();
       co_return;
     }
     write(api::jsonrpc::request_message({}, "notifications/initialized", {}));
-    log_event(Level::info, "mcp_server_up",
-              name() + " is ready (protocol " + info->protocol_version + ")");
-    set_ready(std::move(info));
+    became_ready(std::move(*info));
   }
 
   void on_line(std::string_view line) {

@@ -386,6 +386,14 @@ test('initialize agrees on each protocol version the gateway speaks, the newest 
   }
   const old = await initialize('2024-11-05');
   assert.equal(old.json.result.protocolVersion, '2025-11-25');
+  // A version of the wrong type is one the gateway does not speak, not a crash.
+  const typed = await initialize(20251125);
+  assert.equal(typed.status, 200);
+  assert.equal(typed.json.result.protocolVersion, '2025-11-25');
+  const session = typed.headers.get('mcp-session-id');
+  const numbered = await post({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 7 } },
+                              { session });
+  assert.equal(numbered.json.error.code, -32602);
 });
 
 test('the transport refuses what the specification says to refuse', async () => {

@@ -100,6 +100,17 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   std::string name() const { return "mcp server " + config_.name; }
   // The params of the gateway's initialize request.
   static std::string initialize_params();
+  // What the server said of itself in its answer to initialize; nullopt (and the reason in the
+  // log) when the answer is an error or not one the gateway understands.
+  std::optional<ServerInfo> accept_initialize(const Reply& reply) const;
+  // The server answers requests from now on (and the log says so).
+  void became_ready(ServerInfo info);
+
+  // A server that fails is started again after 0.5 s, then 1, 2, ... up to 30 s between tries.
+  static constexpr Millis kFirstBackoff{500};
+  static constexpr Millis kMaxBackoff{30'000};
+  // Spawning or connecting and initializing: an interpreter (node, python) may take seconds.
+  static constexpr Millis kInitializeTimeout{30'000};
 
   Executor executor_;
   config::McpServer config_;

@@ -92,7 +92,8 @@ int error_code_of(std::string_view answer) {
   const auto message = jsonrpc::read_message(answer);
   if (!message || message->kind != jsonrpc::Kind::error) return 0;
   const auto error = nlohmann::json::parse(message->error, nullptr, false);
-  return error.is_object() ? error.value("code", 0) : 0;
+  const auto code = error.is_object() ? error.find("code") : error.end();
+  return code != error.end() && code->is_number_integer() ? code->get<int>() : 0;
 }
 
 // One JSON-RPC message as a server-sent event. A message spread over lines (JSON allows it) is
@@ -231,7 +232,11 @@ Awaitable<void> Mcp::handle(request::Context& request) {
   if (message->kind == jsonrpc::Kind::request && message->method == "initialize") {
     const auto params =
         nlohmann::json::parse(message->params.empty() ? "{}" : message->params, nullptr, false);
-    const auto requested = params.value("protocolVersion", std::string());
+    // A client's params, so their types are not trusted: a version that is not a string is one
+    // the gateway does not speak.
+    const auto version = params.find("protocolVersion");
+    const std::string requested =
+        version != params.end() && version->is_string() ? version->get<std::string>() : "";
     mcp::Session session =
         mcp::Session::open(std::string(mcp::negotiate_version(requested)), key, server);
     // Named, not a braced temporary in the co_await: GCC 12 destroys that one twice.

@@ -76,37 +76,26 @@ TEST(ConfigMcp, ReadsStdioAndHttpServers) {
 }
 
 TEST(ConfigMcp, AKeyNamesItsServersToolsAndLimits) {
-  const auto result = load_mcp(R"(mcp:
+  auto with_servers = [](std::string_view servers) {
+    return load_mcp(R"(mcp:
   servers:
     everything: { transport: stdio, command: x }
 keys:
   app:
     sha256: 0000000000000000000000000000000000000000000000000000000000000000
     mcp:
-      servers: [everything]
-      tools: { allow: ["everything__*"], deny: ["*__get-env"] }
-      rpm: 30
-      max_concurrency: 2
-  typo:
-    sha256: 1111111111111111111111111111111111111111111111111111111111111111
-    mcp: { servers: [everythin] }
-)");
-  EXPECT_EQ(joined(result),
-            "test.yaml:18:22: keys.typo.mcp.servers[0]: unknown MCP server 'everythin'\n");
-  const auto fixed = load_mcp(R"(mcp:
-  servers:
-    everything: { transport: stdio, command: x }
-keys:
-  app:
-    sha256: 0000000000000000000000000000000000000000000000000000000000000000
-    mcp:
-      servers: [everything]
+      servers: )" + std::string(servers) +
+                    R"(
       tools: { allow: ["everything__*"], deny: ["*__get-env"] }
       rpm: 30
       max_concurrency: 2
 )");
-  ASSERT_TRUE(fixed.config) << joined(fixed);
-  const McpAccess& access = fixed.config->keys.at(0).mcp;
+  };
+  EXPECT_EQ(joined(with_servers("[everythin]")),
+            "test.yaml:12:17: keys.app.mcp.servers[0]: unknown MCP server 'everythin'\n");
+  const auto result = with_servers("[everything]");
+  ASSERT_TRUE(result.config) << joined(result);
+  const McpAccess& access = result.config->keys.at(0).mcp;
   EXPECT_EQ(access.servers, std::vector<std::string>{"everything"});
   EXPECT_EQ(access.allow_tools, std::vector<std::string>{"everything__*"});
   EXPECT_EQ(access.deny_tools, std::vector<std::string>{"*__get-env"});
