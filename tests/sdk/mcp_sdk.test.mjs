@@ -121,8 +121,8 @@ mcp:
   allowed_origins: ["https://app.example.com"]
   max_message: 64KiB
   page_size: 10
-  ping_interval: 500ms
-  ping_timeout: 300ms
+  ping_interval: 1s
+  ping_timeout: 2s
   servers:
     everything:
       transport: stdio
@@ -251,6 +251,21 @@ test('an HTTP upstream is reached with its own credentials, never the client\'s'
   await single.client.close();
 });
 
+test('an HTTP upstream that forgot the gateway\'s session gets a new one, transparently', async () => {
+  const { client } = await connect();
+  upstream.seen.length = 0;
+  await client.callTool({ name: 'remote__echo', arguments: { message: 'before' } });
+  const sessionAtUpstream = upstream.seen.at(-1).headers['mcp-session-id'];
+  const ended = await fetch(`http://127.0.0.1:${upstream.port}/mcp`,
+                            { method: 'DELETE', headers: { 'mcp-session-id': sessionAtUpstream } });
+  assert.equal(ended.status, 200);
+  const after = await client.callTool({ name: 'remote__echo', arguments: { message: 'after' } });
+  assert.equal(after.content[0].text, 'Echo: after');
+  await waitFor(() => gateway.log.includes('"mcp_session_renewed"'), 'the renewal in the log');
+  assert.notEqual(upstream.seen.at(-1).headers['mcp-session-id'], sessionAtUpstream);
+  await client.close();
+});
+
 test('the client\'s trace goes on at an HTTP upstream, the gateway\'s span as its parent', async () => {
   const session = (await initialize('2025-11-25')).headers.get('mcp-session-id');
   const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -267,11 +282,15 @@ test('the client\'s trace goes on at an HTTP upstream, the gateway\'s span as it
 test('an HTTP upstream that restarted gets a new session, transparently', async () => {
   const { client } = await connect();
   await client.callTool({ name: 'remote__echo', arguments: { message: 'before' } });
+  const initializes = () => upstream.seen.filter((r) => r.body.includes('"initialize"')).length;
+  const before = initializes();
   upstream.child.kill('SIGKILL');
   upstream.child = await startHttpServer(upstream.port);
   const after = await client.callTool({ name: 'remote__echo', arguments: { message: 'after' } });
   assert.equal(after.content[0].text, 'Echo: after');
-  await waitFor(() => gateway.log.includes('"mcp_session_renewed"'), 'the renewal in the log');
+  // A new session with the new server: the gateway initialized again (when the call found the
+  // old session gone, or when the pings in between did).
+  assert.ok(initializes() > before);
   await client.close();
 });
 
