@@ -146,10 +146,12 @@ Awaitable<void> Mcp::handle(request::Context& request) {
   const auto& http = request.http;
   const config::Mcp& config = services_.config.mcp;
   const std::string_view path = request.record.path;
-  const std::string server(path.size() > 4 ? path.substr(5) : std::string_view());
+  Caller caller{std::string(path.size() > 4 ? path.substr(5) : std::string_view()),
+                request.key ? request.key->name : std::string(),
+                request.key ? request.key->mcp : config::McpAccess{}};
+  const std::string& server = caller.server;
   // The key's servers first: a key limited to some servers learns nothing of the others.
-  const config::McpAccess access = request.key ? request.key->mcp : config::McpAccess{};
-  if (!server.empty() && !access.may_use_server(server)) {
+  if (!server.empty() && !caller.access.may_use_server(server)) {
     co_await refuse(sink, 403, jsonrpc::kInvalidRequest,
                     "Forbidden: this key may not use MCP server " + server);
     co_return;
@@ -172,51 +174,58 @@ Awaitable<void> Mcp::handle(request::Context& request) {
                     "Method Not Allowed: this endpoint offers no server-initiated stream");
     co_return;
   }
-
   const std::string_view version_header = header(http, kVersionHeader);
   if (!version_header.empty() && !mcp::is_supported_version(version_header)) {
     co_await refuse(sink, 400, jsonrpc::kInvalidRequest,
                     "Bad Request: unsupported MCP-Protocol-Version " + std::string(version_header));
     co_return;
   }
-  const std::string key = request.key ? request.key->name : std::string();
-  const std::string_view session_id = header(http, kSessionHeader);
-  // The session a request names, when genuine, of this view and of this key.
-  auto read_session = [&]() -> std::optional<mcp::Session> {
-    auto session = mcp::Session::read(session_id, signer_, config.session_ttl);
-    if (!session || session->server != server || session->key != key ||
-        services_.mcp->session_ended(session->nonce))
-      return std::nullopt;
-    return session;
-  };
-
   if (http.method() == http::verb::delete_) {
-    if (session_id.empty()) {
-      co_await refuse(sink, 400, jsonrpc::kInvalidRequest,
-                      "Bad Request: Mcp-Session-Id header is required");
-      co_return;
-    }
-    const auto session = read_session();
-    if (!session) {
-      co_await refuse(sink, 404, jsonrpc::kInvalidRequest, "Session not found");
-      co_return;
-    }
-    services_.mcp->end_session(session->nonce, std::chrono::system_clock::time_point(
-                                                   std::chrono::seconds(session->issued)) +
-                                                   config.session_ttl);
-    co_await sink.send(200, kJson, "{}");
+    co_await end_session(request, caller);
+  } else {
+    co_await post(request, caller);
+  }
+}
+
+std::optional<mcp::Session> Mcp::read_session(const request::Context& request,
+                                              const Caller& caller) const {
+  auto session = mcp::Session::read(header(request.http, kSessionHeader), signer_,
+                                    services_.config.mcp.session_ttl);
+  if (!session || session->server != caller.server || session->key != caller.key ||
+      services_.mcp->session_ended(session->nonce))
+    return std::nullopt;
+  return session;
+}
+
+Awaitable<void> Mcp::end_session(request::Context& request, const Caller& caller) {
+  auto& sink = request.response();
+  if (header(request.http, kSessionHeader).empty()) {
+    co_await refuse(sink, 400, jsonrpc::kInvalidRequest,
+                    "Bad Request: Mcp-Session-Id header is required");
     co_return;
   }
+  const auto session = read_session(request, caller);
+  if (!session) {
+    co_await refuse(sink, 404, jsonrpc::kInvalidRequest, "Session not found");
+    co_return;
+  }
+  services_.mcp->end_session(
+      session->nonce, std::chrono::system_clock::time_point(std::chrono::seconds(session->issued)) +
+                          services_.config.mcp.session_ttl);
+  co_await sink.send(200, kJson, "{}");
+}
 
-  // POST: one JSON-RPC message.
-  const std::string_view accept = header(http, "Accept");
+Awaitable<void> Mcp::post(request::Context& request, const Caller& caller) {
+  auto& sink = request.response();
+  const config::Mcp& config = services_.config.mcp;
+  const std::string_view accept = header(request.http, "Accept");
   if (!accepts(accept, kJson) || !accepts(accept, kEventStream)) {
     co_await refuse(sink, 406, jsonrpc::kInvalidRequest,
                     "Not Acceptable: the client must accept both application/json and "
                     "text/event-stream");
     co_return;
   }
-  const std::string& body = http.body();
+  const std::string& body = request.http.body();
   if (body.size() > config.max_message) {
     co_await refuse(
         sink, 413, jsonrpc::kInvalidRequest,
@@ -228,41 +237,21 @@ Awaitable<void> Mcp::handle(request::Context& request) {
     co_await sink.send(400, kJson, jsonrpc::error_response(message.error()));
     co_return;
   }
-
   if (message->kind == jsonrpc::Kind::request && message->method == "initialize") {
-    const auto params =
-        nlohmann::json::parse(message->params.empty() ? "{}" : message->params, nullptr, false);
-    // A client's params, so their types are not trusted: a version that is not a string is one
-    // the gateway does not speak.
-    const auto version = params.find("protocolVersion");
-    const std::string requested =
-        version != params.end() && version->is_string() ? version->get<std::string>() : "";
-    mcp::Session session =
-        mcp::Session::open(std::string(mcp::negotiate_version(requested)), key, server);
-    // Named, not a braced temporary in the co_await: GCC 12 destroys that one twice.
-    mcp::ClientRequest call{server,          std::string(message->id),
-                            message->method, std::string(message->params),
-                            session.version, access};
-    describe(request.record.mcp, config, server, *message);
-    request.record.mcp.session = session.nonce;
-    std::string answer = co_await ask_hub(request, std::move(call));
-    const std::string id = session.id(signer_);
-    if (request.record.mcp.error_code == 0) sink.add_header(kSessionHeader, id);
-    co_await sink.send(200, kJson, answer);
+    co_await initialize(request, caller, *message);
     co_return;
   }
-
-  if (session_id.empty()) {
+  if (header(request.http, kSessionHeader).empty()) {
     co_await refuse(sink, 400, jsonrpc::kInvalidRequest,
                     "Bad Request: Mcp-Session-Id header is required", message->id);
     co_return;
   }
-  const auto session = read_session();
+  const auto session = read_session(request, caller);
   if (!session) {
     co_await refuse(sink, 404, jsonrpc::kInvalidRequest, "Session not found", message->id);
     co_return;
   }
-  describe(request.record.mcp, config, server, *message);
+  describe(request.record.mcp, config, caller.server, *message);
   request.record.mcp.session = session->nonce;
   if (message->kind != jsonrpc::Kind::request) {
     // A cancellation reaches the server working on the request, when it runs in this process.
@@ -276,13 +265,36 @@ Awaitable<void> Mcp::handle(request::Context& request) {
   }
   std::vector<InFlight> held;
   if (message->method == "tools/call") {
-    const bool admitted = co_await admit_call(request, access, message->id, held);
+    const bool admitted = co_await admit_call(request, caller.access, message->id, held);
     if (!admitted) co_return;
   }
-  mcp::ClientRequest call{server,           std::string(message->id),
+  // Named, not a braced temporary in the co_await: GCC 12 destroys that one twice.
+  mcp::ClientRequest call{caller.server,    std::string(message->id),
                           message->method,  std::string(message->params),
-                          session->version, access};
+                          session->version, caller.access};
   co_await relay_answer(request, std::move(call), tracking_key(session->nonce, message->id));
+}
+
+Awaitable<void> Mcp::initialize(request::Context& request, const Caller& caller,
+                                const jsonrpc::Message& message) {
+  // A client's params, so their types are not trusted: a version that is not a string is one
+  // the gateway does not speak.
+  const auto params =
+      nlohmann::json::parse(message.params.empty() ? "{}" : message.params, nullptr, false);
+  const auto version = params.find("protocolVersion");
+  const std::string requested =
+      version != params.end() && version->is_string() ? version->get<std::string>() : "";
+  mcp::Session session =
+      mcp::Session::open(std::string(mcp::negotiate_version(requested)), caller.key, caller.server);
+  mcp::ClientRequest call{caller.server,   std::string(message.id),
+                          message.method,  std::string(message.params),
+                          session.version, caller.access};
+  describe(request.record.mcp, services_.config.mcp, caller.server, message);
+  request.record.mcp.session = session.nonce;
+  const std::string answer = co_await ask_hub(request, std::move(call));
+  const std::string id = session.id(signer_);
+  if (request.record.mcp.error_code == 0) request.response().add_header(kSessionHeader, id);
+  co_await request.response().send(200, kJson, answer);
 }
 
 Awaitable<bool> Mcp::admit_call(request::Context& request, const config::McpAccess& access,

@@ -6,9 +6,11 @@
 // notifications and responses from the client are accepted with 202.
 #pragma once
 
+#include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/handlers/handler.hpp"
 #include "switchyard/handlers/services.hpp"
 #include "switchyard/mcp/hub.hpp"
+#include "switchyard/mcp/session.hpp"
 #include "switchyard/mcp/session_signer.hpp"
 
 namespace switchyard::handlers {
@@ -34,6 +36,23 @@ class Mcp final : public Handler {
   Awaitable<void> handle(request::Context& request) override;
 
  private:
+  // Who asks, of what: the view (a server, or "" for /mcp) and the key's name and reach.
+  struct Caller {
+    std::string server;
+    std::string key;
+    config::McpAccess access;
+  };
+  // DELETE: the session ends.
+  Awaitable<void> end_session(request::Context& request, const Caller& caller);
+  // POST: one JSON-RPC message.
+  Awaitable<void> post(request::Context& request, const Caller& caller);
+  // An initialize request: a new session, signed, if the view answers it.
+  Awaitable<void> initialize(request::Context& request, const Caller& caller,
+                             const api::jsonrpc::Message& message);
+  // The session the request's Mcp-Session-Id names, when genuine, not ended, and of this view
+  // and key.
+  std::optional<mcp::Session> read_session(const request::Context& request,
+                                           const Caller& caller) const;
   // The hub's answer, its wait and error code noted in the request's record.
   Awaitable<std::string> ask_hub(request::Context& request, mcp::ClientRequest call);
   // A request's answer: JSON, or an event stream when the servers send messages about the
