@@ -94,13 +94,24 @@ Result<Message, Error> read_message(std::string_view body) {
   return m;
 }
 
-std::string result_response(std::string_view id, std::string_view result) {
+namespace {
+
+// `{"jsonrpc":"2.0","id":<id>,"<member>":<raw>}`.
+std::string response(std::string_view id, std::string_view member, std::string_view raw) {
   std::string out = R"({"jsonrpc":"2.0","id":)";
   out += id;
-  out += R"(,"result":)";
-  out += result;
+  out += ",\"";
+  out += member;
+  out += "\":";
+  out += raw;
   out += '}';
   return out;
+}
+
+}  // namespace
+
+std::string result_response(std::string_view id, std::string_view result) {
+  return response(id, "result", result);
 }
 
 std::string error_response(std::string_view id, int code, std::string_view message) {
@@ -119,16 +130,10 @@ std::string error_response(std::string_view id, int code, std::string_view messa
 }
 
 std::string raw_error_response(std::string_view id, std::string_view error) {
-  std::string out = R"({"jsonrpc":"2.0","id":)";
-  out += id;
-  out += R"(,"error":)";
-  out += error;
-  out += '}';
-  return out;
+  return response(id, "error", error);
 }
 
-std::string request_message(std::string_view id, std::string_view method,
-                            std::string_view params) {
+std::string request_message(std::string_view id, std::string_view method, std::string_view params) {
   std::string out = R"({"jsonrpc":"2.0",)";
   if (!id.empty()) {
     out += R"("id":)";

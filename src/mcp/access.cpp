@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "switchyard/api/json.hpp"
+#include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/mcp/federation.hpp"
 
 namespace switchyard::mcp {
@@ -25,6 +27,13 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   }
   while (p < pattern.size() && pattern[p] == '*') ++p;
   return p == pattern.size();
+}
+
+std::string tool_refusal(std::string_view id, std::string_view tool) {
+  std::string message = "Invalid params: tool ";
+  api::json::append_quoted(message, tool);
+  message += " is not allowed for this key";
+  return api::jsonrpc::error_response(id, api::jsonrpc::kInvalidParams, message);
 }
 
 bool may_call_tool(const config::McpAccess& access, std::string_view server,

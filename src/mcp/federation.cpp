@@ -66,6 +66,13 @@ Awaitable<std::vector<Reply>> gather(const Servers& servers, ListKind kind,
 
 }  // namespace
 
+std::shared_ptr<ServerLink> find_server(const std::vector<std::shared_ptr<ServerLink>>& servers,
+                                        std::string_view name) {
+  for (const auto& s : servers)
+    if (s->config().name == name) return s;
+  return nullptr;
+}
+
 bool is_forwarded(std::string_view method) {
   return std::find(kForwarded.begin(), kForwarded.end(), method) != kForwarded.end();
 }
@@ -92,9 +99,7 @@ struct Aggregate {
   const ClientRequest& r;
 
   std::shared_ptr<ServerLink> find(std::string_view name) const {
-    for (const auto& s : servers)
-      if (s->config().name == name) return s;
-    return nullptr;
+    return find_server(servers, name);
   }
 
   std::string initialize() const {
@@ -152,11 +157,8 @@ struct Aggregate {
       co_return error_response(r.id, kInvalidParams,
                                "Invalid params: no tool or prompt named " + Json(name).dump());
     }
-    if (r.method == "tools/call" && !may_call_tool(r.access, split->server, split->name)) {
-      co_return error_response(
-          r.id, kInvalidParams,
-          "Invalid params: tool " + Json(name).dump() + " is not allowed for this key");
-    }
+    if (r.method == "tools/call" && !may_call_tool(r.access, split->server, split->name))
+      co_return tool_refusal(r.id, name);
     params["name"] = std::string(split->name);
     co_return answer_with(r.id, co_await server->request(r.method, params.dump(),
                                                          server->config().timeout, r.relay.get()));

@@ -60,9 +60,7 @@ struct Hub::Inner {
   std::vector<std::shared_ptr<ServerLink>> servers;
 
   std::shared_ptr<ServerLink> find(std::string_view name) const {
-    for (const auto& s : servers)
-      if (s->config().name == name) return s;
-    return nullptr;
+    return find_server(servers, name);
   }
 
   void apply(const config::Mcp& next) {
@@ -129,9 +127,11 @@ struct Hub::Inner {
     if (!server) co_return error_response(r.id, kInvalidParams, "no MCP server named " + r.server);
     if (r.method == "initialize") {
       // The server presents itself; the version is the one agreed with this client.
-      const Reply ready = co_await server->request("ping", {}, config.list_timeout);
+      const bool ready = co_await server->ready_within(config.list_timeout);
       const ServerInfo* info = server->info();
-      if (!ready.ok() || !info) co_return answer_with(r.id, ready);
+      if (!ready || !info)
+        co_return answer_with(
+            r.id, Reply{Reply::Status::unavailable, "mcp server " + r.server + " is not ready"});
       Json result = {{"protocolVersion", r.version},
                      {"capabilities", Json::parse(info->capabilities)},
                      {"serverInfo", Json::parse(info->server_info)}};
@@ -144,10 +144,7 @@ struct Hub::Inner {
     if (r.method == "tools/call") {
       const auto params = Json::parse(r.params.empty() ? "{}" : r.params, nullptr, false);
       const std::string tool = string_member(params, "name");
-      if (!may_call_tool(r.access, name, tool))
-        co_return error_response(
-            r.id, kInvalidParams,
-            "Invalid params: tool " + Json(tool).dump() + " is not allowed for this key");
+      if (!may_call_tool(r.access, name, tool)) co_return tool_refusal(r.id, tool);
     }
     Reply reply =
         co_await server->request(r.method, r.params, server->config().timeout, r.relay.get());

@@ -144,6 +144,11 @@ Awaitable<bool> ServerLink::wait_ready(Clock::time_point deadline) {
   co_return info_.has_value();
 }
 
+Awaitable<bool> ServerLink::ready_within(Millis timeout) {
+  const auto self = shared_from_this();
+  co_return co_await wait_ready(Clock::now() + timeout);
+}
+
 Awaitable<Reply> ServerLink::request(std::string_view method, std::string_view params,
                                      Millis timeout, Relay* relay) {
   const auto self = shared_from_this();  // a reload may drop the hub's reference meanwhile

@@ -3,6 +3,7 @@
 // forwarded when it calls it anyway.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "switchyard/config/config.hpp"
@@ -13,5 +14,7 @@ namespace switchyard::mcp {
 bool glob_match(std::string_view pattern, std::string_view text);
 
 bool may_call_tool(const config::McpAccess& access, std::string_view server, std::string_view tool);
+// The answer to a tools/call of a tool the key may not call (never forwarded): -32602.
+std::string tool_refusal(std::string_view id, std::string_view tool);
 
 }  // namespace switchyard::mcp

@@ -19,6 +19,10 @@ namespace switchyard::mcp {
 
 class ServerLink;
 
+// The server of that name, or null.
+std::shared_ptr<ServerLink> find_server(const std::vector<std::shared_ptr<ServerLink>>& servers,
+                                        std::string_view name);
+
 // Methods a server answers itself, passed on as they came at /mcp/<server>.
 bool is_forwarded(std::string_view method);
 

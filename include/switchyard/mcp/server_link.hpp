@@ -58,6 +58,8 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   // the relay's on_cancel stops the request at the server.
   Awaitable<Reply> request(std::string_view method, std::string_view params, Millis timeout,
                            Relay* relay = nullptr);
+  // Whether the server is initialized, waiting for it within `timeout` while it starts.
+  Awaitable<bool> ready_within(Millis timeout);
   // Every item of one list, as a raw JSON array; fetched page by page, kept until the server
   // says the list changed or the link starts over.
   Awaitable<Reply> list(ListKind kind, Millis timeout);

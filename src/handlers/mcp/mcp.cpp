@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/beast/core/string.hpp>
 #include <nlohmann/json.hpp>
 
 #include "switchyard/api/jsonrpc.hpp"
@@ -31,13 +32,6 @@ constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
 constexpr int kTooManyCalls = -32000;
 // Servers MAY answer a request without Origin; a browser always sends one.
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -50,7 +44,7 @@ bool accepts(std::string_view accept, std::string_view type) {
     const auto comma = accept.find(',');
     std::string_view range = accept.substr(0, comma);
     range = trim(range.substr(0, range.find(';')));
-    if (iequals(range, type)) return true;
+    if (beast::iequals(range, type)) return true;
     if (comma == std::string_view::npos) break;
     accept.remove_prefix(comma + 1);
   }
