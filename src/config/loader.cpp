@@ -100,7 +100,6 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
   // Before the routes, whose retry and deadline start from it.
   if (const Entry* e = top->find("resilience")) read_resilience(reader, *e, config.resilience);
   if (const Entry* e = top->find("redis")) read_redis(reader, *e, config.redis.emplace());
-  if (const Entry* e = top->find("mcp")) read_mcp(reader, *e, base_dir, config.mcp);
   if (const Entry* e = top->find("cache")) {
     read_cache(reader, *e, config.cache);
     if (config.cache.backend == Cache::Backend::redis && !config.redis)
@@ -145,6 +144,9 @@ void read_document(NodeReader& reader, const YAML::Node& document, const fs::pat
     reader.reset_source();
     check_route_links(reader, links, config, models.declared());
   }
+  // After the routes, which servers' sampling names; before the keys, which name servers.
+  if (const Entry* e = top->find("mcp"))
+    read_mcp(reader, *e, base_dir, models.declared(), routes.declared(), config.mcp);
 
   if (keys.section) {
     for (const Entry& entry : keys.section->entries) {

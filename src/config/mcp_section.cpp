@@ -13,10 +13,11 @@ constexpr std::array<std::string_view, 11> kMcpKeys{
     "list_timeout",  "page_size",       "enabled",
     "ping_interval", "ping_timeout",
 };
-constexpr std::array<std::string_view, 11> kServerKeys{
-    "transport", "command",         "args", "env", "cwd", "url", "headers", "ca_file", "timeout",
-    "rpm",       "max_concurrency",
+constexpr std::array<std::string_view, 12> kServerKeys{
+    "transport", "command",         "args",     "env", "cwd", "url", "headers", "ca_file",
+    "timeout",   "max_concurrency", "sampling", "rpm",
 };
+constexpr std::array<std::string_view, 2> kSamplingKeys{"route", "models"};
 
 constexpr std::array<std::string_view, 2> kTransports{"stdio", "http"};
 // Keys that only one transport reads: naming one for the other is a mistake worth reporting.
@@ -61,8 +62,39 @@ std::optional<std::string> read_secret(NodeReader& reader, const Entry& entry) {
   return secret;
 }
 
-McpServer read_server(NodeReader& reader, const Entry& entry,
-                      const std::filesystem::path& base_dir) {
+// The name of a route or a model alias that a chat completion may name.
+std::optional<std::string> read_route_name(NodeReader& reader, const Entry& entry,
+                                           const Declared& models, const Declared& routes) {
+  auto name = reader.text(entry);
+  if (name && !models.has(*name) && !routes.has(*name)) {
+    reader.error(entry.value_position(), entry.path + ": no route or model named '" + *name + "'");
+    return std::nullopt;
+  }
+  return name;
+}
+
+McpServer::Sampling read_sampling(NodeReader& reader, const Entry& entry, const Declared& models,
+                                  const Declared& routes) {
+  McpServer::Sampling sampling;
+  const auto section = reader.section(entry, kSamplingKeys);
+  if (!section || !reader.require(*section, "route")) return sampling;
+  for (const Entry& e : section->entries) {
+    if (e.key == "route") {
+      assign(sampling.route, read_route_name(reader, e, models, routes));
+    } else if (e.key == "models") {
+      const auto hints = reader.section(e, kAnyName);
+      if (!hints) continue;
+      for (const Entry& hint : hints->entries) {
+        if (auto route = read_route_name(reader, hint, models, routes))
+          sampling.models.emplace_back(hint.key, std::move(*route));
+      }
+    }
+  }
+  return sampling;
+}
+
+McpServer read_server(NodeReader& reader, const Entry& entry, const std::filesystem::path& base_dir,
+                      const Declared& models, const Declared& routes) {
   McpServer server;
   server.name = entry.key;
   if (!valid_server_name(entry.key)) {
@@ -112,6 +144,8 @@ McpServer read_server(NodeReader& reader, const Entry& entry,
       assign(server.rpm, reader.integer(e, 0, kMaxRpm));
     } else if (e.key == "max_concurrency") {
       assign(server.max_concurrency, reader.integer(e, 0, kMaxConcurrency));
+    } else if (e.key == "sampling") {
+      server.sampling = read_sampling(reader, e, models, routes);
     }
   }
   return server;
@@ -120,7 +154,7 @@ McpServer read_server(NodeReader& reader, const Entry& entry,
 }  // namespace
 
 void read_mcp(NodeReader& reader, const Entry& entry, const std::filesystem::path& base_dir,
-              Mcp& mcp) {
+              const Declared& models, const Declared& routes, Mcp& mcp) {
   mcp.enabled = true;
   const auto section = reader.section(entry, kMcpKeys);
   if (!section) return;
@@ -131,7 +165,7 @@ void read_mcp(NodeReader& reader, const Entry& entry, const std::filesystem::pat
       const auto servers = reader.section(e, kAnyName);
       if (!servers) continue;
       for (const Entry& s : servers->entries)
-        mcp.servers.push_back(read_server(reader, s, base_dir));
+        mcp.servers.push_back(read_server(reader, s, base_dir, models, routes));
     } else if (e.key == "session_secret") {
       assign(mcp.session_secret, read_secret(reader, e));
     } else if (e.key == "previous_session_secret") {

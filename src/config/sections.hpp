@@ -100,9 +100,10 @@ void check_route_links(NodeReader& reader, const std::vector<RouteLink>& links,
 void read_cache(NodeReader& reader, const Entry& entry, Cache& cache);
 void read_redis(NodeReader& reader, const Entry& entry, Redis& redis);
 
-// `mcp:`; relative ca_file paths against `base_dir`.
+// `mcp:`; relative ca_file paths against `base_dir`. A server's sampling route names one of
+// `models` or `routes`.
 void read_mcp(NodeReader& reader, const Entry& entry, const std::filesystem::path& base_dir,
-              Mcp& mcp);
+              const Declared& models, const Declared& routes, Mcp& mcp);
 
 void read_resilience(NodeReader& reader, const Entry& entry, Resilience& resilience);
 // The keys of a `retry:` mapping over what `retry` already holds: the built-in defaults for

@@ -130,7 +130,7 @@ class HttpLink final : public ServerLink {
       relay->on_cancel = [this, &exchange, &cancelled_here, id] {
         cancelled_here = true;
         exchange.abort();
-        answer_later(cancelled_notification(id, "the client cancelled the request"));
+        send_message(cancelled_notification(id, "the client cancelled the request"));
       };
     }
     const std::array<asio::const_buffer, 2> request{asio::buffer(request_head), asio::buffer(body)};
@@ -185,7 +185,8 @@ class HttpLink final : public ServerLink {
           // On this request's stream, a log message is about it: the client gets it.
           if (!on_notification(*message) && relay) relay->push(std::string(event->data));
         } else if (message->kind == Kind::request) {
-          answer_later(answer_server_request(*message));
+          // On this request's stream, a request of the server's is made while serving it.
+          on_request(*message, relay);
         } else if (message->id == id) {
           // The answer: the stream has nothing more for this request, so it is not read to
           // its end (the connection is closed rather than pooled).
@@ -201,16 +202,16 @@ class HttpLink final : public ServerLink {
     }
   }
 
-  // The gateway's answer to a server's request goes back as a POST of its own.
-  void answer_later(std::string response) {
+  // A POST of its own, whose answer (202) is not waited for.
+  void send_message(std::string message) override {
     auto self = std::static_pointer_cast<HttpLink>(shared_from_this());
     asio::co_spawn(
         executor_,
-        [self, response = std::move(response)]() -> Awaitable<void> {
-          const std::string h = self->head(response.size());
+        [self, message = std::move(message)]() -> Awaitable<void> {
+          const std::string h = self->head(message.size());
           upstream::Exchange exchange(self->origin_, Clock::now() + self->config_.timeout);
-          const std::array<asio::const_buffer, 2> message{asio::buffer(h), asio::buffer(response)};
-          co_await exchange.send(message);
+          const std::array<asio::const_buffer, 2> request{asio::buffer(h), asio::buffer(message)};
+          co_await exchange.send(request);
         },
         asio::detached);
   }

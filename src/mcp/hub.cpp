@@ -50,6 +50,7 @@ struct Hub::Inner {
   std::unordered_map<std::string, std::shared_ptr<std::atomic<std::uint32_t>>> in_flight;
   std::mutex tracked_mutex;
   std::unordered_map<std::string, std::weak_ptr<Relay>> tracked;
+  std::unordered_map<std::string, std::function<void(Reply)>> awaited;  // guarded by tracked_mutex
   mutable std::mutex ended_mutex;
   std::unordered_map<std::string, std::chrono::system_clock::time_point> ended;
   asio::io_context io{1};
@@ -220,6 +221,28 @@ void Hub::track(const std::string& key, const std::shared_ptr<Relay>& relay) {
 void Hub::untrack(const std::string& key) {
   std::lock_guard lock(inner_->tracked_mutex);
   inner_->tracked.erase(key);
+}
+
+void Hub::await_answer(const std::string& key, std::function<void(Reply)> answer) {
+  std::lock_guard lock(inner_->tracked_mutex);
+  inner_->awaited[key] = std::move(answer);
+}
+
+bool Hub::answered(const std::string& key, Reply reply) {
+  std::function<void(Reply)> answer;
+  {
+    std::lock_guard lock(inner_->tracked_mutex);
+    const auto it = inner_->awaited.find(key);
+    if (it == inner_->awaited.end()) return false;
+    answer = std::move(it->second);
+    inner_->awaited.erase(it);
+  }
+  answer(std::move(reply));
+  return true;
+}
+
+void Hub::abandon_answer(const std::string& key, std::string why) {
+  answered(key, Reply{Reply::Status::unavailable, std::move(why)});
 }
 
 void Hub::cancel(const std::string& key) {

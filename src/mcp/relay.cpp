@@ -9,6 +9,18 @@ void Relay::push(std::string message) {
     std::lock_guard lock(mutex_);
     messages_.push_back(std::move(message));
   }
+  wake();
+}
+
+void Relay::ask(ServerRequest request) {
+  {
+    std::lock_guard lock(mutex_);
+    requests_.push_back(std::move(request));
+  }
+  wake();
+}
+
+void Relay::wake() {
   // The waker belongs to the worker's thread: it is cancelled there. A wake that arrives while
   // nothing waits is harmless: wait() looks at the messages before it waits.
   asio::post(waker_.get_executor(), [self = shared_from_this()] { self->waker_.cancel(); });
@@ -22,7 +34,7 @@ void Relay::finish(std::string answer) {
 Awaitable<void> Relay::wait() {
   {
     std::lock_guard lock(mutex_);
-    if (!messages_.empty() || answer_) co_return;
+    if (!messages_.empty() || !requests_.empty() || answer_) co_return;
   }
   waker_.expires_at(Timer::time_point::max());
   co_await waker_.async_wait(as_result);
@@ -33,6 +45,14 @@ std::vector<std::string> Relay::take() {
   std::vector<std::string> out(std::make_move_iterator(messages_.begin()),
                                std::make_move_iterator(messages_.end()));
   messages_.clear();
+  return out;
+}
+
+std::vector<ServerRequest> Relay::take_requests() {
+  std::lock_guard lock(mutex_);
+  std::vector<ServerRequest> out(std::make_move_iterator(requests_.begin()),
+                                 std::make_move_iterator(requests_.end()));
+  requests_.clear();
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
 #include "links.hpp"
@@ -47,22 +48,49 @@ void ServerLink::stop() {
 }
 
 std::string ServerLink::initialize_params() {
-  // The gateway asks nothing of its servers (no sampling, roots or elicitation of its own).
+  // One session with the server serves every client, so the gateway offers what any of them may
+  // answer: a request of a client that did not declare the capability is refused on its behalf
+  // (or served by the server's sampling route).
   const nlohmann::json params = {
       {"protocolVersion", std::string(kLatestVersion)},
-      {"capabilities", nlohmann::json::object()},
+      {"capabilities",
+       {{"sampling", nlohmann::json::object()},
+        {"elicitation", nlohmann::json::object()},
+        {"roots", nlohmann::json::object()}}},
       {"clientInfo", {{"name", "switchyard"}, {"version", SWITCHYARD_VERSION}}},
   };
   return params.dump();
 }
 
-std::string ServerLink::answer_server_request(const api::jsonrpc::Message& request) {
-  if (request.method == "ping") return api::jsonrpc::result_response(request.id, "{}");
-  return api::jsonrpc::error_response(request.id, api::jsonrpc::kMethodNotFound,
-                                      request.method + " is not offered by the gateway");
+void ServerLink::on_request(const api::jsonrpc::Message& request, Relay* relay) {
+  const std::string& method = request.method;
+  if (method == "ping") {
+    send_message(api::jsonrpc::result_response(request.id, "{}"));
+    return;
+  }
+  if (method != "sampling/createMessage" && method != "elicitation/create" &&
+      method != "roots/list") {
+    send_message(api::jsonrpc::error_response(request.id, api::jsonrpc::kMethodNotFound,
+                                              "Method not found: " + method));
+    return;
+  }
+  if (!relay) {
+    send_message(api::jsonrpc::error_response(
+        request.id, api::jsonrpc::kInvalidRequest,
+        method + " reaches a client only while the server serves one request of it"));
+    return;
+  }
+  // The answer comes from the worker's thread, maybe after the link is gone.
+  relay->ask(ServerRequest{
+      config_.name, method, std::string(request.params),
+      [link = weak_from_this(), ex = executor_, id = std::string(request.id)](Reply reply) {
+        asio::post(ex, [link, id, reply = std::move(reply)] {
+          if (const auto self = link.lock()) self->send_message(answer_with(id, reply));
+        });
+      }});
 }
 
-Reply ServerLink::reply_of(const api::jsonrpc::Message& response) {
+Reply reply_of(const api::jsonrpc::Message& response) {
   if (response.kind == api::jsonrpc::Kind::result)
     return Reply{Reply::Status::result, std::string(response.result)};
   return Reply{Reply::Status::error, std::string(response.error)};
@@ -171,7 +199,9 @@ Awaitable<Reply> ServerLink::request(std::string_view method, std::string_view p
       sent = json.dump();
     }
   }
+  if (relay) relays_.push_back(relay);
   Reply reply = co_await send(method, sent.empty() ? params : sent, left_until(deadline), relay);
+  if (relay) relays_.erase(std::find(relays_.begin(), relays_.end(), relay));
   if (!token.empty()) progress_.erase(token);
   co_return reply;
 }

@@ -15,17 +15,28 @@ std::int64_t now_seconds() {
 
 }  // namespace
 
-Session Session::open(std::string version, std::string key, std::string server) {
+Session Session::open(std::string version, std::string key, std::string server, unsigned features) {
   unsigned char bytes[12];
   if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
   return Session{
-      std::move(version), std::move(key), std::move(server), now_seconds(),
-      base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes))};
+      std::move(version),
+      std::move(key),
+      std::move(server),
+      now_seconds(),
+      base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes)),
+      features};
+}
+
+unsigned Session::feature_for(std::string_view method) {
+  if (method == "sampling/createMessage") return kSampling;
+  if (method == "elicitation/create") return kElicitation;
+  if (method == "roots/list") return kRoots;
+  return 0;
 }
 
 std::string Session::id(const SessionSigner& signer) const {
-  const nlohmann::json payload = {
-      {"v", version}, {"k", key}, {"s", server}, {"t", issued}, {"n", nonce}};
+  const nlohmann::json payload = {{"v", version}, {"k", key},   {"s", server},
+                                  {"t", issued},  {"n", nonce}, {"c", features}};
   return signer.sign(payload.dump());
 }
 
@@ -39,7 +50,9 @@ std::optional<Session> Session::read(std::string_view id, const SessionSigner& s
   try {
     session = Session{json.at("v").get<std::string>(), json.at("k").get<std::string>(),
                       json.at("s").get<std::string>(), json.at("t").get<std::int64_t>(),
-                      json.at("n").get<std::string>()};
+                      json.at("n").get<std::string>(),
+                      // Absent from the ids of gateways before client features were kept.
+                      json.value("c", 0u)};
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // signed by us, so a payload of another shape is an older gateway's
   }

@@ -68,7 +68,7 @@ class StdioLink final : public ServerLink {
       relay->on_cancel = [this, &waiting, id_text] {
         waiting.reply = cancelled();
         waiting.timer.cancel();
-        write(cancelled_notification(id_text, "the client cancelled the request"));
+        send_message(cancelled_notification(id_text, "the client cancelled the request"));
       };
     }
     const bool written =
@@ -79,7 +79,7 @@ class StdioLink final : public ServerLink {
     if (waiting.reply) co_return std::move(*waiting.reply);
     if (!written) co_return Reply{Reply::Status::unavailable, name() + " stopped reading"};
     // The server is told to stop working on what nobody waits for any more.
-    write(cancelled_notification(id_text, "the gateway stopped waiting"));
+    send_message(cancelled_notification(id_text, "the gateway stopped waiting"));
     co_return Reply{Reply::Status::timeout, name() + " did not answer " + std::string(method) +
                                                 " within " + std::to_string(timeout.count()) +
                                                 " ms"};
@@ -137,7 +137,7 @@ class StdioLink final : public ServerLink {
       if (child_) child_->kill();
       co_return;
     }
-    write(api::jsonrpc::request_message({}, "notifications/initialized", {}));
+    send_message(api::jsonrpc::request_message({}, "notifications/initialized", {}));
     became_ready(std::move(*info));
   }
 
@@ -165,12 +165,12 @@ class StdioLink final : public ServerLink {
         on_notification(*message);
         return;
       case Kind::request:
-        write(answer_server_request(*message));
+        on_request(*message, sole_relay());
         return;
     }
   }
 
-  void write(std::string line) {
+  void send_message(std::string line) override {
     if (!child_) return;
     asio::co_spawn(
         executor_,

@@ -16,9 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 
 const gatewayBin = process.env.SWITCHYARD_BIN;
-assert.ok(gatewayBin, 'SWITCHYARD_BIN must be set');
+const mockBin = process.env.SWITCHYARD_MOCK_BIN;
+assert.ok(gatewayBin && mockBin, 'SWITCHYARD_BIN and SWITCHYARD_MOCK_BIN must be set');
 const everything = createRequire(import.meta.url).resolve(
   '@modelcontextprotocol/server-everything/dist/index.js');
 
@@ -98,17 +102,34 @@ const recorder = http.createServer((req, res) => {
   req.pipe(out);
 });
 
+// The LLM provider behind the route that serves the second server's sampling requests.
+const sampler = { port: 0, child: null };
+async function startSampler() {
+  const portFile = join(dir, 'sampler.port');
+  sampler.child = spawn(mockBin, ['--listen', '127.0.0.1:0', '--name', 'sampler',
+                                  '--port-file', portFile], { stdio: 'ignore' });
+  sampler.port = await waitFor(() => {
+    try { return Number(readFileSync(portFile, 'utf8')); } catch { return 0; }
+  }, 'the sampler mock');
+}
+const samplerRequests = async () =>
+  (await fetch(`http://127.0.0.1:${sampler.port}/_mock/requests?limit=50`)).json();
+
 before(async () => {
   upstream.port = await freePort();
   upstream.child = await startHttpServer(upstream.port);
+  await startSampler();
   await new Promise((resolve) => recorder.listen(0, '127.0.0.1', resolve));
   writeFileSync(join(dir, 'gateway.yaml'), `server:
   listen: "127.0.0.1:0"
   workers: 2
 providers:
-  unused: { type: openai, base_url: "http://127.0.0.1:9" }
+  sampler: { type: openai, base_url: "http://127.0.0.1:${sampler.port}/v1" }
 models:
-  unused: { provider: unused }
+  sampler-small: { provider: sampler, name: upstream-small, input: 1000, output: 2000 }
+  sampler-large: { provider: sampler, name: upstream-large, input: 3000, output: 6000 }
+routes:
+  sampling: { targets: [sampler-small] }
 keys:
   app: { sha256: ${sha256(appKey)} }
   ops: { sha256: ${sha256(adminKey)}, admin: true }
@@ -134,6 +155,7 @@ mcp:
       command: ${process.execPath}
       args: ["${everything}", "stdio"]
       env: { SWITCHYARD_TEST_SERVER: second }
+      sampling: { route: sampling, models: { large: sampler-large } }
     remote:
       transport: http
       url: http://127.0.0.1:${recorder.address().port}/mcp
@@ -147,6 +169,7 @@ after(async () => {
   const running = (child) => child.exitCode === null && child.signalCode === null;
   await Promise.all(gateways.filter((g) => running(g.child)).map(stopGateway));
   upstream.child.kill('SIGKILL');
+  sampler.child.kill('SIGKILL');
   recorder.closeAllConnections();
   recorder.close();
   rmSync(dir, { recursive: true, force: true });
@@ -154,8 +177,9 @@ after(async () => {
 
 const url = (path = '/mcp', g = gateway) => new URL(`http://127.0.0.1:${g.port}${path}`);
 
-async function connect(path = '/mcp', { g = gateway, sessionId, key = appKey } = {}) {
-  const client = new Client({ name: 'switchyard-test', version: '1.0.0' });
+async function connect(path = '/mcp', { g = gateway, sessionId, key = appKey, capabilities } = {}) {
+  const client = new Client({ name: 'switchyard-test', version: '1.0.0' },
+                            capabilities ? { capabilities } : undefined);
   const transport = new StreamableHTTPClientTransport(url(path, g), {
     sessionId,
     requestInit: { headers: { Authorization: `Bearer ${key}` } },
@@ -354,6 +378,93 @@ test('a client that hangs up mid-call has the call cancelled at the server', asy
     l.includes('"mcp_name":"trigger-long-running-operation"') && l.includes('"status":499')),
   'the log line of the call whose client left');
   assert.ok(line);
+});
+
+for (const server of ['everything', 'remote']) {
+  test(`a sampling request of ${server} reaches the client on the call's stream, and its answer goes back`, async () => {
+    const { client } = await connect('/mcp', { capabilities: { sampling: {} } });
+    const asked = [];
+    client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+      asked.push(request.params);
+      return { role: 'assistant', content: { type: 'text', text: 'Sampled by the client.' },
+               model: 'client-model', stopReason: 'endTurn' };
+    });
+    const result = await client.callTool({ name: `${server}__trigger-sampling-request`,
+                                           arguments: { prompt: 'a haiku', maxTokens: 20 } });
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0].messages[0].content.text, 'Resource trigger-sampling-request context: a haiku');
+    assert.equal(asked[0].maxTokens, 20);
+    assert.match(result.content[0].text, /Sampled by the client\./);
+    assert.match(result.content[0].text, /client-model/);
+    await client.close();
+  });
+}
+
+test('a server with a sampling route has its sampling served by the route, costed to the caller\'s key', async () => {
+  // The client offers no sampling: the gateway answers for it.
+  const { client } = await connect();
+  const result = await client.callTool({ name: 'second__trigger-sampling-request',
+                                         arguments: { prompt: 'a limerick', maxTokens: 30 } });
+  assert.equal(result.isError, undefined, result.content[0].text);
+  const sampled = JSON.parse(result.content[0].text.replace(/^LLM sampling result: \n/, ''));
+  assert.deepEqual(sampled.content, { type: 'text', text: 'Hello from sampler.' });
+  assert.equal(sampled.role, 'assistant');
+  assert.equal(sampled.stopReason, 'endTurn');
+  // What reached the provider: the request as a chat completion of the route's model.
+  const chat = (await samplerRequests()).map((r) => JSON.parse(r.body))
+    .find((b) => JSON.stringify(b).includes('a limerick'));
+  assert.ok(chat, 'the sampling request at the provider');
+  assert.equal(chat.model, 'upstream-small');
+  assert.equal(chat.max_tokens, 30);
+  assert.deepEqual(chat.messages, [
+    { role: 'system', content: 'You are a helpful test server.' },
+    { role: 'user', content: 'Resource trigger-sampling-request context: a limerick' },
+  ]);
+  // Logged like any chat completion, against the key that made the call, with its cost.
+  const line = await waitFor(() => gateway.log.split('\n').find((l) =>
+    l.includes('"path":"/v1/chat/completions"') && l.includes('"route":"sampling"')),
+  'the sampling request\'s log line');
+  const record = JSON.parse(line);
+  assert.equal(record.key, 'app');
+  assert.equal(record.status, 200);
+  assert.ok(record.cost_usd > 0, line);
+  await client.close();
+});
+
+test('an elicitation reaches the client and its answer goes back to the server', async () => {
+  const { client } = await connect('/mcp', { capabilities: { elicitation: {} } });
+  client.setRequestHandler(ElicitRequestSchema, async (request) => {
+    assert.equal(request.params.message, 'Please provide inputs for the following fields:');
+    return { action: 'accept', content: { name: 'Ada Lovelace', check: true } };
+  });
+  const result = await client.callTool({ name: 'everything__trigger-elicitation-request',
+                                         arguments: {} });
+  assert.match(result.content[1].text, /- Name: Ada Lovelace/);
+  assert.match(result.content[1].text, /- Agreed to terms: true/);
+  await client.close();
+});
+
+test('a roots request reaches the client that offers roots', async () => {
+  const { client } = await connect('/mcp', { capabilities: { roots: {} } });
+  client.setRequestHandler(ListRootsRequestSchema, async () =>
+    ({ roots: [{ uri: 'file:///work/project', name: 'project' }] }));
+  const result = await client.callTool({ name: 'everything__get-roots-list', arguments: {} });
+  assert.match(result.content[0].text, /file:\/\/\/work\/project/);
+  await client.close();
+});
+
+test('a server\'s request the client does not offer is refused for it, and the call goes on', async () => {
+  const { client } = await connect();
+  const result = await client.callTool({ name: 'everything__trigger-elicitation-request',
+                                         arguments: {} });
+  assert.equal(result.isError, true);
+  assert.match(result.content[0].text, /does not offer elicitation\/create/);
+  // A response no request awaits is refused.
+  const session = (await initialize('2025-11-25')).headers.get('mcp-session-id');
+  const stray = await post({ jsonrpc: '2.0', id: 'switchyard-999999', result: {} }, { session });
+  assert.equal(stray.status, 400);
+  assert.match(stray.json.error.message, /no request of this session awaits/);
+  await client.close();
 });
 
 test('resources are read by their own URIs, templates included', async () => {

@@ -363,6 +363,17 @@ struct McpServer {
   // Redis when configured) and in flight in this process. 0 = no limit.
   std::uint32_t rpm = 0;
   std::uint32_t max_concurrency = 0;
+  // `sampling:` — the server's sampling/createMessage requests answered by one of the gateway's
+  // routes (as a chat completion of the key whose call the server is serving) instead of being
+  // relayed to the client. Off while `route` is empty.
+  struct Sampling {
+    std::string route;  // a route or model alias
+    // modelPreferences hints: the first hint containing one of these names (in order) picks its
+    // route instead.
+    std::vector<std::pair<std::string, std::string>> models;
+    bool operator==(const Sampling&) const = default;
+  };
+  Sampling sampling;
 
   bool operator==(const McpServer&) const = default;
 };

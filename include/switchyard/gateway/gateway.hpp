@@ -14,6 +14,7 @@
 #include "switchyard/gateway/config_generation.hpp"
 #include "switchyard/gateway/key_ring.hpp"
 #include "switchyard/handlers/handler.hpp"
+#include "switchyard/handlers/loopback.hpp"
 #include "switchyard/handlers/services.hpp"
 #include "switchyard/request/http.hpp"
 #include "switchyard/request/response_sink.hpp"
@@ -45,7 +46,7 @@ struct WorkerContext {
   mcp::Hub* mcp = nullptr;              // the process's MCP servers
 };
 
-class Gateway : public std::enable_shared_from_this<Gateway> {
+class Gateway final : public std::enable_shared_from_this<Gateway>, public handlers::Loopback {
  public:
   // `previous` is the gateway this one replaces on the worker, whose upstream connections to
   // unchanged providers it takes over.
@@ -58,7 +59,8 @@ class Gateway : public std::enable_shared_from_this<Gateway> {
   // Ends the background work: another generation has taken over.
   void retire();
   const ConfigGeneration& generation() const { return *generation_; }
-  Awaitable<void> handle(const request::HttpRequest& http, request::ResponseSink& response);
+  Awaitable<void> handle(const request::HttpRequest& http,
+                         request::ResponseSink& response) override;
 
   // Readiness goes false for the load balancer once shutdown has begun.
   void set_draining();

@@ -36,6 +36,8 @@ class Hub;
 
 namespace switchyard::handlers {
 
+class Loopback;
+
 // What the admin API and /metrics ask of the process around the gateways: a configuration
 // reload (which runs on the server's own thread), and what the process as a whole has counted.
 class Control {
@@ -73,8 +75,9 @@ struct Services {
   bool cache_in_redis = false;
   telemetry::WorkerMetrics* metrics = nullptr;  // this worker's, with what records into it
   const telemetry::RequestMetrics* request_metrics = nullptr;
-  mcp::Hub* mcp = nullptr;  // the process's MCP servers; null where MCP is not served
-  bool draining = false;  // shutdown has begun: not ready for new traffic
+  mcp::Hub* mcp = nullptr;       // the process's MCP servers; null where MCP is not served
+  Loopback* loopback = nullptr;  // the gateway these services belong to
+  bool draining = false;         // shutdown has begun: not ready for new traffic
 };
 
 }  // namespace switchyard::handlers

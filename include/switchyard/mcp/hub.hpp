@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -69,6 +70,15 @@ class Hub {
   void untrack(const std::string& key);
   void cancel(const std::string& key);
   void cancel(const std::shared_ptr<Relay>& relay);
+
+  // Servers' requests relayed to a client, by session nonce and the id the gateway gave them
+  // ("nonce|id"), until the client's answer arrives or the client request they were made for
+  // ends. Any thread.
+  void await_answer(const std::string& key, std::function<void(Reply)> answer);
+  // The client's answer goes to the server: false when no request of this process awaits it.
+  bool answered(const std::string& key, Reply reply);
+  // No answer will come (the client request ended first): the server is told why.
+  void abandon_answer(const std::string& key, std::string why);
 
   // The process's counts behind the tools/call limits, by name ("key:team-a", "server:github"),
   // kept across reloads (a new per_minute makes a new limiter). Any thread.

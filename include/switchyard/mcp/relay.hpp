@@ -1,8 +1,9 @@
 // What reaches a client while the hub serves its request: the servers' notifications for it
-// (progress, log messages), carried from the hub's thread to the worker's, and then the answer.
-// The worker waits on it and turns what arrives into an event stream; the hub's side pushes
-// messages from its own thread. A client that goes away (or cancels) is told to the hub's side
-// through `on_cancel`, which the server link sets while the request is with a server.
+// (progress, log messages) and their requests of the client (sampling, elicitation, roots),
+// carried from the hub's thread to the worker's, and then the answer. The worker waits on it and
+// turns what arrives into an event stream; the hub's side pushes from its own thread. A client
+// that goes away (or cancels) is told to the hub's side through `on_cancel`, which the server
+// link sets while the request is with a server.
 //
 // Example (worker):
 //   auto relay = std::make_shared<Relay>(executor);
@@ -24,19 +25,46 @@
 
 namespace switchyard::mcp {
 
+// The outcome of one request to a server, or of a server's request to the client.
+struct Reply {
+  enum class Status {
+    result,       // `body` is the raw result
+    error,        // answered with an error: `body` is the raw error object
+    unavailable,  // not running or went away before answering: `body` says why
+    timeout,      // no answer in time: `body` says so
+  };
+  Status status = Status::unavailable;
+  std::string body;
+
+  bool ok() const { return status == Status::result; }
+};
+
+// A request a server sent while it served the client's request (sampling/createMessage,
+// elicitation/create, roots/list). Whoever takes it answers it exactly once through `answer`,
+// from any thread: the answer goes back to the server under the server's own id.
+struct ServerRequest {
+  std::string server;  // its name
+  std::string method;
+  std::string params;  // raw object, or empty
+  std::function<void(Reply)> answer;
+};
+
 class Relay : public std::enable_shared_from_this<Relay> {
  public:
   explicit Relay(Executor worker) : waker_(worker, Timer::time_point::max()) {}
 
   // Any thread: a JSON-RPC message for the client.
   void push(std::string message);
+  // Any thread: a server's request of the client.
+  void ask(ServerRequest request);
   // The worker's thread: the hub's answer.
   void finish(std::string answer);
 
-  // The worker's thread: until a message or the answer is there, or the waker is cancelled
-  // (Cancellation::watch(&waker()), for a client that hangs up).
+  // The worker's thread: until a message, a request or the answer is there, or the waker is
+  // cancelled (Cancellation::watch(&waker()), for a client that hangs up).
   Awaitable<void> wait();
   std::vector<std::string> take();
+  std::vector<ServerRequest> take_requests();
   const std::optional<std::string>& answer() const { return answer_; }
   Timer& waker() { return waker_; }
 
@@ -50,7 +78,10 @@ class Relay : public std::enable_shared_from_this<Relay> {
  private:
   Timer waker_;
   std::mutex mutex_;
-  std::deque<std::string> messages_;  // guarded by mutex_
+  void wake();
+
+  std::deque<std::string> messages_;    // guarded by mutex_
+  std::deque<ServerRequest> requests_;  // guarded by mutex_
   std::optional<std::string> answer_;
 };
 

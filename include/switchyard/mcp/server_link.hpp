@@ -1,9 +1,10 @@
 // The gateway's side of one upstream MCP server: the client session Switchyard holds with it.
 // A link initializes the server, sends it requests under ids of its own (so that requests of
-// many client sessions never collide) and matches the answers back, answers what the server
-// asks of the gateway, and keeps the server's lists (tools, prompts, resources) until the
-// server says they changed. One subclass per transport: stdio (a child process the link runs)
-// and Streamable HTTP. Everything runs on the hub's thread.
+// many client sessions never collide) and matches the answers back, hands what the server asks
+// of its client while serving a request (sampling, elicitation, roots) to that request's relay,
+// and keeps the server's lists (tools, prompts, resources) until the server says they changed.
+// One subclass per transport: stdio (a child process the link runs) and Streamable HTTP.
+// Everything runs on the hub's thread.
 #pragma once
 
 #include <array>
@@ -24,19 +25,8 @@ namespace switchyard::mcp {
 
 using config::Millis;
 
-// The outcome of one request to a server.
-struct Reply {
-  enum class Status {
-    result,       // `body` is the raw result
-    error,        // the server answered with an error: `body` is the raw error object
-    unavailable,  // it is not running or went away before answering: `body` says why
-    timeout,      // no answer in time: `body` says so
-  };
-  Status status = Status::unavailable;
-  std::string body;
-
-  bool ok() const { return status == Status::result; }
-};
+// A response message as the Reply it carries.
+Reply reply_of(const api::jsonrpc::Message& response);
 
 // The client's answer to a request a server was sent: the server's result or error under the
 // client's id, or an internal error saying why there is none.
@@ -90,11 +80,15 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   // A notification from the server: the lists it says changed are dropped; progress goes to
   // the relay of the request it is about. True when it was one of these.
   bool on_notification(const api::jsonrpc::Message& notification);
-  // What the gateway answers a request of the server's: ping, and "not offered" to anything else
-  // (it declares no client capabilities, so a server has nothing else to ask of it).
-  static std::string answer_server_request(const api::jsonrpc::Message& request);
-  // A response message as the Reply it carries.
-  static Reply reply_of(const api::jsonrpc::Message& response);
+  // A request of the server's: ping is answered here; sampling, elicitation and roots go to
+  // `relay`, the client request the server is serving (null when it is not known: refused).
+  void on_request(const api::jsonrpc::Message& request, Relay* relay);
+  // The one client request with the server now, or null when there are none or several (a
+  // request on stdio does not say which request of the client's it serves).
+  Relay* sole_relay() const { return relays_.size() == 1 ? relays_.front() : nullptr; }
+  // A message the server answers nothing to (a response to its request, a notification), sent
+  // in the background.
+  virtual void send_message(std::string message) = 0;
   // What a request the client cancelled is answered with, and what tells the server to stop.
   static Reply cancelled();
   static std::string cancelled_notification(std::string_view id, std::string_view reason);
@@ -133,6 +127,7 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
     std::string client_token;  // raw JSON
   };
   std::unordered_map<std::string, Progress> progress_;
+  std::vector<Relay*> relays_;  // of the client requests with the server now
   std::uint64_t next_token_ = 0;
   Millis ping_interval_{0};
   Millis ping_timeout_{0};

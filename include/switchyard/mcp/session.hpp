@@ -12,14 +12,20 @@
 namespace switchyard::mcp {
 
 struct Session {
+  // What the client said at initialize it answers when a server asks (its capabilities).
+  enum Feature : unsigned { kSampling = 1, kElicitation = 2, kRoots = 4 };
+
   std::string version;      // the protocol version agreed at initialize
   std::string key;          // the gateway key's name that initialized it ("" without keys)
   std::string server;       // the view: one server, or "" for /mcp
   std::int64_t issued = 0;  // seconds since the epoch
   std::string nonce;        // makes every id unique (DELETE ends exactly one session)
+  unsigned features = 0;    // of Feature
 
   // A new session, issued now.
-  static Session open(std::string version, std::string key, std::string server);
+  static Session open(std::string version, std::string key, std::string server, unsigned features);
+  // The Feature a server's request needs of the client (0 for a method that is none of them).
+  static unsigned feature_for(std::string_view method);
   std::string id(const SessionSigner& signer) const;
   // The session an id carries, when the id is genuine; nullopt when forged, garbled or expired
   // (older than `ttl`).

@@ -1,17 +1,20 @@
 #include "mcp.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/beast/core/string.hpp>
 #include <nlohmann/json.hpp>
 
+#include "route_sampling.hpp"
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/mcp/federation.hpp"
 #include "switchyard/mcp/hub.hpp"
 #include "switchyard/mcp/protocol.hpp"
+#include "switchyard/mcp/server_link.hpp"
 #include "switchyard/mcp/session.hpp"
 #include "switchyard/state/limit_keeper.hpp"
 #include "switchyard/telemetry/request_log.hpp"
@@ -247,6 +250,10 @@ Awaitable<void> Mcp::post(request::Context& request, const Caller& caller) {
   }
   describe(request.record.mcp, config, caller.server, *message);
   request.record.mcp.session = session->nonce;
+  if (message->kind == jsonrpc::Kind::result || message->kind == jsonrpc::Kind::error) {
+    co_await take_response(request, *session, *message);
+    co_return;
+  }
   if (message->kind != jsonrpc::Kind::request) {
     // A cancellation reaches the server working on the request, when it runs in this process.
     if (message->method == "notifications/cancelled") {
@@ -266,7 +273,20 @@ Awaitable<void> Mcp::post(request::Context& request, const Caller& caller) {
   mcp::ClientRequest call{caller.server,    std::string(message->id),
                           message->method,  std::string(message->params),
                           session->version, caller.access};
-  co_await relay_answer(request, std::move(call), tracking_key(session->nonce, message->id));
+  co_await relay_answer(request, std::move(call), *session);
+}
+
+Awaitable<void> Mcp::take_response(request::Context& request, const mcp::Session& session,
+                                   const jsonrpc::Message& message) {
+  request.record.mcp.method = "response";
+  if (!services_.mcp->answered(tracking_key(session.nonce, message.id), mcp::reply_of(message))) {
+    // Late (the request it answers ended), or for a request of another process.
+    co_await refuse(request.response(), 400, jsonrpc::kInvalidRequest,
+                    "Bad Request: no request of this session awaits a response with id " +
+                        std::string(message.id));
+    co_return;
+  }
+  co_await request.response().send(202, {}, {});
 }
 
 Awaitable<void> Mcp::initialize(request::Context& request, const Caller& caller,
@@ -278,8 +298,17 @@ Awaitable<void> Mcp::initialize(request::Context& request, const Caller& caller,
   const auto version = params.find("protocolVersion");
   const std::string requested =
       version != params.end() && version->is_string() ? version->get<std::string>() : "";
-  mcp::Session session =
-      mcp::Session::open(std::string(mcp::negotiate_version(requested)), caller.key, caller.server);
+  // What the client answers when a server asks: kept in the session for every later request.
+  unsigned features = 0;
+  if (const auto offered = params.find("capabilities");
+      offered != params.end() && offered->is_object()) {
+    for (const auto& [name, feature] : {std::pair{"sampling", mcp::Session::kSampling},
+                                        std::pair{"elicitation", mcp::Session::kElicitation},
+                                        std::pair{"roots", mcp::Session::kRoots}})
+      if (offered->contains(name)) features |= feature;
+  }
+  mcp::Session session = mcp::Session::open(std::string(mcp::negotiate_version(requested)),
+                                            caller.key, caller.server, features);
   mcp::ClientRequest call{caller.server,   std::string(message.id),
                           message.method,  std::string(message.params),
                           session.version, caller.access};
@@ -353,10 +382,16 @@ Awaitable<bool> Mcp::admit_call(request::Context& request, const config::McpAcce
   co_return false;
 }
 
+Awaitable<void> Mcp::EventStream::write(std::string_view message) {
+  if (!begun) begun = co_await sink.begin_stream(200, kEventStream);
+  if (begun) co_await sink.write_chunk(sse_event(message));
+}
+
 Awaitable<void> Mcp::relay_answer(request::Context& request, mcp::ClientRequest call,
-                                  std::string key) {
+                                  const mcp::Session& session) {
   auto& sink = request.response();
   mcp::Hub& hub = *services_.mcp;
+  const std::string key = tracking_key(session.nonce, call.id);
   const Executor executor = co_await asio::this_coro::executor;
   auto relay = std::make_shared<mcp::Relay>(executor);
   const auto& record = request.record;
@@ -367,35 +402,62 @@ Awaitable<void> Mcp::relay_answer(request::Context& request, mcp::ClientRequest 
   hub.track(key, relay);
   request.cancel.watch(&relay->waker());
   sink.watch_client(request.cancel);
-  bool streaming = false;
+  EventStream stream{sink};
+  std::vector<std::string> awaited;  // servers' requests the client has yet to answer
   {
     // The hub's time is the servers' time: not the gateway's overhead.
     telemetry::WaitScope waiting(request.record.wait);
     asio::co_spawn(executor, deliver(hub, relay, std::move(call)), asio::detached);
     while (!relay->answer() && !request.cancel.aborted()) {
       co_await relay->wait();
-      for (const std::string& message : relay->take()) {
-        // The first message before the answer turns the answer into an event stream.
-        if (!streaming) streaming = co_await sink.begin_stream(200, kEventStream);
-        if (streaming) co_await sink.write_chunk(sse_event(message));
-      }
+      for (const std::string& message : relay->take()) co_await stream.write(message);
+      std::vector<mcp::ServerRequest> requests = relay->take_requests();
+      for (mcp::ServerRequest& asked : requests)
+        co_await ask_client(request, session, std::move(asked), stream, awaited);
     }
   }
   sink.unwatch_client();
   request.cancel.unwatch(&relay->waker());
   hub.untrack(key);
+  for (const std::string& k : awaited)
+    hub.abandon_answer(k, "the client's request ended before the client answered");
   if (request.cancel.aborted()) {
     // The client left: the server stops working for it. The answer, when it comes, goes nowhere.
     hub.cancel(relay);
     co_return;
   }
   request.record.mcp.error_code = error_code_of(*relay->answer());
-  if (!streaming) {
+  if (!stream.begun) {
     co_await sink.send(200, kJson, *relay->answer());
   } else {
-    co_await sink.write_chunk(sse_event(*relay->answer()));
+    co_await stream.write(*relay->answer());
     co_await sink.end_stream();
   }
+}
+
+Awaitable<void> Mcp::ask_client(const request::Context& request, const mcp::Session& session,
+                                mcp::ServerRequest asked, EventStream& stream,
+                                std::vector<std::string>& awaited) {
+  const config::McpServer* server = services_.config.mcp.find_server(asked.server);
+  if (asked.method == "sampling/createMessage" && server && !server->sampling.route.empty()) {
+    mcp::Reply reply = co_await sample_by_route(services_, request, server->sampling, asked.params);
+    asked.answer(std::move(reply));
+    co_return;
+  }
+  if (!(session.features & mcp::Session::feature_for(asked.method))) {
+    asked.answer(mcp::Reply{mcp::Reply::Status::error,
+                            nlohmann::json{{"code", jsonrpc::kMethodNotFound},
+                                           {"message", "The client does not offer " + asked.method}}
+                                .dump()});
+    co_return;
+  }
+  // Ids of the gateway's, unique in the process: the servers' own would collide across servers.
+  static std::atomic<std::uint64_t> made{0};
+  const std::string id = "\"switchyard-" + std::to_string(made.fetch_add(1) + 1) + "\"";
+  const std::string key = tracking_key(session.nonce, id);
+  services_.mcp->await_answer(key, std::move(asked.answer));
+  awaited.push_back(key);
+  co_await stream.write(jsonrpc::request_message(id, asked.method, asked.params));
 }
 
 Awaitable<void> McpStatus::handle(request::Context& request) {

@@ -55,9 +55,26 @@ class Mcp final : public Handler {
                                            const Caller& caller) const;
   // The hub's answer, its wait and error code noted in the request's record.
   Awaitable<std::string> ask_hub(request::Context& request, mcp::ClientRequest call);
+  // The answer as an event stream, begun by the first message that comes before it.
+  struct EventStream {
+    request::ResponseSink& sink;
+    bool begun = false;
+    Awaitable<void> write(std::string_view message);
+  };
   // A request's answer: JSON, or an event stream when the servers send messages about the
-  // request (progress, log messages) before it. The client leaving cancels it at the server.
-  Awaitable<void> relay_answer(request::Context& request, mcp::ClientRequest call, std::string key);
+  // request (progress, log messages, their requests of the client) before it. The client
+  // leaving cancels it at the server.
+  Awaitable<void> relay_answer(request::Context& request, mcp::ClientRequest call,
+                               const mcp::Session& session);
+  // A server's request made while serving the client's: served by the server's sampling route,
+  // passed on to the client under an id of the gateway's (its key into `awaited`), or refused
+  // when the client did not offer it.
+  Awaitable<void> ask_client(const request::Context& request, const mcp::Session& session,
+                             mcp::ServerRequest asked, EventStream& stream,
+                             std::vector<std::string>& awaited);
+  // A client's response to a server's request: on to the server.
+  Awaitable<void> take_response(request::Context& request, const mcp::Session& session,
+                                const api::jsonrpc::Message& message);
   // A tools/call within the key's and the server's limits (rpm, calls in flight): true, with the
   // slots it holds in `held`; else false, the 429 sent.
   Awaitable<bool> admit_call(request::Context& request, const config::McpAccess& access,

@@ -103,6 +103,33 @@ keys:
   EXPECT_EQ(access.max_concurrency, 2u);
 }
 
+TEST(ConfigMcp, AServersSamplingNamesRoutesOrModels) {
+  const auto with_sampling = [](std::string_view sampling) {
+    return load_yaml(std::string(kMinimal) + R"(routes:
+  cheap: { targets: [m] }
+mcp:
+  servers:
+    everything:
+      transport: stdio
+      command: x
+      sampling: )" + std::string(sampling) +
+                     "\n");
+  };
+  const auto result = with_sampling("{ route: cheap, models: { claude: m, gpt: cheap } }");
+  ASSERT_TRUE(result.config) << joined(result);
+  const McpServer::Sampling& sampling = result.config->mcp.servers.at(0).sampling;
+  EXPECT_EQ(sampling.route, "cheap");
+  const std::vector<std::pair<std::string, std::string>> models{{"claude", "m"}, {"gpt", "cheap"}};
+  EXPECT_EQ(sampling.models, models);
+  EXPECT_EQ(joined(with_sampling("{ route: dear, models: { claude: nowhere } }")),
+            "test.yaml:12:26: mcp.servers.everything.sampling.route: no route or model named "
+            "'dear'\n"
+            "test.yaml:12:50: mcp.servers.everything.sampling.models.claude: no route or model "
+            "named 'nowhere'\n");
+  EXPECT_EQ(joined(with_sampling("{ models: { claude: m } }")),
+            "test.yaml:12:17: mcp.servers.everything.sampling: missing required key 'route'\n");
+}
+
 TEST(ConfigMcp, AnEmptySecretIsNoneAndTheProcessMakesItsOwn) {
   const auto result = load_mcp("mcp:\n  session_secret: \"\"\n  previous_session_secret: \"\"\n");
   ASSERT_TRUE(result.config) << joined(result);

@@ -1,0 +1,21 @@
+// The gateway's whole pipeline for a request it makes of itself (an MCP server's sampling
+// request served by a route): the key its Authorization names, limits, routing, cache, spend,
+// log line, metrics and trace, exactly as for a client's request. From the worker's thread.
+#pragma once
+
+#include "switchyard/async.hpp"
+#include "switchyard/request/http.hpp"
+#include "switchyard/request/response_sink.hpp"
+
+namespace switchyard::handlers {
+
+class Loopback {
+ public:
+  virtual Awaitable<void> handle(const request::HttpRequest& http,
+                                 request::ResponseSink& response) = 0;
+
+ protected:
+  ~Loopback() = default;
+};
+
+}  // namespace switchyard::handlers
