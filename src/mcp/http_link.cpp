@@ -24,22 +24,32 @@ using telemetry::log_event;
 constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;
 constexpr std::size_t kReadChunk = 16 * 1024;
 
-// The server as an upstream origin: where to connect and how long to wait.
-config::Provider origin_of(const config::McpServer& server) {
+// The server's own stream (GET) is opened again after this long, or this long without a byte:
+// a connection some proxy dropped silently is noticed.
+constexpr Millis kListenFor{3'600'000};
+constexpr Millis kListenIdle{300'000};
+
+// The server as an upstream origin: where to connect and how long to wait, for messages or (with
+// `listening`) for the server's own stream.
+config::Provider origin_of(const config::McpServer& server, bool listening) {
   config::Provider provider;
   provider.name = "mcp:" + server.name;
   provider.base_url = server.url;
   provider.ca_file = server.ca_file;
   provider.timeouts.first_byte = server.timeout;
-  provider.timeouts.idle = server.timeout;
-  provider.timeouts.total = server.timeout;
+  provider.timeouts.idle = listening ? kListenIdle : server.timeout;
+  provider.timeouts.total = listening ? kListenFor : server.timeout;
   return provider;
 }
 
 class HttpLink final : public ServerLink {
  public:
   HttpLink(Executor executor, const config::McpServer& config)
-      : ServerLink(executor, config), origin_(executor, origin_of(config)), backoff_(executor) {}
+      : ServerLink(executor, config),
+        origin_(executor, origin_of(config, false)),
+        listen_origin_(executor, origin_of(config, true)),
+        backoff_(executor),
+        listen_backoff_(executor) {}
 
   void start() override {
     asio::co_spawn(executor_, connect(std::static_pointer_cast<HttpLink>(shared_from_this())),
@@ -49,6 +59,7 @@ class HttpLink final : public ServerLink {
   void stop() override {
     ServerLink::stop();
     backoff_.cancel();
+    stop_listening();
   }
 
  protected:
@@ -90,6 +101,7 @@ class HttpLink final : public ServerLink {
   Awaitable<bool> initialize(Clock::time_point deadline) {
     session_.clear();
     version_.clear();
+    stop_listening();
     bool expired = false;
     const Reply reply = co_await post("initialize", initialize_params(), deadline, &expired);
     auto info = accept_initialize(reply);
@@ -97,16 +109,60 @@ class HttpLink final : public ServerLink {
     version_ = info->protocol_version;
     co_await post("notifications/initialized", {}, deadline, &expired);
     became_ready(std::move(*info));
+    asio::co_spawn(executor_,
+                   listen(std::static_pointer_cast<HttpLink>(shared_from_this()), ++sessions_),
+                   asio::detached);
     co_return true;
   }
 
-  // `traceparent`: the client request's trace context, when the message is part of one.
-  std::string head(std::size_t content_length, std::string_view traceparent = {}) const {
-    std::string out = "POST " + (config_.url.path.empty() ? "/" : config_.url.path) +
-                      " HTTP/1.1\r\nHost: " + config_.url.authority +
-                      "\r\nContent-Type: application/json\r\n"
-                      "Accept: application/json, text/event-stream\r\nContent-Length: " +
-                      std::to_string(content_length) + "\r\n";
+  // The server's own stream (GET) for session number `session`: what it says outside any
+  // request (log messages, resource updates, list changes) goes to the clients listening. Opened
+  // again when it ends, until the session does; a server that offers none (405) is not asked
+  // again in this session.
+  static Awaitable<void> listen(std::shared_ptr<HttpLink> self, std::uint64_t session) {
+    Millis backoff = kFirstBackoff;
+    while (!self->stopped_ && session == self->sessions_) {
+      const std::string request_head = self->head(std::nullopt);
+      upstream::Exchange exchange(self->listen_origin_);
+      self->listening_ = &exchange;
+      const auto began = Clock::now();
+      const std::array<asio::const_buffer, 1> request{asio::buffer(request_head)};
+      const upstream::Failure failure = co_await exchange.send(request);
+      const int status = failure ? 0 : exchange.status();
+      if (status == 200 && exchange.is_event_stream())
+        co_await self->read_stream(exchange, {}, nullptr);
+      self->listening_ = nullptr;
+      if (status == 405 || self->stopped_ || session != self->sessions_) co_return;
+      // A stream that was open a while ended normally (the server's or a proxy's limit).
+      if (Clock::now() - began > kMaxBackoff) backoff = kFirstBackoff;
+      self->listen_backoff_.expires_after(backoff);
+      co_await self->listen_backoff_.async_wait(as_result);
+      backoff = std::min(backoff * 2, kMaxBackoff);
+    }
+  }
+
+  void stop_listening() {
+    ++sessions_;
+    listen_backoff_.cancel();
+    if (listening_) listening_->abort();
+  }
+
+  // A message's head (POST, with its body's length), or without a length the head of the GET that
+  // opens the server's own stream. `traceparent`: the client request's trace context, when the
+  // message is part of one.
+  std::string head(std::optional<std::size_t> content_length,
+                   std::string_view traceparent = {}) const {
+    std::string out = (content_length ? "POST " : "GET ") +
+                      (config_.url.path.empty() ? "/" : config_.url.path) +
+                      " HTTP/1.1\r\nHost: " + config_.url.authority + "\r\n";
+    if (content_length) {
+      out +=
+          "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+          "Content-Length: " +
+          std::to_string(*content_length) + "\r\n";
+    } else {
+      out += "Accept: text/event-stream\r\n";
+    }
     if (!session_.empty()) out += "Mcp-Session-Id: " + session_ + "\r\n";
     if (!version_.empty()) out += "MCP-Protocol-Version: " + version_ + "\r\n";
     for (const auto& [field, value] : config_.headers) out += field + ": " + value + "\r\n";
@@ -167,7 +223,8 @@ class HttpLink final : public ServerLink {
     co_return reply_of(*message);
   }
 
-  // An event stream: the server's notifications and requests, then the answer to `id`.
+  // An event stream: the server's notifications and requests, then the answer to `id` (none for
+  // the server's own stream: it is read to its end).
   Awaitable<Reply> read_stream(upstream::Exchange& exchange, const std::string& id, Relay* relay) {
     upstream::SseParser parser(kMaxMessage);
     for (;;) {
@@ -182,12 +239,11 @@ class HttpLink final : public ServerLink {
         if (!message) continue;
         using api::jsonrpc::Kind;
         if (message->kind == Kind::notification) {
-          // On this request's stream, a log message is about it: the client gets it.
-          if (!on_notification(*message) && relay) relay->push(std::string(event->data));
+          on_notification(*message, event->data, relay);
         } else if (message->kind == Kind::request) {
           // On this request's stream, a request of the server's is made while serving it.
           on_request(*message, relay);
-        } else if (message->id == id) {
+        } else if (!id.empty() && message->id == id) {
           // The answer: the stream has nothing more for this request, so it is not read to
           // its end (the connection is closed rather than pooled).
           co_return reply_of(*message);
@@ -223,9 +279,13 @@ class HttpLink final : public ServerLink {
   }
 
   upstream::Origin origin_;
+  upstream::Origin listen_origin_;  // the server's own stream's: longer timeouts
   Timer backoff_;
-  std::string session_;  // the server's Mcp-Session-Id, when it gave one
-  std::string version_;  // agreed at initialize; sent with every later message
+  Timer listen_backoff_;
+  upstream::Exchange* listening_ = nullptr;  // the server's own stream, while open
+  std::uint64_t sessions_ = 0;               // counts sessions: an old one's stream ends
+  std::string session_;                      // the server's Mcp-Session-Id, when it gave one
+  std::string version_;                      // agreed at initialize; sent with every later message
   std::uint64_t next_id_ = 0;
 };
 

@@ -53,6 +53,7 @@ struct Hub::Inner {
   std::unordered_map<std::string, std::function<void(Reply)>> awaited;  // guarded by tracked_mutex
   mutable std::mutex ended_mutex;
   std::unordered_map<std::string, std::chrono::system_clock::time_point> ended;
+  SessionStreams streams;
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   std::thread thread;
@@ -75,6 +76,9 @@ struct Hub::Inner {
         continue;
       }
       auto server = make_server_link(io.get_executor(), wanted);
+      server->set_listener(
+          [this](std::string_view name, const api::jsonrpc::Message& notification,
+                 std::string_view raw) { streams.publish(name, notification, raw); });
       server->start();
       kept.push_back(std::move(server));
     }
@@ -117,12 +121,25 @@ struct Hub::Inner {
     {
       std::lock_guard lock(tracked_mutex);
       out["requests_in_flight"] = tracked.size();
+      out["server_requests_awaiting_clients"] = awaited.size();
     }
+    out["streams_open"] = streams.open_streams();
     co_return out.dump();
   }
 
   Awaitable<std::string> serve(const ClientRequest& r) {
     if (r.method == "ping") co_return result_response(r.id, "{}");
+    if (r.method == "resources/subscribe" || r.method == "resources/unsubscribe") {
+      // The servers' sessions are shared: the gateway keeps who subscribed to what, and a server
+      // is told of an unsubscription only when no session of this process still wants updates.
+      const std::string uri =
+          string_member(Json::parse(r.params.empty() ? "{}" : r.params, nullptr, false), "uri");
+      if (r.method == "resources/subscribe") {
+        streams.subscribe({r.session, r.server, r.access}, uri);
+      } else if (streams.unsubscribe(r.session, uri)) {
+        co_return result_response(r.id, "{}");
+      }
+    }
     if (r.server.empty()) co_return co_await federation().answer(r);
     const auto server = find(r.server);
     if (!server) co_return error_response(r.id, kInvalidParams, "no MCP server named " + r.server);
@@ -221,6 +238,10 @@ void Hub::track(const std::string& key, const std::shared_ptr<Relay>& relay) {
 void Hub::untrack(const std::string& key) {
   std::lock_guard lock(inner_->tracked_mutex);
   inner_->tracked.erase(key);
+}
+
+SessionStreams& Hub::streams() {
+  return inner_->streams;
 }
 
 void Hub::await_answer(const std::string& key, std::function<void(Reply)> answer) {

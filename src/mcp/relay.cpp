@@ -4,6 +4,27 @@
 
 namespace switchyard::mcp {
 
+std::string sse_event(std::string_view message, std::string_view id) {
+  std::string out;
+  if (!id.empty()) {
+    out += "id: ";
+    out += id;
+    out += '\n';
+  }
+  // A message spread over lines (JSON allows it) is one data line each: SSE ends a field at a
+  // newline.
+  out += "data: ";
+  for (const char c : message) {
+    if (c == '\n') {
+      out += "\ndata: ";
+    } else if (c != '\r') {
+      out += c;
+    }
+  }
+  out += "\n\n";
+  return out;
+}
+
 void Relay::push(std::string message) {
   {
     std::lock_guard lock(mutex_);
@@ -31,10 +52,15 @@ void Relay::finish(std::string answer) {
   waker_.cancel();
 }
 
+void Relay::end() {
+  ended_ = true;
+  wake();
+}
+
 Awaitable<void> Relay::wait() {
   {
     std::lock_guard lock(mutex_);
-    if (!messages_.empty() || !requests_.empty() || answer_) co_return;
+    if (!messages_.empty() || !requests_.empty() || answer_ || ended_) co_return;
   }
   waker_.expires_at(Timer::time_point::max());
   co_await waker_.async_wait(as_result);

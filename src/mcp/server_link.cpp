@@ -139,8 +139,19 @@ void ServerLink::forget_lists() {
   for (const ListSpec& spec : kLists) list_changed(spec.kind);
 }
 
-bool ServerLink::on_notification(const api::jsonrpc::Message& notification) {
+void ServerLink::on_notification(const api::jsonrpc::Message& notification, std::string_view raw,
+                                 Relay* relay) {
   const std::string& method = notification.method;
+  if (method == "notifications/progress") {
+    auto params = nlohmann::json::parse(notification.params, nullptr, false);
+    const auto token = params.is_object() ? params.find("progressToken") : params.end();
+    if (token == params.end() || !token->is_string()) return;
+    const auto it = progress_.find(token->get<std::string>());
+    if (it == progress_.end()) return;  // a request already answered
+    *token = nlohmann::json::parse(it->second.client_token);
+    it->second.relay->push(api::jsonrpc::request_message({}, method, params.dump()));
+    return;
+  }
   if (method == "notifications/tools/list_changed") {
     list_changed(ListKind::tools);
   } else if (method == "notifications/prompts/list_changed") {
@@ -148,18 +159,11 @@ bool ServerLink::on_notification(const api::jsonrpc::Message& notification) {
   } else if (method == "notifications/resources/list_changed") {
     list_changed(ListKind::resources);
     list_changed(ListKind::resource_templates);
-  } else if (method == "notifications/progress") {
-    auto params = nlohmann::json::parse(notification.params, nullptr, false);
-    const auto token = params.is_object() ? params.find("progressToken") : params.end();
-    if (token == params.end() || !token->is_string()) return true;
-    const auto it = progress_.find(token->get<std::string>());
-    if (it == progress_.end()) return true;  // a request already answered
-    *token = nlohmann::json::parse(it->second.client_token);
-    it->second.relay->push(api::jsonrpc::request_message({}, method, params.dump()));
-  } else {
-    return false;
+  } else if (relay) {
+    relay->push(std::string(raw));
+    return;
   }
-  return true;
+  if (listener_) listener_(config_.name, notification, raw);
 }
 
 Awaitable<bool> ServerLink::wait_ready(Clock::time_point deadline) {

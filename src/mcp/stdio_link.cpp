@@ -161,8 +161,8 @@ class StdioLink final : public ServerLink {
         return;
       }
       case Kind::notification:
-        // Others (log messages) are not about one request on a process every session shares.
-        on_notification(*message);
+        // On a process every session shares, a notification is about no one request.
+        on_notification(*message, line, nullptr);
         return;
       case Kind::request:
         on_request(*message, sole_relay());

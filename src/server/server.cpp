@@ -146,6 +146,8 @@ int Server::run() {
                            "shutting down: finishing in-flight requests (up to " +
                                std::to_string(config_->server.drain_timeout.count()) + " ms)");
       for (auto& w : workers_) w->drain();
+      // MCP clients' streams never end by themselves: they reconnect, to another replica.
+      if (mcp_) mcp_->streams().end_all();
       drain_timer.expires_after(config_->server.drain_timeout);
       drain_timer.async_wait([&](const beast::error_code& tec) {
         if (tec) return;

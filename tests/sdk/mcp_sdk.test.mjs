@@ -18,6 +18,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema,
+  LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 
 const gatewayBin = process.env.SWITCHYARD_BIN;
@@ -467,6 +468,101 @@ test('a server\'s request the client does not offer is refused for it, and the c
   await client.close();
 });
 
+for (const server of ['everything', 'remote']) {
+  test(`log messages of ${server} outside any request reach the client's stream`, async () => {
+    const { client } = await connect();
+    const logs = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => { logs.push(n.params); });
+    await client.setLoggingLevel('debug');
+    // The server logs at once, then every 5 s, until toggled off.
+    const toggle = () => client.callTool({ name: `${server}__toggle-simulated-logging`, arguments: {} });
+    assert.match((await toggle()).content[0].text, /Started/);
+    try {
+      await waitFor(() => logs.length > 0, 'a log message', 15000);
+      assert.ok(logs[0].level && logs[0].data, JSON.stringify(logs[0]));
+    } finally {
+      await toggle();
+    }
+    await client.close();
+  });
+
+  test(`updates of a resource reach the sessions subscribed to it on ${server}`, async () => {
+    const view = `/mcp/${server}`;
+    const subscribed = await connect(view);
+    const other = await connect(view);
+    const updates = { subscribed: [], other: [] };
+    for (const [name, c] of [['subscribed', subscribed], ['other', other]])
+      c.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => { updates[name].push(n.params.uri); });
+    const uri = 'demo://resource/static/document/architecture.md';
+    await subscribed.client.subscribeResource({ uri });
+    const toggle = () => subscribed.client.callTool({ name: 'toggle-subscriber-updates', arguments: {} });
+    assert.match((await toggle()).content[0].text, /Started/);
+    try {
+      await waitFor(() => updates.subscribed.includes(uri), 'the resource update', 15000);
+    } finally {
+      await toggle();
+      await subscribed.client.unsubscribeResource({ uri });
+    }
+    assert.deepEqual(updates.other, []);
+    await subscribed.client.close();
+    await other.client.close();
+  });
+}
+
+test('a stream cut off resumes after Last-Event-ID with what the client missed', async () => {
+  const session = (await initialize('2025-11-25', { path: '/mcp/second' })).headers.get('mcp-session-id');
+  const headers = { Authorization: `Bearer ${appKey}`, Accept: 'text/event-stream',
+                    'Mcp-Session-Id': session };
+  // Reads events until `enough` says so; the connection is then dropped.
+  const read = async (extra, enough) => {
+    const controller = new AbortController();
+    const response = await fetch(url('/mcp/second'), { headers: { ...headers, ...extra },
+                                                       signal: controller.signal });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type'), /text\/event-stream/);
+    const events = [];
+    let text = '';
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body) {
+      text += decoder.decode(chunk, { stream: true });
+      let end;
+      while ((end = text.indexOf('\n\n')) >= 0) {
+        const fields = Object.fromEntries(text.slice(0, end).split('\n').map((l) => {
+          const colon = l.indexOf(':');
+          return [l.slice(0, colon), l.slice(colon + 1).trimStart()];
+        }));
+        events.push(fields);
+        text = text.slice(end + 2);
+      }
+      if (enough(events)) break;
+    }
+    controller.abort();
+    return events;
+  };
+  const first = await read({}, (events) => events.length >= 1);
+  // The priming event: an id, the pace of reconnection, no message.
+  assert.ok(first[0].id);
+  assert.equal(first[0].retry, '1000');
+  assert.equal(first[0].data, '');
+  // While the client is away, the server logs (at once, then every 5 s).
+  const call = (name) => post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name, arguments: {} } },
+                              { path: '/mcp/second', session });
+  assert.equal((await call('toggle-simulated-logging')).status, 200);
+  try {
+    const resumed = await read({ 'Last-Event-ID': first[0].id },
+                               (events) => events.some((e) => e.data && e.data.includes('notifications/message')));
+    const logged = resumed.find((e) => e.data && e.data.includes('notifications/message'));
+    assert.equal(JSON.parse(logged.data).method, 'notifications/message');
+    assert.notEqual(logged.id, first[0].id);
+    // The same point again: what followed it is replayed again, with the same ids.
+    const again = await read({ 'Last-Event-ID': first[0].id },
+                             (events) => events.some((e) => e.id === logged.id));
+    assert.ok(again.some((e) => e.id === logged.id && e.data === logged.data));
+  } finally {
+    await call('toggle-simulated-logging');
+  }
+});
+
 test('resources are read by their own URIs, templates included', async () => {
   const { client } = await connect();
   const { resources } = await client.listResources();
@@ -564,10 +660,11 @@ test('the transport refuses what the specification says to refuse', async () => 
                            params: { name: 'everything__echo', arguments: { message: 'x'.repeat(70000) } } },
                          withSession());
   assert.equal(big.status, 413);
-  // No stream of the server's own; unknown servers; no key.
-  const get = await fetch(url(), { headers: { Authorization: `Bearer ${appKey}`,
-                                              Accept: 'text/event-stream', 'Mcp-Session-Id': session } });
-  assert.equal(get.status, 405);
+  // A stream needs a session, and a client that takes events; unknown servers; no key.
+  const listen = (headers) => fetch(url(), { headers: { Authorization: `Bearer ${appKey}`, ...headers } });
+  assert.equal((await listen({ Accept: 'text/event-stream' })).status, 400);
+  assert.equal((await listen({ Accept: 'text/event-stream', 'Mcp-Session-Id': 'forged' })).status, 404);
+  assert.equal((await listen({ Accept: 'application/json', 'Mcp-Session-Id': session })).status, 406);
   assert.equal((await initialize('2025-11-25', { path: '/mcp/nowhere' })).status, 404);
   const anonymous = await fetch(url(), { method: 'POST', body: JSON.stringify(ping),
                                          headers: { 'Content-Type': 'application/json',

@@ -24,6 +24,7 @@
 #include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/mcp/relay.hpp"
+#include "switchyard/mcp/session_streams.hpp"
 #include "switchyard/state/rate_limiter.hpp"
 
 namespace switchyard::mcp {
@@ -36,6 +37,7 @@ struct ClientRequest {
   std::string method;
   std::string params;        // raw object, or empty
   std::string version;       // the session's protocol version
+  std::string session;       // its nonce
   config::McpAccess access;  // what the client's key may reach
   // Where the servers' messages about the request go (progress, log messages); may be null.
   std::shared_ptr<Relay> relay;
@@ -63,6 +65,9 @@ class Hub {
   // What /admin/mcp shows: each server, whether it is ready, what it said of itself and how
   // many tools, prompts and resources it has (fetched if not known), as JSON. From a worker.
   Awaitable<std::string> status();
+
+  // The sessions' streams (GET) and what servers say to them outside requests. Any thread.
+  SessionStreams& streams();
 
   // Requests in flight, by session nonce and the client's request id, so that the client's
   // notifications/cancelled (or its leaving) reaches the server working on one. Any thread.

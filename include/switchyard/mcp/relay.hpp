@@ -14,11 +14,13 @@
 //   }
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "switchyard/async.hpp"
@@ -49,6 +51,9 @@ struct ServerRequest {
   std::function<void(Reply)> answer;
 };
 
+// One JSON-RPC message as a server-sent event, with an `id` when given.
+std::string sse_event(std::string_view message, std::string_view id = {});
+
 class Relay : public std::enable_shared_from_this<Relay> {
  public:
   explicit Relay(Executor worker) : waker_(worker, Timer::time_point::max()) {}
@@ -59,6 +64,9 @@ class Relay : public std::enable_shared_from_this<Relay> {
   void ask(ServerRequest request);
   // The worker's thread: the hub's answer.
   void finish(std::string answer);
+  // Any thread: nothing more will come (a session's stream another one replaced).
+  void end();
+  bool ended() const { return ended_; }
 
   // The worker's thread: until a message, a request or the answer is there, or the waker is
   // cancelled (Cancellation::watch(&waker()), for a client that hangs up).
@@ -83,6 +91,7 @@ class Relay : public std::enable_shared_from_this<Relay> {
   std::deque<std::string> messages_;    // guarded by mutex_
   std::deque<ServerRequest> requests_;  // guarded by mutex_
   std::optional<std::string> answer_;
+  std::atomic<bool> ended_{false};
 };
 
 }  // namespace switchyard::mcp

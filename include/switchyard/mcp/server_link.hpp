@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,12 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   // Pings missed in a row right now, for /admin/mcp.
   unsigned missed_pings() const { return missed_pings_; }
 
+  // Where the server's notifications for clients go when they are about no one request (list
+  // changes, resource updates, log messages): set by the hub before start().
+  using Listener = std::function<void(
+      std::string_view server, const api::jsonrpc::Message& notification, std::string_view raw)>;
+  void set_listener(Listener listener) { listener_ = std::move(listener); }
+
   // Null while the server is not initialized.
   const ServerInfo* info() const { return info_ ? &*info_ : nullptr; }
   const config::McpServer& config() const { return config_; }
@@ -77,9 +84,12 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   void set_ready(std::optional<ServerInfo> info);
   // What the link knew of the server's lists is no longer true (it started over).
   void forget_lists();
-  // A notification from the server: the lists it says changed are dropped; progress goes to
-  // the relay of the request it is about. True when it was one of these.
-  bool on_notification(const api::jsonrpc::Message& notification);
+  // A notification from the server (`raw`, as it came). The lists it says changed are dropped
+  // and the clients told; progress goes to the relay of the request it is about; others (log
+  // messages, resource updates) go to `relay` when the server sent them on the stream of that
+  // request, else to the clients listening.
+  void on_notification(const api::jsonrpc::Message& notification, std::string_view raw,
+                       Relay* relay);
   // A request of the server's: ping is answered here; sampling, elicitation and roots go to
   // `relay`, the client request the server is serving (null when it is not known: refused).
   void on_request(const api::jsonrpc::Message& request, Relay* relay);
@@ -128,6 +138,7 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   };
   std::unordered_map<std::string, Progress> progress_;
   std::vector<Relay*> relays_;  // of the client requests with the server now
+  Listener listener_;
   std::uint64_t next_token_ = 0;
   Millis ping_interval_{0};
   Millis ping_timeout_{0};

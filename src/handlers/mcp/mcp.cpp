@@ -30,6 +30,8 @@ constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kEventStream = "text/event-stream";
 constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
 constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
+// How long a client whose stream (GET) ended waits before it opens another.
+constexpr std::chrono::milliseconds kReconnectAfter{1'000};
 // A tools/call over a key's or a server's limits. JSON-RPC leaves -32000 to -32099 to the
 // implementation; the HTTP status (429) and Retry-After say the rest.
 constexpr int kTooManyCalls = -32000;
@@ -93,21 +95,6 @@ int error_code_of(std::string_view answer) {
   return code != error.end() && code->is_number_integer() ? code->get<int>() : 0;
 }
 
-// One JSON-RPC message as a server-sent event. A message spread over lines (JSON allows it) is
-// one data line each: SSE ends a field at a newline.
-std::string sse_event(std::string_view message) {
-  std::string out = "data: ";
-  for (const char c : message) {
-    if (c == '\n') {
-      out += "\ndata: ";
-    } else if (c != '\r') {
-      out += c;
-    }
-  }
-  out += "\n\n";
-  return out;
-}
-
 // Requests in flight are known by their session and the client's id for them.
 std::string tracking_key(std::string_view nonce, std::string_view id) {
   std::string key(nonce);
@@ -164,13 +151,6 @@ Awaitable<void> Mcp::handle(request::Context& request) {
                     "Forbidden: origin " + std::string(origin) + " is not allowed");
     co_return;
   }
-  if (http.method() == http::verb::get) {
-    // No stream of the server's own: nothing is pushed outside a request's answer.
-    sink.add_header("Allow", "POST, DELETE");
-    co_await refuse(sink, 405, jsonrpc::kInvalidRequest,
-                    "Method Not Allowed: this endpoint offers no server-initiated stream");
-    co_return;
-  }
   const std::string_view version_header = header(http, kVersionHeader);
   if (!version_header.empty() && !mcp::is_supported_version(version_header)) {
     co_await refuse(sink, 400, jsonrpc::kInvalidRequest,
@@ -179,6 +159,8 @@ Awaitable<void> Mcp::handle(request::Context& request) {
   }
   if (http.method() == http::verb::delete_) {
     co_await end_session(request, caller);
+  } else if (http.method() == http::verb::get) {
+    co_await listen(request, caller);
   } else {
     co_await post(request, caller);
   }
@@ -194,22 +176,68 @@ std::optional<mcp::Session> Mcp::read_session(const request::Context& request,
   return session;
 }
 
+Awaitable<std::optional<mcp::Session>> Mcp::session_of(request::Context& request,
+                                                       const Caller& caller, std::string_view id) {
+  if (header(request.http, kSessionHeader).empty()) {
+    co_await refuse(request.response(), 400, jsonrpc::kInvalidRequest,
+                    "Bad Request: Mcp-Session-Id header is required", id);
+    co_return std::nullopt;
+  }
+  auto session = read_session(request, caller);
+  if (!session)
+    co_await refuse(request.response(), 404, jsonrpc::kInvalidRequest, "Session not found", id);
+  co_return session;
+}
+
 Awaitable<void> Mcp::end_session(request::Context& request, const Caller& caller) {
   auto& sink = request.response();
-  if (header(request.http, kSessionHeader).empty()) {
-    co_await refuse(sink, 400, jsonrpc::kInvalidRequest,
-                    "Bad Request: Mcp-Session-Id header is required");
-    co_return;
-  }
-  const auto session = read_session(request, caller);
-  if (!session) {
-    co_await refuse(sink, 404, jsonrpc::kInvalidRequest, "Session not found");
-    co_return;
-  }
+  const auto session = co_await session_of(request, caller, {});
+  if (!session) co_return;
+  services_.mcp->streams().forget(session->nonce);
   services_.mcp->end_session(
       session->nonce, std::chrono::system_clock::time_point(std::chrono::seconds(session->issued)) +
                           services_.config.mcp.session_ttl);
   co_await sink.send(200, kJson, "{}");
+}
+
+Awaitable<void> Mcp::listen(request::Context& request, const Caller& caller) {
+  auto& sink = request.response();
+  if (!accepts(header(request.http, "Accept"), kEventStream)) {
+    co_await refuse(sink, 406, jsonrpc::kInvalidRequest,
+                    "Not Acceptable: the client must accept text/event-stream");
+    co_return;
+  }
+  const auto session = co_await session_of(request, caller, {});
+  if (!session) co_return;
+  request.record.mcp.method = "stream";
+  request.record.mcp.server = caller.server;
+  mcp::SessionStreams& streams = services_.mcp->streams();
+  auto relay = std::make_shared<mcp::Relay>(co_await asio::this_coro::executor);
+  const std::string primer = streams.open({session->nonce, caller.server, caller.access}, relay,
+                                          header(request.http, "Last-Event-ID"));
+  request.cancel.watch(&relay->waker());
+  sink.watch_client(request.cancel);
+  bool open = co_await sink.begin_stream(200, kEventStream);
+  {
+    // Waiting for the servers: not the gateway's overhead.
+    telemetry::WaitScope waiting(request.record.wait);
+    // The priming event: its id is where the client resumes from (Last-Event-ID) when cut off.
+    const std::string priming =
+        "id: " + primer + "\nretry: " + std::to_string(kReconnectAfter.count()) + "\ndata: \n\n";
+    if (open) open = co_await sink.write_chunk(priming);
+    while (open && !request.cancel.aborted() && !relay->ended()) {
+      co_await relay->wait();
+      std::vector<std::string> events = relay->take();
+      for (const std::string& event : events)
+        if (open) open = co_await sink.write_chunk(event);
+    }
+  }
+  sink.unwatch_client();
+  request.cancel.unwatch(&relay->waker());
+  streams.close(session->nonce, relay.get());
+  // Replaced by another stream of the session, or the gateway drains: the stream ends cleanly
+  // and the client reconnects.
+  if (open && !request.cancel.aborted()) co_await sink.end_stream();
 }
 
 Awaitable<void> Mcp::post(request::Context& request, const Caller& caller) {
@@ -238,16 +266,8 @@ Awaitable<void> Mcp::post(request::Context& request, const Caller& caller) {
     co_await initialize(request, caller, *message);
     co_return;
   }
-  if (header(request.http, kSessionHeader).empty()) {
-    co_await refuse(sink, 400, jsonrpc::kInvalidRequest,
-                    "Bad Request: Mcp-Session-Id header is required", message->id);
-    co_return;
-  }
-  const auto session = read_session(request, caller);
-  if (!session) {
-    co_await refuse(sink, 404, jsonrpc::kInvalidRequest, "Session not found", message->id);
-    co_return;
-  }
+  const auto session = co_await session_of(request, caller, message->id);
+  if (!session) co_return;
   describe(request.record.mcp, config, caller.server, *message);
   request.record.mcp.session = session->nonce;
   if (message->kind == jsonrpc::Kind::result || message->kind == jsonrpc::Kind::error) {
@@ -270,9 +290,9 @@ Awaitable<void> Mcp::post(request::Context& request, const Caller& caller) {
     if (!admitted) co_return;
   }
   // Named, not a braced temporary in the co_await: GCC 12 destroys that one twice.
-  mcp::ClientRequest call{caller.server,    std::string(message->id),
-                          message->method,  std::string(message->params),
-                          session->version, caller.access};
+  mcp::ClientRequest call{
+      caller.server,    std::string(message->id), message->method, std::string(message->params),
+      session->version, session->nonce,           caller.access};
   co_await relay_answer(request, std::move(call), *session);
 }
 
@@ -309,9 +329,9 @@ Awaitable<void> Mcp::initialize(request::Context& request, const Caller& caller,
   }
   mcp::Session session = mcp::Session::open(std::string(mcp::negotiate_version(requested)),
                                             caller.key, caller.server, features);
-  mcp::ClientRequest call{caller.server,   std::string(message.id),
-                          message.method,  std::string(message.params),
-                          session.version, caller.access};
+  mcp::ClientRequest call{
+      caller.server,   std::string(message.id), message.method, std::string(message.params),
+      session.version, session.nonce,           caller.access};
   describe(request.record.mcp, services_.config.mcp, caller.server, message);
   request.record.mcp.session = session.nonce;
   const std::string answer = co_await ask_hub(request, std::move(call));
@@ -384,7 +404,7 @@ Awaitable<bool> Mcp::admit_call(request::Context& request, const config::McpAcce
 
 Awaitable<void> Mcp::EventStream::write(std::string_view message) {
   if (!begun) begun = co_await sink.begin_stream(200, kEventStream);
-  if (begun) co_await sink.write_chunk(sse_event(message));
+  if (begun) co_await sink.write_chunk(mcp::sse_event(message));
 }
 
 Awaitable<void> Mcp::relay_answer(request::Context& request, mcp::ClientRequest call,

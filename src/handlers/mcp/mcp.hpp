@@ -2,8 +2,9 @@
 // specification (revision 2025-11-25) describes it. This class keeps the transport's rules — the
 // Origin allow-list, Accept, the message size, MCP-Protocol-Version, the session id that
 // initialize hands out and every later request must carry — and hands each JSON-RPC request to
-// the process's mcp::Hub, which answers it from the servers. Answers are single JSON responses;
-// notifications and responses from the client are accepted with 202.
+// the process's mcp::Hub, which answers it from the servers. Answers are single JSON responses or
+// event streams; notifications and responses from the client are accepted with 202; GET opens
+// the session's stream of what servers say outside its requests.
 #pragma once
 
 #include "switchyard/api/jsonrpc.hpp"
@@ -42,8 +43,16 @@ class Mcp final : public Handler {
     std::string key;
     config::McpAccess access;
   };
+  // The session of a request that needs one, when it carries a genuine id; else nullopt, the
+  // request refused (400 without an id, 404 with one this view and key do not know). `id`: the
+  // JSON-RPC request's, for the refusal.
+  Awaitable<std::optional<mcp::Session>> session_of(request::Context& request, const Caller& caller,
+                                                    std::string_view id);
   // DELETE: the session ends.
   Awaitable<void> end_session(request::Context& request, const Caller& caller);
+  // GET: the session's stream of what servers say outside its requests, resumed after the
+  // client's Last-Event-ID when this process still has what followed it.
+  Awaitable<void> listen(request::Context& request, const Caller& caller);
   // POST: one JSON-RPC message.
   Awaitable<void> post(request::Context& request, const Caller& caller);
   // An initialize request: a new session, signed, if the view answers it.

@@ -1,0 +1,92 @@
+// What servers say to clients outside any request of theirs — list changes, updates of
+// resources a session subscribed to, log messages — on the way to each session's stream (the
+// client's GET /mcp). Each session in this process that opened a stream or subscribed has an
+// entry: the events meant for it, numbered, of which the last kReplay are kept so that a client
+// reconnecting with Last-Event-ID gets what it missed, and the stream it has open now, if any.
+// An entry with no stream open is dropped after kIdle. Any thread.
+//
+// Example:
+//   SessionStreams streams;
+//   auto relay = std::make_shared<Relay>(worker);
+//   std::string primer = streams.open({nonce, "", access}, relay, last_event_id);
+//   ... the worker writes what relay->take() gives it ...
+//   streams.publish("everything", R"({"jsonrpc":"2.0","method":"notifications/message",…})");
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "switchyard/api/jsonrpc.hpp"
+#include "switchyard/config/config.hpp"
+#include "switchyard/mcp/relay.hpp"
+
+namespace switchyard::mcp {
+
+// A session as its stream's events are chosen for it.
+struct StreamOwner {
+  std::string nonce;
+  std::string view;  // one server, or "" for every server `access` reaches
+  config::McpAccess access;
+};
+
+class SessionStreams {
+ public:
+  // Events kept per session for a reconnecting client.
+  static constexpr std::size_t kReplay = 256;
+  // A session with no stream open is forgotten this long after its last one closed.
+  static constexpr std::chrono::minutes kIdle{10};
+
+  SessionStreams();
+
+  // The session's stream is `relay` from now on; a stream it had open ends (Relay::end). Events
+  // kept since `last_event_id` (a Last-Event-ID this process gave; without one, those no stream
+  // carried) are pushed to it at once.
+  // Returns the id to prime the stream with: that of the last event the client has, so that a
+  // client cut off during the replay asks for it again.
+  std::string open(const StreamOwner& owner, const std::shared_ptr<Relay>& relay,
+                   std::string_view last_event_id);
+  // `relay`'s stream closed (if it is still the session's).
+  void close(const std::string& nonce, const Relay* relay);
+  // The session ended (DELETE): its stream ends and nothing more is kept for it.
+  void forget(const std::string& nonce);
+  // Every stream open ends (the process drains): clients reconnect, to another replica.
+  void end_all();
+
+  // resources/subscribe and unsubscribe of a session. unsubscribe() says whether another
+  // session of this process still subscribes to `uri` (the server, shared, must not be told).
+  void subscribe(const StreamOwner& owner, const std::string& uri);
+  bool unsubscribe(const std::string& nonce, const std::string& uri);
+
+  // A notification of server `server` (raw JSON-RPC), to every session it concerns.
+  void publish(std::string_view server, const api::jsonrpc::Message& notification,
+               std::string_view raw);
+
+  std::size_t open_streams() const;
+
+ private:
+  struct Entry {
+    StreamOwner owner;
+    std::set<std::string> subscriptions;
+    std::deque<std::pair<std::uint64_t, std::string>> events;  // number, SSE event
+    std::uint64_t last = 0;                                    // number of the last event
+    std::uint64_t delivered = 0;  // ... and of the last one given to a stream
+    std::shared_ptr<Relay> stream;
+    std::chrono::steady_clock::time_point idle_since;
+  };
+  Entry& entry(const StreamOwner& owner);  // made if missing; mutex_ held
+  void sweep();                            // drops idle entries; mutex_ held
+  std::string event_id(std::uint64_t number) const;
+
+  const std::string tag_;  // this process's: an id another process gave replays nothing here
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+}  // namespace switchyard::mcp

@@ -1,0 +1,137 @@
+#include "switchyard/mcp/session_streams.hpp"
+
+#include <openssl/rand.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "json_fields.hpp"
+#include "switchyard/mcp/session_signer.hpp"
+
+namespace switchyard::mcp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string random_tag() {
+  unsigned char bytes[6];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
+  return base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+bool sees(const StreamOwner& owner, std::string_view server) {
+  return owner.view.empty() ? owner.access.may_use_server(server) : owner.view == server;
+}
+
+}  // namespace
+
+SessionStreams::SessionStreams() : tag_(random_tag()) {}
+
+std::string SessionStreams::event_id(std::uint64_t number) const {
+  return tag_ + "-" + std::to_string(number);
+}
+
+SessionStreams::Entry& SessionStreams::entry(const StreamOwner& owner) {
+  Entry& e = entries_[owner.nonce];
+  e.owner = owner;  // a reload may have changed what the key reaches
+  e.idle_since = Clock::now();
+  return e;
+}
+
+void SessionStreams::sweep() {
+  const auto now = Clock::now();
+  std::erase_if(entries_, [now](const auto& e) {
+    return !e.second.stream && now - e.second.idle_since > kIdle;
+  });
+}
+
+std::string SessionStreams::open(const StreamOwner& owner, const std::shared_ptr<Relay>& relay,
+                                 std::string_view last_event_id) {
+  std::lock_guard lock(mutex_);
+  sweep();
+  Entry& e = entry(owner);
+  // Each message goes on one stream only: the session's earlier one ends.
+  if (e.stream && e.stream != relay) e.stream->end();
+  e.stream = relay;
+  // Without a Last-Event-ID, what no stream has carried yet (made while none was open).
+  std::uint64_t after = e.delivered;
+  if (last_event_id.size() > tag_.size() + 1 && last_event_id.starts_with(tag_) &&
+      last_event_id[tag_.size()] == '-') {
+    const std::string_view number = last_event_id.substr(tag_.size() + 1);
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
+    if (ec == std::errc() && end == number.data() + number.size() && n <= e.last) after = n;
+  }
+  for (const auto& [number, event] : e.events)
+    if (number > after) relay->push(event);
+  e.delivered = e.last;
+  return event_id(after);
+}
+
+void SessionStreams::close(const std::string& nonce, const Relay* relay) {
+  std::lock_guard lock(mutex_);
+  const auto it = entries_.find(nonce);
+  if (it == entries_.end() || it->second.stream.get() != relay) return;
+  it->second.stream.reset();
+  it->second.idle_since = Clock::now();
+}
+
+void SessionStreams::forget(const std::string& nonce) {
+  std::lock_guard lock(mutex_);
+  const auto it = entries_.find(nonce);
+  if (it == entries_.end()) return;
+  if (it->second.stream) it->second.stream->end();
+  entries_.erase(it);
+}
+
+void SessionStreams::end_all() {
+  std::lock_guard lock(mutex_);
+  for (auto& [nonce, e] : entries_)
+    if (e.stream) e.stream->end();
+}
+
+void SessionStreams::subscribe(const StreamOwner& owner, const std::string& uri) {
+  std::lock_guard lock(mutex_);
+  sweep();
+  entry(owner).subscriptions.insert(uri);
+}
+
+bool SessionStreams::unsubscribe(const std::string& nonce, const std::string& uri) {
+  std::lock_guard lock(mutex_);
+  if (const auto it = entries_.find(nonce); it != entries_.end())
+    it->second.subscriptions.erase(uri);
+  for (const auto& [other, e] : entries_)
+    if (e.subscriptions.contains(uri)) return true;
+  return false;
+}
+
+void SessionStreams::publish(std::string_view server, const api::jsonrpc::Message& notification,
+                             std::string_view raw) {
+  const std::string& method = notification.method;
+  const bool updated = method == "notifications/resources/updated";
+  if (!updated && method != "notifications/message" && !method.ends_with("/list_changed")) return;
+  std::string uri;
+  if (updated)
+    uri = string_member(nlohmann::json::parse(notification.params, nullptr, false), "uri");
+  std::lock_guard lock(mutex_);
+  for (auto& [nonce, e] : entries_) {
+    if (!sees(e.owner, server) || (updated && !e.subscriptions.contains(uri))) continue;
+    const std::uint64_t number = ++e.last;
+    std::string event = sse_event(raw, event_id(number));
+    if (e.stream) {
+      e.stream->push(event);
+      e.delivered = number;
+    }
+    e.events.emplace_back(number, std::move(event));
+    if (e.events.size() > kReplay) e.events.pop_front();
+  }
+}
+
+std::size_t SessionStreams::open_streams() const {
+  std::lock_guard lock(mutex_);
+  std::size_t open = 0;
+  for (const auto& [nonce, e] : entries_) open += e.stream != nullptr;
+  return open;
+}
+
+}  // namespace switchyard::mcp

@@ -1,0 +1,113 @@
+// Which session's stream a server's notification reaches, and what a reconnecting client is
+// given again.
+#include "switchyard/mcp/session_streams.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+namespace switchyard::mcp {
+namespace {
+
+class SessionStreamsTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<Relay> relay() { return std::make_shared<Relay>(io_.get_executor()); }
+
+  void publish(std::string_view server, std::string raw) {
+    const auto message = api::jsonrpc::read_message(raw);
+    ASSERT_TRUE(message);
+    streams_.publish(server, *message, raw);
+  }
+
+  static std::string log(std::string_view text) {
+    return R"({"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":")" +
+           std::string(text) + "\"}}";
+  }
+  static std::string updated(std::string_view uri) {
+    return R"({"jsonrpc":"2.0","method":"notifications/resources/updated","params":{"uri":")" +
+           std::string(uri) + "\"}}";
+  }
+  // The data of each event a stream was given.
+  static std::vector<std::string> data_of(Relay& stream) {
+    std::vector<std::string> out;
+    for (const std::string& event : stream.take()) {
+      const auto at = event.find("data: ");
+      out.push_back(event.substr(at + 6, event.size() - at - 8));
+    }
+    return out;
+  }
+
+  boost::asio::io_context io_;
+  SessionStreams streams_;
+};
+
+TEST_F(SessionStreamsTest, ASessionHearsOnlyTheServersItsViewAndKeyReach) {
+  config::McpAccess only_second;
+  only_second.servers = {"second"};
+  auto all = relay(), second = relay(), single = relay();
+  streams_.open({"all", "", {}}, all, "");
+  streams_.open({"second", "", only_second}, second, "");
+  streams_.open({"single", "everything", {}}, single, "");
+  publish("everything", log("from everything"));
+  publish("second", R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})");
+  EXPECT_EQ(data_of(*all).size(), 2u);
+  EXPECT_EQ(
+      data_of(*second),
+      std::vector<std::string>{R"({"jsonrpc":"2.0","method":"notifications/tools/list_changed"})"});
+  EXPECT_EQ(data_of(*single), std::vector<std::string>{log("from everything")});
+}
+
+TEST_F(SessionStreamsTest, AResourceUpdateReachesOnlyItsSubscribers) {
+  auto subscribed = relay(), other = relay();
+  streams_.subscribe({"a", "", {}}, "file:///x");
+  streams_.open({"a", "", {}}, subscribed, "");
+  streams_.open({"b", "", {}}, other, "");
+  publish("everything", updated("file:///x"));
+  publish("everything", updated("file:///y"));
+  EXPECT_EQ(data_of(*subscribed), std::vector<std::string>{updated("file:///x")});
+  EXPECT_TRUE(other->take().empty());
+  // The server is told of an unsubscription only when nobody else still subscribes.
+  streams_.subscribe({"b", "", {}}, "file:///x");
+  EXPECT_TRUE(streams_.unsubscribe("a", "file:///x"));
+  EXPECT_FALSE(streams_.unsubscribe("b", "file:///x"));
+}
+
+TEST_F(SessionStreamsTest, AReconnectingClientGetsWhatFollowedItsLastEventId) {
+  auto first = relay();
+  const std::string primer = streams_.open({"a", "", {}}, first, "");
+  publish("s", log("one"));
+  EXPECT_EQ(first->take().size(), 1u);
+  streams_.close("a", first.get());
+  publish("s", log("two"));  // while the client is away
+  auto again = relay();
+  EXPECT_EQ(streams_.open({"a", "", {}}, again, primer), primer);
+  EXPECT_EQ(data_of(*again), (std::vector<std::string>{log("one"), log("two")}));
+  // An id of another process replays only what no stream carried: nothing here.
+  auto fresh = relay();
+  streams_.open({"a", "", {}}, fresh, "elsewhere-1");
+  EXPECT_TRUE(fresh->take().empty());
+  EXPECT_TRUE(again->ended());
+}
+
+TEST_F(SessionStreamsTest, WhatCameWhileNoStreamWasOpenIsGivenToTheNextOne) {
+  streams_.subscribe({"a", "", {}}, "file:///x");  // known before its first stream
+  publish("s", updated("file:///x"));
+  auto stream = relay();
+  streams_.open({"a", "", {}}, stream, "");
+  EXPECT_EQ(data_of(*stream), std::vector<std::string>{updated("file:///x")});
+}
+
+TEST_F(SessionStreamsTest, ASecondStreamOfASessionEndsTheFirstAndForgetEndsBoth) {
+  auto first = relay(), second = relay();
+  streams_.open({"a", "", {}}, first, "");
+  streams_.open({"a", "", {}}, second, "");
+  EXPECT_TRUE(first->ended());
+  EXPECT_FALSE(second->ended());
+  EXPECT_EQ(streams_.open_streams(), 1u);
+  streams_.forget("a");
+  EXPECT_TRUE(second->ended());
+  EXPECT_EQ(streams_.open_streams(), 0u);
+}
+
+}  // namespace
+}  // namespace switchyard::mcp
