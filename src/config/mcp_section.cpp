@@ -7,12 +7,13 @@
 namespace switchyard::config {
 namespace {
 
-constexpr std::array<std::string_view, 11> kMcpKeys{
+constexpr std::array<std::string_view, 12> kMcpKeys{
     "servers",       "session_secret",  "previous_session_secret",
     "session_ttl",   "allowed_origins", "max_message",
     "list_timeout",  "page_size",       "enabled",
-    "ping_interval", "ping_timeout",
+    "ping_interval", "ping_timeout",    "readiness",
 };
+constexpr std::array<std::string_view, 3> kReadiness{"ignore", "any", "all"};
 constexpr std::array<std::string_view, 12> kServerKeys{
     "transport", "command",         "args",     "env", "cwd", "url", "headers", "ca_file",
     "timeout",   "max_concurrency", "sampling", "rpm",
@@ -182,6 +183,8 @@ void read_mcp(NodeReader& reader, const Entry& entry, const std::filesystem::pat
       assign(mcp.ping_interval, reader.duration(e, Zero::allowed));
     } else if (e.key == "ping_timeout") {
       assign(mcp.ping_timeout, reader.duration(e, Zero::rejected));
+    } else if (e.key == "readiness") {
+      if (const auto which = reader.choice(e, kReadiness)) mcp.readiness = Mcp::Readiness(*which);
     } else if (e.key == "page_size") {
       assign(mcp.page_size, reader.integer(e, 1, kMaxPageSize));
     }

@@ -15,6 +15,7 @@
 #include "switchyard/mcp/access.hpp"
 #include "switchyard/mcp/federation.hpp"
 #include "switchyard/mcp/server_link.hpp"
+#include "switchyard/telemetry/metrics.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
 namespace switchyard::mcp {
@@ -60,6 +61,9 @@ struct Hub::Inner {
   config::Mcp config;
   // In configuration order: the order of the merged lists.
   std::vector<std::shared_ptr<ServerLink>> servers;
+  // The same, for other threads (health): set by apply() under health_mutex.
+  mutable std::mutex health_mutex;
+  std::vector<std::shared_ptr<ServerLink>> watched;
 
   std::shared_ptr<ServerLink> find(std::string_view name) const {
     return find_server(servers, name);
@@ -87,6 +91,8 @@ struct Hub::Inner {
       if (std::find(kept.begin(), kept.end(), old) == kept.end()) old->stop();
     servers = std::move(kept);
     config = next;
+    std::lock_guard lock(health_mutex);
+    watched = servers;
   }
 
   Federation federation() { return Federation{servers, config}; }
@@ -238,6 +244,37 @@ void Hub::track(const std::string& key, const std::shared_ptr<Relay>& relay) {
 void Hub::untrack(const std::string& key) {
   std::lock_guard lock(inner_->tracked_mutex);
   inner_->tracked.erase(key);
+}
+
+std::vector<Hub::ServerHealth> Hub::health() const {
+  std::lock_guard lock(inner_->health_mutex);
+  std::vector<ServerHealth> out;
+  for (const auto& server : inner_->watched)
+    out.push_back({server->config().name, server->up(), server->missed_pings()});
+  return out;
+}
+
+void Hub::write_metrics(std::string& out) const {
+  using telemetry::MetricType;
+  const auto servers = health();
+  if (servers.empty()) return;  // no MCP here
+  telemetry::TextWriter w(out);
+  w.family("switchyard_mcp_server_up", "1 while an MCP server is initialized and answering.",
+           MetricType::gauge);
+  for (const ServerHealth& server : servers)
+    w.sample({{"server", server.name}}, std::uint64_t{server.up ? 1u : 0u});
+  w.family("switchyard_mcp_streams_open", "MCP sessions' streams (GET /mcp) open.",
+           MetricType::gauge);
+  w.sample({}, std::uint64_t{inner_->streams.open_streams()});
+  std::lock_guard lock(inner_->tracked_mutex);
+  w.family("switchyard_mcp_requests_in_flight", "MCP requests being answered by the servers.",
+           MetricType::gauge);
+  w.sample({}, std::uint64_t{inner_->tracked.size()});
+  w.family("switchyard_mcp_server_requests_awaiting",
+           "Servers' requests (sampling, elicitation, roots) relayed to a client, not answered "
+           "yet.",
+           MetricType::gauge);
+  w.sample({}, std::uint64_t{inner_->awaited.size()});
 }
 
 SessionStreams& Hub::streams() {

@@ -127,6 +127,7 @@ void ServerLink::became_ready(ServerInfo info) {
 
 void ServerLink::set_ready(std::optional<ServerInfo> info) {
   info_ = std::move(info);
+  up_ = info_.has_value();
   for (Timer* t : ready_waiters_) t->cancel();
 }
 
@@ -187,19 +188,25 @@ Awaitable<Reply> ServerLink::request(std::string_view method, std::string_view p
   const auto deadline = Clock::now() + timeout;
   const bool ready = co_await wait_ready(deadline);
   if (!ready) co_return Reply{Reply::Status::unavailable, name() + " is not ready"};
-  // A client's progress token is swapped for one of the gateway's while the server has it.
+  // A client's request carries its trace context in _meta too (where OpenTelemetry's MCP
+  // conventions put it: a stdio server has no headers), unless the client put its own there; its
+  // progress token is swapped for one of the gateway's while the server has it.
   std::string token;
   std::string sent;
-  if (relay && !params.empty()) {
-    auto json = nlohmann::json::parse(params, nullptr, false);
-    nlohmann::json* client = nullptr;
-    if (const auto meta = json.is_object() ? json.find("_meta") : json.end();
-        meta != json.end() && meta->is_object() && meta->contains("progressToken"))
-      client = &(*meta)["progressToken"];
-    if (client) {
-      token = "switchyard-" + std::to_string(++next_token_);
-      progress_.emplace(token, Progress{relay, client->dump()});
-      *client = token;
+  if (relay) {
+    auto json =
+        params.empty() ? nlohmann::json::object() : nlohmann::json::parse(params, nullptr, false);
+    auto meta = json.is_object() ? json.find("_meta") : json.end();
+    if (json.is_object() && meta == json.end())
+      meta = json.emplace("_meta", nlohmann::json::object()).first;
+    if (meta != json.end() && meta->is_object()) {
+      if (!relay->traceparent.empty() && !meta->contains("traceparent"))
+        (*meta)["traceparent"] = relay->traceparent;
+      if (const auto client = meta->find("progressToken"); client != meta->end()) {
+        token = "switchyard-" + std::to_string(++next_token_);
+        progress_.emplace(token, Progress{relay, client->dump()});
+        *client = token;
+      }
       sent = json.dump();
     }
   }

@@ -1,5 +1,6 @@
 #include "process_control.hpp"
 
+#include "switchyard/mcp/hub.hpp"
 #include "switchyard/redis/client.hpp"
 #include "switchyard/telemetry/metrics.hpp"
 #include "switchyard/telemetry/request_metrics.hpp"
@@ -83,6 +84,7 @@ void ProcessControl::write_metrics(std::string& out) const {
   w.family("switchyard_log_lines_dropped_total",
            "Log lines dropped because the log output could not keep up.", MetricType::counter);
   w.sample({}, telemetry::log_lines_dropped());
+  mcp_.write_metrics(out);
 }
 
 cache::Store::Stats ProcessControl::cache_totals() const {

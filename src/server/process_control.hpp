@@ -17,6 +17,9 @@ class Registry;
 class RequestMetrics;
 class SpanExporter;
 }  // namespace switchyard::telemetry
+namespace switchyard::mcp {
+class Hub;
+}
 
 namespace switchyard::server {
 
@@ -29,13 +32,14 @@ class ProcessControl final : public handlers::Control {
                  const telemetry::Registry& registry,
                  const telemetry::RequestMetrics& request_metrics,
                  const telemetry::SpanExporter* exporter,
-                 const std::atomic<std::size_t>& open_connections)
+                 const std::atomic<std::size_t>& open_connections, const mcp::Hub& mcp)
       : reloader_(reloader),
         workers_(workers),
         registry_(registry),
         request_metrics_(request_metrics),
         exporter_(exporter),
-        open_connections_(open_connections) {}
+        open_connections_(open_connections),
+        mcp_(mcp) {}
 
   Awaitable<Outcome> reload() override { return reloader_.reload(); }
   std::string reload_status() const override { return reloader_.reload_status(); }
@@ -50,6 +54,7 @@ class ProcessControl final : public handlers::Control {
   const telemetry::RequestMetrics& request_metrics_;
   const telemetry::SpanExporter* exporter_;
   const std::atomic<std::size_t>& open_connections_;
+  const mcp::Hub& mcp_;
 };
 
 }  // namespace switchyard::server

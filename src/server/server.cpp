@@ -66,7 +66,7 @@ Server::Server(std::shared_ptr<const config::Config> config, config::Overrides o
                                     t.interval, t.timeout, t.service_name, SWITCHYARD_VERSION});
   }
   control_ = std::make_unique<ProcessControl>(*reloader_, workers_, *metrics_, *request_metrics_,
-                                              exporter_.get(), open_connections_);
+                                              exporter_.get(), open_connections_, *mcp_);
   // With metrics off nothing is recorded (and /admin/spend has no totals since start).
   const Worker::Telemetry telemetry{config_->metrics.enabled ? metrics_.get() : nullptr,
                                     request_metrics_.get(), exporter_.get()};

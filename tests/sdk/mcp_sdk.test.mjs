@@ -145,6 +145,7 @@ mcp:
   page_size: 10
   ping_interval: 1s
   ping_timeout: 2s
+  readiness: all
   servers:
     everything:
       transport: stdio
@@ -291,7 +292,7 @@ test('an HTTP upstream that forgot the gateway\'s session gets a new one, transp
   await client.close();
 });
 
-test('the client\'s trace goes on at an HTTP upstream, the gateway\'s span as its parent', async () => {
+test('the client\'s trace goes on at a server, the gateway\'s span as its parent', async () => {
   const session = (await initialize('2025-11-25')).headers.get('mcp-session-id');
   const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
   upstream.seen.length = 0;
@@ -302,6 +303,16 @@ test('the client\'s trace goes on at an HTTP upstream, the gateway\'s span as it
   const call = upstream.seen.find((r) => r.body.includes('"tools/call"'));
   assert.match(call.headers.traceparent, new RegExp(`^00-${trace}-[0-9a-f]{16}-01$`));
   assert.ok(!call.headers.traceparent.includes('00f067aa0ba902b7'));
+  // In the message too, where a stdio server finds it (params._meta, as OpenTelemetry has it).
+  assert.equal(JSON.parse(call.body).params._meta.traceparent, call.headers.traceparent);
+  // A client's own trace context in _meta is its to keep.
+  upstream.seen.length = 0;
+  const own = `00-${trace}-1111111111111111-01`;
+  await post({ jsonrpc: '2.0', id: 6, method: 'tools/call',
+               params: { name: 'remote__echo', arguments: { message: 'x' }, _meta: { traceparent: own } } },
+             { session });
+  const kept = upstream.seen.find((r) => r.body.includes('"tools/call"'));
+  assert.equal(JSON.parse(kept.body).params._meta.traceparent, own);
 });
 
 test('an HTTP upstream that restarted gets a new session, transparently', async () => {
@@ -317,6 +328,27 @@ test('an HTTP upstream that restarted gets a new session, transparently', async 
   // old session gone, or when the pings in between did).
   assert.ok(initializes() > before);
   await client.close();
+});
+
+test('a server that went away shows in /admin/health and, with readiness: all, in /readyz', async () => {
+  const ready = async () => {
+    const response = await fetch(url('/readyz'));
+    return { status: response.status, body: await response.json() };
+  };
+  const health = async () => (await (await fetch(url('/admin/health'), {
+    headers: { Authorization: `Bearer ${adminKey}` } })).json()).mcp_servers;
+  assert.deepEqual(await ready(), { status: 200, body: { status: 'ready',
+    mcp_servers: { everything: 'up', second: 'up', remote: 'up' } } });
+  upstream.child.kill('SIGKILL');
+  // Two pings missed (1 s apart) and the gateway knows.
+  const down = await waitFor(async () => { const r = await ready(); return r.status === 503 && r; },
+                             'the replica not ready');
+  assert.equal(down.body.status, 'mcp_servers_down');
+  assert.equal(down.body.mcp_servers.remote, 'down');
+  assert.deepEqual((await health()).find((s) => s.name === 'remote').up, false);
+  upstream.child = await startHttpServer(upstream.port);
+  await waitFor(async () => (await ready()).status === 200, 'the replica ready again', 40000);
+  assert.ok((await health()).every((s) => s.up));
 });
 
 for (const server of ['everything', 'remote']) {
@@ -791,6 +823,12 @@ test('/admin/mcp lists the servers and /metrics counts MCP requests and tool cal
   assert.match(metrics, /switchyard_mcp_requests_total\{method="tools\/call",server="",outcome="-32602"\} [1-9]/);
   assert.doesNotMatch(metrics, /invented/);
   assert.match(metrics, /switchyard_mcp_request_duration_seconds_count\{method="initialize",server=""\} [1-9]/);
+  assert.match(metrics, /switchyard_mcp_server_up\{server="remote"\} 1/);
+  // The gauges count what is open now: one session's stream while its client is connected.
+  const listening = await connect();
+  await waitFor(async () => /switchyard_mcp_streams_open [1-9]/.test(
+    await (await fetch(url('/metrics'))).text()), 'the stream counted');
+  await listening.client.close();
 });
 
 // The pid of the stdio server a gateway runs under `name` (its environment says which).

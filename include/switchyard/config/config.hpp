@@ -397,6 +397,9 @@ struct Mcp {
   // is started over (stdio: the process restarted; http: a new session).
   Millis ping_interval{30'000};
   Millis ping_timeout{5'000};
+  // What /readyz asks of the servers: nothing (ignore), one of them up (any), or every one (all).
+  enum class Readiness { ignore, any, all };
+  Readiness readiness = Readiness::ignore;
 
   const McpServer* find_server(std::string_view name) const;
   bool operator==(const Mcp&) const = default;

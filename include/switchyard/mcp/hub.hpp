@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
@@ -61,6 +62,17 @@ class Hub {
   // The JSON-RPC response (a result or an error) to `request`. From a worker's coroutine, which
   // is resumed on its own executor.
   Awaitable<std::string> answer(ClientRequest request);
+
+  // Each configured server's health, in configuration order. Any thread.
+  struct ServerHealth {
+    std::string name;
+    bool up = false;  // initialized and answering
+    unsigned missed_pings = 0;
+  };
+  std::vector<ServerHealth> health() const;
+  // The MCP gauges of /metrics: servers up, streams open, requests in flight, servers' requests
+  // awaiting a client. Any thread.
+  void write_metrics(std::string& out) const;
 
   // What /admin/mcp shows: each server, whether it is ready, what it said of itself and how
   // many tools, prompts and resources it has (fetched if not known), as JSON. From a worker.

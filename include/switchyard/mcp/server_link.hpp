@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -58,8 +59,9 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   // Pings the server every `interval` while it is up (0: not at all); after two missed pings in a
   // row the link starts over. May be called again (a reload) to change the pace.
   void watch_health(Millis interval, Millis timeout);
-  // Pings missed in a row right now, for /admin/mcp.
+  // Pings missed in a row right now, and whether the server is initialized: any thread (health).
   unsigned missed_pings() const { return missed_pings_; }
+  bool up() const { return up_; }
 
   // Where the server's notifications for clients go when they are about no one request (list
   // changes, resource updates, log messages): set by the hub before start().
@@ -142,7 +144,8 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   std::uint64_t next_token_ = 0;
   Millis ping_interval_{0};
   Millis ping_timeout_{0};
-  unsigned missed_pings_ = 0;
+  std::atomic<unsigned> missed_pings_{0};
+  std::atomic<bool> up_{false};
   std::unique_ptr<Timer> ping_timer_;  // while a health loop runs
 };
 

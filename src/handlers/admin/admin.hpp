@@ -22,6 +22,7 @@ class AdminView final : public Handler {
   std::string config_json() const;
   std::string spend_json() const;
   std::string cache_json() const;
+  std::string health_json(std::chrono::steady_clock::time_point now) const;
 
   const Services& services_;
   What what_;

@@ -7,6 +7,7 @@
 #include "admin.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/dispatch/health_board.hpp"
+#include "switchyard/mcp/hub.hpp"
 
 namespace switchyard::handlers {
 
@@ -134,7 +135,7 @@ std::string AdminView::json() const {
   const auto now = std::chrono::steady_clock::now();
   switch (what_) {
     case What::health:
-      return services_.board.to_json(now);
+      return health_json(now);
     case What::routes:
       return services_.board.routes_json(now);
     case What::cache:
@@ -145,6 +146,19 @@ std::string AdminView::json() const {
       break;
   }
   return config_json();
+}
+
+// The providers' and targets' health, and the MCP servers' when MCP is served.
+std::string AdminView::health_json(std::chrono::steady_clock::time_point now) const {
+  std::string board = services_.board.to_json(now);
+  if (!services_.mcp || !services_.config.mcp.enabled) return board;
+  auto body = ordered_json::parse(board);
+  ordered_json servers = ordered_json::array();
+  for (const auto& server : services_.mcp->health())
+    servers.push_back(
+        {{"name", server.name}, {"up", server.up}, {"missed_pings", server.missed_pings}});
+  body["mcp_servers"] = std::move(servers);
+  return body.dump();
 }
 
 std::string AdminView::cache_json() const {

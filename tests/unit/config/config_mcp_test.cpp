@@ -31,6 +31,7 @@ TEST(ConfigMcp, ReadsStdioAndHttpServers) {
   max_message: 1MiB
   list_timeout: 2s
   page_size: 50
+  readiness: any
   servers:
     everything:
       transport: stdio
@@ -54,6 +55,7 @@ TEST(ConfigMcp, ReadsStdioAndHttpServers) {
   EXPECT_EQ(mcp.max_message, 1024u * 1024u);
   EXPECT_EQ(mcp.list_timeout, Millis(2'000));
   EXPECT_EQ(mcp.page_size, 50u);
+  EXPECT_EQ(mcp.readiness, Mcp::Readiness::any);
   EXPECT_EQ(mcp.allowed_origins, std::vector<std::string>{"https://app.example.com"});
   ASSERT_EQ(mcp.servers.size(), 3u);
   const McpServer* everything = mcp.find_server("everything");
