@@ -20,7 +20,7 @@ constexpr std::array<std::string_view, 12> kServerKeys{
 };
 constexpr std::array<std::string_view, 2> kSamplingKeys{"route", "models"};
 
-constexpr std::array<std::string_view, 2> kTransports{"stdio", "http"};
+constexpr std::array<std::string_view, 3> kTransports{"stdio", "http", "sse"};
 // Keys that only one transport reads: naming one for the other is a mistake worth reporting.
 constexpr std::array<std::string_view, 4> kStdioOnly{"command", "args", "env", "cwd"};
 constexpr std::array<std::string_view, 3> kHttpOnly{"url", "headers", "ca_file"};

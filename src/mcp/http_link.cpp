@@ -11,7 +11,6 @@
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 #include "switchyard/upstream/exchange.hpp"
-#include "switchyard/upstream/sse.hpp"
 
 namespace switchyard::mcp {
 namespace {
@@ -19,28 +18,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using telemetry::Level;
 using telemetry::log_event;
-
-// Of one JSON answer, and of one event of a stream.
-constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;
-constexpr std::size_t kReadChunk = 16 * 1024;
-
-// The server's own stream (GET) is opened again after this long, or this long without a byte:
-// a connection some proxy dropped silently is noticed.
-constexpr Millis kListenFor{3'600'000};
-constexpr Millis kListenIdle{300'000};
-
-// The server as an upstream origin: where to connect and how long to wait, for messages or (with
-// `listening`) for the server's own stream.
-config::Provider origin_of(const config::McpServer& server, bool listening) {
-  config::Provider provider;
-  provider.name = "mcp:" + server.name;
-  provider.base_url = server.url;
-  provider.ca_file = server.ca_file;
-  provider.timeouts.first_byte = server.timeout;
-  provider.timeouts.idle = listening ? kListenIdle : server.timeout;
-  provider.timeouts.total = listening ? kListenFor : server.timeout;
-  return provider;
-}
 
 class HttpLink final : public ServerLink {
  public:
@@ -152,22 +129,12 @@ class HttpLink final : public ServerLink {
   // message is part of one.
   std::string head(std::optional<std::size_t> content_length,
                    std::string_view traceparent = {}) const {
-    std::string out = (content_length ? "POST " : "GET ") +
-                      (config_.url.path.empty() ? "/" : config_.url.path) +
-                      " HTTP/1.1\r\nHost: " + config_.url.authority + "\r\n";
-    if (content_length) {
-      out +=
-          "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
-          "Content-Length: " +
-          std::to_string(*content_length) + "\r\n";
-    } else {
-      out += "Accept: text/event-stream\r\n";
-    }
-    if (!session_.empty()) out += "Mcp-Session-Id: " + session_ + "\r\n";
-    if (!version_.empty()) out += "MCP-Protocol-Version: " + version_ + "\r\n";
-    for (const auto& [field, value] : config_.headers) out += field + ": " + value + "\r\n";
-    if (!traceparent.empty()) out += "traceparent: " + std::string(traceparent) + "\r\n";
-    return out + "\r\n";
+    std::string extra;
+    if (!session_.empty()) extra += "Mcp-Session-Id: " + session_ + "\r\n";
+    if (!version_.empty()) extra += "MCP-Protocol-Version: " + version_ + "\r\n";
+    if (!traceparent.empty()) extra += "traceparent: " + std::string(traceparent) + "\r\n";
+    return request_head(config_, config_.url.path.empty() ? "/" : config_.url.path, content_length,
+                        extra);
   }
 
   // One message to the server; a request's answer (a notification's is "{}" on 202). `expired`
@@ -226,36 +193,28 @@ class HttpLink final : public ServerLink {
   // An event stream: the server's notifications and requests, then the answer to `id` (none for
   // the server's own stream: it is read to its end).
   Awaitable<Reply> read_stream(upstream::Exchange& exchange, const std::string& id, Relay* relay) {
-    upstream::SseParser parser(kMaxMessage);
-    for (;;) {
-      std::size_t n = 0;
-      const upstream::Failure failure =
-          co_await exchange.read_some({parser.prepare(kReadChunk), kReadChunk}, &n);
-      if (failure) co_return unreachable(failure);
-      parser.commit(n);
-      while (auto event = n == 0 ? parser.finish() : parser.next()) {
-        if (!event->has_data) continue;
-        const auto message = api::jsonrpc::read_message(event->data);
-        if (!message) continue;
-        using api::jsonrpc::Kind;
-        if (message->kind == Kind::notification) {
-          on_notification(*message, event->data, relay);
-        } else if (message->kind == Kind::request) {
-          // On this request's stream, a request of the server's is made while serving it.
-          on_request(*message, relay);
-        } else if (!id.empty() && message->id == id) {
-          // The answer: the stream has nothing more for this request, so it is not read to
-          // its end (the connection is closed rather than pooled).
-          co_return reply_of(*message);
-        }
-        if (n == 0) break;
+    std::optional<Reply> answer;
+    const EventHandler handle = [&](std::string_view, std::string_view data) {
+      const auto message = api::jsonrpc::read_message(data);
+      if (!message) return true;
+      using api::jsonrpc::Kind;
+      if (message->kind == Kind::notification) {
+        on_notification(*message, data, relay);
+      } else if (message->kind == Kind::request) {
+        // On this request's stream, a request of the server's is made while serving it.
+        on_request(*message, relay);
+      } else if (!id.empty() && message->id == id) {
+        // The answer: the stream has nothing more for this request, so it is not read to its
+        // end (the connection is closed rather than pooled).
+        answer = reply_of(*message);
+        return false;
       }
-      if (n == 0)
-        co_return Reply{Reply::Status::unavailable, name() + " ended its stream without answering"};
-      if (parser.overflowed())
-        co_return Reply{Reply::Status::unavailable, name() + " sent an event past the size limit"};
-      parser.discard_consumed();
-    }
+      return true;
+    };
+    const StreamEnd end = co_await read_events(exchange, handle);
+    if (answer) co_return std::move(*answer);
+    if (end.failure) co_return unreachable(end.failure);
+    co_return Reply{Reply::Status::unavailable, name() + " " + end.why + " without answering"};
   }
 
   // A POST of its own, whose answer (202) is not waited for.

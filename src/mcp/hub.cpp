@@ -1,5 +1,6 @@
 #include "switchyard/mcp/hub.hpp"
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -104,11 +105,10 @@ struct Hub::Inner {
     const auto listed = servers;  // a reload may change `servers` while this waits
     for (const auto& server : listed) {
       const config::McpServer& c = server->config();
-      Json entry = {
-          {"name", c.name},
-          {"transport", c.transport == config::McpServer::Transport::stdio ? "stdio" : "http"},
-          {"ready", server->info() != nullptr},
-          {"missed_pings", server->missed_pings()}};
+      Json entry = {{"name", c.name},
+                    {"transport", std::array{"stdio", "http", "sse"}[std::size_t(c.transport)]},
+                    {"ready", server->info() != nullptr},
+                    {"missed_pings", server->missed_pings()}};
       if (const ServerInfo* info = server->info()) {
         entry["protocol_version"] = info->protocol_version;
         entry["server_info"] = Json::parse(info->server_info);

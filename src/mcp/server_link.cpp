@@ -288,8 +288,14 @@ void ServerLink::watch_health(Millis interval, Millis timeout) {
 }
 
 std::shared_ptr<ServerLink> make_server_link(Executor executor, const config::McpServer& config) {
-  if (config.transport == config::McpServer::Transport::http)
-    return make_http_link(executor, config);
+  switch (config.transport) {
+    case config::McpServer::Transport::http:
+      return make_http_link(executor, config);
+    case config::McpServer::Transport::sse:
+      return make_sse_link(executor, config);
+    case config::McpServer::Transport::stdio:
+      break;
+  }
   return make_stdio_link(executor, config);
 }
 

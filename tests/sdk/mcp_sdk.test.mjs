@@ -58,7 +58,7 @@ async function startGateway(name) {
     return m && Number(m[1]);
   }, `${name} port`);
   // Every server up: their processes take a moment to start.
-  await waitFor(() => (gateway.log.match(/"mcp_server_up"/g) ?? []).length >= 3, `${name} servers`);
+  await waitFor(() => (gateway.log.match(/"mcp_server_up"/g) ?? []).length >= 4, `${name} servers`);
   return gateway;
 }
 
@@ -70,16 +70,18 @@ function stopGateway(gateway) {
 
 let gateway;
 
-// server-everything over Streamable HTTP on `port`; resolves once it listens.
-async function startHttpServer(port) {
-  const child = spawn(process.execPath, [everything, 'streamableHttp'],
+// server-everything over Streamable HTTP (or `transport`) on `port`; resolves once it listens.
+async function startHttpServer(port, transport = 'streamableHttp') {
+  const child = spawn(process.execPath, [everything, transport],
                       { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout.on('data', (d) => { text += d; });
   child.stderr.on('data', (d) => { text += d; });
-  await waitFor(() => /listening on port/.test(text), 'server-everything over HTTP');
+  await waitFor(() => /listening on port|running on port/.test(text), `server-everything over ${transport}`);
   return child;
 }
+// server-everything on the HTTP+SSE transport of 2024-11-05.
+const legacy = { port: 0, child: null };
 
 const freePort = () => new Promise((resolve) => {
   const probe = http.createServer().listen(0, '127.0.0.1', () => {
@@ -119,6 +121,8 @@ const samplerRequests = async () =>
 before(async () => {
   upstream.port = await freePort();
   upstream.child = await startHttpServer(upstream.port);
+  legacy.port = await freePort();
+  legacy.child = await startHttpServer(legacy.port, 'sse');
   await startSampler();
   await new Promise((resolve) => recorder.listen(0, '127.0.0.1', resolve));
   writeFileSync(join(dir, 'gateway.yaml'), `server:
@@ -163,6 +167,9 @@ mcp:
       url: http://127.0.0.1:${recorder.address().port}/mcp
       headers: { Authorization: "Bearer upstream-credential" }
       max_concurrency: 1
+    legacy:
+      transport: sse
+      url: http://127.0.0.1:${legacy.port}/sse
 `);
   gateway = await startGateway('gateway');
 });
@@ -172,6 +179,7 @@ after(async () => {
   await Promise.all(gateways.filter((g) => running(g.child)).map(stopGateway));
   upstream.child.kill('SIGKILL');
   sampler.child.kill('SIGKILL');
+  legacy.child.kill('SIGKILL');
   recorder.closeAllConnections();
   recorder.close();
   rmSync(dir, { recursive: true, force: true });
@@ -338,7 +346,7 @@ test('a server that went away shows in /admin/health and, with readiness: all, i
   const health = async () => (await (await fetch(url('/admin/health'), {
     headers: { Authorization: `Bearer ${adminKey}` } })).json()).mcp_servers;
   assert.deepEqual(await ready(), { status: 200, body: { status: 'ready',
-    mcp_servers: { everything: 'up', second: 'up', remote: 'up' } } });
+    mcp_servers: { everything: 'up', second: 'up', remote: 'up', legacy: 'up' } } });
   upstream.child.kill('SIGKILL');
   // Two pings missed (1 s apart) and the gateway knows.
   const down = await waitFor(async () => { const r = await ready(); return r.status === 503 && r; },
@@ -595,6 +603,23 @@ test('a stream cut off resumes after Last-Event-ID with what the client missed',
   }
 });
 
+test('a server on the HTTP+SSE transport of 2024-11-05 is served like the others', async () => {
+  const { client } = await connect();
+  const echoed = await client.callTool({ name: 'legacy__echo', arguments: { message: 'old school' } });
+  assert.deepEqual(echoed.content, [{ type: 'text', text: 'Echo: old school' }]);
+  const progress = [];
+  const long = await client.callTool(
+    { name: 'legacy__trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
+    undefined, { onprogress: (p) => progress.push(p) });
+  assert.match(long.content[0].text, /completed/i);
+  assert.ok(progress.length >= 2, `${progress.length} progress notifications`);
+  const single = await connect('/mcp/legacy');
+  assert.equal(single.client.getServerVersion().name, 'mcp-servers/everything');
+  assert.ok((await single.client.listTools()).tools.some((t) => t.name === 'echo'));
+  await client.close();
+  await single.client.close();
+});
+
 test('resources are read by their own URIs, templates included', async () => {
   const { client } = await connect();
   const { resources } = await client.listResources();
@@ -809,7 +834,8 @@ test('/admin/mcp lists the servers and /metrics counts MCP requests and tool cal
   assert.equal(admin.status, 200);
   const { servers } = await admin.json();
   assert.deepEqual(servers.map((s) => [s.name, s.transport, s.ready]),
-                   [['everything', 'stdio', true], ['second', 'stdio', true], ['remote', 'http', true]]);
+                   [['everything', 'stdio', true], ['second', 'stdio', true], ['remote', 'http', true],
+                    ['legacy', 'sse', true]]);
   for (const server of servers) {
     assert.equal(server.server_info.name, 'mcp-servers/everything');
     assert.ok(server.tools > 0 && server.prompts > 0 && server.resources > 0);

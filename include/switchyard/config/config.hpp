@@ -346,7 +346,7 @@ struct Redis {
 
 // One MCP server the gateway federates (`mcp.servers.<name>`).
 struct McpServer {
-  enum class Transport { stdio, http };
+  enum class Transport { stdio, http, sse };
   std::string name;  // lower-case letters, digits and '-': it prefixes the server's tool names
   Transport transport = Transport::stdio;
   // stdio: the command Switchyard spawns and supervises.
@@ -354,7 +354,8 @@ struct McpServer {
   std::vector<std::string> args;
   std::vector<std::pair<std::string, std::string>> env;  // added to the gateway's environment
   std::string cwd;
-  // http: the server's Streamable HTTP endpoint and what is sent with every request to it.
+  // http: the server's Streamable HTTP endpoint (sse: the event stream of the HTTP+SSE transport
+  // of 2024-11-05) and what is sent with every request to it.
   Url url;
   std::vector<std::pair<std::string, std::string>> headers;  // credentials: never logged
   std::string ca_file;

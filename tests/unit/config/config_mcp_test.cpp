@@ -155,7 +155,7 @@ TEST(ConfigMcp, ReportsEachMistakeWithItsPosition) {
       "digits and '-'\n"
       "test.yaml:9:17: mcp.servers.no-command: missing required key 'command'\n"
       "test.yaml:10:44: mcp.servers.mixed.url: not used by transport stdio\n"
-      "test.yaml:11:26: mcp.servers.pigeon.transport: expected one of stdio, http, got 'carrier'\n"
+      "test.yaml:11:26: mcp.servers.pigeon.transport: expected one of stdio, http, sse, got 'carrier'\n"
       "test.yaml:12:37: mcp.servers.remote.url: plain http to mcp.example.com would send the "
       "server's credentials in the clear (use https)\n");
 }
