@@ -81,6 +81,7 @@ Gateway::Gateway(const WorkerContext& context, std::shared_ptr<const ConfigGener
   services_.request_metrics = context.request_metrics;
   services_.mcp = context.mcp;
   services_.loopback = this;
+  services_.redis = context.redis;
   endpoints_ = handlers::make_endpoints(services_);
   if (context.health_checks)
     health_checker_ =

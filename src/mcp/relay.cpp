@@ -57,12 +57,16 @@ void Relay::end() {
   wake();
 }
 
-Awaitable<void> Relay::wait() {
+Awaitable<void> Relay::wait(Timer::duration at_most) {
   {
     std::lock_guard lock(mutex_);
     if (!messages_.empty() || !requests_.empty() || answer_ || ended_) co_return;
   }
-  waker_.expires_at(Timer::time_point::max());
+  if (at_most == Timer::duration::max()) {
+    waker_.expires_at(Timer::time_point::max());
+  } else {
+    waker_.expires_after(at_most);
+  }
   co_await waker_.async_wait(as_result);
 }
 

@@ -15,6 +15,15 @@ std::int64_t now_seconds() {
 
 }  // namespace
 
+const std::string& process_tag() {
+  static const std::string tag = [] {
+    unsigned char bytes[6];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
+    return base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+  }();
+  return tag;
+}
+
 Session Session::open(std::string version, std::string key, std::string server, unsigned features) {
   unsigned char bytes[12];
   if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");

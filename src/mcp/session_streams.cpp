@@ -1,23 +1,15 @@
 #include "switchyard/mcp/session_streams.hpp"
 
-#include <openssl/rand.h>
-
 #include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "json_fields.hpp"
-#include "switchyard/mcp/session_signer.hpp"
+#include "switchyard/mcp/session.hpp"
 
 namespace switchyard::mcp {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string random_tag() {
-  unsigned char bytes[6];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-  return base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
-}
 
 bool sees(const StreamOwner& owner, std::string_view server) {
   return owner.view.empty() ? owner.access.may_use_server(server) : owner.view == server;
@@ -25,7 +17,7 @@ bool sees(const StreamOwner& owner, std::string_view server) {
 
 }  // namespace
 
-SessionStreams::SessionStreams() : tag_(random_tag()) {}
+SessionStreams::SessionStreams() : tag_(process_tag()) {}
 
 std::string SessionStreams::event_id(std::uint64_t number) const {
   return tag_ + "-" + std::to_string(number);

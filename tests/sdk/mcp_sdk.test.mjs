@@ -105,6 +105,34 @@ const recorder = http.createServer((req, res) => {
   req.pipe(out);
 });
 
+// A redis-server of the test's own, which the gateways share.
+const redis = { port: 0, child: null };
+async function startRedis() {
+  redis.port = await freePort();
+  redis.child = spawn('redis-server', ['--port', String(redis.port), '--bind', '127.0.0.1',
+                                       '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  redis.child.stdout.on('data', (d) => { text += d; });
+  await waitFor(() => /Ready to accept connections/.test(text), 'redis-server');
+}
+
+// The events of an event stream as they come: { id, event, data, retry }.
+async function* sseEvents(response) {
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of response.body) {
+    text += decoder.decode(chunk, { stream: true });
+    let end;
+    while ((end = text.indexOf('\n\n')) >= 0) {
+      yield Object.fromEntries(text.slice(0, end).split('\n').map((line) => {
+        const colon = line.indexOf(':');
+        return [line.slice(0, colon), line.slice(colon + 1).trimStart()];
+      }));
+      text = text.slice(end + 2);
+    }
+  }
+}
+
 // The LLM provider behind the route that serves the second server's sampling requests.
 const sampler = { port: 0, child: null };
 async function startSampler() {
@@ -124,6 +152,7 @@ before(async () => {
   legacy.port = await freePort();
   legacy.child = await startHttpServer(legacy.port, 'sse');
   await startSampler();
+  await startRedis();
   await new Promise((resolve) => recorder.listen(0, '127.0.0.1', resolve));
   writeFileSync(join(dir, 'gateway.yaml'), `server:
   listen: "127.0.0.1:0"
@@ -135,6 +164,8 @@ models:
   sampler-large: { provider: sampler, name: upstream-large, input: 3000, output: 6000 }
 routes:
   sampling: { targets: [sampler-small] }
+redis:
+  url: redis://127.0.0.1:${redis.port}/0
 keys:
   app: { sha256: ${sha256(appKey)} }
   ops: { sha256: ${sha256(adminKey)}, admin: true }
@@ -180,6 +211,7 @@ after(async () => {
   upstream.child.kill('SIGKILL');
   sampler.child.kill('SIGKILL');
   legacy.child.kill('SIGKILL');
+  redis.child.kill('SIGKILL');
   recorder.closeAllConnections();
   recorder.close();
   rmSync(dir, { recursive: true, force: true });
@@ -561,19 +593,8 @@ test('a stream cut off resumes after Last-Event-ID with what the client missed',
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type'), /text\/event-stream/);
     const events = [];
-    let text = '';
-    const decoder = new TextDecoder();
-    for await (const chunk of response.body) {
-      text += decoder.decode(chunk, { stream: true });
-      let end;
-      while ((end = text.indexOf('\n\n')) >= 0) {
-        const fields = Object.fromEntries(text.slice(0, end).split('\n').map((l) => {
-          const colon = l.indexOf(':');
-          return [l.slice(0, colon), l.slice(colon + 1).trimStart()];
-        }));
-        events.push(fields);
-        text = text.slice(end + 2);
-      }
+    for await (const event of sseEvents(response)) {
+      events.push(event);
       if (enough(events)) break;
     }
     controller.abort();
@@ -618,6 +639,42 @@ test('a server on the HTTP+SSE transport of 2024-11-05 is served like the others
   assert.ok((await single.client.listTools()).tools.some((t) => t.name === 'echo'));
   await client.close();
   await single.client.close();
+});
+
+test('a client\'s answer to a server\'s request reaches the replica that awaits it, through Redis', async () => {
+  const other = await startGateway('replica');
+  const session = (await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {
+    protocolVersion: '2025-11-25', capabilities: { elicitation: {} }, clientInfo: { name: 'raw', version: '1' } },
+  })).headers.get('mcp-session-id');
+  // The call, on this gateway: its stream brings the server's elicitation.
+  const call = await fetch(url(), {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${appKey}`, 'Content-Type': 'application/json',
+               Accept: 'application/json, text/event-stream', 'Mcp-Session-Id': session },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call',
+                           params: { name: 'everything__trigger-elicitation-request', arguments: {} } }),
+  });
+  assert.match(call.headers.get('content-type'), /text\/event-stream/);
+  const events = sseEvents(call);
+  const asked = JSON.parse((await events.next()).value.data);
+  assert.equal(asked.method, 'elicitation/create');
+  assert.match(asked.id, /^switchyard-/);
+  // The answer, at the other gateway (a load balancer may send it anywhere).
+  const answered = await fetch(url('/mcp', other), {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${appKey}`, 'Content-Type': 'application/json',
+               Accept: 'application/json, text/event-stream', 'Mcp-Session-Id': session },
+    body: JSON.stringify({ jsonrpc: '2.0', id: asked.id,
+                           result: { action: 'accept', content: { name: 'Grace Hopper' } } }),
+  });
+  assert.equal(answered.status, 202);
+  let result;
+  for await (const event of events) {
+    const message = JSON.parse(event.data);
+    if (message.id === 2) { result = message.result; break; }
+  }
+  assert.match(result.content[1].text, /- Name: Grace Hopper/);
+  await stopGateway(other);
 });
 
 test('resources are read by their own URIs, templates included', async () => {

@@ -33,6 +33,9 @@ class RequestMetrics;
 namespace switchyard::mcp {
 class Hub;
 }
+namespace switchyard::redis {
+class Client;
+}
 
 namespace switchyard::handlers {
 
@@ -75,9 +78,10 @@ struct Services {
   bool cache_in_redis = false;
   telemetry::WorkerMetrics* metrics = nullptr;  // this worker's, with what records into it
   const telemetry::RequestMetrics* request_metrics = nullptr;
-  mcp::Hub* mcp = nullptr;       // the process's MCP servers; null where MCP is not served
-  Loopback* loopback = nullptr;  // the gateway these services belong to
-  bool draining = false;         // shutdown has begun: not ready for new traffic
+  mcp::Hub* mcp = nullptr;         // the process's MCP servers; null where MCP is not served
+  Loopback* loopback = nullptr;    // the gateway these services belong to
+  redis::Client* redis = nullptr;  // this worker's, when `redis:` was configured at start
+  bool draining = false;           // shutdown has begun: not ready for new traffic
 };
 
 }  // namespace switchyard::handlers

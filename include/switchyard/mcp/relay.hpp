@@ -70,7 +70,7 @@ class Relay : public std::enable_shared_from_this<Relay> {
 
   // The worker's thread: until a message, a request or the answer is there, or the waker is
   // cancelled (Cancellation::watch(&waker()), for a client that hangs up).
-  Awaitable<void> wait();
+  Awaitable<void> wait(Timer::duration at_most = Timer::duration::max());
   std::vector<std::string> take();
   std::vector<ServerRequest> take_requests();
   const std::optional<std::string>& answer() const { return answer_; }

@@ -11,6 +11,10 @@
 
 namespace switchyard::mcp {
 
+// A random tag of this process, in the ids it makes that another replica's must not collide with
+// (stream event ids, the ids of servers' requests relayed to clients).
+const std::string& process_tag();
+
 struct Session {
   // What the client said at initialize it answers when a server asks (its capabilities).
   enum Feature : unsigned { kSampling = 1, kElicitation = 2, kRoots = 4 };

@@ -16,6 +16,7 @@
 #include "switchyard/mcp/protocol.hpp"
 #include "switchyard/mcp/server_link.hpp"
 #include "switchyard/mcp/session.hpp"
+#include "switchyard/redis/client.hpp"
 #include "switchyard/state/limit_keeper.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 #include "switchyard/telemetry/trace_context.hpp"
@@ -30,6 +31,9 @@ constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kEventStream = "text/event-stream";
 constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
 constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
+// How often a request whose client owes a server an answer looks for it in Redis, where another
+// replica that got it leaves it. Answers are a person's (elicitation) or a model's: slow anyway.
+constexpr std::chrono::milliseconds kCollectEvery{200};
 // How long a client whose stream (GET) ended waits before it opens another.
 constexpr std::chrono::milliseconds kReconnectAfter{1'000};
 // A tools/call over a key's or a server's limits. JSON-RPC leaves -32000 to -32099 to the
@@ -93,6 +97,19 @@ int error_code_of(std::string_view answer) {
   const auto error = nlohmann::json::parse(message->error, nullptr, false);
   const auto code = error.is_object() ? error.find("code") : error.end();
   return code != error.end() && code->is_number_integer() ? code->get<int>() : 0;
+}
+
+// Whether `id` (raw JSON) is one another gateway process gave a server's request it relayed:
+// "switchyard-<its tag>-<number>".
+bool of_another_replica(std::string_view id) {
+  constexpr std::string_view kPrefix = "\"switchyard-";
+  if (!id.starts_with(kPrefix) || !id.ends_with('"')) return false;
+  const std::string_view rest = id.substr(kPrefix.size(), id.size() - kPrefix.size() - 1);
+  const auto dash = rest.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == rest.size()) return false;
+  const std::string_view tag = rest.substr(0, dash), number = rest.substr(dash + 1);
+  return tag != mcp::process_tag() &&
+         std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Requests in flight are known by their session and the client's id for them.
@@ -299,14 +316,49 @@ Awaitable<void> Mcp::post(request::Context& request, const Caller& caller) {
 Awaitable<void> Mcp::take_response(request::Context& request, const mcp::Session& session,
                                    const jsonrpc::Message& message) {
   request.record.mcp.method = "response";
-  if (!services_.mcp->answered(tracking_key(session.nonce, message.id), mcp::reply_of(message))) {
-    // Late (the request it answers ended), or for a request of another process.
+  const std::string key = tracking_key(session.nonce, message.id);
+  mcp::Reply reply = mcp::reply_of(message);
+  bool taken = services_.mcp->answered(key, reply);
+  // Another replica's request: the answer waits in Redis for it to collect.
+  if (!taken && services_.redis && of_another_replica(message.id)) {
+    const std::string stored =
+        nlohmann::json{{"ok", reply.ok()}, {"body", std::move(reply.body)}}.dump();
+    const std::string redis_key = answer_key(key);
+    const auto set = co_await services_.redis->command("SET", redis_key, stored, "EX", "300");
+    taken = set && !set.reply->is_error();
+  }
+  if (!taken) {
+    // Late (the request it answers ended), or for a request of a process out of reach.
     co_await refuse(request.response(), 400, jsonrpc::kInvalidRequest,
                     "Bad Request: no request of this session awaits a response with id " +
                         std::string(message.id));
     co_return;
   }
   co_await request.response().send(202, {}, {});
+}
+
+std::string Mcp::answer_key(std::string_view key) const {
+  return services_.config.redis->prefix + "mcp:answer:" + std::string(key);
+}
+
+Awaitable<void> Mcp::collect_answers(std::vector<std::string>& awaited) {
+  for (auto it = awaited.begin(); it != awaited.end();) {
+    const std::string redis_key = answer_key(*it);
+    const auto got = co_await services_.redis->command("GET", redis_key);
+    if (!got || got.reply->type != redis::Reply::Type::string) {
+      ++it;
+      continue;
+    }
+    co_await services_.redis->command("DEL", redis_key);
+    const auto stored = nlohmann::json::parse(got.reply->str, nullptr, false);
+    if (stored.is_object() && stored.contains("ok") && stored["ok"].is_boolean() &&
+        stored.contains("body") && stored["body"].is_string()) {
+      services_.mcp->answered(*it, mcp::Reply{stored["ok"].get<bool>() ? mcp::Reply::Status::result
+                                                                       : mcp::Reply::Status::error,
+                                              stored["body"].get<std::string>()});
+    }
+    it = awaited.erase(it);
+  }
 }
 
 Awaitable<void> Mcp::initialize(request::Context& request, const Caller& caller,
@@ -429,7 +481,12 @@ Awaitable<void> Mcp::relay_answer(request::Context& request, mcp::ClientRequest 
     telemetry::WaitScope waiting(request.record.wait);
     asio::co_spawn(executor, deliver(hub, relay, std::move(call)), asio::detached);
     while (!relay->answer() && !request.cancel.aborted()) {
-      co_await relay->wait();
+      // While the client owes a server an answer, another replica may have got it (Redis).
+      const bool collecting = !awaited.empty() && services_.redis;
+      const Timer::duration bound =
+          collecting ? Timer::duration(kCollectEvery) : Timer::duration::max();
+      co_await relay->wait(bound);
+      if (collecting) co_await collect_answers(awaited);
       for (const std::string& message : relay->take()) co_await stream.write(message);
       std::vector<mcp::ServerRequest> requests = relay->take_requests();
       for (mcp::ServerRequest& asked : requests)
@@ -471,9 +528,10 @@ Awaitable<void> Mcp::ask_client(const request::Context& request, const mcp::Sess
                                 .dump()});
     co_return;
   }
-  // Ids of the gateway's, unique in the process: the servers' own would collide across servers.
+  // Ids of the gateway's, unique across replicas: the servers' own would collide across servers.
   static std::atomic<std::uint64_t> made{0};
-  const std::string id = "\"switchyard-" + std::to_string(made.fetch_add(1) + 1) + "\"";
+  const std::string id =
+      "\"switchyard-" + mcp::process_tag() + "-" + std::to_string(made.fetch_add(1) + 1) + "\"";
   const std::string key = tracking_key(session.nonce, id);
   services_.mcp->await_answer(key, std::move(asked.answer));
   awaited.push_back(key);

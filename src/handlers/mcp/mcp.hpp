@@ -81,7 +81,13 @@ class Mcp final : public Handler {
   Awaitable<void> ask_client(const request::Context& request, const mcp::Session& session,
                              mcp::ServerRequest asked, EventStream& stream,
                              std::vector<std::string>& awaited);
-  // A client's response to a server's request: on to the server.
+  // Where a response for a server's request of another replica waits for it in Redis.
+  std::string answer_key(std::string_view key) const;
+  // Answers another replica left in Redis for the servers' requests in `awaited` go to their
+  // servers (and leave `awaited`).
+  Awaitable<void> collect_answers(std::vector<std::string>& awaited);
+  // A client's response to a server's request: on to the server, or through Redis to the replica
+  // whose server asked.
   Awaitable<void> take_response(request::Context& request, const mcp::Session& session,
                                 const api::jsonrpc::Message& message);
   // A tools/call within the key's and the server's limits (rpm, calls in flight): true, with the
