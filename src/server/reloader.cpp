@@ -64,11 +64,18 @@ void Reloader::watch_redis() {
   // upstreams' health (dispatch/shared_health.hpp).
   const std::string config_channel = redis::OverrideNames(settings->prefix).channel;
   const std::string health_channel = dispatch::HealthNames(settings->prefix).channel;
+  std::vector<std::string> channels{config_channel, health_channel};
+  for (const Watch& w : watches_) channels.push_back(w.channel);
   subscriber_ = std::make_unique<redis::Subscriber>(
-      main_, url, std::vector<std::string>{config_channel, health_channel},
-      [this, config_channel](std::string_view channel, std::string_view message) {
+      main_, url, std::move(channels),
+      [this, config_channel, health_channel](std::string_view channel, std::string_view message) {
         if (channel == config_channel) {
           asio::co_spawn(main_, refresh_overrides(), asio::detached);
+          return;
+        }
+        if (channel != health_channel) {
+          for (const Watch& w : watches_)
+            if (channel == w.channel) w.on_message(message);
           return;
         }
         const auto space = message.find(' ');
@@ -104,6 +111,7 @@ Awaitable<void> Reloader::catch_up() {
   // Keeps the board it catches up alive, whatever a reload meanwhile does.
   const auto generation = current_;
   co_await dispatch::catch_up_health(*redis_, redis_prefix_, *generation->board);
+  for (const Watch& w : watches_) co_await w.on_connect(*redis_);
 }
 
 Awaitable<void> Reloader::refresh_overrides() {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "switchyard/async.hpp"
 #include "switchyard/gateway/config_generation.hpp"
@@ -39,6 +40,15 @@ class Reloader {
   // With `redis:` configured: subscribes to the overrides' channel and re-reads them on every
   // announcement and every (re)connection, reloading when they changed. Until stop().
   void watch_redis();
+  // One more channel for watch_redis() (called before it) to hear on the same subscription:
+  // `on_message` with each of its messages, `on_connect` with the command client after every
+  // (re)subscription, to read what was missed. On the main thread.
+  struct Watch {
+    std::string channel;
+    std::function<void(std::string_view message)> on_message;
+    std::function<Awaitable<void>(redis::Client&)> on_connect;
+  };
+  void also_watch(Watch watch) { watches_.push_back(std::move(watch)); }
   void stop();
   const std::shared_ptr<const gateway::ConfigGeneration>& current() const { return current_; }
 
@@ -60,7 +70,7 @@ class Reloader {
   Awaitable<void> refresh_overrides();
   // Until the command connection is up (at most a second).
   Awaitable<void> wait_for_redis();
-  // Applies the replicas' shared health state to the current board.
+  // Applies the replicas' shared health state to the current board, and each watch's on_connect.
   Awaitable<void> catch_up();
 
   Executor main_;
@@ -71,6 +81,7 @@ class Reloader {
   std::string redis_prefix_;
   std::unique_ptr<redis::Client> redis_;
   std::unique_ptr<redis::Subscriber> subscriber_;
+  std::vector<Watch> watches_;
   bool refreshing_ = false, refresh_again_ = false;
   std::atomic<std::uint64_t> succeeded_{0}, failed_{0}, generation_{0};
   std::atomic<bool> last_ok_{true};

@@ -17,6 +17,7 @@
 #include "reloader.hpp"
 #include "switchyard/cache/memory_store.hpp"
 #include "switchyard/config/file_watch.hpp"
+#include "switchyard/mcp/ended_sessions.hpp"
 #include "switchyard/mcp/hub.hpp"
 #include "switchyard/telemetry/metrics.hpp"
 #include "switchyard/telemetry/request_log.hpp"
@@ -104,6 +105,14 @@ int Server::run() {
       worker->run();
       if (running.fetch_sub(1) == 1) asio::post(main_io, [&] { main_io.stop(); });
     });
+  }
+  if (const auto& redis = reloader_->current()->config->redis) {
+    // A session a client ended at one replica is refused by all of them.
+    const mcp::EndedSessionNames names(redis->prefix);
+    mcp::Hub* hub = mcp_.get();
+    reloader_->also_watch(
+        {names.channel, [hub](std::string_view message) { mcp::apply_end(*hub, message); },
+         [hub, names](redis::Client& client) { return mcp::catch_up_ends(client, names, *hub); }});
   }
   reloader_->watch_redis();
   // An edit to the config file reloads it, as SIGHUP and POST /admin/reload do.

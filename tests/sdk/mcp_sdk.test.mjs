@@ -641,7 +641,7 @@ test('a server on the HTTP+SSE transport of 2024-11-05 is served like the others
   await single.client.close();
 });
 
-test('a client\'s answer to a server\'s request reaches the replica that awaits it, through Redis', async () => {
+test('a client\'s answer to a server\'s request, and a session\'s end, reach every replica through Redis', async () => {
   const other = await startGateway('replica');
   const session = (await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {
     protocolVersion: '2025-11-25', capabilities: { elicitation: {} }, clientInfo: { name: 'raw', version: '1' } },
@@ -674,6 +674,23 @@ test('a client\'s answer to a server\'s request reaches the replica that awaits 
     if (message.id === 2) { result = message.result; break; }
   }
   assert.match(result.content[1].text, /- Name: Grace Hopper/);
+
+  // A session ended at one replica is ended at all of them: those running hear of it, one that
+  // starts later reads it.
+  const ping = (g) => fetch(url('/mcp', g), {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${appKey}`, 'Content-Type': 'application/json',
+               Accept: 'application/json, text/event-stream', 'Mcp-Session-Id': session },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' }),
+  });
+  assert.equal((await ping(other)).status, 200);
+  const ended = await fetch(url(), { method: 'DELETE',
+                                     headers: { Authorization: `Bearer ${appKey}`, 'Mcp-Session-Id': session } });
+  assert.equal(ended.status, 200);
+  await waitFor(async () => (await ping(other)).status === 404, 'the end heard at the other replica');
+  const late = await startGateway('late replica');
+  assert.equal((await ping(late)).status, 404);
+  await stopGateway(late);
   await stopGateway(other);
 });
 

@@ -11,6 +11,7 @@
 #include "route_sampling.hpp"
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/config/config.hpp"
+#include "switchyard/mcp/ended_sessions.hpp"
 #include "switchyard/mcp/federation.hpp"
 #include "switchyard/mcp/hub.hpp"
 #include "switchyard/mcp/protocol.hpp"
@@ -211,9 +212,18 @@ Awaitable<void> Mcp::end_session(request::Context& request, const Caller& caller
   const auto session = co_await session_of(request, caller, {});
   if (!session) co_return;
   services_.mcp->streams().forget(session->nonce);
-  services_.mcp->end_session(
-      session->nonce, std::chrono::system_clock::time_point(std::chrono::seconds(session->issued)) +
-                          services_.config.mcp.session_ttl);
+  const auto expiry = std::chrono::system_clock::time_point(std::chrono::seconds(session->issued)) +
+                      services_.config.mcp.session_ttl;
+  services_.mcp->end_session(session->nonce, expiry);
+  if (services_.redis) {
+    // Every replica refuses it from now on.
+    const std::int64_t seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(expiry.time_since_epoch()).count() + 1;
+    auto announce =
+        mcp::announce_end(*services_.redis, mcp::EndedSessionNames(services_.config.redis->prefix),
+                          session->nonce, seconds);
+    co_await std::move(announce);
+  }
   co_await sink.send(200, kJson, "{}");
 }
 
