@@ -54,7 +54,7 @@ std::string ServerLink::initialize_params() {
   const nlohmann::json params = {
       {"protocolVersion", std::string(kLatestVersion)},
       {"capabilities",
-       {{"sampling", nlohmann::json::object()},
+       {{"sampling", {{"tools", nlohmann::json::object()}}},
         {"elicitation", nlohmann::json::object()},
         {"roots", nlohmann::json::object()}}},
       {"clientInfo", {{"name", "switchyard"}, {"version", SWITCHYARD_VERSION}}},

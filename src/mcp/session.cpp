@@ -36,8 +36,11 @@ Session Session::open(std::string version, std::string key, std::string server, 
       features};
 }
 
-unsigned Session::feature_for(std::string_view method) {
-  if (method == "sampling/createMessage") return kSampling;
+unsigned Session::feature_for(std::string_view method, std::string_view params) {
+  if (method == "sampling/createMessage") {
+    const auto json = nlohmann::json::parse(params.empty() ? "{}" : params, nullptr, false);
+    return json.is_object() && json.contains("tools") ? kSampling | kSamplingTools : kSampling;
+  }
   if (method == "elicitation/create") return kElicitation;
   if (method == "roots/list") return kRoots;
   return 0;

@@ -1,8 +1,8 @@
 // An MCP server's sampling/createMessage as a chat completion, and the completion's answer as
 // the request's result: how a server configured with `sampling: { route }` has its requests for
-// an LLM generation served by the gateway's own routes instead of by the client. What a chat
-// completion cannot carry (tool use, content the chat API has no part for) is refused, never
-// dropped.
+// an LLM generation served by the gateway's own routes instead of by the client: messages, images
+// and audio, tools (the model's tool uses and the server's tool results), and back. What a chat
+// completion cannot carry (content the chat API has no part for) is refused, never dropped.
 //
 // Example:
 //   auto body = chat_request_of(params, server.sampling);  // {"model":"fast","messages":[…],…}

@@ -17,7 +17,7 @@ const std::string& process_tag();
 
 struct Session {
   // What the client said at initialize it answers when a server asks (its capabilities).
-  enum Feature : unsigned { kSampling = 1, kElicitation = 2, kRoots = 4 };
+  enum Feature : unsigned { kSampling = 1, kElicitation = 2, kRoots = 4, kSamplingTools = 8 };
 
   std::string version;      // the protocol version agreed at initialize
   std::string key;          // the gateway key's name that initialized it ("" without keys)
@@ -28,8 +28,9 @@ struct Session {
 
   // A new session, issued now.
   static Session open(std::string version, std::string key, std::string server, unsigned features);
-  // The Feature a server's request needs of the client (0 for a method that is none of them).
-  static unsigned feature_for(std::string_view method);
+  // The Features a server's request (`params`: raw) needs of the client: sampling with `tools`
+  // needs sampling.tools too; 0 for a method that is none of them.
+  static unsigned feature_for(std::string_view method, std::string_view params);
   std::string id(const SessionSigner& signer) const;
   // The session an id carries, when the id is genuine; nullopt when forged, garbled or expired
   // (older than `ttl`).

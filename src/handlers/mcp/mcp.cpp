@@ -388,6 +388,9 @@ Awaitable<void> Mcp::initialize(request::Context& request, const Caller& caller,
                                         std::pair{"elicitation", mcp::Session::kElicitation},
                                         std::pair{"roots", mcp::Session::kRoots}})
       if (offered->contains(name)) features |= feature;
+    if (const auto sampling = offered->find("sampling");
+        sampling != offered->end() && sampling->is_object() && sampling->contains("tools"))
+      features |= mcp::Session::kSamplingTools;
   }
   mcp::Session session = mcp::Session::open(std::string(mcp::negotiate_version(requested)),
                                             caller.key, caller.server, features);
@@ -531,11 +534,15 @@ Awaitable<void> Mcp::ask_client(const request::Context& request, const mcp::Sess
     asked.answer(std::move(reply));
     co_return;
   }
-  if (!(session.features & mcp::Session::feature_for(asked.method))) {
-    asked.answer(mcp::Reply{mcp::Reply::Status::error,
-                            nlohmann::json{{"code", jsonrpc::kMethodNotFound},
-                                           {"message", "The client does not offer " + asked.method}}
-                                .dump()});
+  const unsigned needed = mcp::Session::feature_for(asked.method, asked.params);
+  if ((session.features & needed) != needed) {
+    asked.answer(mcp::Reply{
+        mcp::Reply::Status::error,
+        nlohmann::json{
+            {"code", jsonrpc::kMethodNotFound},
+            {"message", "The client does not offer " + asked.method +
+                            ((needed & mcp::Session::kSamplingTools) ? " with tools" : "")}}
+            .dump()});
     co_return;
   }
   // Ids of the gateway's, unique across replicas: the servers' own would collide across servers.

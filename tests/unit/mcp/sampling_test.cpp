@@ -82,8 +82,9 @@ TEST(SamplingRequest, WhatAChatCompletionCannotCarryIsRefused) {
             "sampling/createMessage needs maxTokens, a positive integer");
   EXPECT_EQ(refusal_of({{"messages", Json::array()}, {"maxTokens", 5}}),
             "sampling/createMessage needs messages");
-  EXPECT_EQ(refusal_of({{"messages", {text}}, {"maxTokens", 5}, {"tools", Json::array()}}),
-            "tool use in sampling is not served by the gateway's routes");
+  EXPECT_EQ(refusal_of({{"messages", {{{"role", "user"}, {"content", {{"type", "tool_use"}}}}}},
+                        {"maxTokens", 5}}),
+            "a tool_use block in a user message");
   EXPECT_EQ(
       refusal_of({{"messages",
                    {{{"role", "user"},
@@ -94,6 +95,46 @@ TEST(SamplingRequest, WhatAChatCompletionCannotCarryIsRefused) {
                         {"maxTokens", 5}}),
             "a message's role is user or assistant");
   EXPECT_EQ(refusal_of(Json::array()), "sampling/createMessage needs params");
+}
+
+TEST(SamplingRequest, ToolsToolUsesAndToolResultsBecomeTheChatApisOwn) {
+  const Json chat = chat_for(Json::parse(R"({
+      "messages": [
+        {"role": "user", "content": {"type": "text", "text": "Weather in Paris?"}},
+        {"role": "assistant", "content": [
+          {"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {"city": "Paris"}}]},
+        {"role": "user", "content": [
+          {"type": "tool_result", "toolUseId": "call_1",
+           "content": [{"type": "text", "text": "18C"}]},
+          {"type": "text", "text": "And tomorrow?"}]}],
+      "tools": [{"name": "get_weather", "description": "Weather by city",
+                 "inputSchema": {"type": "object", "properties": {"city": {"type": "string"}}}}],
+      "toolChoice": {"mode": "auto"},
+      "maxTokens": 50})"));
+  EXPECT_EQ(chat["messages"], Json::parse(R"([
+      {"role": "user", "content": "Weather in Paris?"},
+      {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function",
+        "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]},
+      {"role": "tool", "tool_call_id": "call_1", "content": "18C"},
+      {"role": "user", "content": "And tomorrow?"}])"));
+  EXPECT_EQ(chat["tools"], Json::parse(R"([{"type": "function", "function": {
+      "name": "get_weather", "description": "Weather by city",
+      "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}])"));
+  EXPECT_EQ(chat["tool_choice"], "auto");
+}
+
+TEST(SamplingResult, ToolCallsBecomeToolUses) {
+  const auto result = sampling_result_of(R"({"model":"m","choices":[{"finish_reason":"tool_calls",
+      "message":{"role":"assistant","content":null,"tool_calls":[
+        {"id":"call_1","type":"function","function":{"name":"get_weather",
+         "arguments":"{\"city\":\"Paris\"}"}},
+        {"id":"call_2","type":"function","function":{"name":"get_weather",
+         "arguments":"{\"city\":\"Oslo\"}"}}]}}]})");
+  ASSERT_TRUE(result) << result.error();
+  EXPECT_EQ(Json::parse(*result), Json::parse(R"({"role":"assistant","model":"m",
+      "stopReason":"toolUse","content":[
+        {"type":"tool_use","id":"call_1","name":"get_weather","input":{"city":"Paris"}},
+        {"type":"tool_use","id":"call_2","name":"get_weather","input":{"city":"Oslo"}}]})"));
 }
 
 TEST(SamplingResult, IsTheCompletionsTextModelAndStopReason) {
