@@ -58,6 +58,15 @@ std::size_t append_request_spans(std::string& out, const RequestRecord& r) {
   if (!r.route.empty()) request.attr("switchyard.route", r.route);
   if (!r.cache.empty() && r.cache != "bypass") request.attr("switchyard.cache", r.cache);
   request.attr("switchyard.overhead_us", r.overhead.count());
+  if (!r.mcp.method.empty()) {
+    // OpenTelemetry's conventions for MCP.
+    request.attr("mcp.method.name", r.mcp.method);
+    if (!r.mcp.session.empty()) request.attr("mcp.session.id", r.mcp.session);
+    if (!r.mcp.server.empty()) request.attr("switchyard.mcp_server", r.mcp.server);
+    if (r.mcp.method == "tools/call" && !r.mcp.name.empty())
+      request.attr("gen_ai.tool.name", r.mcp.name);
+    if (r.mcp.error_code != 0) request.attr("rpc.jsonrpc.error_code", r.mcp.error_code);
+  }
   if (genai) {
     if (!r.requested_model.empty()) request.attr("gen_ai.request.model", r.requested_model);
     if (!r.upstream_model.empty()) request.attr("gen_ai.response.model", r.upstream_model);
@@ -77,11 +86,13 @@ std::size_t append_request_spans(std::string& out, const RequestRecord& r) {
   for (const Phase& p : r.phases) {
     next();
     const bool redis = p.name.starts_with("redis.");
+    const bool mcp = p.name.starts_with("mcp.");
     const auto start = time.at(p.start);
-    SpanWriter span(out, r.trace_id, new_span_id(), r.span_id, {p.name},
-                    redis ? SpanKind::client : SpanKind::internal, start,
+    SpanWriter span(out, r.trace_id, p.span.is_zero() ? new_span_id() : p.span, r.span_id, {p.name},
+                    redis || mcp ? SpanKind::client : SpanKind::internal, start,
                     start + static_cast<std::uint64_t>(p.duration.count()) * 1000);
     if (redis) span.attr("db.system", "redis");
+    if (mcp) span.attr("mcp.method.name", r.mcp.method);
     if (!p.detail.empty()) span.attr("switchyard.result", p.detail);
     span.end(false);
   }

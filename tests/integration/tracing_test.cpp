@@ -1,6 +1,7 @@
 // Spans exported over OTLP/HTTP JSON to a collector on loopback (tests/integration/otlp_receiver):
 // the request's server span under the client's span, one client span per upstream attempt whose
-// id is the parent the upstream was told about, GenAI attributes; sampling; a dead collector.
+// id is the parent the upstream was told about, GenAI attributes; an MCP call's attributes and
+// its server's part; sampling; a dead collector.
 #include <gtest/gtest.h>
 
 #include "harness.hpp"
@@ -100,6 +101,64 @@ TEST(Tracing, SpansReachTheCollectorLinkedToTheClientsTraceAndToWhatTheUpstreams
       spans, std::string(second.requests(1).back()["headers"]["traceparent"]).substr(36, 16));
   EXPECT_EQ((*served)["attrs"]["gen_ai.response.model"], "large-v1");
   EXPECT_EQ((*served)["attrs"]["gen_ai.usage.input_tokens"], usage["prompt_tokens"]);
+}
+
+TEST(Tracing, AnMcpCallHasItsMethodToolAndSessionAndASpanForTheServersPart) {
+  TempDir dir;
+  Mock first(dir, "first"), second(dir, "second");
+  OtlpReceiver collector;
+  Gateway gw(dir, config_for(first.port(), second.port(), tracing_to(collector)) +
+                      "mcp:\n  servers:\n    mock: { transport: http, url: \"http://127.0.0.1:" +
+                      std::to_string(first.port()) + "/mcp\" }\n");
+  HttpClient client(gw.port());
+  const std::vector<std::pair<std::string, std::string>> accept{
+      {"accept", "application/json, text/event-stream"}};
+  const auto opened = client.post_json("/mcp",
+                                       {{"jsonrpc", "2.0"},
+                                        {"id", 1},
+                                        {"method", "initialize"},
+                                        {"params",
+                                         {{"protocolVersion", "2025-11-25"},
+                                          {"capabilities", json::object()},
+                                          {"clientInfo", {{"name", "t"}, {"version", "1"}}}}}},
+                                       accept);
+  ASSERT_EQ(opened.status, 200) << opened.body;
+  auto headers = accept;
+  headers.emplace_back("mcp-session-id", opened.header("mcp-session-id"));
+  headers.emplace_back("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  const auto called =
+      client.post_json("/mcp",
+                       {{"jsonrpc", "2.0"},
+                        {"id", 2},
+                        {"method", "tools/call"},
+                        {"params", {{"name", "mock__echo"}, {"arguments", {{"message", "hi"}}}}}},
+                       headers);
+  ASSERT_EQ(called.status, 200) << called.body;
+
+  ASSERT_TRUE(collector.wait_for([](const auto& r) {
+    for (const auto& s : otlp_spans(r))
+      if (s["attrs"].value("gen_ai.tool.name", "") == "echo") return true;
+    return false;
+  })) << gw.process().out();
+  const auto spans = otlp_spans(collector.received());
+  const json* server = nullptr;
+  for (const auto& s : spans)
+    if (s["attrs"].value("gen_ai.tool.name", "") == "echo") server = &s;
+  EXPECT_EQ((*server)["attrs"]["mcp.method.name"], "tools/call");
+  EXPECT_EQ((*server)["attrs"]["switchyard.mcp_server"], "mock");
+  EXPECT_FALSE((*server)["attrs"]["mcp.session.id"].get<std::string>().empty());
+  // What the server was told is the parent: the gateway's span for the server's part.
+  json call_at_server;
+  for (const auto& r : first.requests())
+    if (std::string(r["body"]).find("tools/call") != std::string::npos) call_at_server = r;
+  const std::string sent = call_at_server["headers"]["traceparent"];
+  const json* call = find_span(spans, sent.substr(36, 16));
+  ASSERT_NE(call, nullptr) << sent;
+  EXPECT_EQ((*call)["name"], "mcp.call");
+  EXPECT_EQ((*call)["kind"], 3);
+  EXPECT_EQ((*call)["parentSpanId"], (*server)["spanId"]);
+  EXPECT_EQ(json::parse(std::string(call_at_server["body"]))["params"]["_meta"]["traceparent"],
+            sent);
 }
 
 TEST(Tracing, SamplingFollowsTheClientsFlagAndTheConfiguredRatio) {

@@ -55,6 +55,7 @@ struct Phase {
   Clock::time_point start;
   std::chrono::microseconds duration{0};
   std::string_view detail;  // a literal or a view into the config: "hit", the route chosen…
+  SpanId span{};            // its span's id when something downstream was told it; else made
 };
 
 struct AttemptRecord {

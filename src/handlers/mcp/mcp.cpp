@@ -238,6 +238,7 @@ Awaitable<void> Mcp::listen(request::Context& request, const Caller& caller) {
   if (!session) co_return;
   request.record.mcp.method = "stream";
   request.record.mcp.server = caller.server;
+  request.record.mcp.session = session->nonce;
   mcp::SessionStreams& streams = services_.mcp->streams();
   auto relay = std::make_shared<mcp::Relay>(co_await asio::this_coro::executor);
   const std::string primer = streams.open({session->nonce, caller.server, caller.access}, relay,
@@ -320,7 +321,7 @@ Awaitable<void> Mcp::post(request::Context& request, const Caller& caller) {
   mcp::ClientRequest call{
       caller.server,    std::string(message->id), message->method, std::string(message->params),
       session->version, session->nonce,           caller.access};
-  co_await relay_answer(request, std::move(call), *session);
+  co_await relay_answer(request, std::move(call), *session, held);
 }
 
 Awaitable<void> Mcp::take_response(request::Context& request, const mcp::Session& session,
@@ -473,16 +474,19 @@ Awaitable<void> Mcp::EventStream::write(std::string_view message) {
 }
 
 Awaitable<void> Mcp::relay_answer(request::Context& request, mcp::ClientRequest call,
-                                  const mcp::Session& session) {
+                                  const mcp::Session& session, std::vector<InFlight>& held) {
   auto& sink = request.response();
   mcp::Hub& hub = *services_.mcp;
   const std::string key = tracking_key(session.nonce, call.id);
   const Executor executor = co_await asio::this_coro::executor;
   auto relay = std::make_shared<mcp::Relay>(executor);
-  const auto& record = request.record;
+  auto& record = request.record;
+  // The servers' part is a span of its own (mcp.call), the parent of what they do.
+  const telemetry::SpanId call_span = telemetry::new_span_id();
   const auto traceparent =
-      telemetry::format_traceparent(record.trace_id, record.span_id, record.trace_flags);
+      telemetry::format_traceparent(record.trace_id, call_span, record.trace_flags);
   relay->traceparent.assign(traceparent.data(), traceparent.size());
+  const auto call_began = telemetry::Clock::now();
   call.relay = relay;
   hub.track(key, relay);
   request.cancel.watch(&relay->waker());
@@ -506,6 +510,11 @@ Awaitable<void> Mcp::relay_answer(request::Context& request, mcp::ClientRequest 
         co_await ask_client(request, session, std::move(asked), stream, awaited);
     }
   }
+  record.phase("mcp.call", call_began, record.mcp.server);
+  record.phases.back().span = call_span;
+  // The call is over at the server: a client that sends the next one the moment it reads this
+  // answer finds the slot free.
+  held.clear();
   sink.unwatch_client();
   request.cancel.unwatch(&relay->waker());
   hub.untrack(key);

@@ -72,9 +72,10 @@ class Mcp final : public Handler {
   };
   // A request's answer: JSON, or an event stream when the servers send messages about the
   // request (progress, log messages, their requests of the client) before it. The client
-  // leaving cancels it at the server.
+  // leaving cancels it at the server. The limits' slots `held` are given back as soon as the
+  // servers are done, before the answer is written.
   Awaitable<void> relay_answer(request::Context& request, mcp::ClientRequest call,
-                               const mcp::Session& session);
+                               const mcp::Session& session, std::vector<InFlight>& held);
   // A server's request made while serving the client's: served by the server's sampling route,
   // passed on to the client under an id of the gateway's (its key into `awaited`), or refused
   // when the client did not offer it.
