@@ -25,12 +25,15 @@ std::string sse_event(std::string_view message, std::string_view id) {
   return out;
 }
 
-void Relay::push(std::string message) {
+std::size_t Relay::push(std::string message) {
+  std::size_t waiting = 0;
   {
     std::lock_guard lock(mutex_);
     messages_.push_back(std::move(message));
+    waiting = messages_.size();
   }
   wake();
+  return waiting;
 }
 
 void Relay::ask(ServerRequest request) {

@@ -110,8 +110,13 @@ void SessionStreams::publish(std::string_view server, const api::jsonrpc::Messag
     if (!sees(e.owner, server) || (updated && !e.subscriptions.contains(uri))) continue;
     const std::uint64_t number = ++e.last;
     std::string event = sse_event(raw, event_id(number));
-    if (e.stream) {
-      e.stream->push(event);
+    // A client that reads slower than servers talk is not buffered for without bound: its stream
+    // ends, and it resumes from what it has (Last-Event-ID) with what is kept.
+    if (e.stream && e.stream->push(event) > kReplay) {
+      e.stream->end();
+      e.stream.reset();
+      e.idle_since = Clock::now();
+    } else if (e.stream) {
       e.delivered = number;
     }
     e.events.emplace_back(number, std::move(event));

@@ -58,8 +58,8 @@ class Relay : public std::enable_shared_from_this<Relay> {
  public:
   explicit Relay(Executor worker) : waker_(worker, Timer::time_point::max()) {}
 
-  // Any thread: a JSON-RPC message for the client.
-  void push(std::string message);
+  // Any thread: a JSON-RPC message for the client. Returns how many now wait to be taken.
+  std::size_t push(std::string message);
   // Any thread: a server's request of the client.
   void ask(ServerRequest request);
   // The worker's thread: the hub's answer.

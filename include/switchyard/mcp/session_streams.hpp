@@ -3,7 +3,8 @@
 // client's GET /mcp). Each session in this process that opened a stream or subscribed has an
 // entry: the events meant for it, numbered, of which the last kReplay are kept so that a client
 // reconnecting with Last-Event-ID gets what it missed, and the stream it has open now, if any.
-// An entry with no stream open is dropped after kIdle. Any thread.
+// An entry with no stream open is dropped after kIdle; a stream whose client has more than
+// kReplay events not yet written ends (the client resumes). Any thread.
 //
 // Example:
 //   SessionStreams streams;

@@ -97,6 +97,19 @@ TEST_F(SessionStreamsTest, WhatCameWhileNoStreamWasOpenIsGivenToTheNextOne) {
   EXPECT_EQ(data_of(*stream), std::vector<std::string>{updated("file:///x")});
 }
 
+TEST_F(SessionStreamsTest, AStreamWhoseClientFallsTooFarBehindEndsAndResumesFromWhatIsKept) {
+  auto slow = relay();
+  const std::string primer = streams_.open({"a", "", {}}, slow, "");
+  for (std::size_t i = 0; i <= SessionStreams::kReplay; ++i) publish("s", log(std::to_string(i)));
+  EXPECT_TRUE(slow->ended());
+  EXPECT_EQ(streams_.open_streams(), 0u);
+  auto resumed = relay();
+  streams_.open({"a", "", {}}, resumed, primer);
+  const auto events = data_of(*resumed);
+  ASSERT_EQ(events.size(), SessionStreams::kReplay);
+  EXPECT_EQ(events.back(), log(std::to_string(SessionStreams::kReplay)));
+}
+
 TEST_F(SessionStreamsTest, ASecondStreamOfASessionEndsTheFirstAndForgetEndsBoth) {
   auto first = relay(), second = relay();
   streams_.open({"a", "", {}}, first, "");
