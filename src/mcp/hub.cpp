@@ -16,6 +16,9 @@
 #include "switchyard/mcp/access.hpp"
 #include "switchyard/mcp/federation.hpp"
 #include "switchyard/mcp/server_link.hpp"
+#include "switchyard/mcp/shared_streams.hpp"
+#include "switchyard/redis/client.hpp"
+#include "switchyard/redis/settings.hpp"
 #include "switchyard/telemetry/metrics.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 
@@ -59,6 +62,9 @@ struct Hub::Inner {
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   std::thread thread;
+  // With `redis:`: where the events of streams open here go for the other replicas (on io).
+  std::unique_ptr<redis::Client> redis;
+  std::optional<SharedStreamNames> shared;
   config::Mcp config;
   // In configuration order: the order of the merged lists.
   std::vector<std::shared_ptr<ServerLink>> servers;
@@ -99,6 +105,14 @@ struct Hub::Inner {
   Federation federation() { return Federation{servers, config}; }
 
   Awaitable<std::string> serve_owned(ClientRequest r) { co_return co_await serve(r); }
+
+  // `method` for `uri` on behalf of the session `owner`, the answer dropped: the servers'
+  // subscriptions follow sessions whose streams move between replicas.
+  void send_for(const std::string& nonce, const StreamOwner& owner, const std::string& method,
+                const std::string& uri) {
+    ClientRequest r{owner.view, "0", method, Json{{"uri", uri}}.dump(), "", nonce, owner.access};
+    asio::co_spawn(io, serve_owned(std::move(r)), asio::detached);
+  }
 
   Awaitable<std::string> describe() {
     Json out = {{"servers", Json::array()}};
@@ -184,7 +198,19 @@ Hub::~Hub() {
   stop();
 }
 
-void Hub::start(const config::Mcp& config) {
+void Hub::start(const config::Mcp& config, const std::optional<config::Redis>& redis) {
+  if (redis) {
+    Inner& inner = *inner_;
+    auto settings = *redis::Settings::of(*redis);  // checked at load
+    inner.redis = std::make_unique<redis::Client>(inner.io.get_executor(), std::move(settings.url),
+                                                  settings.options);
+    inner.shared.emplace(redis->prefix);
+    inner.streams.keep_with([&inner](const std::string& nonce, KeptEvent event) {
+      asio::co_spawn(inner.io, keep_event(*inner.redis, *inner.shared, nonce, std::move(event)),
+                     asio::detached);
+    });
+    asio::post(inner.io, [&inner] { inner.redis->start(); });
+  }
   asio::post(inner_->io, [inner = inner_.get(), config] { inner->apply(config); });
   inner_->thread = std::thread([inner = inner_.get()] { inner->io.run(); });
 }
@@ -198,6 +224,7 @@ void Hub::stop() {
   asio::post(inner_->io, [inner = inner_.get()] {
     for (const auto& s : inner->servers) s->stop();
     inner->servers.clear();
+    if (inner->redis) inner->redis->stop();
     inner->work.reset();
     inner->io.stop();
   });
@@ -281,6 +308,26 @@ SessionStreams& Hub::streams() {
   return inner_->streams;
 }
 
+void Hub::follow(const std::string& nonce, std::string method, std::vector<std::string> uris) {
+  asio::post(inner_->io,
+             [inner = inner_.get(), nonce, method = std::move(method), uris = std::move(uris)] {
+               const auto owner = inner->streams.home_of(nonce);
+               if (!owner)
+                 return;  // its stream is elsewhere (or nowhere): that replica's servers follow
+               for (const std::string& uri : uris) inner->send_for(nonce, *owner, method, uri);
+             });
+}
+
+void Hub::stream_moved(const std::string& nonce) {
+  asio::post(inner_->io, [inner = inner_.get(), nonce] {
+    auto gone = inner->streams.moved(nonce);
+    if (!gone) return;
+    // serve() unsubscribes a server only when no other session here still subscribes.
+    for (const std::string& uri : gone->second)
+      inner->send_for(nonce, gone->first, "resources/unsubscribe", uri);
+  });
+}
+
 void Hub::await_answer(const std::string& key, std::function<void(Reply)> answer) {
   std::lock_guard lock(inner_->tracked_mutex);
   inner_->awaited[key] = std::move(answer);
@@ -321,6 +368,7 @@ void Hub::cancel(const std::shared_ptr<Relay>& relay) {
 }
 
 void Hub::end_session(const std::string& nonce, std::chrono::system_clock::time_point expiry) {
+  inner_->streams.forget(nonce);
   const auto now = std::chrono::system_clock::now();
   std::lock_guard lock(inner_->ended_mutex);
   std::erase_if(inner_->ended, [now](const auto& e) { return e.second < now; });

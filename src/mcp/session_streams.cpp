@@ -1,5 +1,6 @@
 #include "switchyard/mcp/session_streams.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -37,18 +38,33 @@ void SessionStreams::sweep() {
   });
 }
 
+bool SessionStreams::is_own(std::string_view event_id) const {
+  return event_id.size() > tag_.size() + 1 && event_id.starts_with(tag_) &&
+         event_id[tag_.size()] == '-';
+}
+
 std::string SessionStreams::open(const StreamOwner& owner, const std::shared_ptr<Relay>& relay,
-                                 std::string_view last_event_id) {
+                                 std::string_view last_event_id,
+                                 const std::vector<KeptEvent>* shared) {
   std::lock_guard lock(mutex_);
   sweep();
   Entry& e = entry(owner);
   // Each message goes on one stream only: the session's earlier one ends.
   if (e.stream && e.stream != relay) e.stream->end();
   e.stream = relay;
+  e.home = true;
+  if (shared && !last_event_id.empty() && !is_own(last_event_id)) {
+    // The client was last given events by another replica: what followed there.
+    const auto last = std::find_if(shared->begin(), shared->end(),
+                                   [&](const KeptEvent& k) { return k.id == last_event_id; });
+    for (auto it = last == shared->end() ? shared->begin() : last + 1; it != shared->end(); ++it)
+      relay->push(it->event);
+    e.delivered = e.last;
+    return std::string(last_event_id);
+  }
   // Without a Last-Event-ID, what no stream has carried yet (made while none was open).
   std::uint64_t after = e.delivered;
-  if (last_event_id.size() > tag_.size() + 1 && last_event_id.starts_with(tag_) &&
-      last_event_id[tag_.size()] == '-') {
+  if (is_own(last_event_id)) {
     const std::string_view number = last_event_id.substr(tag_.size() + 1);
     std::uint64_t n = 0;
     const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
@@ -60,6 +76,26 @@ std::string SessionStreams::open(const StreamOwner& owner, const std::shared_ptr
   return event_id(after);
 }
 
+std::optional<StreamOwner> SessionStreams::home_of(const std::string& nonce) const {
+  std::lock_guard lock(mutex_);
+  const auto it = entries_.find(nonce);
+  if (it == entries_.end() || !it->second.home) return std::nullopt;
+  return it->second.owner;
+}
+
+std::optional<std::pair<StreamOwner, std::vector<std::string>>> SessionStreams::moved(
+    const std::string& nonce) {
+  std::lock_guard lock(mutex_);
+  const auto it = entries_.find(nonce);
+  if (it == entries_.end()) return std::nullopt;
+  if (it->second.stream) it->second.stream->end();
+  std::pair<StreamOwner, std::vector<std::string>> out{
+      std::move(it->second.owner),
+      {it->second.subscriptions.begin(), it->second.subscriptions.end()}};
+  entries_.erase(it);
+  return out;
+}
+
 void SessionStreams::close(const std::string& nonce, const Relay* relay) {
   std::lock_guard lock(mutex_);
   const auto it = entries_.find(nonce);
@@ -69,11 +105,7 @@ void SessionStreams::close(const std::string& nonce, const Relay* relay) {
 }
 
 void SessionStreams::forget(const std::string& nonce) {
-  std::lock_guard lock(mutex_);
-  const auto it = entries_.find(nonce);
-  if (it == entries_.end()) return;
-  if (it->second.stream) it->second.stream->end();
-  entries_.erase(it);
+  moved(nonce);
 }
 
 void SessionStreams::end_all() {
@@ -119,6 +151,7 @@ void SessionStreams::publish(std::string_view server, const api::jsonrpc::Messag
     } else if (e.stream) {
       e.delivered = number;
     }
+    if (e.home && keeper_) keeper_(nonce, {event_id(number), event});
     e.events.emplace_back(number, std::move(event));
     if (e.events.size() > kReplay) e.events.pop_front();
   }

@@ -111,7 +111,8 @@ Awaitable<void> Reloader::catch_up() {
   // Keeps the board it catches up alive, whatever a reload meanwhile does.
   const auto generation = current_;
   co_await dispatch::catch_up_health(*redis_, redis_prefix_, *generation->board);
-  for (const Watch& w : watches_) co_await w.on_connect(*redis_);
+  for (const Watch& w : watches_)
+    if (w.on_connect) co_await w.on_connect(*redis_);
 }
 
 Awaitable<void> Reloader::refresh_overrides() {

@@ -42,7 +42,7 @@ class Reloader {
   void watch_redis();
   // One more channel for watch_redis() (called before it) to hear on the same subscription:
   // `on_message` with each of its messages, `on_connect` with the command client after every
-  // (re)subscription, to read what was missed. On the main thread.
+  // (re)subscription, to read what was missed (may be empty). On the main thread.
   struct Watch {
     std::string channel;
     std::function<void(std::string_view message)> on_message;

@@ -19,6 +19,7 @@
 #include "switchyard/config/file_watch.hpp"
 #include "switchyard/mcp/ended_sessions.hpp"
 #include "switchyard/mcp/hub.hpp"
+#include "switchyard/mcp/shared_streams.hpp"
 #include "switchyard/telemetry/metrics.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 #include "switchyard/telemetry/request_metrics.hpp"
@@ -98,7 +99,7 @@ int Server::run() {
   bool draining = false;
 
   if (exporter_) exporter_->start();
-  mcp_->start(reloader_->current()->config->mcp);
+  mcp_->start(reloader_->current()->config->mcp, reloader_->current()->config->redis);
   std::vector<std::thread> threads;
   for (auto& w : workers_) {
     threads.emplace_back([&, worker = w.get()] {
@@ -113,6 +114,11 @@ int Server::run() {
     reloader_->also_watch(
         {names.channel, [hub](std::string_view message) { mcp::apply_end(*hub, message); },
          [hub, names](redis::Client& client) { return mcp::catch_up_ends(client, names, *hub); }});
+    // A session's stream is at one replica at a time, its subscriptions following it.
+    reloader_->also_watch(
+        {mcp::SharedStreamNames(redis->prefix).channel,
+         [hub](std::string_view message) { mcp::apply_stream_message(*hub, message); },
+         {}});
   }
   reloader_->watch_redis();
   // An edit to the config file reloads it, as SIGHUP and POST /admin/reload do.

@@ -231,8 +231,8 @@ async function connect(path = '/mcp', { g = gateway, sessionId, key = appKey, ca
 }
 
 // One JSON-RPC message posted as a client would, headers adjustable.
-async function post(body, { path = '/mcp', headers = {}, session } = {}) {
-  const response = await fetch(url(path), {
+async function post(body, { path = '/mcp', headers = {}, session, g = gateway } = {}) {
+  const response = await fetch(url(path, g), {
     method: 'POST',
     headers: {
       Authorization: `Bearer ${appKey}`,
@@ -691,6 +691,54 @@ test('a client\'s answer to a server\'s request, and a session\'s end, reach eve
   const late = await startGateway('late replica');
   assert.equal((await ping(late)).status, 404);
   await stopGateway(late);
+  await stopGateway(other);
+});
+
+test('a session\'s stream moves to another replica with what it missed and its subscriptions, through Redis', async () => {
+  const other = await startGateway('replica');
+  const path = '/mcp/second';
+  const session = (await initialize('2025-11-25', { path })).headers.get('mcp-session-id');
+  const uri = 'demo://resource/static/document/architecture.md';
+  const call = (g, id, name, params = { name: 'toggle-subscriber-updates', arguments: {} }) =>
+    post({ jsonrpc: '2.0', id, method: name, params }, { path, session, g });
+  assert.equal((await call(gateway, 2, 'resources/subscribe', { uri })).status, 200);
+  const listen = (g, lastEventId) => fetch(url(path, g), { headers: {
+    Authorization: `Bearer ${appKey}`, Accept: 'text/event-stream', 'Mcp-Session-Id': session,
+    ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) } });
+  const updates = async (events, count) => {
+    const out = [];
+    for await (const event of events) {
+      if (event.data && JSON.parse(event.data).method === 'notifications/resources/updated') out.push(event);
+      if (out.length === count) return out;
+    }
+    assert.fail(`the stream ended after ${out.length} updates`);
+  };
+  // The server updates the resource at once, then every 5 s.
+  const here = sseEvents(await listen(gateway));
+  assert.equal((await call(gateway, 3, 'tools/call')).status, 200);
+  let first, second;
+  try {
+    [first, second] = await updates(here, 2);
+  } finally {
+    await call(gateway, 4, 'tools/call');
+  }
+  // The client comes back at the other replica, as if cut off after the first update: the
+  // second is given again there, as the first replica gave it; the first replica's stream ends.
+  const there = sseEvents(await listen(other, first.id));
+  assert.equal((await there.next()).value.id, first.id);
+  const replayed = (await there.next()).value;
+  assert.deepEqual([replayed.id, replayed.data], [second.id, second.data]);
+  for await (const event of here) assert.notEqual(event.data && JSON.parse(event.data).method,
+                                                 'notifications/resources/updated');
+  // The subscription came along: the other replica's own server updates the session.
+  assert.equal((await call(other, 5, 'tools/call')).status, 200);
+  try {
+    const [update] = await updates(there, 1);
+    assert.equal(JSON.parse(update.data).params.uri, uri);
+    assert.notEqual(update.id.split('-')[0], first.id.split('-')[0]);
+  } finally {
+    await call(other, 6, 'tools/call');
+  }
   await stopGateway(other);
 });
 

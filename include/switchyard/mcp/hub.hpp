@@ -19,6 +19,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,8 +53,9 @@ class Hub {
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
-  // Starts the hub's thread and the configured servers.
-  void start(const config::Mcp& config);
+  // Starts the hub's thread and the configured servers. With `redis`, the events of sessions'
+  // streams open here are kept there too, for the other replicas (shared_streams.hpp).
+  void start(const config::Mcp& config, const std::optional<config::Redis>& redis = std::nullopt);
   // A new configuration: servers that appeared start, those that went stop, changed ones
   // restart; the others keep running untouched. Any thread.
   void configure(const config::Mcp& config);
@@ -80,6 +82,13 @@ class Hub {
 
   // The sessions' streams (GET) and what servers say to them outside requests. Any thread.
   SessionStreams& streams();
+  // When the stream of session `nonce` is here: `method` (resources/subscribe or unsubscribe)
+  // for each of `uris`, sent to the servers as if the session asked, because it asked another
+  // replica or its stream came from one. Any thread; done on the hub's.
+  void follow(const std::string& nonce, std::string method, std::vector<std::string> uris);
+  // The session's stream opened at another replica: the one here ends, the session is forgotten
+  // here, and servers are unsubscribed from what no other session here subscribes to.
+  void stream_moved(const std::string& nonce);
 
   // Requests in flight, by session nonce and the client's request id, so that the client's
   // notifications/cancelled (or its leaving) reaches the server working on one. Any thread.
@@ -103,8 +112,8 @@ class Hub {
                                                    std::uint32_t per_minute);
   std::shared_ptr<std::atomic<std::uint32_t>> in_flight(const std::string& name);
 
-  // Sessions a client ended (DELETE), by nonce, until they would have expired anyway. Any thread.
-  // Kept by this process only: another replica still takes the session id.
+  // Sessions a client ended (DELETE), by nonce, until they would have expired anyway; their
+  // streams end. Any thread. Kept by this process only (ended_sessions.hpp tells the others).
   void end_session(const std::string& nonce, std::chrono::system_clock::time_point expiry);
   bool session_ended(const std::string& nonce) const;
 

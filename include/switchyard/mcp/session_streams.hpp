@@ -4,7 +4,9 @@
 // entry: the events meant for it, numbered, of which the last kReplay are kept so that a client
 // reconnecting with Last-Event-ID gets what it missed, and the stream it has open now, if any.
 // An entry with no stream open is dropped after kIdle; a stream whose client has more than
-// kReplay events not yet written ends (the client resumes). Any thread.
+// kReplay events not yet written ends (the client resumes). With Redis, the events of the
+// session whose stream is here go to the replicas' store too (keep_with): a client that
+// reconnects to another replica is given them there (open with `shared`). Any thread.
 //
 // Example:
 //   SessionStreams streams;
@@ -17,12 +19,16 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/config/config.hpp"
@@ -37,6 +43,12 @@ struct StreamOwner {
   config::McpAccess access;
 };
 
+// An event as the replicas keep it: its id and the whole SSE event.
+struct KeptEvent {
+  std::string id;
+  std::string event;
+};
+
 class SessionStreams {
  public:
   // Events kept per session for a reconnecting client.
@@ -49,10 +61,24 @@ class SessionStreams {
   // The session's stream is `relay` from now on; a stream it had open ends (Relay::end). Events
   // kept since `last_event_id` (a Last-Event-ID this process gave; without one, those no stream
   // carried) are pushed to it at once.
+  // With `shared` (the replicas' kept events of the session) and a Last-Event-ID of another
+  // process, those after it are pushed instead (every one, when it is no longer among them).
   // Returns the id to prime the stream with: that of the last event the client has, so that a
   // client cut off during the replay asks for it again.
   std::string open(const StreamOwner& owner, const std::shared_ptr<Relay>& relay,
-                   std::string_view last_event_id);
+                   std::string_view last_event_id, const std::vector<KeptEvent>* shared = nullptr);
+  // Whether `event_id` is one this process gave.
+  bool is_own(std::string_view event_id) const;
+  // Where the events of a session whose stream is here go besides (the replicas' store). Called
+  // by publish() with the lock held: must not block. Before the first publish().
+  using Keeper = std::function<void(const std::string& nonce, KeptEvent event)>;
+  void keep_with(Keeper keeper) { keeper_ = std::move(keeper); }
+  // The session's stream is here (it opened here, and not at another replica since): the
+  // session as it opened it.
+  std::optional<StreamOwner> home_of(const std::string& nonce) const;
+  // The session's stream opened at another replica: the one here ends and the session is
+  // forgotten here. The URIs it subscribed to, with its owner, when it had an entry here.
+  std::optional<std::pair<StreamOwner, std::vector<std::string>>> moved(const std::string& nonce);
   // `relay`'s stream closed (if it is still the session's).
   void close(const std::string& nonce, const Relay* relay);
   // The session ended (DELETE): its stream ends and nothing more is kept for it.
@@ -79,6 +105,7 @@ class SessionStreams {
     std::uint64_t last = 0;                                    // number of the last event
     std::uint64_t delivered = 0;  // ... and of the last one given to a stream
     std::shared_ptr<Relay> stream;
+    bool home = false;  // its stream opened here last: its events go to the keeper
     std::chrono::steady_clock::time_point idle_since;
   };
   Entry& entry(const StreamOwner& owner);  // made if missing; mutex_ held
@@ -86,6 +113,7 @@ class SessionStreams {
   std::string event_id(std::uint64_t number) const;
 
   const std::string tag_;  // this process's: an id another process gave replays nothing here
+  Keeper keeper_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> entries_;
 };

@@ -5,13 +5,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/beast/core/string.hpp>
 #include <nlohmann/json.hpp>
 
 #include "route_sampling.hpp"
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/config/config.hpp"
-#include "switchyard/mcp/ended_sessions.hpp"
 #include "switchyard/mcp/federation.hpp"
 #include "switchyard/mcp/hub.hpp"
 #include "switchyard/mcp/protocol.hpp"
@@ -21,6 +19,7 @@
 #include "switchyard/state/limit_keeper.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 #include "switchyard/telemetry/trace_context.hpp"
+#include "transport.hpp"
 
 namespace switchyard::handlers {
 namespace {
@@ -28,50 +27,15 @@ namespace {
 namespace http = beast::http;
 namespace jsonrpc = api::jsonrpc;
 
-constexpr std::string_view kJson = "application/json";
-constexpr std::string_view kEventStream = "text/event-stream";
-constexpr std::string_view kSessionHeader = "Mcp-Session-Id";
+using namespace mcp_transport;
+
 constexpr std::string_view kVersionHeader = "MCP-Protocol-Version";
 // How often a request whose client owes a server an answer looks for it in Redis, where another
 // replica that got it leaves it. Answers are a person's (elicitation) or a model's: slow anyway.
 constexpr std::chrono::milliseconds kCollectEvery{200};
-// How long a client whose stream (GET) ended waits before it opens another.
-constexpr std::chrono::milliseconds kReconnectAfter{1'000};
 // A tools/call over a key's or a server's limits. JSON-RPC leaves -32000 to -32099 to the
 // implementation; the HTTP status (429) and Retry-After say the rest.
 constexpr int kTooManyCalls = -32000;
-// Servers MAY answer a request without Origin; a browser always sends one.
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Whether the Accept header lists `type` (parameters such as q= aside).
-bool accepts(std::string_view accept, std::string_view type) {
-  while (!accept.empty()) {
-    const auto comma = accept.find(',');
-    std::string_view range = accept.substr(0, comma);
-    range = trim(range.substr(0, range.find(';')));
-    if (beast::iequals(range, type)) return true;
-    if (comma == std::string_view::npos) break;
-    accept.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
-std::string_view header(const request::HttpRequest& http, std::string_view name) {
-  const auto it = http.find(name);
-  return it == http.end() ? std::string_view() : std::string_view(it->value());
-}
-
-// A refusal of the transport: an HTTP error whose body is a JSON-RPC error without an id (the
-// specification's shape for it), or with the id when the message could be read.
-Awaitable<void> refuse(request::ResponseSink& sink, int status, int code, std::string_view message,
-                       std::string_view id = {}) {
-  co_await sink.send(status, kJson, jsonrpc::error_response(id, code, message));
-}
 
 // What the log line and the metrics say of a request: the server it reaches (only a configured
 // one: metrics label by it) and the tool, prompt or resource it names.
@@ -207,67 +171,6 @@ Awaitable<std::optional<mcp::Session>> Mcp::session_of(request::Context& request
   co_return session;
 }
 
-Awaitable<void> Mcp::end_session(request::Context& request, const Caller& caller) {
-  auto& sink = request.response();
-  const auto session = co_await session_of(request, caller, {});
-  if (!session) co_return;
-  services_.mcp->streams().forget(session->nonce);
-  const auto expiry = std::chrono::system_clock::time_point(std::chrono::seconds(session->issued)) +
-                      services_.config.mcp.session_ttl;
-  services_.mcp->end_session(session->nonce, expiry);
-  if (services_.redis) {
-    // Every replica refuses it from now on.
-    const std::int64_t seconds =
-        std::chrono::duration_cast<std::chrono::seconds>(expiry.time_since_epoch()).count() + 1;
-    auto announce =
-        mcp::announce_end(*services_.redis, mcp::EndedSessionNames(services_.config.redis->prefix),
-                          session->nonce, seconds);
-    co_await std::move(announce);
-  }
-  co_await sink.send(200, kJson, "{}");
-}
-
-Awaitable<void> Mcp::listen(request::Context& request, const Caller& caller) {
-  auto& sink = request.response();
-  if (!accepts(header(request.http, "Accept"), kEventStream)) {
-    co_await refuse(sink, 406, jsonrpc::kInvalidRequest,
-                    "Not Acceptable: the client must accept text/event-stream");
-    co_return;
-  }
-  const auto session = co_await session_of(request, caller, {});
-  if (!session) co_return;
-  request.record.mcp.method = "stream";
-  request.record.mcp.server = caller.server;
-  request.record.mcp.session = session->nonce;
-  mcp::SessionStreams& streams = services_.mcp->streams();
-  auto relay = std::make_shared<mcp::Relay>(co_await asio::this_coro::executor);
-  const std::string primer = streams.open({session->nonce, caller.server, caller.access}, relay,
-                                          header(request.http, "Last-Event-ID"));
-  request.cancel.watch(&relay->waker());
-  sink.watch_client(request.cancel);
-  bool open = co_await sink.begin_stream(200, kEventStream);
-  {
-    // Waiting for the servers: not the gateway's overhead.
-    telemetry::WaitScope waiting(request.record.wait);
-    // The priming event: its id is where the client resumes from (Last-Event-ID) when cut off.
-    const std::string priming =
-        "id: " + primer + "\nretry: " + std::to_string(kReconnectAfter.count()) + "\ndata: \n\n";
-    if (open) open = co_await sink.write_chunk(priming);
-    while (open && !request.cancel.aborted() && !relay->ended()) {
-      co_await relay->wait();
-      std::vector<std::string> events = relay->take();
-      for (const std::string& event : events)
-        if (open) open = co_await sink.write_chunk(event);
-    }
-  }
-  sink.unwatch_client();
-  request.cancel.unwatch(&relay->waker());
-  streams.close(session->nonce, relay.get());
-  // Replaced by another stream of the session, or the gateway drains: the stream ends cleanly
-  // and the client reconnects.
-  if (open && !request.cancel.aborted()) co_await sink.end_stream();
-}
-
 Awaitable<void> Mcp::post(request::Context& request, const Caller& caller) {
   auto& sink = request.response();
   const config::Mcp& config = services_.config.mcp;
@@ -322,6 +225,8 @@ Awaitable<void> Mcp::post(request::Context& request, const Caller& caller) {
       caller.server,    std::string(message->id), message->method, std::string(message->params),
       session->version, session->nonce,           caller.access};
   co_await relay_answer(request, std::move(call), *session, held);
+  if (message->method == "resources/subscribe" || message->method == "resources/unsubscribe")
+    co_await share_subscription(request, *session, message->method == "resources/subscribe");
 }
 
 Awaitable<void> Mcp::take_response(request::Context& request, const mcp::Session& session,

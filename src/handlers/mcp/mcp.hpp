@@ -48,11 +48,17 @@ class Mcp final : public Handler {
   // JSON-RPC request's, for the refusal.
   Awaitable<std::optional<mcp::Session>> session_of(request::Context& request, const Caller& caller,
                                                     std::string_view id);
+  // When the session would expire, in Unix seconds.
+  std::int64_t expiry_of(const mcp::Session& session) const;
   // DELETE: the session ends.
   Awaitable<void> end_session(request::Context& request, const Caller& caller);
   // GET: the session's stream of what servers say outside its requests, resumed after the
-  // client's Last-Event-ID when this process still has what followed it.
+  // client's Last-Event-ID with what followed it (kept here, or with Redis by any replica).
   Awaitable<void> listen(request::Context& request, const Caller& caller);
+  // With Redis, a resources/(un)subscribe the servers granted, for the replica that has (or
+  // will have) the session's stream.
+  Awaitable<void> share_subscription(const request::Context& request, const mcp::Session& session,
+                                     bool subscribe);
   // POST: one JSON-RPC message.
   Awaitable<void> post(request::Context& request, const Caller& caller);
   // An initialize request: a new session, signed, if the view answers it.

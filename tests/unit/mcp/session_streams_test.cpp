@@ -122,5 +122,61 @@ TEST_F(SessionStreamsTest, ASecondStreamOfASessionEndsTheFirstAndForgetEndsBoth)
   EXPECT_EQ(streams_.open_streams(), 0u);
 }
 
+TEST_F(SessionStreamsTest, TheEventsOfAStreamOpenHereGoToTheReplicasKeeperWithTheirIds) {
+  std::vector<std::pair<std::string, KeptEvent>> kept;
+  streams_.keep_with(
+      [&](const std::string& nonce, KeptEvent e) { kept.emplace_back(nonce, std::move(e)); });
+  // A session that only subscribed here has its stream elsewhere: its events stay here.
+  streams_.subscribe({"elsewhere", "", {}}, "file:///x");
+  auto stream = relay();
+  const std::string primer = streams_.open({"here", "", {}}, stream, "");
+  streams_.subscribe({"here", "", {}}, "file:///x");
+  EXPECT_TRUE(streams_.home_of("here"));
+  EXPECT_FALSE(streams_.home_of("elsewhere"));
+  publish("s", updated("file:///x"));
+  publish("s", log("one"));
+  const auto given = stream->take();
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].first, "here");
+  EXPECT_EQ(kept[0].second.event, given[0]);
+  EXPECT_EQ(kept[1].second.event, given[1]);
+  EXPECT_TRUE(streams_.is_own(kept[0].second.id));
+  EXPECT_NE(given[1].find("id: " + kept[1].second.id + "\n"), std::string::npos);
+  EXPECT_NE(kept[0].second.id, primer);
+}
+
+TEST_F(SessionStreamsTest, AClientComingFromAnotherReplicaGetsWhatFollowedItsLastEventIdThere) {
+  const std::vector<KeptEvent> shared{{"other-1", "id: other-1\ndata: a\n\n"},
+                                      {"other-2", "id: other-2\ndata: b\n\n"},
+                                      {"other-3", "id: other-3\ndata: c\n\n"}};
+  auto stream = relay();
+  EXPECT_EQ(streams_.open({"a", "", {}}, stream, "other-1", &shared), "other-1");
+  EXPECT_EQ(stream->take(), (std::vector<std::string>{shared[1].event, shared[2].event}));
+  // An id older than any kept: every kept event.
+  auto late = relay();
+  streams_.open({"a", "", {}}, late, "other-0", &shared);
+  EXPECT_EQ(late->take().size(), 3u);
+  // An id of this process's is answered from what it keeps, not the replicas' store.
+  auto own = relay();
+  const std::string primer = streams_.open({"b", "", {}}, own, "");
+  EXPECT_TRUE(streams_.is_own(primer));
+  auto again = relay();
+  streams_.open({"b", "", {}}, again, primer, &shared);
+  EXPECT_TRUE(again->take().empty());
+}
+
+TEST_F(SessionStreamsTest, AStreamThatMovedToAnotherReplicaEndsHereWithItsSubscriptionsToDrop) {
+  auto stream = relay();
+  streams_.subscribe({"a", "one", {}}, "file:///x");
+  streams_.open({"a", "one", {}}, stream, "");
+  const auto gone = streams_.moved("a");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->first.view, "one");
+  EXPECT_EQ(gone->second, std::vector<std::string>{"file:///x"});
+  EXPECT_TRUE(stream->ended());
+  EXPECT_FALSE(streams_.home_of("a"));
+  EXPECT_FALSE(streams_.moved("a"));
+}
+
 }  // namespace
 }  // namespace switchyard::mcp
