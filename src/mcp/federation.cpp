@@ -46,8 +46,9 @@ Json params_of(const ClientRequest& r) {
 }
 
 // Every server's list at once; a slot stays unavailable when its server did not answer in time.
-Awaitable<std::vector<Reply>> gather(const Servers& servers, ListKind kind,
-                                     config::Millis timeout) {
+// How long each took goes to `relay` (the request's spans).
+Awaitable<std::vector<Reply>> gather(const Servers& servers, ListKind kind, config::Millis timeout,
+                                     Relay* relay) {
   std::vector<Reply> replies(servers.size());
   std::size_t left = servers.size();
   Timer all_in(co_await asio::this_coro::executor, Timer::time_point::max());
@@ -55,7 +56,13 @@ Awaitable<std::vector<Reply>> gather(const Servers& servers, ListKind kind,
     asio::co_spawn(
         all_in.get_executor(),
         [&, i, server = servers[i]]() -> Awaitable<void> {
+          const auto start = std::chrono::steady_clock::now();
           replies[i] = co_await server->list(kind, timeout);
+          if (relay) {
+            const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - start);
+            relay->waited({server->config().name, start, took, replies[i].ok()});
+          }
           if (--left == 0) all_in.cancel();
         },
         asio::detached);
@@ -121,7 +128,7 @@ struct Aggregate {
       if (ec != std::errc() || end != cursor.data() + cursor.size())
         co_return error_response(r.id, kInvalidParams, "Invalid params: unknown cursor");
     }
-    const auto replies = co_await gather(servers, spec.kind, config.list_timeout);
+    const auto replies = co_await gather(servers, spec.kind, config.list_timeout, r.relay.get());
     Json items = Json::array();
     for (std::size_t i = 0; i < servers.size(); ++i) {
       const std::string& name = servers[i]->config().name;
@@ -167,7 +174,7 @@ struct Aggregate {
   // The server whose resources or templates hold `uri`.
   Awaitable<std::shared_ptr<ServerLink>> owner_of(const std::string& uri) const {
     for (ListKind kind : {ListKind::resources, ListKind::resource_templates}) {
-      const auto replies = co_await gather(servers, kind, config.list_timeout);
+      const auto replies = co_await gather(servers, kind, config.list_timeout, r.relay.get());
       for (std::size_t i = 0; i < servers.size(); ++i) {
         if (!replies[i].ok()) continue;
         for (const Json& item : Json::parse(replies[i].body, nullptr, false)) {

@@ -89,4 +89,14 @@ std::vector<ServerRequest> Relay::take_requests() {
   return out;
 }
 
+void Relay::waited(ListWait wait) {
+  std::lock_guard lock(mutex_);
+  waits_.push_back(std::move(wait));
+}
+
+std::vector<ListWait> Relay::waits() {
+  std::lock_guard lock(mutex_);
+  return std::move(waits_);
+}
+
 }  // namespace switchyard::mcp

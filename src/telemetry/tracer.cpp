@@ -88,13 +88,15 @@ std::size_t append_request_spans(std::string& out, const RequestRecord& r) {
     const bool redis = p.name.starts_with("redis.");
     const bool mcp = p.name.starts_with("mcp.");
     const auto start = time.at(p.start);
-    SpanWriter span(out, r.trace_id, p.span.is_zero() ? new_span_id() : p.span, r.span_id, {p.name},
+    SpanWriter span(out, r.trace_id, p.span.is_zero() ? new_span_id() : p.span,
+                    p.parent.is_zero() ? r.span_id : p.parent, {p.name},
                     redis || mcp ? SpanKind::client : SpanKind::internal, start,
                     start + static_cast<std::uint64_t>(p.duration.count()) * 1000);
     if (redis) span.attr("db.system", "redis");
     if (mcp) span.attr("mcp.method.name", r.mcp.method);
-    if (!p.detail.empty()) span.attr("switchyard.result", p.detail);
-    span.end(false);
+    // An MCP phase's detail is the server it went to.
+    if (!p.detail.empty()) span.attr(mcp ? "switchyard.mcp_server" : "switchyard.result", p.detail);
+    span.end(p.failed);
   }
 
   for (const AttemptRecord& a : r.attempts) {

@@ -1,8 +1,10 @@
 // Spans exported over OTLP/HTTP JSON to a collector on loopback (tests/integration/otlp_receiver):
 // the request's server span under the client's span, one client span per upstream attempt whose
 // id is the parent the upstream was told about, GenAI attributes; an MCP call's attributes and
-// its server's part; sampling; a dead collector.
+// its server's part and a span per server a list waited for; sampling; a dead collector.
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "harness.hpp"
 #include "otlp_receiver.hpp"
@@ -103,13 +105,17 @@ TEST(Tracing, SpansReachTheCollectorLinkedToTheClientsTraceAndToWhatTheUpstreams
   EXPECT_EQ((*served)["attrs"]["gen_ai.usage.input_tokens"], usage["prompt_tokens"]);
 }
 
-TEST(Tracing, AnMcpCallHasItsMethodToolAndSessionAndASpanForTheServersPart) {
+TEST(Tracing, AnMcpRequestHasItsMethodToolAndSessionAndSpansForTheServersPart) {
   TempDir dir;
   Mock first(dir, "first"), second(dir, "second");
   OtlpReceiver collector;
+  const auto server_at = [](const std::string& name, int port) {
+    return "    " + name + ": { transport: http, url: \"http://127.0.0.1:" + std::to_string(port) +
+           "/mcp\" }\n";
+  };
   Gateway gw(dir, config_for(first.port(), second.port(), tracing_to(collector)) +
-                      "mcp:\n  servers:\n    mock: { transport: http, url: \"http://127.0.0.1:" +
-                      std::to_string(first.port()) + "/mcp\" }\n");
+                      "mcp:\n  servers:\n" + server_at("mock", first.port()) +
+                      server_at("other", second.port()) + server_at("down", closed_port()));
   HttpClient client(gw.port());
   const std::vector<std::pair<std::string, std::string>> accept{
       {"accept", "application/json, text/event-stream"}};
@@ -159,6 +165,28 @@ TEST(Tracing, AnMcpCallHasItsMethodToolAndSessionAndASpanForTheServersPart) {
   EXPECT_EQ((*call)["parentSpanId"], (*server)["spanId"]);
   EXPECT_EQ(json::parse(std::string(call_at_server["body"]))["params"]["_meta"]["traceparent"],
             sent);
+
+  // A list at /mcp waits for every server's: a span each, under the servers' part, in error for
+  // the server that is down.
+  const auto listed =
+      client.post_json("/mcp", {{"jsonrpc", "2.0"}, {"id", 3}, {"method", "tools/list"}}, headers);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  std::map<std::string, json> lists;
+  ASSERT_TRUE(collector.wait_for([&lists](const auto& r) {
+    for (const auto& s : otlp_spans(r))
+      if (s["name"] == "mcp.list") lists[s["attrs"]["switchyard.mcp_server"]] = s;
+    return lists.size() == 3;
+  })) << gw.process().out();
+  const auto spans_now = otlp_spans(collector.received());
+  const json* parent = find_span(spans_now, std::string(lists["mock"]["parentSpanId"]));
+  ASSERT_NE(parent, nullptr);
+  EXPECT_EQ((*parent)["name"], "mcp.call");
+  EXPECT_EQ((*parent)["attrs"]["mcp.method.name"], "tools/list");
+  for (const char* name : {"mock", "other", "down"}) {
+    EXPECT_EQ(lists[name]["parentSpanId"], (*parent)["spanId"]) << name;
+    EXPECT_EQ(lists[name]["kind"], 3) << name;
+    EXPECT_EQ(lists[name]["status"].value("code", 0), std::string(name) == "down" ? 2 : 1) << name;
+  }
 }
 
 TEST(Tracing, SamplingFollowsTheClientsFlagAndTheConfiguredRatio) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -51,6 +52,14 @@ struct ServerRequest {
   std::function<void(Reply)> answer;
 };
 
+// How long a request waited for one server's list (`/mcp` asks every server for theirs).
+struct ListWait {
+  std::string server;  // its name
+  std::chrono::steady_clock::time_point start;
+  std::chrono::microseconds took{0};
+  bool ok = false;  // the server's list came in time
+};
+
 // One JSON-RPC message as a server-sent event, with an `id` when given.
 std::string sse_event(std::string_view message, std::string_view id = {});
 
@@ -76,6 +85,11 @@ class Relay : public std::enable_shared_from_this<Relay> {
   const std::optional<std::string>& answer() const { return answer_; }
   Timer& waker() { return waker_; }
 
+  // The hub's thread: the request waited for a server's list.
+  void waited(ListWait wait);
+  // The worker's thread, once the answer is there: the lists the request waited for.
+  std::vector<ListWait> waits();
+
   // The hub's thread: set by the server link while the request is with a server, called when
   // the client cancels it or goes away.
   std::function<void()> on_cancel;
@@ -90,6 +104,7 @@ class Relay : public std::enable_shared_from_this<Relay> {
 
   std::deque<std::string> messages_;    // guarded by mutex_
   std::deque<ServerRequest> requests_;  // guarded by mutex_
+  std::vector<ListWait> waits_;         // guarded by mutex_
   std::optional<std::string> answer_;
   std::atomic<bool> ended_{false};
 };

@@ -56,6 +56,8 @@ struct Phase {
   std::chrono::microseconds duration{0};
   std::string_view detail;  // a literal or a view into the config: "hit", the route chosen…
   SpanId span{};            // its span's id when something downstream was told it; else made
+  SpanId parent{};          // its parent span's id; zero: the request's
+  bool failed = false;      // its span is in error
 };
 
 struct AttemptRecord {

@@ -85,6 +85,18 @@ std::string tracking_key(std::string_view nonce, std::string_view id) {
   return key;
 }
 
+// The servers' lists the request waited for, as spans of their own under `parent` (mcp.call);
+// they name the server by a view into the configuration, which outlives the record.
+void record_list_waits(telemetry::RequestRecord& record, const config::Mcp& config,
+                       mcp::Relay& relay, telemetry::SpanId parent) {
+  for (const mcp::ListWait& wait : relay.waits()) {
+    const config::McpServer* server = config.find_server(wait.server);
+    if (!server) continue;  // gone with a reload since the request began
+    record.phases.push_back(
+        {"mcp.list", wait.start, wait.took, server->name, {}, parent, !wait.ok});
+  }
+}
+
 bool origin_allowed(const config::Mcp& config, std::string_view origin) {
   return std::any_of(config.allowed_origins.begin(), config.allowed_origins.end(),
                      [origin](const std::string& o) { return o == "*" || o == origin; });
@@ -417,6 +429,7 @@ Awaitable<void> Mcp::relay_answer(request::Context& request, mcp::ClientRequest 
   }
   record.phase("mcp.call", call_began, record.mcp.server);
   record.phases.back().span = call_span;
+  record_list_waits(record, services_.config.mcp, *relay, call_span);
   // The call is over at the server: a client that sends the next one the moment it reads this
   // answer finds the slot free.
   held.clear();
