@@ -14,6 +14,7 @@
 #include "json_fields.hpp"
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/mcp/access.hpp"
+#include "switchyard/mcp/active_sessions.hpp"
 #include "switchyard/mcp/federation.hpp"
 #include "switchyard/mcp/server_link.hpp"
 #include "switchyard/mcp/shared_streams.hpp"
@@ -47,6 +48,9 @@ std::string permitted_tools(const std::string& result, const config::McpAccess& 
   return json.dump();
 }
 
+// /admin/mcp lists at most this many sessions (the latest), and counts them all.
+constexpr std::size_t kSessionsListed = 1'000;
+
 }  // namespace
 
 struct Hub::Inner {
@@ -59,6 +63,7 @@ struct Hub::Inner {
   mutable std::mutex ended_mutex;
   std::unordered_map<std::string, std::chrono::system_clock::time_point> ended;
   SessionStreams streams;
+  ActiveSessions active;
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   std::thread thread;
@@ -144,6 +149,23 @@ struct Hub::Inner {
       out["server_requests_awaiting_clients"] = awaited.size();
     }
     out["streams_open"] = streams.open_streams();
+    out["sessions"] = Json::array();
+    const auto now = std::chrono::steady_clock::now();
+    const std::vector<ActiveSession> sessions = active.list(now);
+    out["sessions_active"] = sessions.size();
+    for (const ActiveSession& a : sessions) {
+      if (out["sessions"].size() == kSessionsListed) break;
+      const Session& s = a.session;
+      out["sessions"].push_back(
+          {{"session", s.nonce},
+           {"key", s.key},
+           {"server", s.server},
+           {"protocol_version", s.version},
+           {"issued", s.issued},
+           {"idle_seconds", std::chrono::duration_cast<std::chrono::seconds>(now - a.last).count()},
+           {"requests", a.requests},
+           {"stream_open", streams.streaming(s.nonce)}});
+    }
     co_return out.dump();
   }
 
@@ -290,6 +312,10 @@ void Hub::write_metrics(std::string& out) const {
            MetricType::gauge);
   for (const ServerHealth& server : servers)
     w.sample({{"server", server.name}}, std::uint64_t{server.up ? 1u : 0u});
+  w.family("switchyard_mcp_sessions_active",
+           "MCP sessions that made a request to this process in the last 10 minutes.",
+           MetricType::gauge);
+  w.sample({}, std::uint64_t{inner_->active.count()});
   w.family("switchyard_mcp_streams_open", "MCP sessions' streams (GET /mcp) open.",
            MetricType::gauge);
   w.sample({}, std::uint64_t{inner_->streams.open_streams()});
@@ -306,6 +332,10 @@ void Hub::write_metrics(std::string& out) const {
 
 SessionStreams& Hub::streams() {
   return inner_->streams;
+}
+
+ActiveSessions& Hub::sessions() {
+  return inner_->active;
 }
 
 void Hub::follow(const std::string& nonce, std::string method, std::vector<std::string> uris) {
@@ -369,6 +399,7 @@ void Hub::cancel(const std::shared_ptr<Relay>& relay) {
 
 void Hub::end_session(const std::string& nonce, std::chrono::system_clock::time_point expiry) {
   inner_->streams.forget(nonce);
+  inner_->active.ended(nonce);
   const auto now = std::chrono::system_clock::now();
   std::lock_guard lock(inner_->ended_mutex);
   std::erase_if(inner_->ended, [now](const auto& e) { return e.second < now; });

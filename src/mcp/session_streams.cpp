@@ -157,6 +157,12 @@ void SessionStreams::publish(std::string_view server, const api::jsonrpc::Messag
   }
 }
 
+bool SessionStreams::streaming(const std::string& nonce) const {
+  std::lock_guard lock(mutex_);
+  const auto it = entries_.find(nonce);
+  return it != entries_.end() && it->second.stream != nullptr;
+}
+
 std::size_t SessionStreams::open_streams() const {
   std::lock_guard lock(mutex_);
   std::size_t open = 0;

@@ -946,15 +946,27 @@ test('each MCP request leaves a log line naming its method, server and tool', as
   await client.close();
 });
 
-test('/admin/mcp lists the servers and /metrics counts MCP requests and tool calls', async () => {
-  const { client } = await connect();
+test('/admin/mcp lists the servers and sessions, and /metrics counts MCP requests and tool calls', async () => {
+  const { client, transport } = await connect();
   await client.callTool({ name: 'everything__echo', arguments: { message: 'counted' } });
   await assert.rejects(client.callTool({ name: 'invented__tool', arguments: {} }));
-  await client.close();
+  const ended = await connect('/mcp/second');
+  const endedId = ended.transport.sessionId;
+  await ended.transport.terminateSession();
 
   const admin = await fetch(url('/admin/mcp'), { headers: { Authorization: `Bearer ${adminKey}` } });
   assert.equal(admin.status, 200);
-  const { servers } = await admin.json();
+  const { servers, sessions, sessions_active: active } = await admin.json();
+  assert.equal(active, sessions.length);
+  // The session that made requests here lately, with what it made; not the one that ended.
+  const nonceOf = (id) => JSON.parse(Buffer.from(id.split('.')[0], 'base64url')).n;
+  const mine = sessions.find((s) => s.session === nonceOf(transport.sessionId));
+  assert.ok(mine, JSON.stringify(sessions));
+  assert.deepEqual([mine.key, mine.server, mine.protocol_version, typeof mine.stream_open],
+                   ['app', '', '2025-11-25', 'boolean']);
+  assert.ok(mine.requests >= 4 && mine.idle_seconds < 60, JSON.stringify(mine));
+  assert.ok(!sessions.some((s) => s.session === nonceOf(endedId)), JSON.stringify(sessions));
+  await client.close();
   assert.deepEqual(servers.map((s) => [s.name, s.transport, s.ready]),
                    [['everything', 'stdio', true], ['second', 'stdio', true], ['remote', 'http', true],
                     ['legacy', 'sse', true]]);
@@ -972,6 +984,7 @@ test('/admin/mcp lists the servers and /metrics counts MCP requests and tool cal
   assert.doesNotMatch(metrics, /invented/);
   assert.match(metrics, /switchyard_mcp_request_duration_seconds_count\{method="initialize",server=""\} [1-9]/);
   assert.match(metrics, /switchyard_mcp_server_up\{server="remote"\} 1/);
+  assert.match(metrics, /switchyard_mcp_sessions_active [1-9]/);
   // The gauges count what is open now: one session's stream while its client is connected.
   const listening = await connect();
   await waitFor(async () => /switchyard_mcp_streams_open [1-9]/.test(

@@ -31,6 +31,8 @@
 
 namespace switchyard::mcp {
 
+class ActiveSessions;
+
 // A client's request, as the hub needs it: the front door has read the message and checked the
 // session.
 struct ClientRequest {
@@ -82,6 +84,8 @@ class Hub {
 
   // The sessions' streams (GET) and what servers say to them outside requests. Any thread.
   SessionStreams& streams();
+  // The sessions that made requests here lately. Any thread.
+  ActiveSessions& sessions();
   // When the stream of session `nonce` is here: `method` (resources/subscribe or unsubscribe)
   // for each of `uris`, sent to the servers as if the session asked, because it asked another
   // replica or its stream came from one. Any thread; done on the hub's.

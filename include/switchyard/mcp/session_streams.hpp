@@ -96,6 +96,8 @@ class SessionStreams {
                std::string_view raw);
 
   std::size_t open_streams() const;
+  // Whether the session's stream is open here.
+  bool streaming(const std::string& nonce) const;
 
  private:
   struct Entry {

@@ -10,6 +10,7 @@
 #include "route_sampling.hpp"
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/config/config.hpp"
+#include "switchyard/mcp/active_sessions.hpp"
 #include "switchyard/mcp/federation.hpp"
 #include "switchyard/mcp/hub.hpp"
 #include "switchyard/mcp/protocol.hpp"
@@ -178,7 +179,9 @@ Awaitable<std::optional<mcp::Session>> Mcp::session_of(request::Context& request
     co_return std::nullopt;
   }
   auto session = read_session(request, caller);
-  if (!session)
+  if (session)
+    services_.mcp->sessions().seen(*session);
+  else
     co_await refuse(request.response(), 404, jsonrpc::kInvalidRequest, "Session not found", id);
   co_return session;
 }
@@ -319,7 +322,10 @@ Awaitable<void> Mcp::initialize(request::Context& request, const Caller& caller,
   request.record.mcp.session = session.nonce;
   const std::string answer = co_await ask_hub(request, std::move(call));
   const std::string id = session.id(signer_);
-  if (request.record.mcp.error_code == 0) request.response().add_header(kSessionHeader, id);
+  if (request.record.mcp.error_code == 0) {
+    request.response().add_header(kSessionHeader, id);
+    services_.mcp->sessions().seen(session);
+  }
   co_await request.response().send(200, kJson, answer);
 }
 
