@@ -14,9 +14,9 @@ constexpr std::array<std::string_view, 12> kMcpKeys{
     "ping_interval", "ping_timeout",    "readiness",
 };
 constexpr std::array<std::string_view, 3> kReadiness{"ignore", "any", "all"};
-constexpr std::array<std::string_view, 12> kServerKeys{
-    "transport", "command",         "args",     "env", "cwd", "url", "headers", "ca_file",
-    "timeout",   "max_concurrency", "sampling", "rpm",
+constexpr std::array<std::string_view, 13> kServerKeys{
+    "transport", "command",         "args",     "env", "cwd",   "url", "headers", "ca_file",
+    "timeout",   "max_concurrency", "sampling", "rpm", "roots",
 };
 constexpr std::array<std::string_view, 2> kSamplingKeys{"route", "models"};
 
@@ -94,6 +94,21 @@ McpServer::Sampling read_sampling(NodeReader& reader, const Entry& entry, const 
   return sampling;
 }
 
+// Roots are file:// URIs (MCP's client/roots says so for every version the gateway speaks).
+void read_roots(NodeReader& reader, const Entry& entry,
+                std::vector<std::pair<std::string, std::string>>& roots) {
+  const auto section = reader.section(entry, kAnyName);
+  if (!section) return;
+  for (const Entry& e : section->entries) {
+    auto uri = reader.text(e);
+    if (uri && !uri->starts_with("file://")) {
+      reader.error(e.value_position(), e.path + ": a root is a file:// URI");
+    } else if (uri) {
+      roots.emplace_back(e.key, std::move(*uri));
+    }
+  }
+}
+
 McpServer read_server(NodeReader& reader, const Entry& entry, const std::filesystem::path& base_dir,
                       const Declared& models, const Declared& routes) {
   McpServer server;
@@ -147,6 +162,8 @@ McpServer read_server(NodeReader& reader, const Entry& entry, const std::filesys
       assign(server.max_concurrency, reader.integer(e, 0, kMaxConcurrency));
     } else if (e.key == "sampling") {
       server.sampling = read_sampling(reader, e, models, routes);
+    } else if (e.key == "roots") {
+      read_roots(reader, e, server.roots);
     }
   }
   return server;

@@ -62,10 +62,21 @@ std::string ServerLink::initialize_params() {
   return params.dump();
 }
 
+std::string ServerLink::configured_roots() const {
+  nlohmann::json roots = nlohmann::json::array();
+  for (const auto& [name, uri] : config_.roots) roots.push_back({{"uri", uri}, {"name", name}});
+  return nlohmann::json{{"roots", std::move(roots)}}.dump();
+}
+
 void ServerLink::on_request(const api::jsonrpc::Message& request, Relay* relay) {
   const std::string& method = request.method;
   if (method == "ping") {
     send_message(api::jsonrpc::result_response(request.id, "{}"));
+    return;
+  }
+  if (method == "roots/list" && !config_.roots.empty()) {
+    // The operator's roots for the server, whether or not it serves a client's request now.
+    send_message(api::jsonrpc::result_response(request.id, configured_roots()));
     return;
   }
   if (method != "sampling/createMessage" && method != "elicitation/create" &&

@@ -201,6 +201,7 @@ mcp:
     legacy:
       transport: sse
       url: http://127.0.0.1:${legacy.port}/sse
+      roots: { shared: "file:///srv/shared" }
 `);
   gateway = await startGateway('gateway');
 });
@@ -523,6 +524,15 @@ test('a roots request reaches the client that offers roots', async () => {
     ({ roots: [{ uri: 'file:///work/project', name: 'project' }] }));
   const result = await client.callTool({ name: 'everything__get-roots-list', arguments: {} });
   assert.match(result.content[0].text, /file:\/\/\/work\/project/);
+  await client.close();
+});
+
+test('a server with roots configured is given them, and its client is not asked', async () => {
+  // The client offers no roots: what the server lists is the gateway's answer, which it also
+  // got when it asked at start, outside any request.
+  const { client } = await connect('/mcp/legacy');
+  const result = await client.callTool({ name: 'get-roots-list', arguments: {} });
+  assert.match(result.content[0].text, /1 total\):\n\n1\. shared\n {3}URI: file:\/\/\/srv\/shared\n/);
   await client.close();
 });
 

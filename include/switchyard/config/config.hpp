@@ -375,6 +375,9 @@ struct McpServer {
     bool operator==(const Sampling&) const = default;
   };
   Sampling sampling;
+  // `roots:` — name → file:// URI: the roots the server is given when it asks (roots/list),
+  // instead of the client's. Empty: the request goes to the client.
+  std::vector<std::pair<std::string, std::string>> roots;
 
   bool operator==(const McpServer&) const = default;
 };

@@ -92,9 +92,12 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   // request, else to the clients listening.
   void on_notification(const api::jsonrpc::Message& notification, std::string_view raw,
                        Relay* relay);
-  // A request of the server's: ping is answered here; sampling, elicitation and roots go to
-  // `relay`, the client request the server is serving (null when it is not known: refused).
+  // A request of the server's: ping, and roots/list when the server has `roots:`, are answered
+  // here; sampling, elicitation and roots go to `relay`, the client request the server is serving
+  // (null when it is not known: refused).
   void on_request(const api::jsonrpc::Message& request, Relay* relay);
+  // The result of roots/list from the server's `roots:`.
+  std::string configured_roots() const;
   // The one client request with the server now, or null when there are none or several (a
   // request on stdio does not say which request of the client's it serves).
   Relay* sole_relay() const { return relays_.size() == 1 ? relays_.front() : nullptr; }

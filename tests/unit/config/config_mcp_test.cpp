@@ -18,6 +18,17 @@ LoadResult load_mcp(std::string_view mcp) {
   return load_yaml(std::string(kMinimal) + std::string(mcp));
 }
 
+// One stdio server whose `key` is `value` (YAML), after `head` (sections it names).
+LoadResult with_server(std::string_view key, std::string_view value, std::string_view head = "") {
+  return load_yaml(std::string(kMinimal) + std::string(head) + R"(mcp:
+  servers:
+    everything:
+      transport: stdio
+      command: x
+      )" + std::string(key) +
+                   ": " + std::string(value) + "\n");
+}
+
 TEST(ConfigMcp, IsOffWithoutTheSection) {
   const auto result = load_yaml(kMinimal);
   ASSERT_TRUE(result.config) << joined(result);
@@ -107,15 +118,7 @@ keys:
 
 TEST(ConfigMcp, AServersSamplingNamesRoutesOrModels) {
   const auto with_sampling = [](std::string_view sampling) {
-    return load_yaml(std::string(kMinimal) + R"(routes:
-  cheap: { targets: [m] }
-mcp:
-  servers:
-    everything:
-      transport: stdio
-      command: x
-      sampling: )" + std::string(sampling) +
-                     "\n");
+    return with_server("sampling", sampling, "routes:\n  cheap: { targets: [m] }\n");
   };
   const auto result = with_sampling("{ route: cheap, models: { claude: m, gpt: cheap } }");
   ASSERT_TRUE(result.config) << joined(result);
@@ -130,6 +133,17 @@ mcp:
             "named 'nowhere'\n");
   EXPECT_EQ(joined(with_sampling("{ models: { claude: m } }")),
             "test.yaml:12:17: mcp.servers.everything.sampling: missing required key 'route'\n");
+}
+
+TEST(ConfigMcp, AServersRootsAreFileUrisByName) {
+  const auto with_roots = [](std::string_view roots) { return with_server("roots", roots); };
+  const auto result = with_roots("{ data: file:///srv/data, home: \"file:///home/app\" }");
+  ASSERT_TRUE(result.config) << joined(result);
+  const std::vector<std::pair<std::string, std::string>> roots{{"data", "file:///srv/data"},
+                                                               {"home", "file:///home/app"}};
+  EXPECT_EQ(result.config->mcp.servers.at(0).roots, roots);
+  EXPECT_EQ(joined(with_roots("{ web: https://example.com/ }")),
+            "test.yaml:10:21: mcp.servers.everything.roots.web: a root is a file:// URI\n");
 }
 
 TEST(ConfigMcp, AnEmptySecretIsNoneAndTheProcessMakesItsOwn) {
@@ -148,16 +162,16 @@ TEST(ConfigMcp, ReportsEachMistakeWithItsPosition) {
     pigeon: { transport: carrier }
     remote: { transport: http, url: "http://mcp.example.com/mcp" }
 )");
-  EXPECT_EQ(
-      joined(result),
-      "test.yaml:6:19: mcp.session_secret: a session secret has at least 32 characters\n"
-      "test.yaml:8:5: mcp.servers.Bad__Name: a server name is 1 to 32 lower-case letters, "
-      "digits and '-'\n"
-      "test.yaml:9:17: mcp.servers.no-command: missing required key 'command'\n"
-      "test.yaml:10:44: mcp.servers.mixed.url: not used by transport stdio\n"
-      "test.yaml:11:26: mcp.servers.pigeon.transport: expected one of stdio, http, sse, got 'carrier'\n"
-      "test.yaml:12:37: mcp.servers.remote.url: plain http to mcp.example.com would send the "
-      "server's credentials in the clear (use https)\n");
+  EXPECT_EQ(joined(result),
+            "test.yaml:6:19: mcp.session_secret: a session secret has at least 32 characters\n"
+            "test.yaml:8:5: mcp.servers.Bad__Name: a server name is 1 to 32 lower-case letters, "
+            "digits and '-'\n"
+            "test.yaml:9:17: mcp.servers.no-command: missing required key 'command'\n"
+            "test.yaml:10:44: mcp.servers.mixed.url: not used by transport stdio\n"
+            "test.yaml:11:26: mcp.servers.pigeon.transport: expected one of stdio, http, sse, got "
+            "'carrier'\n"
+            "test.yaml:12:37: mcp.servers.remote.url: plain http to mcp.example.com would send the "
+            "server's credentials in the clear (use https)\n");
 }
 
 }  // namespace
