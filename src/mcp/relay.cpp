@@ -96,7 +96,9 @@ void Relay::waited(ListWait wait) {
 
 std::vector<ListWait> Relay::waits() {
   std::lock_guard lock(mutex_);
-  return std::move(waits_);
+  std::vector<ListWait> out;
+  out.swap(waits_);
+  return out;
 }
 
 }  // namespace switchyard::mcp

@@ -88,6 +88,8 @@ class Mcp final : public Handler {
   Awaitable<void> ask_client(const request::Context& request, const mcp::Session& session,
                              mcp::ServerRequest asked, EventStream& stream,
                              std::vector<std::string>& awaited);
+  // Requests in flight are known by their session and the client's id for them.
+  static std::string tracking_key(std::string_view nonce, std::string_view id);
   // Where a response for a server's request of another replica waits for it in Redis.
   std::string answer_key(std::string_view key) const;
   // Answers another replica left in Redis for the servers' requests in `awaited` go to their
