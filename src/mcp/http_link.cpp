@@ -19,6 +19,13 @@ using Clock = std::chrono::steady_clock;
 using telemetry::Level;
 using telemetry::log_event;
 
+// A session with the server: its Mcp-Session-Id (none when the server gives none) and the
+// protocol version agreed at initialize, both sent with every later message.
+struct Session {
+  std::string id;
+  std::string version;
+};
+
 class HttpLink final : public ServerLink {
  public:
   HttpLink(Executor executor, const config::McpServer& config)
@@ -44,16 +51,21 @@ class HttpLink final : public ServerLink {
                         Relay* relay) override {
     const auto self = shared_from_this();
     const auto deadline = Clock::now() + timeout;
-    bool expired = false;
-    Reply reply = co_await post(method, params, deadline, &expired, relay);
-    if (!expired || method == "initialize") co_return reply;
-    // The server forgot the session (restarted, or expired it): a new one, and the request again.
-    log_event(Level::info, "mcp_session_renewed",
-              name() + " ended its session; initializing again");
-    set_ready(std::nullopt);
+    const Session used = session_;
+    Outcome outcome;
+    Reply reply = co_await post(method, params, deadline, used, &outcome, relay);
+    if (!outcome.rejected) co_return reply;
+    // The server forgot the session (restarted, or expired it): a new one, unless another
+    // request found out first, and the request again.
+    if (used.id == session_.id && !initializing_) {
+      log_event(Level::info, "mcp_session_renewed",
+                name() + " ended its session; initializing again");
+      set_ready(std::nullopt);
+    }
     const bool renewed = co_await initialize(deadline);
     if (!renewed) co_return Reply{Reply::Status::unavailable, name() + " is not ready"};
-    co_return co_await post(method, params, deadline, &expired, relay);
+    const Session renewed_session = session_;
+    co_return co_await post(method, params, deadline, renewed_session, &outcome, relay);
   }
 
  protected:
@@ -75,21 +87,44 @@ class HttpLink final : public ServerLink {
     }
   }
 
+  // A new session, or the one being initialized by another request, or the current one when
+  // it is ready: whether the server is.
   Awaitable<bool> initialize(Clock::time_point deadline) {
-    session_.clear();
-    version_.clear();
+    if (info()) co_return true;
+    if (initializing_) co_return co_await wait_opened(deadline);
+    initializing_ = true;
     stop_listening();
-    bool expired = false;
-    const Reply reply = co_await post("initialize", initialize_params(), deadline, &expired);
-    auto info = accept_initialize(reply);
+    const std::optional<ServerInfo> info = co_await open_session(deadline);
+    initializing_ = false;
+    if (info) became_ready(*info);
+    for (Timer* t : opening_waiters_) t->cancel();
     if (!info) co_return false;
-    version_ = info->protocol_version;
-    co_await post("notifications/initialized", {}, deadline, &expired);
-    became_ready(std::move(*info));
     asio::co_spawn(executor_,
                    listen(std::static_pointer_cast<HttpLink>(shared_from_this()), ++sessions_),
                    asio::detached);
     co_return true;
+  }
+
+  // Waits for the session another request is opening: whether it opened.
+  Awaitable<bool> wait_opened(Clock::time_point deadline) {
+    Timer t(executor_, deadline);
+    opening_waiters_.push_back(&t);
+    co_await t.async_wait(as_result);
+    std::erase(opening_waiters_, &t);
+    co_return info() != nullptr;
+  }
+
+  // Initializes a session of the gateway's own: the server's answer, the session in session_.
+  Awaitable<std::optional<ServerInfo>> open_session(Clock::time_point deadline) {
+    Outcome outcome;
+    const Session none;
+    const std::string params = initialize_params();
+    const Reply reply = co_await post("initialize", params, deadline, none, &outcome);
+    auto info = accept_initialize(reply);
+    if (!info) co_return std::nullopt;
+    session_ = Session{std::move(outcome.session_id), info->protocol_version};
+    co_await post("notifications/initialized", {}, deadline, session_, &outcome);
+    co_return info;
   }
 
   // The server's own stream (GET) for session number `session`: what it says outside any
@@ -99,7 +134,7 @@ class HttpLink final : public ServerLink {
   static Awaitable<void> listen(std::shared_ptr<HttpLink> self, std::uint64_t session) {
     Millis backoff = kFirstBackoff;
     while (!self->stopped_ && session == self->sessions_) {
-      const std::string request_head = self->head(std::nullopt);
+      const std::string request_head = self->head(std::nullopt, self->session_);
       upstream::Exchange exchange(self->listen_origin_);
       self->listening_ = &exchange;
       const auto began = Clock::now();
@@ -125,28 +160,35 @@ class HttpLink final : public ServerLink {
   }
 
   // A message's head (POST, with its body's length), or without a length the head of the GET that
-  // opens the server's own stream. `traceparent`: the client request's trace context, when the
-  // message is part of one.
-  std::string head(std::optional<std::size_t> content_length,
+  // opens the server's own stream, in `session`. `traceparent`: the client request's trace
+  // context, when the message is part of one.
+  std::string head(std::optional<std::size_t> content_length, const Session& session,
                    std::string_view traceparent = {}) const {
     std::string extra;
-    if (!session_.empty()) extra += "Mcp-Session-Id: " + session_ + "\r\n";
-    if (!version_.empty()) extra += "MCP-Protocol-Version: " + version_ + "\r\n";
+    if (!session.id.empty()) extra += "Mcp-Session-Id: " + session.id + "\r\n";
+    if (!session.version.empty()) extra += "MCP-Protocol-Version: " + session.version + "\r\n";
     if (!traceparent.empty()) extra += "traceparent: " + std::string(traceparent) + "\r\n";
     return request_head(config_, config_.url.path.empty() ? "/" : config_.url.path, content_length,
                         extra);
   }
 
-  // One message to the server; a request's answer (a notification's is "{}" on 202). `expired`
-  // is set when the server no longer knows the session. With a relay, the server's messages
-  // about the request go to it, and its on_cancel ends the request.
+  // What a message's exchange says besides the answer.
+  struct Outcome {
+    bool rejected = false;   // the server does not know the session the message went in
+    std::string session_id;  // the session the server's answer to initialize opened
+  };
+
+  // One message to the server in `session`; a request's answer (a notification's is "{}" on
+  // 202). With a relay, the server's messages about the request go to it, and its on_cancel ends
+  // the request.
   Awaitable<Reply> post(std::string_view method, std::string_view params,
-                        Clock::time_point deadline, bool* expired, Relay* relay = nullptr) {
+                        Clock::time_point deadline, const Session& session, Outcome* outcome,
+                        Relay* relay = nullptr) {
     const bool notification = method.starts_with("notifications/");
     const std::string id = notification ? std::string() : std::to_string(++next_id_);
     const std::string body = api::jsonrpc::request_message(id, method, params);
-    const std::string request_head =
-        head(body.size(), relay ? std::string_view(relay->traceparent) : std::string_view());
+    const std::string request_head = head(
+        body.size(), session, relay ? std::string_view(relay->traceparent) : std::string_view());
     upstream::Exchange exchange(origin_, deadline);
     bool cancelled_here = false;
     if (relay) {
@@ -157,23 +199,25 @@ class HttpLink final : public ServerLink {
       };
     }
     const std::array<asio::const_buffer, 2> request{asio::buffer(request_head), asio::buffer(body)};
-    Reply reply = co_await exchange_message(exchange, request, method, id, expired, relay);
+    Reply reply = co_await exchange_message(exchange, request, method, id, !session.id.empty(),
+                                            outcome, relay);
     if (relay) relay->on_cancel = nullptr;
     co_return cancelled_here ? cancelled() : std::move(reply);
   }
 
   Awaitable<Reply> exchange_message(upstream::Exchange& exchange,
                                     std::span<const asio::const_buffer> request,
-                                    std::string_view method, const std::string& id, bool* expired,
-                                    Relay* relay) {
+                                    std::string_view method, const std::string& id, bool in_session,
+                                    Outcome* outcome, Relay* relay) {
     upstream::Failure failure = co_await exchange.send(request);
     if (failure) co_return unreachable(failure);
     const int status = exchange.status();
-    if (method == "initialize") session_ = std::string(exchange.header("Mcp-Session-Id"));
+    if (method == "initialize")
+      outcome->session_id = std::string(exchange.header("Mcp-Session-Id"));
     if (status == 202 && id.empty()) co_return Reply{Reply::Status::result, "{}"};
     // The specification says 404 for a session the server no longer knows; servers built on the
     // official TypeScript SDK answer 400 "No valid session ID". Either gets one new session.
-    if ((status == 404 || status == 400) && !session_.empty()) *expired = true;
+    outcome->rejected = (status == 404 || status == 400) && in_session;
     if (status != 200)
       co_return Reply{Reply::Status::unavailable, name() + " answered " + std::string(method) +
                                                       " with HTTP " + std::to_string(status)};
@@ -223,7 +267,7 @@ class HttpLink final : public ServerLink {
     asio::co_spawn(
         executor_,
         [self, message = std::move(message)]() -> Awaitable<void> {
-          const std::string h = self->head(message.size());
+          const std::string h = self->head(message.size(), self->session_);
           upstream::Exchange exchange(self->origin_, Clock::now() + self->config_.timeout);
           const std::array<asio::const_buffer, 2> request{asio::buffer(h), asio::buffer(message)};
           co_await exchange.send(request);
@@ -243,8 +287,9 @@ class HttpLink final : public ServerLink {
   Timer listen_backoff_;
   upstream::Exchange* listening_ = nullptr;  // the server's own stream, while open
   std::uint64_t sessions_ = 0;               // counts sessions: an old one's stream ends
-  std::string session_;                      // the server's Mcp-Session-Id, when it gave one
-  std::string version_;                      // agreed at initialize; sent with every later message
+  bool initializing_ = false;                // a session is being opened
+  std::vector<Timer*> opening_waiters_;      // of requests waiting for it
+  Session session_;                          // the gateway's own with the server
   std::uint64_t next_id_ = 0;
 };
 
