@@ -14,8 +14,9 @@ void end_in(Hub& hub, std::string_view nonce, std::string_view expiry) {
   std::int64_t seconds = 0;
   const auto [end, ec] = std::from_chars(expiry.data(), expiry.data() + expiry.size(), seconds);
   if (ec != std::errc() || nonce.empty()) return;
+  // What the session's id carries, the replica where it ended told the servers.
   hub.end_session(std::string(nonce),
-                  std::chrono::system_clock::time_point(std::chrono::seconds(seconds)));
+                  std::chrono::system_clock::time_point(std::chrono::seconds(seconds)), {});
 }
 
 }  // namespace

@@ -50,28 +50,37 @@ Json params_of(const ClientRequest& r) {
 Awaitable<std::vector<Reply>> gather(const Servers& servers, ListKind kind, config::Millis timeout,
                                      Relay* relay) {
   std::vector<Reply> replies(servers.size());
-  std::size_t left = servers.size();
+  // Named: a lambda made in the co_await would be a temporary GCC 12 destroys twice.
+  std::function<Awaitable<void>(std::size_t)> ask = [&](std::size_t i) -> Awaitable<void> {
+    const auto server = servers[i];
+    const auto start = std::chrono::steady_clock::now();
+    replies[i] = co_await server->list(kind, timeout);
+    if (relay) {
+      const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - start);
+      relay->waited({server->config().name, start, took, replies[i].ok()});
+    }
+  };
+  co_await each_at_once(servers.size(), std::move(ask));
+  co_return replies;
+}
+
+}  // namespace
+
+Awaitable<void> each_at_once(std::size_t n, std::function<Awaitable<void>(std::size_t)> each) {
+  std::size_t left = n;
   Timer all_in(co_await asio::this_coro::executor, Timer::time_point::max());
-  for (std::size_t i = 0; i < servers.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     asio::co_spawn(
         all_in.get_executor(),
-        [&, i, server = servers[i]]() -> Awaitable<void> {
-          const auto start = std::chrono::steady_clock::now();
-          replies[i] = co_await server->list(kind, timeout);
-          if (relay) {
-            const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - start);
-            relay->waited({server->config().name, start, took, replies[i].ok()});
-          }
+        [&, i]() -> Awaitable<void> {
+          co_await each(i);
           if (--left == 0) all_in.cancel();
         },
         asio::detached);
   }
   if (left > 0) co_await all_in.async_wait(as_result);
-  co_return replies;
 }
-
-}  // namespace
 
 std::shared_ptr<ServerLink> find_server(const std::vector<std::shared_ptr<ServerLink>>& servers,
                                         std::string_view name) {
@@ -221,7 +230,8 @@ struct Aggregate {
     for (const auto& server : servers) {
       const ServerInfo* info = server->info();
       if (!info || !has_capability(*info, "logging")) continue;
-      const Reply reply = co_await server->request(r.method, r.params, config.list_timeout);
+      const Reply reply =
+          co_await server->request(r.method, r.params, config.list_timeout, r.relay.get());
       if (reply.status == Reply::Status::error) co_return answer_with(r.id, reply);
     }
     co_return result_response(r.id, "{}");

@@ -1,11 +1,14 @@
 // A server of transport http: MCP's Streamable HTTP, the gateway as the client. Each message is
 // a POST to the server's endpoint over the hub's pooled (TLS-verified) connections; a request is
-// answered with one JSON message or an event stream that ends with the answer. The gateway
-// holds one session with the server for all of its own clients, initializes it again when the
-// server has forgotten it (404), and sends the configured headers (the server's credentials,
-// never the client's) with every message.
+// answered with one JSON message or an event stream that ends with the answer. The gateway holds
+// a session of its own with the server (lists, pings, the server's stream, subscriptions, log
+// levels) and one per client session for what the client asks (tool calls, prompts, reads,
+// completion), so that what a server keeps per session stays the client's. A session the server
+// forgot (404) is initialized again, transparently. The configured headers (the server's
+// credentials, never the client's) go with every message.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <unordered_map>
 
 #include "links.hpp"
 #include "switchyard/api/jsonrpc.hpp"
@@ -21,10 +24,29 @@ using telemetry::log_event;
 
 // A session with the server: its Mcp-Session-Id (none when the server gives none) and the
 // protocol version agreed at initialize, both sent with every later message.
-struct Session {
+struct ServerSession {
   std::string id;
   std::string version;
 };
+
+// A session in use, opened again when the server forgets it: one at a time, the requests that
+// find it gone meanwhile waiting for that one.
+struct Slot {
+  ServerSession session;
+  bool opening = false;
+  bool open = false;  // the last opening succeeded
+  std::vector<Timer*> waiters;
+  Clock::time_point used{};
+  // A client session's: how many of its streams (GET) are open here, while the server's stream
+  // of the session is read for it.
+  unsigned streams = 0;
+  bool reading = false;  // the server's stream of the session is being read (or waited for)
+  upstream::Exchange* listening = nullptr;
+};
+
+// A client session's session with a server is forgotten here after an hour unused (its id, or
+// Redis, still has it).
+constexpr Clock::duration kClientIdle = std::chrono::hours(1);
 
 class HttpLink final : public ServerLink {
  public:
@@ -32,8 +54,7 @@ class HttpLink final : public ServerLink {
       : ServerLink(executor, config),
         origin_(executor, origin_of(config, false)),
         listen_origin_(executor, origin_of(config, true)),
-        backoff_(executor),
-        listen_backoff_(executor) {}
+        backoff_(executor) {}
 
   void start() override {
     asio::co_spawn(executor_, connect(std::static_pointer_cast<HttpLink>(shared_from_this())),
@@ -46,25 +67,80 @@ class HttpLink final : public ServerLink {
     stop_listening();
   }
 
+  bool per_client(const Relay* relay) const override {
+    return relay && !relay->session.empty() && !own_.session.id.empty();
+  }
+
+  void listen_for_client(const std::string& nonce,
+                         const std::map<std::string, std::string>& carried) override {
+    if (own_.session.id.empty()) return;
+    const auto slot = client_slot(nonce, carried);
+    if (slot->streams++ == 0 && !slot->reading)
+      asio::co_spawn(
+          executor_,
+          listen_client(std::static_pointer_cast<HttpLink>(shared_from_this()), nonce, slot),
+          asio::detached);
+  }
+
+  void stop_listening_for_client(const std::string& nonce) override {
+    const auto it = clients_.find(nonce);
+    if (it == clients_.end() || it->second->streams == 0) return;
+    if (--it->second->streams == 0 && it->second->listening) it->second->listening->abort();
+  }
+
+  void end_client_session(const std::string& nonce,
+                          const std::map<std::string, std::string>& carried) override {
+    std::string id;
+    if (const auto it = carried.find(config_.name); it != carried.end()) id = it->second;
+    if (const auto it = clients_.find(nonce); it != clients_.end()) {
+      if (it->second->listening) it->second->listening->abort();
+      it->second->streams = 0;
+      id = it->second->session.id;
+      clients_.erase(it);
+    }
+    if (!id.empty()) send_in(std::move(id), {});
+  }
+
+  Awaitable<std::optional<std::string>> open_client_session(std::string nonce,
+                                                            Millis timeout) override {
+    const auto self = shared_from_this();
+    const auto deadline = Clock::now() + timeout;
+    // A server without sessions has none per client either; one that is down now gets its
+    // session with the client's first request to it.
+    if (!info() || own_.session.id.empty()) co_return std::nullopt;
+    auto opened = co_await open_session(deadline);
+    if (!opened) co_return std::nullopt;
+    const std::map<std::string, std::string> none;
+    const auto slot = client_slot(nonce, none);
+    slot->session = std::move(opened->second);
+    co_return slot->session.id;
+  }
+
  protected:
   Awaitable<Reply> send(std::string_view method, std::string_view params, Millis timeout,
                         Relay* relay) override {
     const auto self = shared_from_this();
     const auto deadline = Clock::now() + timeout;
-    const Session used = session_;
+    if (per_client(relay)) co_return co_await send_for_client(relay, method, params, deadline);
+    // The gateway's own session subscribes to nothing: the client sessions' own do (a session
+    // whose stream moved to this replica keeps its subscriptions with the server).
+    if (!own_.session.id.empty() &&
+        (method == "resources/subscribe" || method == "resources/unsubscribe"))
+      co_return Reply{Reply::Status::result, "{}"};
+    const ServerSession used = own_.session;
     Outcome outcome;
     Reply reply = co_await post(method, params, deadline, used, &outcome, relay);
     if (!outcome.rejected) co_return reply;
     // The server forgot the session (restarted, or expired it): a new one, unless another
     // request found out first, and the request again.
-    if (used.id == session_.id && !initializing_) {
+    if (used.id == own_.session.id && !own_.opening) {
       log_event(Level::info, "mcp_session_renewed",
                 name() + " ended its session; initializing again");
       set_ready(std::nullopt);
     }
     const bool renewed = co_await initialize(deadline);
     if (!renewed) co_return Reply{Reply::Status::unavailable, name() + " is not ready"};
-    const Session renewed_session = session_;
+    const ServerSession renewed_session = own_.session;
     co_return co_await post(method, params, deadline, renewed_session, &outcome, relay);
   }
 
@@ -87,44 +163,152 @@ class HttpLink final : public ServerLink {
     }
   }
 
-  // A new session, or the one being initialized by another request, or the current one when
-  // it is ready: whether the server is.
+  // The gateway's own session: a new one, or the one another request is opening, or the current
+  // one when it is ready. Whether the server is.
   Awaitable<bool> initialize(Clock::time_point deadline) {
     if (info()) co_return true;
-    if (initializing_) co_return co_await wait_opened(deadline);
-    initializing_ = true;
+    if (own_.opening) co_return co_await wait_opened(own_, deadline);
+    own_.opening = true;
     stop_listening();
-    const std::optional<ServerInfo> info = co_await open_session(deadline);
-    initializing_ = false;
-    if (info) became_ready(*info);
-    for (Timer* t : opening_waiters_) t->cancel();
-    if (!info) co_return false;
+    auto opened = co_await open_session(deadline);
+    if (opened) {
+      own_.session = std::move(opened->second);
+      became_ready(std::move(opened->first));
+    }
+    finish_opening(own_, opened.has_value());
+    if (!opened) co_return false;
     asio::co_spawn(executor_,
                    listen(std::static_pointer_cast<HttpLink>(shared_from_this()), ++sessions_),
                    asio::detached);
     co_return true;
   }
 
-  // Waits for the session another request is opening: whether it opened.
-  Awaitable<bool> wait_opened(Clock::time_point deadline) {
-    Timer t(executor_, deadline);
-    opening_waiters_.push_back(&t);
-    co_await t.async_wait(as_result);
-    std::erase(opening_waiters_, &t);
-    co_return info() != nullptr;
+  // A request of a client session, in its own session with the server.
+  Awaitable<Reply> send_for_client(Relay* relay, std::string_view method, std::string_view params,
+                                   Clock::time_point deadline) {
+    const std::string nonce = relay->session;
+    const auto slot = client_slot(nonce, relay->upstream);
+    const Reply none_opened{Reply::Status::unavailable,
+                            name() + " opened no session for the client"};
+    if (slot->session.id.empty()) {
+      const std::string none;
+      const bool opened = co_await replace(slot, nonce, none, deadline);
+      if (!opened) co_return none_opened;
+    }
+    const ServerSession used = slot->session;
+    Outcome outcome;
+    Reply reply = co_await post(method, params, deadline, used, &outcome, relay);
+    if (!outcome.rejected) co_return reply;
+    const bool replaced = co_await replace(slot, nonce, used.id, deadline);
+    if (!replaced) co_return none_opened;
+    const ServerSession renewed = slot->session;
+    co_return co_await post(method, params, deadline, renewed, &outcome, relay);
   }
 
-  // Initializes a session of the gateway's own: the server's answer, the session in session_.
-  Awaitable<std::optional<ServerInfo>> open_session(Clock::time_point deadline) {
+  // The client session's session with the server, once `rejected` (empty: it had none) is not
+  // one: the one another request, or replica (kept_), opened meanwhile, or a new one, kept for
+  // the other replicas. Whether there is one.
+  Awaitable<bool> replace(std::shared_ptr<Slot> slot, std::string nonce, std::string rejected,
+                          Clock::time_point deadline) {
+    if (slot->session.id != rejected) co_return true;
+    if (slot->opening) co_return co_await wait_opened(*slot, deadline);
+    slot->opening = true;
+    std::optional<std::string> kept;
+    if (kept_) kept = co_await kept_->find(nonce, config_.name);
+    if (kept && !kept->empty() && *kept != rejected) {
+      slot->session = ServerSession{std::move(*kept), own_.session.version};
+      finish_opening(*slot, true);
+      co_return true;
+    }
+    if (!rejected.empty())
+      log_event(Level::info, "mcp_session_renewed",
+                name() + " ended the session of client session " + nonce + "; initializing again");
+    auto opened = co_await open_session(deadline);
+    if (opened) {
+      slot->session = std::move(opened->second);
+      // Kept before the request goes on: the client's next one may reach another replica.
+      if (kept_) co_await kept_->keep(nonce, config_.name, slot->session.id);
+    }
+    finish_opening(*slot, opened.has_value());
+    co_return opened.has_value();
+  }
+
+  // The server's stream of client session `nonce`'s own session, while the client's stream is
+  // open here: what the server says to that session outside its requests goes to it alone
+  // (list changes excepted: the gateway's own session tells every client of those).
+  static Awaitable<void> listen_client(std::shared_ptr<HttpLink> self, std::string nonce,
+                                       std::shared_ptr<Slot> slot) {
+    slot->reading = true;
+    // However the loop ends:
+    const std::shared_ptr<void> done(nullptr, [slot](void*) { slot->reading = false; });
+    Millis backoff = kFirstBackoff;
+    while (!self->stopped_ && slot->streams > 0) {
+      if (slot->session.id.empty()) {
+        const std::string none;
+        const bool opened =
+            co_await self->replace(slot, nonce, none, Clock::now() + kInitializeTimeout);
+        if (!opened) co_return;
+      }
+      const ServerSession in = slot->session;
+      const auto began = Clock::now();
+      const int status = co_await self->read_server_stream(in, &slot->listening, &nonce);
+      if (status == 405 || self->stopped_ || slot->streams == 0) co_return;
+      if (status == 404 || status == 400) {
+        const bool replaced =
+            co_await self->replace(slot, nonce, in.id, Clock::now() + kInitializeTimeout);
+        if (replaced) continue;
+      }
+      co_await self->pause_listening(backoff, began);
+    }
+  }
+
+  // The slot of client session `nonce`, with the session its id carries (`carried`) when new.
+  std::shared_ptr<Slot> client_slot(const std::string& nonce,
+                                    const std::map<std::string, std::string>& carried) {
+    const auto now = Clock::now();
+    if (clients_.size() >= sweep_at_) {
+      std::erase_if(clients_, [now](const auto& c) {
+        return !c.second->opening && c.second->streams == 0 && now - c.second->used > kClientIdle;
+      });
+      sweep_at_ = std::max<std::size_t>(64, 2 * clients_.size());
+    }
+    auto& slot = clients_[nonce];
+    if (!slot) {
+      slot = std::make_shared<Slot>();
+      if (const auto it = carried.find(config_.name); it != carried.end())
+        slot->session = ServerSession{it->second, own_.session.version};
+    }
+    slot->used = now;
+    return slot;
+  }
+
+  // Waits for the session another request is opening in `slot`: whether it opened.
+  Awaitable<bool> wait_opened(Slot& slot, Clock::time_point deadline) {
+    Timer t(executor_, deadline);
+    slot.waiters.push_back(&t);
+    co_await t.async_wait(as_result);
+    std::erase(slot.waiters, &t);
+    co_return slot.open;
+  }
+
+  static void finish_opening(Slot& slot, bool open) {
+    slot.opening = false;
+    slot.open = open;
+    for (Timer* t : slot.waiters) t->cancel();
+  }
+
+  // Initializes a new session: the server's answer, and the session.
+  Awaitable<std::optional<std::pair<ServerInfo, ServerSession>>> open_session(
+      Clock::time_point deadline) {
     Outcome outcome;
-    const Session none;
+    const ServerSession none;
     const std::string params = initialize_params();
     const Reply reply = co_await post("initialize", params, deadline, none, &outcome);
     auto info = accept_initialize(reply);
     if (!info) co_return std::nullopt;
-    session_ = Session{std::move(outcome.session_id), info->protocol_version};
-    co_await post("notifications/initialized", {}, deadline, session_, &outcome);
-    co_return info;
+    const ServerSession session{std::move(outcome.session_id), info->protocol_version};
+    co_await post("notifications/initialized", {}, deadline, session, &outcome);
+    co_return std::pair{std::move(*info), session};
   }
 
   // The server's own stream (GET) for session number `session`: what it says outside any
@@ -134,42 +318,57 @@ class HttpLink final : public ServerLink {
   static Awaitable<void> listen(std::shared_ptr<HttpLink> self, std::uint64_t session) {
     Millis backoff = kFirstBackoff;
     while (!self->stopped_ && session == self->sessions_) {
-      const std::string request_head = self->head(std::nullopt, self->session_);
-      upstream::Exchange exchange(self->listen_origin_);
-      self->listening_ = &exchange;
+      const ServerSession in = self->own_.session;
       const auto began = Clock::now();
-      const std::array<asio::const_buffer, 1> request{asio::buffer(request_head)};
-      const upstream::Failure failure = co_await exchange.send(request);
-      const int status = failure ? 0 : exchange.status();
-      if (status == 200 && exchange.is_event_stream())
-        co_await self->read_stream(exchange, {}, nullptr);
-      self->listening_ = nullptr;
+      const int status = co_await self->read_server_stream(in, &self->own_.listening, nullptr);
       if (status == 405 || self->stopped_ || session != self->sessions_) co_return;
-      // A stream that was open a while ended normally (the server's or a proxy's limit).
-      if (Clock::now() - began > kMaxBackoff) backoff = kFirstBackoff;
-      self->listen_backoff_.expires_after(backoff);
-      co_await self->listen_backoff_.async_wait(as_result);
-      backoff = std::min(backoff * 2, kMaxBackoff);
+      co_await self->pause_listening(backoff, began);
     }
+  }
+
+  // One GET of the server's stream of `session`, read to its end: the status it was answered
+  // with (0: none). While it is open, *open points at it, for it to be aborted. `client`: the
+  // nonce of the client session whose session it is.
+  Awaitable<int> read_server_stream(const ServerSession& session, upstream::Exchange** open,
+                                    const std::string* client) {
+    const std::string request_head = head(std::nullopt, session);
+    upstream::Exchange exchange(listen_origin_);
+    *open = &exchange;
+    const std::array<asio::const_buffer, 1> request{asio::buffer(request_head)};
+    const upstream::Failure failure = co_await exchange.send(request);
+    const int status = failure ? 0 : exchange.status();
+    if (status == 200 && exchange.is_event_stream())
+      co_await read_stream(exchange, {}, nullptr, session.id, client);
+    *open = nullptr;
+    co_return status;
+  }
+
+  // Before a server's stream that ended (opened at `began`) is asked for again: 0.5 s, doubling
+  // up to 30 s while it keeps failing; a stream that was open a while ended normally (the
+  // server's or a proxy's limit) and starts over at 0.5 s.
+  Awaitable<void> pause_listening(Millis& backoff, Clock::time_point began) {
+    if (Clock::now() - began > kMaxBackoff) backoff = kFirstBackoff;
+    Timer pause(executor_, backoff);
+    co_await pause.async_wait(as_result);
+    backoff = std::min(backoff * 2, kMaxBackoff);
   }
 
   void stop_listening() {
     ++sessions_;
-    listen_backoff_.cancel();
-    if (listening_) listening_->abort();
+    if (own_.listening) own_.listening->abort();
   }
 
   // A message's head (POST, with its body's length), or without a length the head of the GET that
   // opens the server's own stream, in `session`. `traceparent`: the client request's trace
   // context, when the message is part of one.
-  std::string head(std::optional<std::size_t> content_length, const Session& session,
-                   std::string_view traceparent = {}) const {
+  std::string head(std::optional<std::size_t> content_length, const ServerSession& session,
+                   std::string_view traceparent = {}, std::string_view verb = {}) const {
     std::string extra;
     if (!session.id.empty()) extra += "Mcp-Session-Id: " + session.id + "\r\n";
     if (!session.version.empty()) extra += "MCP-Protocol-Version: " + session.version + "\r\n";
     if (!traceparent.empty()) extra += "traceparent: " + std::string(traceparent) + "\r\n";
     return request_head(config_, config_.url.path.empty() ? "/" : config_.url.path, content_length,
-                        extra);
+                        extra, verb);
   }
 
   // What a message's exchange says besides the answer.
@@ -182,7 +381,7 @@ class HttpLink final : public ServerLink {
   // 202). With a relay, the server's messages about the request go to it, and its on_cancel ends
   // the request.
   Awaitable<Reply> post(std::string_view method, std::string_view params,
-                        Clock::time_point deadline, const Session& session, Outcome* outcome,
+                        Clock::time_point deadline, const ServerSession& session, Outcome* outcome,
                         Relay* relay = nullptr) {
     const bool notification = method.starts_with("notifications/");
     const std::string id = notification ? std::string() : std::to_string(++next_id_);
@@ -192,23 +391,23 @@ class HttpLink final : public ServerLink {
     upstream::Exchange exchange(origin_, deadline);
     bool cancelled_here = false;
     if (relay) {
-      relay->on_cancel = [this, &exchange, &cancelled_here, id] {
+      relay->on_cancel = [this, &exchange, &cancelled_here, id, in = session.id] {
         cancelled_here = true;
         exchange.abort();
-        send_message(cancelled_notification(id, "the client cancelled the request"));
+        send_message(cancelled_notification(id, "the client cancelled the request"), in);
       };
     }
     const std::array<asio::const_buffer, 2> request{asio::buffer(request_head), asio::buffer(body)};
-    Reply reply = co_await exchange_message(exchange, request, method, id, !session.id.empty(),
-                                            outcome, relay);
+    Reply reply =
+        co_await exchange_message(exchange, request, method, id, session.id, outcome, relay);
     if (relay) relay->on_cancel = nullptr;
     co_return cancelled_here ? cancelled() : std::move(reply);
   }
 
   Awaitable<Reply> exchange_message(upstream::Exchange& exchange,
                                     std::span<const asio::const_buffer> request,
-                                    std::string_view method, const std::string& id, bool in_session,
-                                    Outcome* outcome, Relay* relay) {
+                                    std::string_view method, const std::string& id,
+                                    const std::string& session, Outcome* outcome, Relay* relay) {
     upstream::Failure failure = co_await exchange.send(request);
     if (failure) co_return unreachable(failure);
     const int status = exchange.status();
@@ -217,11 +416,11 @@ class HttpLink final : public ServerLink {
     if (status == 202 && id.empty()) co_return Reply{Reply::Status::result, "{}"};
     // The specification says 404 for a session the server no longer knows; servers built on the
     // official TypeScript SDK answer 400 "No valid session ID". Either gets one new session.
-    outcome->rejected = (status == 404 || status == 400) && in_session;
+    outcome->rejected = (status == 404 || status == 400) && !session.empty();
     if (status != 200)
       co_return Reply{Reply::Status::unavailable, name() + " answered " + std::string(method) +
                                                       " with HTTP " + std::to_string(status)};
-    if (exchange.is_event_stream()) co_return co_await read_stream(exchange, id, relay);
+    if (exchange.is_event_stream()) co_return co_await read_stream(exchange, id, relay, session);
     std::string answer;
     failure = co_await exchange.read_body(answer, kMaxMessage);
     if (failure) co_return unreachable(failure);
@@ -234,19 +433,23 @@ class HttpLink final : public ServerLink {
     co_return reply_of(*message);
   }
 
-  // An event stream: the server's notifications and requests, then the answer to `id` (none for
-  // the server's own stream: it is read to its end).
-  Awaitable<Reply> read_stream(upstream::Exchange& exchange, const std::string& id, Relay* relay) {
+  // An event stream of the server's session `session`: the server's notifications and requests,
+  // then the answer to `id` (none for the server's own streams: they are read to their end).
+  // `client`: the nonce of the client session whose own stream it is.
+  Awaitable<Reply> read_stream(upstream::Exchange& exchange, const std::string& id, Relay* relay,
+                               const std::string& session, const std::string* client = nullptr) {
     std::optional<Reply> answer;
     const EventHandler handle = [&](std::string_view, std::string_view data) {
       const auto message = api::jsonrpc::read_message(data);
       if (!message) return true;
       using api::jsonrpc::Kind;
-      if (message->kind == Kind::notification) {
+      if (message->kind == Kind::notification && client) {
+        if (!message->method.ends_with("/list_changed")) tell_client(*client, *message, data);
+      } else if (message->kind == Kind::notification) {
         on_notification(*message, data, relay);
       } else if (message->kind == Kind::request) {
         // On this request's stream, a request of the server's is made while serving it.
-        on_request(*message, relay);
+        on_request(*message, relay, session);
       } else if (!id.empty() && message->id == id) {
         // The answer: the stream has nothing more for this request, so it is not read to its
         // end (the connection is closed rather than pooled).
@@ -261,13 +464,20 @@ class HttpLink final : public ServerLink {
     co_return Reply{Reply::Status::unavailable, name() + " " + end.why + " without answering"};
   }
 
-  // A POST of its own, whose answer (202) is not waited for.
-  void send_message(std::string message) override {
+  void send_message(std::string message, std::string session) override {
+    send_in(session.empty() ? own_.session.id : std::move(session), std::move(message));
+  }
+
+  // A POST of `message` in the server's session `session` (or with no message, a DELETE of the
+  // session), in the background: its answer is not waited for.
+  void send_in(std::string session, std::string message) {
     auto self = std::static_pointer_cast<HttpLink>(shared_from_this());
     asio::co_spawn(
         executor_,
-        [self, message = std::move(message)]() -> Awaitable<void> {
-          const std::string h = self->head(message.size(), self->session_);
+        [self, message = std::move(message), session = std::move(session)]() -> Awaitable<void> {
+          const ServerSession in{session, self->own_.session.version};
+          const std::string h = message.empty() ? self->head(std::nullopt, in, {}, "DELETE")
+                                                : self->head(message.size(), in);
           upstream::Exchange exchange(self->origin_, Clock::now() + self->config_.timeout);
           const std::array<asio::const_buffer, 2> request{asio::buffer(h), asio::buffer(message)};
           co_await exchange.send(request);
@@ -284,12 +494,10 @@ class HttpLink final : public ServerLink {
   upstream::Origin origin_;
   upstream::Origin listen_origin_;  // the server's own stream's: longer timeouts
   Timer backoff_;
-  Timer listen_backoff_;
-  upstream::Exchange* listening_ = nullptr;  // the server's own stream, while open
-  std::uint64_t sessions_ = 0;               // counts sessions: an old one's stream ends
-  bool initializing_ = false;                // a session is being opened
-  std::vector<Timer*> opening_waiters_;      // of requests waiting for it
-  Session session_;                          // the gateway's own with the server
+  std::uint64_t sessions_ = 0;  // counts sessions: an old one's stream ends
+  Slot own_;                    // the gateway's own session with the server
+  std::unordered_map<std::string, std::shared_ptr<Slot>> clients_;  // by client session nonce
+  std::size_t sweep_at_ = 64;  // clients_ is swept of idle sessions at this size
   std::uint64_t next_id_ = 0;
 };
 

@@ -24,8 +24,10 @@ config::Provider origin_of(const config::McpServer& server, bool listening) {
 }
 
 std::string request_head(const config::McpServer& server, std::string_view target,
-                         std::optional<std::size_t> content_length, std::string_view extra) {
-  std::string out = content_length ? "POST " : "GET ";
+                         std::optional<std::size_t> content_length, std::string_view extra,
+                         std::string_view method) {
+  std::string out(method.empty() ? (content_length ? "POST" : "GET") : method);
+  out += ' ';
   out += target;
   out += " HTTP/1.1\r\nHost: " + server.url.authority + "\r\n";
   if (content_length) {
@@ -33,7 +35,7 @@ std::string request_head(const config::McpServer& server, std::string_view targe
         "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
         "Content-Length: " +
         std::to_string(*content_length) + "\r\n";
-  } else {
+  } else if (method.empty()) {
     out += "Accept: text/event-stream\r\n";
   }
   for (const auto& [field, value] : server.headers) out += field + ": " + value + "\r\n";

@@ -70,6 +70,8 @@ struct Hub::Inner {
   // With `redis:`: where the events of streams open here go for the other replicas (on io).
   std::unique_ptr<redis::Client> redis;
   std::optional<SharedStreamNames> shared;
+  std::shared_ptr<const KeptSessions>
+      kept_sessions;  // the servers' sessions of client sessions, in Redis
   config::Mcp config;
   // In configuration order: the order of the merged lists.
   std::vector<std::shared_ptr<ServerLink>> servers;
@@ -95,6 +97,13 @@ struct Hub::Inner {
       server->set_listener(
           [this](std::string_view name, const api::jsonrpc::Message& notification,
                  std::string_view raw) { streams.publish(name, notification, raw); });
+      server->keep_sessions_with(kept_sessions);
+      server->set_client_listener([this](const std::string& nonce, std::string_view,
+                                         const api::jsonrpc::Message&,
+                                         std::string_view raw) { streams.publish_to(nonce, raw); });
+      server->set_subscribed([this](std::string_view name, const std::string& uri) {
+        return streams.subscribed(name, uri);
+      });
       server->start();
       kept.push_back(std::move(server));
     }
@@ -110,6 +119,27 @@ struct Hub::Inner {
   Federation federation() { return Federation{servers, config}; }
 
   Awaitable<std::string> serve_owned(ClientRequest r) { co_return co_await serve(r); }
+
+  Awaitable<std::map<std::string, std::string>> open_sessions(std::string view,
+                                                              config::McpAccess access,
+                                                              std::string nonce) {
+    std::vector<std::shared_ptr<ServerLink>> chosen;
+    for (const auto& server : servers) {
+      const std::string& name = server->config().name;
+      if (view.empty() ? access.may_use_server(name) : name == view) chosen.push_back(server);
+    }
+    std::vector<std::optional<std::string>> ids(chosen.size());
+    const config::Millis timeout = config.list_timeout;
+    std::function<Awaitable<void>(std::size_t)> open = [&](std::size_t i) -> Awaitable<void> {
+      const auto server = chosen[i];
+      ids[i] = co_await server->open_client_session(nonce, timeout);
+    };
+    co_await each_at_once(chosen.size(), std::move(open));
+    std::map<std::string, std::string> out;
+    for (std::size_t i = 0; i < chosen.size(); ++i)
+      if (ids[i]) out.emplace(chosen[i]->config().name, std::move(*ids[i]));
+    co_return out;
+  }
 
   // `method` for `uri` on behalf of the session `owner`, the answer dropped: the servers'
   // subscriptions follow sessions whose streams move between replicas.
@@ -172,15 +202,14 @@ struct Hub::Inner {
   Awaitable<std::string> serve(const ClientRequest& r) {
     if (r.method == "ping") co_return result_response(r.id, "{}");
     if (r.method == "resources/subscribe" || r.method == "resources/unsubscribe") {
-      // The servers' sessions are shared: the gateway keeps who subscribed to what, and a server
-      // is told of an unsubscription only when no session of this process still wants updates.
+      // For servers whose one session serves every client, the gateway keeps who subscribed to
+      // what (ServerLink::set_subscribed).
       const std::string uri =
           string_member(Json::parse(r.params.empty() ? "{}" : r.params, nullptr, false), "uri");
-      if (r.method == "resources/subscribe") {
+      if (r.method == "resources/subscribe")
         streams.subscribe({r.session, r.server, r.access}, uri);
-      } else if (streams.unsubscribe(r.session, uri)) {
-        co_return result_response(r.id, "{}");
-      }
+      else
+        streams.unsubscribe(r.session, uri);
     }
     if (r.server.empty()) co_return co_await federation().answer(r);
     const auto server = find(r.server);
@@ -231,6 +260,16 @@ void Hub::start(const config::Mcp& config, const std::optional<config::Redis>& r
       asio::co_spawn(inner.io, keep_event(*inner.redis, *inner.shared, nonce, std::move(event)),
                      asio::detached);
     });
+    inner.kept_sessions = std::make_shared<KeptSessions>(KeptSessions{
+        [&inner](std::string nonce, std::string server) -> Awaitable<std::optional<std::string>> {
+          co_return co_await kept_server_session(*inner.redis, *inner.shared, nonce, server);
+        },
+        [&inner](std::string nonce, std::string server, std::string id) -> Awaitable<void> {
+          const auto expiry = std::chrono::duration_cast<std::chrono::seconds>(
+              (std::chrono::system_clock::now() + inner.config.session_ttl).time_since_epoch());
+          co_await keep_server_session(*inner.redis, *inner.shared, std::move(nonce),
+                                       std::move(server), std::move(id), expiry.count());
+        }});
     asio::post(inner.io, [&inner] { inner.redis->start(); });
   }
   asio::post(inner_->io, [inner = inner_.get(), config] { inner->apply(config); });
@@ -263,6 +302,13 @@ Awaitable<std::string> Hub::answer(ClientRequest request) {
 }  // namespace switchyard::mcp
 
 namespace switchyard::mcp {
+
+Awaitable<std::map<std::string, std::string>> Hub::open_sessions(std::string view,
+                                                                 config::McpAccess access,
+                                                                 std::string nonce) {
+  auto work = inner_->open_sessions(std::move(view), std::move(access), std::move(nonce));
+  co_return co_await asio::co_spawn(inner_->io.get_executor(), std::move(work), use_awaitable);
+}
 
 Awaitable<std::string> Hub::status() {
   auto work = inner_->describe();
@@ -348,6 +394,24 @@ void Hub::follow(const std::string& nonce, std::string method, std::vector<std::
              });
 }
 
+void Hub::listen_for(const std::string& nonce, const std::string& view,
+                     const config::McpAccess& access,
+                     const std::map<std::string, std::string>& carried) {
+  asio::post(inner_->io, [inner = inner_.get(), nonce, view, access, carried] {
+    for (const auto& server : inner->servers) {
+      const std::string& name = server->config().name;
+      if (view.empty() ? access.may_use_server(name) : name == view)
+        server->listen_for_client(nonce, carried);
+    }
+  });
+}
+
+void Hub::stop_listening_for(const std::string& nonce) {
+  asio::post(inner_->io, [inner = inner_.get(), nonce] {
+    for (const auto& server : inner->servers) server->stop_listening_for_client(nonce);
+  });
+}
+
 void Hub::stream_moved(const std::string& nonce) {
   asio::post(inner_->io, [inner = inner_.get(), nonce] {
     auto gone = inner->streams.moved(nonce);
@@ -397,7 +461,11 @@ void Hub::cancel(const std::shared_ptr<Relay>& relay) {
   });
 }
 
-void Hub::end_session(const std::string& nonce, std::chrono::system_clock::time_point expiry) {
+void Hub::end_session(const std::string& nonce, std::chrono::system_clock::time_point expiry,
+                      const std::map<std::string, std::string>& carried) {
+  asio::post(inner_->io, [inner = inner_.get(), nonce, carried] {
+    for (const auto& server : inner->servers) server->end_client_session(nonce, carried);
+  });
   inner_->streams.forget(nonce);
   inner_->active.ended(nonce);
   const auto now = std::chrono::system_clock::now();

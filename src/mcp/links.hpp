@@ -21,10 +21,12 @@ inline constexpr std::size_t kReadChunk = 16 * 1024;
 // 5 minutes without a byte: a connection some proxy dropped silently is noticed.
 config::Provider origin_of(const config::McpServer& server, bool listening);
 // The head of a request to an HTTP server at `target`: a POST of a JSON message of
-// `content_length` bytes, or without one the GET of an event stream; the configured headers
-// (its credentials) and `extra` (whole header lines) with it.
+// `content_length` bytes, or without one the GET of an event stream (or with `method` "DELETE",
+// the end of a session); the configured headers (its credentials) and `extra` (whole header
+// lines) with it.
 std::string request_head(const config::McpServer& server, std::string_view target,
-                         std::optional<std::size_t> content_length, std::string_view extra = {});
+                         std::optional<std::size_t> content_length, std::string_view extra = {},
+                         std::string_view method = {});
 
 // How reading an event stream ended: `on_event` said it had what it wanted (stopped), the read
 // failed (failure), or the stream ended or broke a rule (why).

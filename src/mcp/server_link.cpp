@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "json_fields.hpp"
 #include "links.hpp"
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/telemetry/request_log.hpp"
@@ -68,37 +69,41 @@ std::string ServerLink::configured_roots() const {
   return nlohmann::json{{"roots", std::move(roots)}}.dump();
 }
 
-void ServerLink::on_request(const api::jsonrpc::Message& request, Relay* relay) {
+void ServerLink::on_request(const api::jsonrpc::Message& request, Relay* relay,
+                            std::string session) {
   const std::string& method = request.method;
   if (method == "ping") {
-    send_message(api::jsonrpc::result_response(request.id, "{}"));
+    send_message(api::jsonrpc::result_response(request.id, "{}"), std::move(session));
     return;
   }
   if (method == "roots/list" && !config_.roots.empty()) {
     // The operator's roots for the server, whether or not it serves a client's request now.
-    send_message(api::jsonrpc::result_response(request.id, configured_roots()));
+    send_message(api::jsonrpc::result_response(request.id, configured_roots()), std::move(session));
     return;
   }
   if (method != "sampling/createMessage" && method != "elicitation/create" &&
       method != "roots/list") {
     send_message(api::jsonrpc::error_response(request.id, api::jsonrpc::kMethodNotFound,
-                                              "Method not found: " + method));
+                                              "Method not found: " + method),
+                 std::move(session));
     return;
   }
   if (!relay) {
     send_message(api::jsonrpc::error_response(
-        request.id, api::jsonrpc::kInvalidRequest,
-        method + " reaches a client only while the server serves one request of it"));
+                     request.id, api::jsonrpc::kInvalidRequest,
+                     method + " reaches a client only while the server serves one request of it"),
+                 std::move(session));
     return;
   }
   // The answer comes from the worker's thread, maybe after the link is gone.
-  relay->ask(ServerRequest{
-      config_.name, method, std::string(request.params),
-      [link = weak_from_this(), ex = executor_, id = std::string(request.id)](Reply reply) {
-        asio::post(ex, [link, id, reply = std::move(reply)] {
-          if (const auto self = link.lock()) self->send_message(answer_with(id, reply));
-        });
-      }});
+  relay->ask(ServerRequest{config_.name, method, std::string(request.params),
+                           [link = weak_from_this(), ex = executor_, id = std::string(request.id),
+                            session = std::move(session)](Reply reply) {
+                             asio::post(ex, [link, id, session, reply = std::move(reply)] {
+                               if (const auto self = link.lock())
+                                 self->send_message(answer_with(id, reply), session);
+                             });
+                           }});
 }
 
 Reply reply_of(const api::jsonrpc::Message& response) {
@@ -128,6 +133,10 @@ std::optional<ServerInfo> ServerLink::accept_initialize(const Reply& reply) cons
                         : reply.body));
   }
   return info;
+}
+
+Awaitable<std::optional<std::string>> ServerLink::open_client_session(std::string, Millis) {
+  co_return std::nullopt;
 }
 
 void ServerLink::became_ready(ServerInfo info) {
@@ -199,6 +208,13 @@ Awaitable<Reply> ServerLink::request(std::string_view method, std::string_view p
   const auto deadline = Clock::now() + timeout;
   const bool ready = co_await wait_ready(deadline);
   if (!ready) co_return Reply{Reply::Status::unavailable, name() + " is not ready"};
+  // A server whose one session serves every client keeps sending updates of a resource while
+  // any session here subscribes to it.
+  if (method == "resources/unsubscribe" && !per_client(relay) && subscribed_) {
+    const auto json = nlohmann::json::parse(params.empty() ? "{}" : params, nullptr, false);
+    if (subscribed_(config_.name, string_member(json, "uri")))
+      co_return Reply{Reply::Status::result, "{}"};
+  }
   // A client's request carries its trace context in _meta too (where OpenTelemetry's MCP
   // conventions put it: a stdio server has no headers), unless the client put its own there; its
   // progress token is swapped for one of the gateway's while the server has it.

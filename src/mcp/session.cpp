@@ -33,7 +33,8 @@ Session Session::open(std::string version, std::string key, std::string server, 
       std::move(server),
       now_seconds(),
       base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes)),
-      features};
+      features,
+      {}};
 }
 
 unsigned Session::feature_for(std::string_view method, std::string_view params) {
@@ -47,8 +48,9 @@ unsigned Session::feature_for(std::string_view method, std::string_view params) 
 }
 
 std::string Session::id(const SessionSigner& signer) const {
-  const nlohmann::json payload = {{"v", version}, {"k", key},   {"s", server},
-                                  {"t", issued},  {"n", nonce}, {"c", features}};
+  nlohmann::json payload = {{"v", version}, {"k", key},   {"s", server},
+                            {"t", issued},  {"n", nonce}, {"c", features}};
+  if (!upstream.empty()) payload["u"] = upstream;
   return signer.sign(payload.dump());
 }
 
@@ -64,7 +66,9 @@ std::optional<Session> Session::read(std::string_view id, const SessionSigner& s
                       json.at("s").get<std::string>(), json.at("t").get<std::int64_t>(),
                       json.at("n").get<std::string>(),
                       // Absent from the ids of gateways before client features were kept.
-                      json.value("c", 0u)};
+                      json.value("c", 0u),
+                      // Absent when the session opened none.
+                      json.value("u", std::map<std::string, std::string>())};
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // signed by us, so a payload of another shape is an older gateway's
   }

@@ -120,13 +120,22 @@ void SessionStreams::subscribe(const StreamOwner& owner, const std::string& uri)
   entry(owner).subscriptions.insert(uri);
 }
 
-bool SessionStreams::unsubscribe(const std::string& nonce, const std::string& uri) {
+void SessionStreams::unsubscribe(const std::string& nonce, const std::string& uri) {
   std::lock_guard lock(mutex_);
   if (const auto it = entries_.find(nonce); it != entries_.end())
     it->second.subscriptions.erase(uri);
-  for (const auto& [other, e] : entries_)
-    if (e.subscriptions.contains(uri)) return true;
+}
+
+bool SessionStreams::subscribed(std::string_view server, const std::string& uri) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [nonce, e] : entries_)
+    if (sees(e.owner, server) && e.subscriptions.contains(uri)) return true;
   return false;
+}
+
+void SessionStreams::publish_to(const std::string& nonce, std::string_view raw) {
+  std::lock_guard lock(mutex_);
+  if (const auto it = entries_.find(nonce); it != entries_.end()) deliver(nonce, it->second, raw);
 }
 
 void SessionStreams::publish(std::string_view server, const api::jsonrpc::Message& notification,
@@ -139,22 +148,26 @@ void SessionStreams::publish(std::string_view server, const api::jsonrpc::Messag
     uri = string_member(nlohmann::json::parse(notification.params, nullptr, false), "uri");
   std::lock_guard lock(mutex_);
   for (auto& [nonce, e] : entries_) {
-    if (!sees(e.owner, server) || (updated && !e.subscriptions.contains(uri))) continue;
-    const std::uint64_t number = ++e.last;
-    std::string event = sse_event(raw, event_id(number));
-    // A client that reads slower than servers talk is not buffered for without bound: its stream
-    // ends, and it resumes from what it has (Last-Event-ID) with what is kept.
-    if (e.stream && e.stream->push(event) > kReplay) {
-      e.stream->end();
-      e.stream.reset();
-      e.idle_since = Clock::now();
-    } else if (e.stream) {
-      e.delivered = number;
-    }
-    if (e.home && keeper_) keeper_(nonce, {event_id(number), event});
-    e.events.emplace_back(number, std::move(event));
-    if (e.events.size() > kReplay) e.events.pop_front();
+    if (sees(e.owner, server) && (!updated || e.subscriptions.contains(uri)))
+      deliver(nonce, e, raw);
   }
+}
+
+void SessionStreams::deliver(const std::string& nonce, Entry& e, std::string_view raw) {
+  const std::uint64_t number = ++e.last;
+  std::string event = sse_event(raw, event_id(number));
+  // A client that reads slower than servers talk is not buffered for without bound: its stream
+  // ends, and it resumes from what it has (Last-Event-ID) with what is kept.
+  if (e.stream && e.stream->push(event) > kReplay) {
+    e.stream->end();
+    e.stream.reset();
+    e.idle_since = Clock::now();
+  } else if (e.stream) {
+    e.delivered = number;
+  }
+  if (e.home && keeper_) keeper_(nonce, {event_id(number), event});
+  e.events.emplace_back(number, std::move(event));
+  if (e.events.size() > kReplay) e.events.pop_front();
 }
 
 bool SessionStreams::streaming(const std::string& nonce) const {

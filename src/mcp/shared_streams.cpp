@@ -25,6 +25,10 @@ std::string SharedStreamNames::subscriptions(std::string_view nonce) const {
   return prefix + "mcp:subscriptions:" + std::string(nonce);
 }
 
+std::string SharedStreamNames::servers(std::string_view nonce) const {
+  return prefix + "mcp:servers:" + std::string(nonce);
+}
+
 Awaitable<void> keep_event(redis::Client& redis, const SharedStreamNames& names, std::string nonce,
                            KeptEvent event) {
   const std::string key = names.events(nonce);
@@ -80,10 +84,30 @@ Awaitable<std::vector<std::string>> shared_subscriptions(redis::Client& redis,
   co_return out;
 }
 
+Awaitable<void> keep_server_session(redis::Client& redis, const SharedStreamNames& names,
+                                    std::string nonce, std::string server, std::string id,
+                                    std::int64_t expiry) {
+  const std::string key = names.servers(nonce);
+  co_await redis.command("HSET", key, server, id);
+  const std::string at = std::to_string(expiry);
+  co_await redis.command("EXPIREAT", key, at);
+}
+
+Awaitable<std::optional<std::string>> kept_server_session(redis::Client& redis,
+                                                          const SharedStreamNames& names,
+                                                          const std::string& nonce,
+                                                          const std::string& server) {
+  const std::string key = names.servers(nonce);
+  const redis::Result id = co_await redis.command("HGET", key, server);
+  if (!id || id.reply->type != redis::Reply::Type::string) co_return std::nullopt;
+  co_return id.reply->str;
+}
+
 Awaitable<void> forget_shared(redis::Client& redis, const SharedStreamNames& names,
                               const std::string& nonce) {
-  const std::string events = names.events(nonce), subscriptions = names.subscriptions(nonce);
-  co_await redis.command("DEL", events, subscriptions);
+  const std::string events = names.events(nonce), subscriptions = names.subscriptions(nonce),
+                    servers = names.servers(nonce);
+  co_await redis.command("DEL", events, subscriptions, servers);
 }
 
 void apply_stream_message(Hub& hub, std::string_view message) {

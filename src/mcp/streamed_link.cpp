@@ -43,7 +43,7 @@ Awaitable<Reply> StreamedLink::send(std::string_view method, std::string_view pa
                                               " within " + std::to_string(timeout.count()) + " ms"};
 }
 
-void StreamedLink::send_message(std::string message) {
+void StreamedLink::send_message(std::string message, std::string) {
   asio::co_spawn(
       executor_,
       [](std::shared_ptr<ServerLink> link, std::string m) -> Awaitable<void> {

@@ -27,7 +27,7 @@ class StreamedLink : public ServerLink {
 
   Awaitable<Reply> send(std::string_view method, std::string_view params, Millis timeout,
                         Relay* relay) override;
-  void send_message(std::string message) override;
+  void send_message(std::string message, std::string session = {}) override;
   // A message the server sent (one line, one event's data).
   void on_message(std::string_view message);
   // A new stream begins (a process spawned, a connection opened).

@@ -308,12 +308,17 @@ test('an HTTP upstream is reached with its own credentials, never the client\'s'
   const sum = await single.client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } });
   assert.match(sum.content[0].text, /3/);
   assert.ok(upstream.seen.length >= 2);
-  for (const { headers } of upstream.seen) {
+  for (const { headers, body } of upstream.seen) {
     assert.equal(headers.authorization, 'Bearer upstream-credential');
     assert.ok(!JSON.stringify(headers).includes(appKey), 'the client key reached the upstream');
-    assert.ok(headers['mcp-session-id'], 'the gateway\'s session with the upstream');
+    if (body.includes('"initialize"')) continue;
+    assert.ok(headers['mcp-session-id'], 'a session with the upstream');
     assert.equal(headers['mcp-protocol-version'], '2025-11-25');
   }
+  // Each client session has a session of its own with the server.
+  const calls = upstream.seen.filter((r) => r.body.includes('"tools/call"'));
+  assert.equal(calls.length, 2);
+  assert.notEqual(calls[0].headers['mcp-session-id'], calls[1].headers['mcp-session-id']);
   await client.close();
   await single.client.close();
 });
@@ -337,6 +342,34 @@ test('an HTTP upstream that forgot the gateway\'s session gets a new one, transp
   assert.equal(upstream.seen.filter((r) => r.body.includes('"initialize"')).length, 1);
   assert.notEqual(upstream.seen.at(-1).headers['mcp-session-id'], sessionAtUpstream);
   await client.close();
+});
+
+test('a session one replica renewed with an HTTP upstream is the one every replica uses, through Redis', async () => {
+  const other = await startGateway('replica');
+  try {
+    const { client, transport } = await connect();
+    const echo = (c, message) => c.callTool({ name: 'remote__echo', arguments: { message } });
+    const sessionAt = () => upstream.seen.filter((r) => r.body.includes('"tools/call"')).at(-1)
+      .headers['mcp-session-id'];
+    upstream.seen.length = 0;
+    await echo(client, 'first');
+    const first = sessionAt();
+    await fetch(`http://127.0.0.1:${upstream.port}/mcp`,
+                { method: 'DELETE', headers: { 'mcp-session-id': first } });
+    await echo(client, 'renewed here');
+    const renewed = sessionAt();
+    assert.notEqual(renewed, first);
+    // The other replica has only the client's id, which carries the first one: it finds the
+    // renewed one in Redis rather than opening a third.
+    const elsewhere = await connect('/mcp', { g: other, sessionId: transport.sessionId });
+    const initializes = upstream.seen.filter((r) => r.body.includes('"initialize"')).length;
+    assert.equal((await echo(elsewhere.client, 'there')).content[0].text, 'Echo: there');
+    assert.equal(sessionAt(), renewed);
+    assert.equal(upstream.seen.filter((r) => r.body.includes('"initialize"')).length, initializes);
+    await client.close();
+  } finally {
+    await stopGateway(other);
+  }
 });
 
 test('the client\'s trace goes on at a server, the gateway\'s span as its parent', async () => {
@@ -938,12 +971,18 @@ test('tools/call past a key\'s rpm or a server\'s max_concurrency is refused wit
   assert.equal((await long(3)).status, 200);  // the slot is free again
 });
 
-test('a session the client ended is gone', async () => {
+test('a session the client ended is gone, and so are its sessions with HTTP servers', async () => {
   const { client, transport } = await connect();
   const session = transport.sessionId;
+  upstream.seen.length = 0;
+  await client.callTool({ name: 'remote__echo', arguments: { message: 'x' } });
+  const atUpstream = upstream.seen.find((r) => r.body.includes('"tools/call"')).headers['mcp-session-id'];
   await transport.terminateSession();
   const after = await post({ jsonrpc: '2.0', id: 1, method: 'ping' }, { session });
   assert.equal(after.status, 404);
+  await waitFor(() => upstream.seen.some((r) => r.method === 'DELETE' &&
+                                              r.headers['mcp-session-id'] === atUpstream),
+                'the session ended at the upstream');
   await client.close();
 });
 
@@ -1074,5 +1113,15 @@ test('a session continues on another gateway process after the first one is kill
   assert.equal(resumed.transport.sessionId, sessionId);
   const after = await resumed.client.callTool({ name: 'everything__echo', arguments: { message: 'after' } });
   assert.equal(after.content[0].text, 'Echo: after');
+  // An HTTP server's session for this client goes on too: the client's id carries it.
+  const remoteSession = () => upstream.seen.filter((r) => r.body.includes('"tools/call"')).at(-1)
+    .headers['mcp-session-id'];
+  await resumed.client.callTool({ name: 'remote__echo', arguments: { message: 'here' } });
+  const before = remoteSession();
+  await stopGateway(gateway);
+  gateway = await startGateway('another');
+  const again = await connect('/mcp', { sessionId });
+  await again.client.callTool({ name: 'remote__echo', arguments: { message: 'there' } });
+  assert.equal(remoteSession(), before);
   await resumed.client.close();
 });

@@ -6,6 +6,7 @@
 // gateway, `page_size` items a page. Runs on the hub's thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +33,9 @@ struct SplitName {
   std::string_view server, name;
 };
 std::optional<SplitName> split_name(std::string_view prefixed);
+
+// Runs `each` for 0 .. n-1 at once, on the caller's executor, until all of them are done.
+Awaitable<void> each_at_once(std::size_t n, std::function<Awaitable<void>(std::size_t)> each);
 
 struct Federation {
   const std::vector<std::shared_ptr<ServerLink>>& servers;

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +67,13 @@ class Hub {
   // The JSON-RPC response (a result or an error) to `request`. From a worker's coroutine, which
   // is resumed on its own executor.
   Awaitable<std::string> answer(ClientRequest request);
+  // A new client session's own sessions with the servers of its view that its key may use and
+  // that keep sessions per client (HTTP): each server's session id, by the server's name, for
+  // the client session's id to carry. Servers that do not answer within list_timeout are left
+  // out (their session opens with the client's first request to them). From a worker.
+  Awaitable<std::map<std::string, std::string>> open_sessions(std::string view,
+                                                              config::McpAccess access,
+                                                              std::string nonce);
 
   // Each configured server's health, in configuration order. Any thread.
   struct ServerHealth {
@@ -90,6 +98,13 @@ class Hub {
   // for each of `uris`, sent to the servers as if the session asked, because it asked another
   // replica or its stream came from one. Any thread; done on the hub's.
   void follow(const std::string& nonce, std::string method, std::vector<std::string> uris);
+  // A stream of session `nonce` opened here (once per stream; `carried`: the sessions with
+  // servers its id carries): servers that keep a session per client session have that session's
+  // stream read for it, until as many stop_listening_for. Any thread.
+  void listen_for(const std::string& nonce, const std::string& view,
+                  const config::McpAccess& access,
+                  const std::map<std::string, std::string>& carried);
+  void stop_listening_for(const std::string& nonce);
   // The session's stream opened at another replica: the one here ends, the session is forgotten
   // here, and servers are unsubscribed from what no other session here subscribes to.
   void stream_moved(const std::string& nonce);
@@ -118,7 +133,10 @@ class Hub {
 
   // Sessions a client ended (DELETE), by nonce, until they would have expired anyway; their
   // streams end. Any thread. Kept by this process only (ended_sessions.hpp tells the others).
-  void end_session(const std::string& nonce, std::chrono::system_clock::time_point expiry);
+  // Servers are told to end the client session's own sessions with them (`carried`: those its id
+  // carries; this process knows of those it opened since).
+  void end_session(const std::string& nonce, std::chrono::system_clock::time_point expiry,
+                   const std::map<std::string, std::string>& carried);
   bool session_ended(const std::string& nonce) const;
 
  private:

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -96,6 +97,11 @@ class Relay : public std::enable_shared_from_this<Relay> {
   // The W3C trace context the request carries to HTTP servers (the gateway's span as parent);
   // set before the request is handed over, then only read.
   std::string traceparent;
+  // The client's session (its nonce) and the sessions its id carries with HTTP servers, by
+  // server: a server's own session for this client, where the request goes. Set before the
+  // request is handed over, then only read.
+  std::string session;
+  std::map<std::string, std::string> upstream;
 
  private:
   Timer waker_;

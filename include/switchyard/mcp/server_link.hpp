@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,14 @@ Reply reply_of(const api::jsonrpc::Message& response);
 // The client's answer to a request a server was sent: the server's result or error under the
 // client's id, or an internal error saying why there is none.
 std::string answer_with(std::string_view id, const Reply& reply);
+
+// Where the sessions client sessions open with servers after their ids were issued (a server
+// forgot the one the id carries) are kept for the other replicas: by the client session's nonce
+// and the server's name. Set on a link by the hub when Redis is configured.
+struct KeptSessions {
+  std::function<Awaitable<std::optional<std::string>>(std::string nonce, std::string server)> find;
+  std::function<Awaitable<void>(std::string nonce, std::string server, std::string id)> keep;
+};
 
 class ServerLink : public std::enable_shared_from_this<ServerLink> {
  public:
@@ -68,6 +77,35 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   using Listener = std::function<void(
       std::string_view server, const api::jsonrpc::Message& notification, std::string_view raw)>;
   void set_listener(Listener listener) { listener_ = std::move(listener); }
+  void keep_sessions_with(std::shared_ptr<const KeptSessions> kept) { kept_ = std::move(kept); }
+  // Where what a server says to one client session's own session outside its requests goes.
+  using ClientListener =
+      std::function<void(const std::string& nonce, std::string_view server,
+                         const api::jsonrpc::Message& notification, std::string_view raw)>;
+  void set_client_listener(ClientListener listener) { client_listener_ = std::move(listener); }
+  // Whether another session here still subscribes to `uri` at the server: a server whose one
+  // session serves every client is told of an unsubscription only when none does.
+  using Subscribed = std::function<bool(std::string_view server, const std::string& uri)>;
+  void set_subscribed(Subscribed subscribed) { subscribed_ = std::move(subscribed); }
+
+  // Whether the request `relay` is of goes in a session of its client session's own (HTTP
+  // servers that give sessions).
+  virtual bool per_client(const Relay* /*relay*/) const { return false; }
+  // Client session `nonce` has a stream open here (once per stream): the server's stream of the
+  // client session's own session (`carried`: the sessions its id carries) is read for it, until
+  // as many stop_listening_for_client.
+  virtual void listen_for_client(const std::string& /*nonce*/,
+                                 const std::map<std::string, std::string>& /*carried*/) {}
+  virtual void stop_listening_for_client(const std::string& /*nonce*/) {}
+  // Client session `nonce` ended: its own session with the server ends too.
+  virtual void end_client_session(const std::string& /*nonce*/,
+                                  const std::map<std::string, std::string>& /*carried*/) {}
+
+  // A session of the client session `nonce` with the server, opened now, within `timeout`: its
+  // id, for the client session's id to carry. None for a server that has no sessions of its own
+  // per client (stdio and the old HTTP+SSE transport: one session serves every client).
+  virtual Awaitable<std::optional<std::string>> open_client_session(std::string nonce,
+                                                                    Millis timeout);
 
   // Null while the server is not initialized.
   const ServerInfo* info() const { return info_ ? &*info_ : nullptr; }
@@ -94,19 +132,25 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
                        Relay* relay);
   // A request of the server's: ping, and roots/list when the server has `roots:`, are answered
   // here; sampling, elicitation and roots go to `relay`, the client request the server is serving
-  // (null when it is not known: refused).
-  void on_request(const api::jsonrpc::Message& request, Relay* relay);
+  // (null when it is not known: refused). The answer goes in `session` (see send_message).
+  void on_request(const api::jsonrpc::Message& request, Relay* relay, std::string session = {});
   // The result of roots/list from the server's `roots:`.
   std::string configured_roots() const;
   // The one client request with the server now, or null when there are none or several (a
   // request on stdio does not say which request of the client's it serves).
   Relay* sole_relay() const { return relays_.size() == 1 ? relays_.front() : nullptr; }
   // A message the server answers nothing to (a response to its request, a notification), sent
-  // in the background.
-  virtual void send_message(std::string message) = 0;
+  // in the background; over HTTP in the server's session `session` (its id; empty: the
+  // gateway's own).
+  virtual void send_message(std::string message, std::string session = {}) = 0;
   // What a request the client cancelled is answered with, and what tells the server to stop.
   static Reply cancelled();
   static std::string cancelled_notification(std::string_view id, std::string_view reason);
+  // A notification of the server to client session `nonce` alone.
+  void tell_client(const std::string& nonce, const api::jsonrpc::Message& notification,
+                   std::string_view raw) const {
+    if (client_listener_) client_listener_(nonce, config_.name, notification, raw);
+  }
   // For the log: "mcp server <name>".
   std::string name() const { return "mcp server " + config_.name; }
   // The params of the gateway's initialize request.
@@ -126,6 +170,7 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   Executor executor_;
   config::McpServer config_;
   bool stopped_ = false;
+  std::shared_ptr<const KeptSessions> kept_;  // null without Redis
 
  private:
   Awaitable<bool> wait_ready(std::chrono::steady_clock::time_point deadline);
@@ -144,6 +189,8 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   std::unordered_map<std::string, Progress> progress_;
   std::vector<Relay*> relays_;  // of the client requests with the server now
   Listener listener_;
+  ClientListener client_listener_;
+  Subscribed subscribed_;
   std::uint64_t next_token_ = 0;
   Millis ping_interval_{0};
   Millis ping_timeout_{0};

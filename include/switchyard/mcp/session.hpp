@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,9 @@ struct Session {
   std::int64_t issued = 0;  // seconds since the epoch
   std::string nonce;        // makes every id unique (DELETE ends exactly one session)
   unsigned features = 0;    // of Feature
+  // The session's own sessions with HTTP servers, opened at initialize: each server's
+  // Mcp-Session-Id, by the server's name.
+  std::map<std::string, std::string> upstream;
 
   // A new session, issued now.
   static Session open(std::string version, std::string key, std::string server, unsigned features);

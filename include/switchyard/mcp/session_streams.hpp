@@ -86,14 +86,18 @@ class SessionStreams {
   // Every stream open ends (the process drains): clients reconnect, to another replica.
   void end_all();
 
-  // resources/subscribe and unsubscribe of a session. unsubscribe() says whether another
-  // session of this process still subscribes to `uri` (the server, shared, must not be told).
+  // resources/subscribe and unsubscribe of a session, for the updates of servers whose one
+  // session serves every client.
   void subscribe(const StreamOwner& owner, const std::string& uri);
-  bool unsubscribe(const std::string& nonce, const std::string& uri);
+  void unsubscribe(const std::string& nonce, const std::string& uri);
+  // Whether a session of this process that sees `server` subscribes to `uri`.
+  bool subscribed(std::string_view server, const std::string& uri) const;
 
   // A notification of server `server` (raw JSON-RPC), to every session it concerns.
   void publish(std::string_view server, const api::jsonrpc::Message& notification,
                std::string_view raw);
+  // A notification (raw JSON-RPC) to session `nonce` alone, when it has an entry here.
+  void publish_to(const std::string& nonce, std::string_view raw);
 
   std::size_t open_streams() const;
   // Whether the session's stream is open here.
@@ -112,6 +116,8 @@ class SessionStreams {
   };
   Entry& entry(const StreamOwner& owner);  // made if missing; mutex_ held
   void sweep();                            // drops idle entries; mutex_ held
+  // One more event of the session; mutex_ held.
+  void deliver(const std::string& nonce, Entry& e, std::string_view raw);
   std::string event_id(std::uint64_t number) const;
 
   const std::string tag_;  // this process's: an id another process gave replays nothing here

@@ -8,10 +8,14 @@
 //   - on the channel `<prefix>mcp:streams`, "open <process> <nonce>" when a stream opens (the
 //     replica that had it ends it: one stream per session), and "subscribe|unsubscribe <process>
 //     <nonce> <uri>" when a replica took a subscription for a session whose stream is elsewhere.
+// And beside the streams, the sessions a session opened with HTTP servers after its id was issued
+// (a server forgot the one the id carries): a hash `<prefix>mcp:servers:<nonce>`, server name to
+// the server's session id, until the session expires.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +36,7 @@ struct SharedStreamNames {
       : prefix(redis_prefix), channel(std::string(redis_prefix) + "mcp:streams") {}
   std::string events(std::string_view nonce) const;
   std::string subscriptions(std::string_view nonce) const;
+  std::string servers(std::string_view nonce) const;
   std::string prefix;
   std::string channel;
 };
@@ -54,6 +59,15 @@ Awaitable<void> share_subscription(redis::Client& redis, const SharedStreamNames
 Awaitable<std::vector<std::string>> shared_subscriptions(redis::Client& redis,
                                                          const SharedStreamNames& names,
                                                          const std::string& nonce);
+// The session's session with `server` is `id` from now on, kept until `expiry` (Unix seconds).
+Awaitable<void> keep_server_session(redis::Client& redis, const SharedStreamNames& names,
+                                    std::string nonce, std::string server, std::string id,
+                                    std::int64_t expiry);
+// The session's session with `server` another replica opened; none when Redis has none.
+Awaitable<std::optional<std::string>> kept_server_session(redis::Client& redis,
+                                                          const SharedStreamNames& names,
+                                                          const std::string& nonce,
+                                                          const std::string& server);
 // The session ended: nothing more is kept for it.
 Awaitable<void> forget_shared(redis::Client& redis, const SharedStreamNames& names,
                               const std::string& nonce);

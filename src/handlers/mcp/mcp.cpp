@@ -255,6 +255,12 @@ Awaitable<void> Mcp::initialize(request::Context& request, const Caller& caller,
   describe(request.record.mcp, services_.config.mcp, caller.server, message);
   request.record.mcp.session = session.nonce;
   const std::string answer = co_await ask_hub(request, std::move(call));
+  if (request.record.mcp.error_code == 0) {
+    // The client's own sessions with the servers, which its id carries.
+    telemetry::WaitScope waiting(request.record.wait);
+    session.upstream =
+        co_await services_.mcp->open_sessions(caller.server, caller.access, session.nonce);
+  }
   const std::string id = session.id(signer_);
   if (request.record.mcp.error_code == 0) {
     request.response().add_header(kSessionHeader, id);
@@ -343,6 +349,8 @@ Awaitable<void> Mcp::relay_answer(request::Context& request, mcp::ClientRequest 
   const auto traceparent =
       telemetry::format_traceparent(record.trace_id, call_span, record.trace_flags);
   relay->traceparent.assign(traceparent.data(), traceparent.size());
+  relay->session = session.nonce;
+  relay->upstream = session.upstream;
   const auto call_began = telemetry::Clock::now();
   call.relay = relay;
   hub.track(key, relay);

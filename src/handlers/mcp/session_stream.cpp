@@ -30,7 +30,8 @@ Awaitable<void> Mcp::end_session(request::Context& request, const Caller& caller
   if (!session) co_return;
   const std::int64_t expiry = expiry_of(*session);
   services_.mcp->end_session(session->nonce,
-                             std::chrono::system_clock::time_point(std::chrono::seconds(expiry)));
+                             std::chrono::system_clock::time_point(std::chrono::seconds(expiry)),
+                             session->upstream);
   if (services_.redis) {
     // Every replica refuses it from now on, and nothing is kept for it.
     const std::string& prefix = services_.config.redis->prefix;
@@ -81,6 +82,7 @@ Awaitable<void> Mcp::listen(request::Context& request, const Caller& caller) {
   auto relay = std::make_shared<mcp::Relay>(co_await asio::this_coro::executor);
   const std::string primer = streams.open({nonce, caller.server, caller.access}, relay,
                                           last_event_id, names ? &kept : nullptr);
+  services_.mcp->listen_for(nonce, caller.server, caller.access, session->upstream);
   if (arrived) {
     std::vector<std::string> uris =
         co_await mcp::shared_subscriptions(*services_.redis, *names, nonce);
@@ -106,6 +108,7 @@ Awaitable<void> Mcp::listen(request::Context& request, const Caller& caller) {
   sink.unwatch_client();
   request.cancel.unwatch(&relay->waker());
   streams.close(nonce, relay.get());
+  services_.mcp->stop_listening_for(nonce);
   // Replaced by another stream of the session (here or at another replica), or the gateway
   // drains: the stream ends cleanly and the client reconnects.
   if (open && !request.cancel.aborted()) co_await sink.end_stream();

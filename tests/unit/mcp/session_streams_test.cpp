@@ -66,10 +66,13 @@ TEST_F(SessionStreamsTest, AResourceUpdateReachesOnlyItsSubscribers) {
   publish("everything", updated("file:///y"));
   EXPECT_EQ(data_of(*subscribed), std::vector<std::string>{updated("file:///x")});
   EXPECT_TRUE(other->take().empty());
-  // The server is told of an unsubscription only when nobody else still subscribes.
-  streams_.subscribe({"b", "", {}}, "file:///x");
-  EXPECT_TRUE(streams_.unsubscribe("a", "file:///x"));
-  EXPECT_FALSE(streams_.unsubscribe("b", "file:///x"));
+  // A server is told of an unsubscription only when nobody else here still subscribes.
+  streams_.subscribe({"b", "everything", {}}, "file:///x");
+  streams_.unsubscribe("a", "file:///x");
+  EXPECT_TRUE(streams_.subscribed("everything", "file:///x"));
+  EXPECT_FALSE(streams_.subscribed("second", "file:///x"));
+  streams_.unsubscribe("b", "file:///x");
+  EXPECT_FALSE(streams_.subscribed("everything", "file:///x"));
 }
 
 TEST_F(SessionStreamsTest, AReconnectingClientGetsWhatFollowedItsLastEventId) {

@@ -9,8 +9,8 @@ namespace {
 
 TEST(McpSession, ItsIdCarriesVersionKeyViewAndWhatTheClientOffers) {
   const SessionSigner signer("a-secret-of-at-least-thirty-two-chars!", "");
-  const Session opened = Session::open("2025-06-18", "team-a", "everything",
-                                       Session::kSampling | Session::kRoots);
+  const Session opened =
+      Session::open("2025-06-18", "team-a", "everything", Session::kSampling | Session::kRoots);
   const auto read = Session::read(opened.id(signer), signer, std::chrono::hours(1));
   ASSERT_TRUE(read);
   EXPECT_EQ(read->version, "2025-06-18");
@@ -19,10 +19,20 @@ TEST(McpSession, ItsIdCarriesVersionKeyViewAndWhatTheClientOffers) {
   EXPECT_EQ(read->nonce, opened.nonce);
   EXPECT_EQ(read->features, Session::kSampling | Session::kRoots);
   // An id of a gateway from before features were kept reads as offering nothing.
-  const std::string older = signer.sign(
-      R"({"v":"2025-11-25","k":"","s":"","t":)" + std::to_string(opened.issued) + R"(,"n":"x"})");
+  const std::string older = signer.sign(R"({"v":"2025-11-25","k":"","s":"","t":)" +
+                                        std::to_string(opened.issued) + R"(,"n":"x"})");
   ASSERT_TRUE(Session::read(older, signer, std::chrono::hours(1)));
   EXPECT_EQ(Session::read(older, signer, std::chrono::hours(1))->features, 0u);
+  EXPECT_TRUE(Session::read(older, signer, std::chrono::hours(1))->upstream.empty());
+}
+
+TEST(McpSession, ItsIdCarriesItsSessionsWithServers) {
+  const SessionSigner signer("a-secret-of-at-least-thirty-two-chars!", "");
+  Session opened = Session::open("2025-11-25", "", "", 0);
+  opened.upstream = {{"remote", "0f8e-41"}, {"github", "s-2"}};
+  const auto read = Session::read(opened.id(signer), signer, std::chrono::hours(1));
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->upstream, opened.upstream);
 }
 
 TEST(McpSession, SamplingWithToolsNeedsTheClientsSamplingTools) {
