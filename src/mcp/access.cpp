@@ -36,6 +36,10 @@ std::string tool_refusal(std::string_view id, std::string_view tool) {
   return api::jsonrpc::error_response(id, api::jsonrpc::kInvalidParams, message);
 }
 
+bool in_view(std::string_view view, const config::McpAccess& access, std::string_view server) {
+  return view.empty() ? access.may_use_server(server) : view == server;
+}
+
 bool may_call_tool(const config::McpAccess& access, std::string_view server,
                    std::string_view tool) {
   if (!access.may_use_server(server)) return false;

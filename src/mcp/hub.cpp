@@ -70,8 +70,8 @@ struct Hub::Inner {
   // With `redis:`: where the events of streams open here go for the other replicas (on io).
   std::unique_ptr<redis::Client> redis;
   std::optional<SharedStreamNames> shared;
-  std::shared_ptr<const KeptSessions>
-      kept_sessions;  // the servers' sessions of client sessions, in Redis
+  // With `redis:`: where the sessions client sessions opened with servers are kept.
+  std::shared_ptr<const KeptSessions> kept_sessions;
   config::Mcp config;
   // In configuration order: the order of the merged lists.
   std::vector<std::shared_ptr<ServerLink>> servers;
@@ -126,7 +126,7 @@ struct Hub::Inner {
     std::vector<std::shared_ptr<ServerLink>> chosen;
     for (const auto& server : servers) {
       const std::string& name = server->config().name;
-      if (view.empty() ? access.may_use_server(name) : name == view) chosen.push_back(server);
+      if (in_view(view, access, name)) chosen.push_back(server);
     }
     std::vector<std::optional<std::string>> ids(chosen.size());
     const config::Millis timeout = config.list_timeout;
@@ -400,8 +400,7 @@ void Hub::listen_for(const std::string& nonce, const std::string& view,
   asio::post(inner_->io, [inner = inner_.get(), nonce, view, access, carried] {
     for (const auto& server : inner->servers) {
       const std::string& name = server->config().name;
-      if (view.empty() ? access.may_use_server(name) : name == view)
-        server->listen_for_client(nonce, carried);
+      if (in_view(view, access, name)) server->listen_for_client(nonce, carried);
     }
   });
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "json_fields.hpp"
+#include "switchyard/mcp/access.hpp"
 #include "switchyard/mcp/session.hpp"
 
 namespace switchyard::mcp {
@@ -13,7 +14,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 bool sees(const StreamOwner& owner, std::string_view server) {
-  return owner.view.empty() ? owner.access.may_use_server(server) : owner.view == server;
+  return in_view(owner.view, owner.access, server);
 }
 
 }  // namespace
