@@ -65,6 +65,8 @@ class HttpLink final : public ServerLink {
     ServerLink::stop();
     backoff_.cancel();
     stop_listening();
+    for (const auto& [nonce, slot] : clients_)
+      if (slot->listening) slot->listening->abort();
   }
 
   bool per_client(const Relay* relay) const override {
@@ -73,7 +75,6 @@ class HttpLink final : public ServerLink {
 
   void listen_for_client(const std::string& nonce,
                          const std::map<std::string, std::string>& carried) override {
-    if (own_.session.id.empty()) return;
     const auto slot = client_slot(nonce, carried);
     if (slot->streams++ == 0 && !slot->reading)
       asio::co_spawn(
@@ -243,6 +244,11 @@ class HttpLink final : public ServerLink {
     const std::shared_ptr<void> done(nullptr, [slot](void*) { slot->reading = false; });
     Millis backoff = kFirstBackoff;
     while (!self->stopped_ && slot->streams > 0) {
+      // A server starting (a reload) is waited for; one without sessions has none per client.
+      const bool ready = co_await self->ready_within(kInitializeTimeout);
+      if (self->stopped_ || slot->streams == 0 || (ready && self->own_.session.id.empty()))
+        co_return;
+      if (!ready) continue;
       if (slot->session.id.empty()) {
         const std::string none;
         const bool opened =

@@ -70,6 +70,14 @@ struct Hub::Inner {
   // With `redis:`: where the events of streams open here go for the other replicas (on io).
   std::unique_ptr<redis::Client> redis;
   std::optional<SharedStreamNames> shared;
+  // The sessions whose streams are open here, for servers that start meanwhile (a reload).
+  struct Listening {
+    std::string view;
+    config::McpAccess access;
+    std::map<std::string, std::string> carried;
+    unsigned streams = 0;
+  };
+  std::unordered_map<std::string, Listening> listening;
   // With `redis:`: where the sessions client sessions opened with servers are kept.
   std::shared_ptr<const KeptSessions> kept_sessions;
   config::Mcp config;
@@ -105,6 +113,9 @@ struct Hub::Inner {
         return streams.subscribed(name, uri);
       });
       server->start();
+      for (const auto& [nonce, l] : listening)
+        if (in_view(l.view, l.access, wanted.name))
+          for (unsigned i = 0; i < l.streams; ++i) server->listen_for_client(nonce, l.carried);
       kept.push_back(std::move(server));
     }
     for (const auto& server : kept) server->watch_health(next.ping_interval, next.ping_timeout);
@@ -398,6 +409,8 @@ void Hub::listen_for(const std::string& nonce, const std::string& view,
                      const config::McpAccess& access,
                      const std::map<std::string, std::string>& carried) {
   asio::post(inner_->io, [inner = inner_.get(), nonce, view, access, carried] {
+    auto& l = inner->listening[nonce];
+    l = {view, access, carried, l.streams + 1};
     for (const auto& server : inner->servers) {
       const std::string& name = server->config().name;
       if (in_view(view, access, name)) server->listen_for_client(nonce, carried);
@@ -407,6 +420,8 @@ void Hub::listen_for(const std::string& nonce, const std::string& view,
 
 void Hub::stop_listening_for(const std::string& nonce) {
   asio::post(inner_->io, [inner = inner_.get(), nonce] {
+    const auto it = inner->listening.find(nonce);
+    if (it != inner->listening.end() && --it->second.streams == 0) inner->listening.erase(it);
     for (const auto& server : inner->servers) server->stop_listening_for_client(nonce);
   });
 }

@@ -101,7 +101,9 @@ const recorder = http.createServer((req, res) => {
     res.writeHead(answer.statusCode, answer.headers);
     answer.pipe(res);
   });
-  out.on('error', () => { res.writeHead(502); res.end(); });
+  out.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+  // A gateway that hangs up (a stream it no longer reads) hangs up on the server too.
+  res.on('close', () => { if (!res.writableFinished) out.destroy(); });
   req.pipe(out);
 });
 
@@ -629,6 +631,38 @@ for (const server of ['everything', 'remote']) {
     await other.client.close();
   });
 }
+
+test('a reload restarts a changed server, and the open streams of its clients follow it', async () => {
+  const { client } = await connect();
+  const logs = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => { logs.push(n.params); });
+  const config = join(dir, 'gateway.yaml');
+  const original = readFileSync(config, 'utf8');
+  const reload = async () => {
+    const response = await fetch(url('/admin/reload'), {
+      method: 'POST', headers: { Authorization: `Bearer ${adminKey}` } });
+    assert.equal(response.status, 200, await response.text());
+  };
+  const readies = () => (gateway.log.match(/mcp server remote is ready/g) ?? []).length;
+  const before = readies();
+  writeFileSync(config, original.replace('      max_concurrency: 1\n', '      max_concurrency: 1\n      timeout: 20s\n'));
+  try {
+    await reload();
+    await waitFor(() => readies() > before, 'remote started again');
+    const toggle = () => client.callTool({ name: 'remote__toggle-simulated-logging', arguments: {} });
+    assert.match((await toggle()).content[0].text, /Started/);
+    try {
+      await waitFor(() => logs.length > 0, 'a log message of the restarted server', 15000);
+    } finally {
+      await toggle();
+    }
+  } finally {
+    writeFileSync(config, original);
+    await reload();
+    await waitFor(() => readies() > before + 1, 'remote as it was');
+  }
+  await client.close();
+});
 
 test('a stream cut off resumes after Last-Event-ID with what the client missed', async () => {
   const session = (await initialize('2025-11-25', { path: '/mcp/second' })).headers.get('mcp-session-id');
