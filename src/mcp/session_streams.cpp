@@ -77,6 +77,22 @@ std::string SessionStreams::open(const StreamOwner& owner, const std::shared_ptr
   return event_id(after);
 }
 
+void SessionStreams::catch_up(const std::string& nonce, const Relay* relay, std::string_view after,
+                              const std::vector<KeptEvent>& shared) {
+  std::lock_guard lock(mutex_);
+  const auto it = entries_.find(nonce);
+  if (it == entries_.end() || it->second.stream.get() != relay) return;
+  auto next = shared.begin();
+  if (!after.empty()) {
+    next = std::find_if(shared.begin(), shared.end(),
+                        [&](const KeptEvent& k) { return k.id == after; });
+    if (next == shared.end()) return;  // no longer kept: nothing known to follow it
+    ++next;
+  }
+  for (auto k = next; k != shared.end(); ++k)
+    if (!is_own(k->id)) it->second.stream->push(k->event);
+}
+
 std::optional<StreamOwner> SessionStreams::home_of(const std::string& nonce) const {
   std::lock_guard lock(mutex_);
   const auto it = entries_.find(nonce);

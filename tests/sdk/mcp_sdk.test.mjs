@@ -7,7 +7,7 @@
 // SWITCHYARD_BIN set.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
@@ -232,6 +232,11 @@ async function connect(path = '/mcp', { g = gateway, sessionId, key = appKey, ca
   await client.connect(transport);
   return { client, transport };
 }
+
+// A session's stream (GET), at gateway `g`, resuming after `lastEventId` when given.
+const openStream = ({ g = gateway, path = '/mcp', session, lastEventId }) => fetch(url(path, g), {
+  headers: { Authorization: `Bearer ${appKey}`, Accept: 'text/event-stream', 'Mcp-Session-Id': session,
+             ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) } });
 
 // One JSON-RPC message posted as a client would, headers adjustable.
 async function post(body, { path = '/mcp', headers = {}, session, g = gateway } = {}) {
@@ -785,9 +790,7 @@ test('a session\'s stream moves to another replica with what it missed and its s
   const call = (g, id, name, params = { name: 'toggle-subscriber-updates', arguments: {} }) =>
     post({ jsonrpc: '2.0', id, method: name, params }, { path, session, g });
   assert.equal((await call(gateway, 2, 'resources/subscribe', { uri })).status, 200);
-  const listen = (g, lastEventId) => fetch(url(path, g), { headers: {
-    Authorization: `Bearer ${appKey}`, Accept: 'text/event-stream', 'Mcp-Session-Id': session,
-    ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) } });
+  const listen = (g, lastEventId) => openStream({ g, path, session, lastEventId });
   const updates = async (events, count) => {
     const out = [];
     for await (const event of events) {
@@ -822,6 +825,28 @@ test('a session\'s stream moves to another replica with what it missed and its s
   } finally {
     await call(other, 6, 'tools/call');
   }
+  await stopGateway(other);
+});
+
+test('what the replica that had a stream kept just after the stream moved still reaches the client', async () => {
+  const other = await startGateway('replica');
+  const path = '/mcp/second';
+  const session = (await initialize('2025-11-25', { path })).headers.get('mcp-session-id');
+  const nonce = JSON.parse(Buffer.from(session.split('.')[0], 'base64url').toString()).n;
+  const primer = (await sseEvents(await openStream({ path, session })).next()).value;
+  const there = sseEvents(await openStream({ g: other, path, session, lastEventId: primer.id }));
+  // The first replica keeps one more event of the session, as it does until it hears that the
+  // stream moved: after the other one read what was kept.
+  const late = `${primer.id.slice(0, primer.id.lastIndexOf('-'))}-77`;
+  const message = { jsonrpc: '2.0', method: 'notifications/message',
+                    params: { level: 'info', data: 'kept late' } };
+  execFileSync('redis-cli', ['-p', String(redis.port), 'RPUSH', `switchyard:mcp:events:${nonce}`,
+                             `${late}\nid: ${late}\ndata: ${JSON.stringify(message)}\n\n`]);
+  const seen = [];
+  (async () => { for await (const event of there) seen.push(event); })().catch(() => {});
+  const caught = await waitFor(() => seen.find((e) => e.data && JSON.parse(e.data).params?.data === 'kept late'),
+                               'the event kept late');
+  assert.equal(caught.id, late);
   await stopGateway(other);
 });
 

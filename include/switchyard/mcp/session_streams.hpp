@@ -67,6 +67,12 @@ class SessionStreams {
   // client cut off during the replay asks for it again.
   std::string open(const StreamOwner& owner, const std::shared_ptr<Relay>& relay,
                    std::string_view last_event_id, const std::vector<KeptEvent>* shared = nullptr);
+  // The replicas' kept events (`shared`) once more, a while after open() replayed them up to
+  // `after` (empty: there were none): those that followed it and came from another process (the
+  // replica that had the stream, until it heard the stream moved) are pushed to `relay`, if it
+  // is still the session's stream.
+  void catch_up(const std::string& nonce, const Relay* relay, std::string_view after,
+                const std::vector<KeptEvent>& shared);
   // Whether `event_id` is one this process gave.
   bool is_own(std::string_view event_id) const;
   // Where the events of a session whose stream is here go besides (the replicas' store). Called

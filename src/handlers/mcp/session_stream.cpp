@@ -1,5 +1,7 @@
 // The session's own traffic outside its requests: the stream (GET), its subscriptions as the
 // replicas share them, and its end (DELETE).
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include "mcp.hpp"
@@ -16,6 +18,20 @@ namespace jsonrpc = api::jsonrpc;
 
 // How long a client whose stream (GET) ended waits before it opens another.
 constexpr std::chrono::milliseconds kReconnectAfter{1'000};
+// How long after a stream that came from another replica opens here that replica has surely
+// heard so (Redis pub/sub takes milliseconds) and keeps no more events for it.
+constexpr std::chrono::milliseconds kMovedBy{1'000};
+
+// What the replica that had the stream kept after the events replayed here were read (up to
+// `after`; none were: ""): pushed once it has heard the stream moved.
+Awaitable<void> catch_up(redis::Client& redis, mcp::SharedStreamNames names,
+                         mcp::SessionStreams& streams, std::string nonce,
+                         std::shared_ptr<mcp::Relay> stream, std::string after) {
+  Timer wait(co_await asio::this_coro::executor, kMovedBy);
+  co_await wait.async_wait(as_result);
+  const std::vector<mcp::KeptEvent> kept = co_await mcp::kept_events(redis, names, nonce);
+  streams.catch_up(nonce, stream.get(), after, kept);
+}
 
 }  // namespace
 
@@ -76,13 +92,20 @@ Awaitable<void> Mcp::listen(request::Context& request, const Caller& caller) {
   std::optional<mcp::SharedStreamNames> names;
   std::vector<mcp::KeptEvent> kept;
   if (services_.redis) names.emplace(services_.config.redis->prefix);
-  if (names && !last_event_id.empty() && !streams.is_own(last_event_id))
-    kept = co_await mcp::kept_events(*services_.redis, *names, nonce);
+  // The client was last given events by another replica.
+  const bool from_elsewhere = names && !last_event_id.empty() && !streams.is_own(last_event_id);
+  if (from_elsewhere) kept = co_await mcp::kept_events(*services_.redis, *names, nonce);
   if (arrived) co_await mcp::announce_stream(*services_.redis, *names, nonce);
   auto relay = std::make_shared<mcp::Relay>(co_await asio::this_coro::executor);
   const std::string primer = streams.open({nonce, caller.server, caller.access}, relay,
                                           last_event_id, names ? &kept : nullptr);
   services_.mcp->listen_for(nonce, caller.server, caller.access, session->upstream);
+  if (arrived && from_elsewhere) {
+    std::string after = kept.empty() ? std::string() : kept.back().id;
+    asio::co_spawn(co_await asio::this_coro::executor,
+                   catch_up(*services_.redis, *names, streams, nonce, relay, std::move(after)),
+                   asio::detached);
+  }
   if (arrived) {
     std::vector<std::string> uris =
         co_await mcp::shared_subscriptions(*services_.redis, *names, nonce);

@@ -2,6 +2,8 @@
 // given again.
 #include "switchyard/mcp/session_streams.hpp"
 
+#include "switchyard/mcp/session.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -73,6 +75,31 @@ TEST_F(SessionStreamsTest, AResourceUpdateReachesOnlyItsSubscribers) {
   EXPECT_FALSE(streams_.subscribed("second", "file:///x"));
   streams_.unsubscribe("b", "file:///x");
   EXPECT_FALSE(streams_.subscribed("everything", "file:///x"));
+}
+
+TEST_F(SessionStreamsTest, AStreamFromAnotherReplicaCatchesUpWithWhatThatReplicaKeptLate) {
+  auto stream = relay();
+  const std::vector<KeptEvent> first = {{"other-1", "id: other-1\ndata: a\n\n"},
+                                        {"other-2", "id: other-2\ndata: b\n\n"}};
+  streams_.open({"a", "", {}}, stream, "other-1", &first);
+  EXPECT_EQ(stream->take(), std::vector<std::string>{first[1].event});
+  publish("s", log("here"));
+  ASSERT_EQ(stream->take().size(), 1u);
+  // What the other replica kept after this one read, among this one's own events.
+  auto later = first;
+  later.push_back({process_tag() + "-7", "id: own\ndata: mine\n\n"});
+  later.push_back({"other-3", "id: other-3\ndata: c\n\n"});
+  streams_.catch_up("a", stream.get(), "other-2", later);
+  EXPECT_EQ(stream->take(), std::vector<std::string>{later.back().event});
+  // Nothing was kept when the stream opened: every event of the other replica's since.
+  streams_.catch_up("a", stream.get(), "", later);
+  EXPECT_EQ(stream->take().size(), 3u);
+  // Not to a stream that is no longer the session's.
+  auto replaced = relay();
+  streams_.open({"a", "", {}}, replaced, "");
+  replaced->take();
+  streams_.catch_up("a", stream.get(), "", later);
+  EXPECT_TRUE(stream->take().empty() && replaced->take().empty());
 }
 
 TEST_F(SessionStreamsTest, AReconnectingClientGetsWhatFollowedItsLastEventId) {
