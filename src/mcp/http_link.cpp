@@ -96,7 +96,7 @@ class HttpLink final : public ServerLink {
     if (const auto it = clients_.find(nonce); it != clients_.end()) {
       if (it->second->listening) it->second->listening->abort();
       it->second->streams = 0;
-      id = it->second->session.id;
+      if (!it->second->session.id.empty()) id = it->second->session.id;
       clients_.erase(it);
     }
     if (!id.empty()) send_in(std::move(id), {});
@@ -196,14 +196,16 @@ class HttpLink final : public ServerLink {
       const bool opened = co_await replace(slot, nonce, none, deadline);
       if (!opened) co_return none_opened;
     }
-    const ServerSession used = slot->session;
-    Outcome outcome;
-    Reply reply = co_await post(method, params, deadline, used, &outcome, relay);
-    if (!outcome.rejected) co_return reply;
-    const bool replaced = co_await replace(slot, nonce, used.id, deadline);
-    if (!replaced) co_return none_opened;
-    const ServerSession renewed = slot->session;
-    co_return co_await post(method, params, deadline, renewed, &outcome, relay);
+    // A session the server forgot is replaced and the request sent again: twice at most, since
+    // the one another replica kept may be gone as well.
+    for (int sent = 1;; ++sent) {
+      const ServerSession in = slot->session;
+      Outcome outcome;
+      Reply reply = co_await post(method, params, deadline, in, &outcome, relay);
+      if (!outcome.rejected || sent == 3) co_return reply;
+      const bool replaced = co_await replace(slot, nonce, in.id, deadline);
+      if (!replaced) co_return none_opened;
+    }
   }
 
   // The client session's session with the server, once `rejected` (empty: it had none) is not
