@@ -8,9 +8,9 @@
 // credentials, never the client's) go with every message.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <unordered_map>
 
 #include "links.hpp"
+#include "server_sessions.hpp"
 #include "switchyard/api/jsonrpc.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 #include "switchyard/upstream/exchange.hpp"
@@ -21,32 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using telemetry::Level;
 using telemetry::log_event;
-
-// A session with the server: its Mcp-Session-Id (none when the server gives none) and the
-// protocol version agreed at initialize, both sent with every later message.
-struct ServerSession {
-  std::string id;
-  std::string version;
-};
-
-// A session in use, opened again when the server forgets it: one at a time, the requests that
-// find it gone meanwhile waiting for that one.
-struct Slot {
-  ServerSession session;
-  bool opening = false;
-  bool open = false;  // the last opening succeeded
-  std::vector<Timer*> waiters;
-  Clock::time_point used{};
-  // A client session's: how many of its streams (GET) are open here, while the server's stream
-  // of the session is read for it.
-  unsigned streams = 0;
-  bool reading = false;  // the server's stream of the session is being read (or waited for)
-  upstream::Exchange* listening = nullptr;
-};
-
-// A client session's session with a server is forgotten here after an hour unused (its id, or
-// Redis, still has it).
-constexpr Clock::duration kClientIdle = std::chrono::hours(1);
 
 class HttpLink final : public ServerLink {
  public:
@@ -65,7 +39,7 @@ class HttpLink final : public ServerLink {
     ServerLink::stop();
     backoff_.cancel();
     stop_listening();
-    for (const auto& [nonce, slot] : clients_)
+    for (const auto& [nonce, slot] : clients_.all())
       if (slot->listening) slot->listening->abort();
   }
 
@@ -84,20 +58,20 @@ class HttpLink final : public ServerLink {
   }
 
   void stop_listening_for_client(const std::string& nonce) override {
-    const auto it = clients_.find(nonce);
-    if (it == clients_.end() || it->second->streams == 0) return;
-    if (--it->second->streams == 0 && it->second->listening) it->second->listening->abort();
+    const auto slot = clients_.find(nonce);
+    if (!slot || slot->streams == 0) return;
+    if (--slot->streams == 0 && slot->listening) slot->listening->abort();
   }
 
   void end_client_session(const std::string& nonce,
                           const std::map<std::string, std::string>& carried) override {
     std::string id;
     if (const auto it = carried.find(config_.name); it != carried.end()) id = it->second;
-    if (const auto it = clients_.find(nonce); it != clients_.end()) {
-      if (it->second->listening) it->second->listening->abort();
-      it->second->streams = 0;
-      if (!it->second->session.id.empty()) id = it->second->session.id;
-      clients_.erase(it);
+    if (const auto slot = clients_.find(nonce)) {
+      if (slot->listening) slot->listening->abort();
+      slot->streams = 0;
+      if (!slot->session.id.empty()) id = slot->session.id;
+      clients_.erase(nonce);
     }
     if (!id.empty()) send_in(std::move(id), {});
   }
@@ -273,36 +247,10 @@ class HttpLink final : public ServerLink {
   // The slot of client session `nonce`, with the session its id carries (`carried`) when new.
   std::shared_ptr<Slot> client_slot(const std::string& nonce,
                                     const std::map<std::string, std::string>& carried) {
-    const auto now = Clock::now();
-    if (clients_.size() >= sweep_at_) {
-      std::erase_if(clients_, [now](const auto& c) {
-        return !c.second->opening && c.second->streams == 0 && now - c.second->used > kClientIdle;
-      });
-      sweep_at_ = std::max<std::size_t>(64, 2 * clients_.size());
-    }
-    auto& slot = clients_[nonce];
-    if (!slot) {
-      slot = std::make_shared<Slot>();
-      if (const auto it = carried.find(config_.name); it != carried.end())
-        slot->session = ServerSession{it->second, own_.session.version};
-    }
-    slot->used = now;
-    return slot;
-  }
-
-  // Waits for the session another request is opening in `slot`: whether it opened.
-  Awaitable<bool> wait_opened(Slot& slot, Clock::time_point deadline) {
-    Timer t(executor_, deadline);
-    slot.waiters.push_back(&t);
-    co_await t.async_wait(as_result);
-    std::erase(slot.waiters, &t);
-    co_return slot.open;
-  }
-
-  static void finish_opening(Slot& slot, bool open) {
-    slot.opening = false;
-    slot.open = open;
-    for (Timer* t : slot.waiters) t->cancel();
+    const auto it = carried.find(config_.name);
+    return clients_.get(nonce, it == carried.end()
+                                   ? ServerSession{}
+                                   : ServerSession{it->second, own_.session.version});
   }
 
   // Initializes a new session: the server's answer, and the session.
@@ -504,8 +452,7 @@ class HttpLink final : public ServerLink {
   Timer backoff_;
   std::uint64_t sessions_ = 0;  // counts sessions: an old one's stream ends
   Slot own_;                    // the gateway's own session with the server
-  std::unordered_map<std::string, std::shared_ptr<Slot>> clients_;  // by client session nonce
-  std::size_t sweep_at_ = 64;  // clients_ is swept of idle sessions at this size
+  ClientSlots clients_;
   std::uint64_t next_id_ = 0;
 };
 
