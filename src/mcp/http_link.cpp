@@ -235,11 +235,9 @@ class HttpLink final : public ServerLink {
       const auto began = Clock::now();
       const int status = co_await self->read_server_stream(in, &slot->listening, &nonce);
       if (status == 405 || self->stopped_ || slot->streams == 0) co_return;
-      if (status == 404 || status == 400) {
-        const bool replaced =
-            co_await self->replace(slot, nonce, in.id, Clock::now() + kInitializeTimeout);
-        if (replaced) continue;
-      }
+      // A refused GET does not replace the session (servers answer 400 or 404 to a GET they do
+      // not serve): the client's next request does when the server forgot it, and the next GET
+      // goes in the new one.
       co_await self->pause_listening(backoff, began);
     }
   }
