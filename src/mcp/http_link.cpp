@@ -398,7 +398,7 @@ class HttpLink final : public ServerLink {
       if (!message) return true;
       using api::jsonrpc::Kind;
       if (message->kind == Kind::notification && client) {
-        if (!message->method.ends_with("/list_changed")) tell_client(*client, *message, data);
+        if (!message->method.ends_with("/list_changed")) tell_client(*client, data);
       } else if (message->kind == Kind::notification) {
         on_notification(*message, data, relay);
       } else if (message->kind == Kind::request) {

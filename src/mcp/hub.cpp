@@ -106,9 +106,9 @@ struct Hub::Inner {
           [this](std::string_view name, const api::jsonrpc::Message& notification,
                  std::string_view raw) { streams.publish(name, notification, raw); });
       server->keep_sessions_with(kept_sessions);
-      server->set_client_listener([this](const std::string& nonce, std::string_view,
-                                         const api::jsonrpc::Message&,
-                                         std::string_view raw) { streams.publish_to(nonce, raw); });
+      server->set_client_listener([this](const std::string& nonce, std::string_view raw) {
+        streams.publish_to(nonce, raw);
+      });
       server->set_subscribed([this](std::string_view name, const std::string& uri) {
         return streams.subscribed(name, uri);
       });
@@ -430,7 +430,9 @@ void Hub::stream_moved(const std::string& nonce) {
   asio::post(inner_->io, [inner = inner_.get(), nonce] {
     auto gone = inner->streams.moved(nonce);
     if (!gone) return;
-    // serve() unsubscribes a server only when no other session here still subscribes.
+    // A server whose one session serves every client is unsubscribed only when no other
+    // session here still subscribes (ServerLink::request); an HTTP server keeps the session's
+    // subscriptions in the session's own session with it (nothing to do here).
     for (const std::string& uri : gone->second)
       inner->send_for(nonce, gone->first, "resources/unsubscribe", uri);
   });

@@ -243,6 +243,26 @@ bool RawConnection::closed_by_peer(std::chrono::milliseconds timeout) {
   }
 }
 
+json mcp_request(int id, const std::string& method, const json& params) {
+  return {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
+}
+
+std::vector<std::pair<std::string, std::string>> mcp_headers(const std::string& session) {
+  std::vector<std::pair<std::string, std::string>> out{
+      {"accept", "application/json, text/event-stream"}};
+  if (!session.empty()) out.emplace_back("mcp-session-id", session);
+  return out;
+}
+
+Response mcp_initialize(HttpClient& client) {
+  return client.post_json("/mcp",
+                          mcp_request(1, "initialize",
+                                      {{"protocolVersion", "2025-11-25"},
+                                       {"capabilities", json::object()},
+                                       {"clientInfo", {{"name", "t"}, {"version", "1"}}}}),
+                          mcp_headers());
+}
+
 json chat_body(const std::string& model, bool stream, bool include_usage) {
   json body = {
       {"model", model},

@@ -113,6 +113,13 @@ class RawConnection {
 // `chat` request bodies used throughout.
 json chat_body(const std::string& model, bool stream = false, bool include_usage = false);
 
+// MCP over Streamable HTTP: a JSON-RPC request; the headers a POST of one needs (in `session`,
+// once there is one); and an initialize (2025-11-25, offering nothing) POSTed to /mcp, whose
+// answer has the session in its Mcp-Session-Id.
+json mcp_request(int id, const std::string& method, const json& params = json::object());
+std::vector<std::pair<std::string, std::string>> mcp_headers(const std::string& session = {});
+Response mcp_initialize(HttpClient& client);
+
 // SSE `data:` payloads of a de-chunked event-stream body, in order.
 std::vector<std::string> sse_data(const std::string& body);
 

@@ -21,17 +21,7 @@ TEST(McpUpstream, AClientStreamAtAServerThatServesNoneCostsNoNewSessions) {
                  "mcp:\n  servers:\n    mock: { transport: http, url: \"" +
                  at + "/mcp\" }\n");
   HttpClient client(gw.port());
-  const std::vector<std::pair<std::string, std::string>> accept{
-      {"accept", "application/json, text/event-stream"}};
-  const auto opened = client.post_json("/mcp",
-                                       {{"jsonrpc", "2.0"},
-                                        {"id", 1},
-                                        {"method", "initialize"},
-                                        {"params",
-                                         {{"protocolVersion", "2025-11-25"},
-                                          {"capabilities", json::object()},
-                                          {"clientInfo", {{"name", "t"}, {"version", "1"}}}}}},
-                                       accept);
+  const auto opened = mcp_initialize(client);
   ASSERT_EQ(opened.status, 200) << opened.body;
   const std::string session = opened.header("mcp-session-id");
   // The client's stream, held open: the gateway asks the server for the stream of the client's
@@ -47,15 +37,10 @@ TEST(McpUpstream, AClientStreamAtAServerThatServesNoneCostsNoNewSessions) {
   EXPECT_EQ(requests.value("POST /mcp", 0), 4) << requests.dump();
   EXPECT_LE(requests.value("GET /mcp", 0), 6) << requests.dump();
   // A call in the client's session still goes through.
-  auto headers = accept;
-  headers.emplace_back("mcp-session-id", session);
-  const auto called =
-      client.post_json("/mcp",
-                       {{"jsonrpc", "2.0"},
-                        {"id", 2},
-                        {"method", "tools/call"},
-                        {"params", {{"name", "mock__echo"}, {"arguments", {{"message", "hi"}}}}}},
-                       headers);
+  const auto called = client.post_json(
+      "/mcp",
+      mcp_request(2, "tools/call", {{"name", "mock__echo"}, {"arguments", {{"message", "hi"}}}}),
+      mcp_headers(session));
   EXPECT_EQ(called.status, 200);
   EXPECT_NE(called.body.find("\"hi\""), std::string::npos) << called.body;
 }

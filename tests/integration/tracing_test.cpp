@@ -117,28 +117,14 @@ TEST(Tracing, AnMcpRequestHasItsMethodToolAndSessionAndSpansForTheServersPart) {
                       "mcp:\n  servers:\n" + server_at("mock", first.port()) +
                       server_at("other", second.port()) + server_at("down", closed_port()));
   HttpClient client(gw.port());
-  const std::vector<std::pair<std::string, std::string>> accept{
-      {"accept", "application/json, text/event-stream"}};
-  const auto opened = client.post_json("/mcp",
-                                       {{"jsonrpc", "2.0"},
-                                        {"id", 1},
-                                        {"method", "initialize"},
-                                        {"params",
-                                         {{"protocolVersion", "2025-11-25"},
-                                          {"capabilities", json::object()},
-                                          {"clientInfo", {{"name", "t"}, {"version", "1"}}}}}},
-                                       accept);
+  const auto opened = mcp_initialize(client);
   ASSERT_EQ(opened.status, 200) << opened.body;
-  auto headers = accept;
-  headers.emplace_back("mcp-session-id", opened.header("mcp-session-id"));
+  auto headers = mcp_headers(opened.header("mcp-session-id"));
   headers.emplace_back("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-  const auto called =
-      client.post_json("/mcp",
-                       {{"jsonrpc", "2.0"},
-                        {"id", 2},
-                        {"method", "tools/call"},
-                        {"params", {{"name", "mock__echo"}, {"arguments", {{"message", "hi"}}}}}},
-                       headers);
+  const auto called = client.post_json(
+      "/mcp",
+      mcp_request(2, "tools/call", {{"name", "mock__echo"}, {"arguments", {{"message", "hi"}}}}),
+      headers);
   ASSERT_EQ(called.status, 200) << called.body;
 
   ASSERT_TRUE(collector.wait_for([](const auto& r) {
@@ -168,8 +154,7 @@ TEST(Tracing, AnMcpRequestHasItsMethodToolAndSessionAndSpansForTheServersPart) {
 
   // A list at /mcp waits for every server's: a span each, under the servers' part, in error for
   // the server that is down.
-  const auto listed =
-      client.post_json("/mcp", {{"jsonrpc", "2.0"}, {"id", 3}, {"method", "tools/list"}}, headers);
+  const auto listed = client.post_json("/mcp", mcp_request(3, "tools/list"), headers);
   ASSERT_EQ(listed.status, 200) << listed.body;
   std::map<std::string, json> lists;
   ASSERT_TRUE(collector.wait_for([&lists](const auto& r) {

@@ -79,9 +79,7 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   void set_listener(Listener listener) { listener_ = std::move(listener); }
   void keep_sessions_with(std::shared_ptr<const KeptSessions> kept) { kept_ = std::move(kept); }
   // Where what a server says to one client session's own session outside its requests goes.
-  using ClientListener =
-      std::function<void(const std::string& nonce, std::string_view server,
-                         const api::jsonrpc::Message& notification, std::string_view raw)>;
+  using ClientListener = std::function<void(const std::string& nonce, std::string_view raw)>;
   void set_client_listener(ClientListener listener) { client_listener_ = std::move(listener); }
   // Whether another session here still subscribes to `uri` at the server: a server whose one
   // session serves every client is told of an unsubscription only when none does.
@@ -147,9 +145,8 @@ class ServerLink : public std::enable_shared_from_this<ServerLink> {
   static Reply cancelled();
   static std::string cancelled_notification(std::string_view id, std::string_view reason);
   // A notification of the server to client session `nonce` alone.
-  void tell_client(const std::string& nonce, const api::jsonrpc::Message& notification,
-                   std::string_view raw) const {
-    if (client_listener_) client_listener_(nonce, config_.name, notification, raw);
+  void tell_client(const std::string& nonce, std::string_view raw) const {
+    if (client_listener_) client_listener_(nonce, raw);
   }
   // For the log: "mcp server <name>".
   std::string name() const { return "mcp server " + config_.name; }
