@@ -12,10 +12,59 @@ void append_nullable(std::string& out, std::string_view v) {
     json::append_quoted(out, v);
   }
 }
+
+// Anthropic's error types by the status it answers with (its errors page): the SDKs raise their
+// typed exceptions from the status, the type says the same in the body.
+std::string_view anthropic_type(int status) {
+  switch (status) {
+    case 401:
+      return "authentication_error";
+    case 402:
+      return "billing_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 413:
+    case 431:
+      return "request_too_large";
+    case 429:
+      return "rate_limit_error";
+    case 408:
+    case 504:
+      return "timeout_error";
+    case 529:
+      return "overloaded_error";
+    default:
+      return status >= 500 ? "api_error" : "invalid_request_error";
+  }
+}
+
 }  // namespace
 
-std::string ApiError::to_json() const {
+int ApiError::status_in(Dialect dialect) const {
+  if (dialect == Dialect::openai) return status;
+  if (status == 503) return 529;
+  if (status == 502) return 500;
+  return status;
+}
+
+std::string ApiError::to_event(Dialect dialect) const {
+  if (dialect == Dialect::openai) return "data: " + to_json() + "\n\n";
+  return "event: error\ndata: " + to_json(dialect) + "\n\n";
+}
+
+std::string ApiError::to_json(Dialect dialect) const {
   std::string out;
+  if (dialect == Dialect::anthropic) {
+    out.reserve(64 + message.size());
+    out += R"({"type":"error","error":{"type":)";
+    json::append_quoted(out, anthropic_type(status_in(dialect)));
+    out += R"(,"message":)";
+    json::append_quoted(out, message);
+    out += "}}";
+    return out;
+  }
   out.reserve(96 + message.size());
   out += R"({"error":{"message":)";
   json::append_quoted(out, message);

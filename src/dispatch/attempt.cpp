@@ -3,7 +3,9 @@
 // there is none.
 #include <array>
 
+#include <boost/beast/core/string.hpp>
 #include "attempt.hpp"
+
 #include "switchyard/dispatch/backoff.hpp"
 #include "switchyard/upstream/exchange.hpp"
 #include "switchyard/upstream/sse.hpp"
@@ -116,18 +118,21 @@ using Attempt = Dispatcher::Attempt;
 providers::Call call_for(Attempt& a) {
   const DispatchRequest& request = a.request;
   const auto& target = a.target;
-  return {*target.provider,
-          *target.model,
-          target.quoted_upstream,
-          a.context.request_id(),
-          *a.forwarded,
-          request.report_upstream_model ? std::string_view(target.model->upstream) : request.model,
-          std::chrono::duration_cast<std::chrono::seconds>(
-              std::chrono::system_clock::now().time_since_epoch())
-              .count(),
-          request.chat && request.chat->stream(),
-          request.chat && request.chat->include_usage(),
-          request.embeddings && request.embeddings->base64()};
+  std::string_view anthropic_version;
+  if (request.messages) {
+    const auto given = a.context.http.find("anthropic-version");
+    if (given != a.context.http.end()) anthropic_version = given->value();
+  }
+  return {
+      *target.provider, *target.model, target.quoted_upstream, a.context.request_id(), *a.forwarded,
+      request.report_upstream_model ? std::string_view(target.model->upstream) : request.model,
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count(),
+      request.stream(),
+      // A Messages answer always reports its usage.
+      request.messages || (request.chat && request.chat->include_usage()),
+      request.embeddings && request.embeddings->base64(), anthropic_version, request.count_tokens};
 }
 
 // The request head and body as they go on the wire.
@@ -193,8 +198,8 @@ StreamEnd stream_end(Attempt& a, const providers::ChatStream& stream,
     }
     return StreamEnd::none;
   }
-  // Started and then broken: the client is told so, in OpenAI's shape and without [DONE], never
-  // left with a stream that looks complete.
+  // Started and then broken: the client is told so, in its API's shape (without OpenAI's [DONE],
+  // without Anthropic's message_stop), never left with a stream that looks complete.
   const bool upstream_said = state == State::failed;
   auto error =
       api::errors::stream_interrupted(upstream_said ? stream.error().error.message : fault.detail);
@@ -202,7 +207,9 @@ StreamEnd stream_end(Attempt& a, const providers::ChatStream& stream,
   a.context.record.stream_end = a.outcome;
   redact(error.message, a.target.provider->api_key);
   a.detail = error.message;
-  out = upstream::sse_data_event(error.to_json());
+  // What the upstream said of itself (Anthropic's overloaded_error) is what a client retries on.
+  if (upstream_said) error.status = stream.error().error.status;
+  out = error.to_event(a.context.dialect);
   return StreamEnd::interrupted;
 }
 
@@ -231,6 +238,15 @@ void Dispatcher::build_forwarded(const Attempt& a, std::string& out) {
     out += "\r\n";
   }
   const auto& provider = *a.target.provider;
+  // A Messages client's beta features go on to Anthropic, which is the one that knows them.
+  if (a.request.messages && provider.type == config::ProviderType::anthropic) {
+    for (const auto& field : a.context.http) {
+      if (!boost::beast::iequals(field.name_string(), "anthropic-beta")) continue;
+      out += "anthropic-beta: ";
+      out += field.value();
+      out += "\r\n";
+    }
+  }
   if (provider.forward_headers.empty()) return;
   std::string lower;
   for (const auto& field : a.context.http) {
@@ -250,8 +266,9 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
   const DispatchRequest& request = a.request;
   build_forwarded(a, *a.forwarded);
   const providers::Call call = call_for(a);
-  auto encoded = request.chat
-                     ? adapter.encode_chat(*request.chat, call, *a.head, *a.encoded)
+  auto encoded = request.chat ? adapter.encode_chat(*request.chat, call, *a.head, *a.encoded)
+                 : request.messages
+                     ? adapter.encode_messages(*request.messages, call, *a.head, *a.encoded)
                      : adapter.encode_embeddings(*request.embeddings, call, *a.head, *a.encoded);
   a.call = &call;
   if (!encoded) {
@@ -300,8 +317,9 @@ Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange)
   exchange.finish();
   const auto& adapter = *a.target.adapter;
   const DispatchRequest& request = a.request;
-  auto decoded = request.chat ? adapter.decode_chat(*a.body, *a.call, a.usage)
-                              : adapter.decode_embeddings(*a.body, *a.call, a.usage);
+  auto decoded = request.chat       ? adapter.decode_chat(*a.body, *a.call, a.usage)
+                 : request.messages ? adapter.decode_messages(*a.body, *a.call, a.usage)
+                                    : adapter.decode_embeddings(*a.body, *a.call, a.usage);
   if (!decoded) {
     a.refuse(std::move(decoded).error());
     co_return;
@@ -313,6 +331,7 @@ Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange)
   auto& response = a.context.response();
   add_route_headers(response, request, a.target, a.attempts_so_far());
   if (a.usage.reported) response.add_header("x-switchyard-cost", routing::format_usd(a.cost()));
+  if (request.count_tokens) response.add_header("x-switchyard-token-count", "exact");
   a.context.record.first_byte = since(a.context.record.start);
   co_await response.send(a.status, "application/json", *a.body);
   a.responded = true;
@@ -320,7 +339,8 @@ Awaitable<void> Dispatcher::relay_json(Attempt& a, upstream::Exchange& exchange)
 
 Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchange) {
   using State = providers::ChatStream::State;
-  const auto stream = a.target.adapter->chat_stream(*a.call);
+  const auto stream = a.request.messages ? a.target.adapter->messages_stream(*a.call)
+                                         : a.target.adapter->chat_stream(*a.call);
   auto& response = a.context.response();
   upstream::SseParser sse;
   std::string& out = *a.encoded;  // the request is sent: its buffer holds the client's bytes now

@@ -87,6 +87,14 @@ void Dispatcher::plan(const DispatchRequest& request, Plan& order) {
   rank(
       route.strategy, candidates, explore_, [this] { return draw(); }, now, ranked);
   for (std::size_t i : ranked) order.push_back(route.targets[i]);
+  // Only Anthropic counts tokens exactly; the caller estimates when none of them answers.
+  if (request.count_tokens) {
+    order.erase(std::remove_if(order.begin(), order.end(),
+                               [](const routing::Target* t) {
+                                 return t->provider->type != config::ProviderType::anthropic;
+                               }),
+                order.end());
+  }
   if (!request.preferred_provider.empty()) {
     std::stable_partition(order.begin(), order.end(), [&](const routing::Target* t) {
       return t->provider->name == request.preferred_provider;
@@ -147,7 +155,7 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request,
         // The client's own mistake: every provider would refuse it, so it is the answer.
         const Attempt& refused = next_a == Next::final_error ? a : *b;
         add_route_headers(context.response(), request, refused.target, record.attempts.size());
-        co_await context.response().send_error(refused.error->error);
+        co_await context.response().send_error(refused.error->error, context.dialect);
         co_return DispatchResult();
       }
       if (next_a == Next::next_target) break;

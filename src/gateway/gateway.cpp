@@ -123,6 +123,7 @@ Awaitable<void> Gateway::handle(const request::HttpRequest& http, request::Respo
   record.path = target.substr(0, target.find('?'));
   const handlers::Endpoint* endpoint = find(record.path);
   record.endpoint = endpoint ? endpoint->metrics_name : "unknown";
+  request.dialect = dialect_of(endpoint, http);
   begin_trace(request);
   if (services_.metrics) services_.request_metrics->started(*services_.metrics);
   const bool quiet = endpoint && endpoint->quiet;
@@ -132,25 +133,44 @@ Awaitable<void> Gateway::handle(const request::HttpRequest& http, request::Respo
   if (refusal) {
     co_await request.refuse(*refusal);
   } else if (!endpoint) {
-    co_await sink.send_error(api::errors::unknown_path(record.method, record.path));
+    co_await sink.send_error(api::errors::unknown_path(record.method, record.path),
+                             request.dialect);
   } else if (!(endpoint->methods & method_bit(http.method()))) {
-    co_await sink.send_error(api::errors::method_not_allowed(record.method, record.path));
+    co_await sink.send_error(api::errors::method_not_allowed(record.method, record.path),
+                             request.dialect);
   } else {
     co_await endpoint->handler->handle(request);
   }
   finish(request, quiet);
 }
 
+api::Dialect Gateway::dialect_of(const handlers::Endpoint* endpoint,
+                                 const request::HttpRequest& http) {
+  using Speaks = handlers::Endpoint::Speaks;
+  const Speaks speaks = endpoint ? endpoint->speaks : Speaks::both;
+  if (speaks == Speaks::anthropic ||
+      (speaks == Speaks::both && http.find("anthropic-version") != http.end()))
+    return api::Dialect::anthropic;
+  return api::Dialect::openai;
+}
+
 std::optional<api::ApiError> Gateway::authorize(handlers::Access access,
                                                 request::Context& request) const {
   if (!keys_.enabled() || access == handlers::Access::open) return std::nullopt;
+  // Bearer, as OpenAI's SDKs send it; else x-api-key, as Anthropic's do.
   const auto authorization = request.http.find(http::field::authorization);
-  const config::GatewayKey* key =
-      authorization != request.http.end() ? keys_.find(authorization->value()) : nullptr;
+  const auto api_key = request.http.find("x-api-key");
+  const config::GatewayKey* key = nullptr;
+  if (authorization != request.http.end()) {
+    key = keys_.find(authorization->value());
+  } else if (api_key != request.http.end()) {
+    key = keys_.find_key(api_key->value());
+  }
   std::optional<api::ApiError> refusal;
   if (!key) {
-    refusal = authorization == request.http.end() ? api::errors::missing_api_key()
-                                                  : api::errors::invalid_api_key();
+    refusal = authorization == request.http.end() && api_key == request.http.end()
+                  ? api::errors::missing_api_key()
+                  : api::errors::invalid_api_key();
   } else if (access == handlers::Access::admin && !key->admin) {
     refusal =
         api::errors::permission_denied("The key '" + key->name + "' may not use the admin API.");

@@ -33,7 +33,10 @@ const config::GatewayKey* KeyRing::find(std::string_view authorization) const {
         return a == static_cast<char>(std::tolower(static_cast<unsigned char>(b)));
       }))
     return nullptr;
-  std::string_view key = authorization.substr(kBearer.size());
+  return find_key(authorization.substr(kBearer.size()));
+}
+
+const config::GatewayKey* KeyRing::find_key(std::string_view key) const {
   while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
   while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
   if (key.empty()) return nullptr;

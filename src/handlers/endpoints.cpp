@@ -4,6 +4,7 @@
 #include "chat/chat.hpp"
 #include "embeddings/embeddings.hpp"
 #include "mcp/mcp.hpp"
+#include "messages/messages.hpp"
 #include "metrics/metrics.hpp"
 #include "models/models.hpp"
 #include "probes/probes.hpp"
@@ -28,8 +29,15 @@ std::vector<Endpoint> make_endpoints(Services& services) {
       std::make_unique<Chat>(services));
   add("/v1/embeddings", "/embeddings", kPost, Access::key, Embeddings::kName, false,
       std::make_unique<Embeddings>(services));
+  add("/v1/messages", "/messages", kPost, Access::key, Messages::kName, false,
+      std::make_unique<Messages>(services));
+  table.back().speaks = Endpoint::Speaks::anthropic;
+  add("/v1/messages/count_tokens", "/messages/count_tokens", kPost, Access::key, CountTokens::kName,
+      false, std::make_unique<CountTokens>(services));
+  table.back().speaks = Endpoint::Speaks::anthropic;
   add("/v1/models", "/models", kGet, Access::key, Models::kName, false,
       std::make_unique<Models>(services));
+  table.back().speaks = Endpoint::Speaks::both;
   if (services.config.mcp.enabled && services.mcp) {
     add("/mcp", {}, kGet | kPost | kDelete, Access::key, Mcp::kName, false,
         std::make_unique<Mcp>(services));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 
 #include "switchyard/api/json.hpp"
 #include "switchyard/providers/adapter.hpp"
@@ -74,35 +75,72 @@ RouteTable::RouteTable(std::shared_ptr<const config::Config> config) : config_(s
     }
     if (!r.budget.then.empty()) route.then = find(r.budget.then);
   }
-  models_json_ = list_models([](std::string_view) { return true; });
+  const auto all = [](std::string_view) { return true; };
+  models_json_ = list_models(all, api::Dialect::openai);
+  anthropic_models_json_ = list_models(all, api::Dialect::anthropic);
 }
 
 RouteTable::~RouteTable() = default;
 
-std::string RouteTable::models_json(std::span<const std::string> only) const {
-  return list_models([only](std::string_view name) {
-    return std::find(only.begin(), only.end(), name) != only.end();
-  });
+std::string RouteTable::models_json(std::span<const std::string> only, api::Dialect dialect) const {
+  return list_models(
+      [only](std::string_view name) {
+        return std::find(only.begin(), only.end(), name) != only.end();
+      },
+      dialect);
 }
 
-std::string RouteTable::list_models(const std::function<bool(std::string_view)>& include) const {
-  std::string out = R"({"object":"list","data":[)";
-  bool first = true;
+// OpenAI's {"object":"list","data":[{"id","object":"model","created","owned_by"}]}, or
+// Anthropic's {"data":[{"type":"model","id","display_name","created_at"}],"has_more",
+// "first_id","last_id"} (all on one page: the SDKs' pagers stop at has_more false).
+std::string RouteTable::list_models(const std::function<bool(std::string_view)>& include,
+                                    api::Dialect dialect) const {
+  const bool anthropic = dialect == api::Dialect::anthropic;
+  std::string out = anthropic ? R"({"data":[)" : R"({"object":"list","data":[)";
+  std::string_view first_id, last_id;
+  char created_at[32];
+  const std::time_t created = created_;
+  std::tm utc{};
+  gmtime_r(&created, &utc);
+  std::strftime(created_at, sizeof created_at, "%Y-%m-%dT%H:%M:%SZ", &utc);
   auto add = [&](std::string_view id, std::string_view owner) {
     if (!include(id)) return;
-    if (!first) out += ',';
-    first = false;
+    if (!first_id.empty()) out += ',';
+    if (first_id.empty()) first_id = id;
+    last_id = id;
     out += R"({"id":)";
     api::json::append_quoted(out, id);
-    out += R"(,"object":"model","created":)";
-    out += std::to_string(created_);
-    out += R"(,"owned_by":)";
-    api::json::append_quoted(out, owner);
+    if (anthropic) {
+      out += R"(,"type":"model","display_name":)";
+      api::json::append_quoted(out, id);
+      out += R"(,"created_at":")";
+      out += created_at;
+      out += '"';
+    } else {
+      out += R"(,"object":"model","created":)";
+      out += std::to_string(created_);
+      out += R"(,"owned_by":)";
+      api::json::append_quoted(out, owner);
+    }
     out += '}';
   };
   for (const auto& r : config_->routes) add(r.name, "switchyard");
   for (const auto& t : targets_) add(t.model->name, t.model->provider);
-  out += "]}";
+  out += ']';
+  if (anthropic) {
+    auto id_or_null = [&out](std::string_view id) {
+      if (id.empty()) {
+        out += "null";
+      } else {
+        api::json::append_quoted(out, id);
+      }
+    };
+    out += R"(,"has_more":false,"first_id":)";
+    id_or_null(first_id);
+    out += R"(,"last_id":)";
+    id_or_null(last_id);
+  }
+  out += '}';
   return out;
 }
 

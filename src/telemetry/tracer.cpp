@@ -44,7 +44,7 @@ std::size_t append_request_spans(std::string& out, const RequestRecord& r) {
     if (!out.empty()) out += ',';
     ++count;
   };
-  const bool genai = r.endpoint == "chat" || r.endpoint == "embeddings";
+  const bool genai = r.endpoint == "chat" || r.endpoint == "messages" || r.endpoint == "embeddings";
   const std::string_view operation = operation_of(r);
 
   next();

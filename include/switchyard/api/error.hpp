@@ -1,12 +1,17 @@
 // Every error the gateway itself sends to a client is built here, in OpenAI's shape:
 // {"error":{"message","type","param","code"}} with all four keys present, param/code nullable,
 // and the HTTP status OpenAI uses for that class (docs/providers.md, "OpenAI format: errors").
+// A client of the Messages door gets the same error in Anthropic's shape and statuses instead
+// (docs/errors.md, "The Messages door").
 #pragma once
 
 #include <string>
 #include <string_view>
 
 namespace switchyard::api {
+
+// The API a client speaks, which decides the shape of its errors.
+enum class Dialect { openai, anthropic };
 
 struct ApiError {
   int status = 500;
@@ -17,7 +22,13 @@ struct ApiError {
   // Seconds for a retry-after header; 0 = none.
   int retry_after_s = 0;
 
-  std::string to_json() const;
+  // The body in `dialect`, and the status it goes with there (Anthropic says 529 for an
+  // overloaded 503 and has no 502).
+  std::string to_json(Dialect dialect = Dialect::openai) const;
+  int status_in(Dialect dialect) const;
+  // An event that ends a stream already begun, in `dialect`'s way: OpenAI's `data:` error object,
+  // Anthropic's `event: error`.
+  std::string to_event(Dialect dialect) const;
 };
 
 namespace errors {

@@ -20,6 +20,7 @@
 #include "switchyard/api/chat_request.hpp"
 #include "switchyard/api/embeddings_request.hpp"
 #include "switchyard/api/error.hpp"
+#include "switchyard/api/messages_request.hpp"
 #include "switchyard/dispatch/health_board.hpp"
 #include "switchyard/dispatch/shared_health.hpp"
 #include "switchyard/request/context.hpp"
@@ -47,10 +48,20 @@ struct DispatchRequest {
   // Exactly one of these is set.
   const api::ChatRequest* chat = nullptr;
   const api::EmbeddingsRequest* embeddings = nullptr;
-  // Whichever of the two it is, as the body and `model` the client sent.
+  const api::MessagesRequest* messages = nullptr;
+  // Whichever it is, as the body and `model` the client sent.
   const api::ModelField& client() const {
-    return chat ? static_cast<const api::ModelField&>(*chat) : *embeddings;
+    if (chat) return *chat;
+    if (messages) return *messages;
+    return *embeddings;
   }
+  // The chat completion it asks for: a Messages request's chat equivalent (translated at the
+  // first call); nullptr for embeddings and for a Messages request that is malformed.
+  const api::ChatRequest* chat_view() const { return messages ? messages->chat() : chat; }
+  bool stream() const { return chat ? chat->stream() : messages != nullptr && messages->stream(); }
+  // A Messages request asking for its token count (count_tokens): only Anthropic targets are
+  // tried, and their count is the answer.
+  bool count_tokens = false;
   // A provider the client prefers: its targets go to the front of the plan (the gateway only
   // sets it when the route has any).
   std::string_view preferred_provider;

@@ -70,6 +70,9 @@ class Gateway final : public std::enable_shared_from_this<Gateway>, public handl
 
  private:
   const handlers::Endpoint* find(std::string_view path) const;
+  // The API the request speaks (an unknown path: Anthropic's when it carries anthropic-version).
+  static api::Dialect dialect_of(const handlers::Endpoint* endpoint,
+                                 const request::HttpRequest& http);
   // With keys configured, whether the request's key may call an endpoint of `access`: sets
   // request.key, or says why not.
   std::optional<api::ApiError> authorize(handlers::Access access, request::Context& request) const;

@@ -45,6 +45,10 @@ struct Endpoint {
   bool quiet = false;             // neither logged nor traced (probes and scrapes would drown both)
   std::unique_ptr<Handler> handler;
   bool subpaths = false;  // also serves every path below `path` (/mcp/<server>)
+  // The API it speaks, which shapes its errors; `both`: Anthropic's when the request carries
+  // anthropic-version, as Anthropic's SDKs always send it.
+  enum class Speaks { openai, anthropic, both };
+  Speaks speaks = Speaks::openai;
 };
 
 // Every endpoint of one configuration generation, its handlers bound to `services`. Endpoints a

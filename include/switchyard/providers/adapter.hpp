@@ -16,6 +16,7 @@
 namespace switchyard::api {
 class ChatRequest;
 class EmbeddingsRequest;
+class MessagesRequest;
 }  // namespace switchyard::api
 namespace switchyard::upstream {
 struct SseEvent;
@@ -62,12 +63,16 @@ struct Call {
   bool stream = false;
   bool include_usage = false;      // the client asked for the usage chunk
   bool embeddings_base64 = false;  // embeddings: the client asked for encoding_format base64
+  // A Messages request's anthropic-version as the client sent it (empty when it did not): an
+  // Anthropic upstream gets it unchanged (and its anthropic-beta lines, in `forwarded`).
+  std::string_view anthropic_version;
+  bool count_tokens = false;  // POST /v1/messages/count_tokens, Anthropic's only
 };
 
-// Turns one upstream chat stream into the client's OpenAI stream. Fed every upstream event
-// (SSE, or a raw line group for providers that break out of SSE); appends complete SSE events
-// for the client — chat.completion.chunk data, the usage chunk when asked for, exactly one
-// `data: [DONE]` — to the output.
+// Turns one upstream chat stream into the client's stream. Fed every upstream event (SSE, or a raw
+// line group for providers that break out of SSE); appends complete SSE events for the client to
+// the output — for an OpenAI client chat.completion.chunk data, the usage chunk when asked for,
+// exactly one `data: [DONE]`; for a Messages client Anthropic's events through message_stop.
 class ChatStream {
  public:
   enum class State { open, done, failed };
@@ -119,6 +124,18 @@ class Adapter {
   virtual Result<void, ProviderError> decode_embeddings(std::string& body, const Call& call,
                                                         Usage& usage) const;
 
+  // POST /v1/messages (docs/providers.md, "The Messages door"). By default the request's chat
+  // equivalent is encoded as encode_chat encodes it and the answers are said again in
+  // Anthropic's terms (api/messages_output); a request whose equivalent leaves something out
+  // falls over to a provider that takes it whole. The Anthropic adapter relays the client's own
+  // request and answers instead.
+  virtual Result<void, ProviderError> encode_messages(const api::MessagesRequest& request,
+                                                      const Call& call, std::string& head,
+                                                      std::string& body) const;
+  virtual Result<void, ProviderError> decode_messages(std::string& body, const Call& call,
+                                                      Usage& usage) const;
+  virtual std::unique_ptr<ChatStream> messages_stream(const Call& call) const;
+
   // A non-2xx response, classified and in OpenAI's shape.
   virtual ProviderError decode_error(int status, std::string_view body) const = 0;
 
@@ -134,6 +151,12 @@ std::unique_ptr<Adapter> make_adapter(const config::Provider& provider);
 // lacks its blank line and then the end itself. Returns the stream's state.
 ChatStream::State pump(ChatStream& stream, upstream::SseParser& sse, std::string& out,
                        bool upstream_ended);
+
+// An Anthropic answer — a message, or its event stream — as what it says in OpenAI's shape: the
+// chat.completion, or the chat.completion.chunk events (the response cache keeps every answer in
+// OpenAI's shape, whichever door it came through).
+Result<std::string, ProviderError> anthropic_as_openai(std::string_view answer, bool stream,
+                                                       const Call& call);
 
 // Whether a client header may be passed to this provider: it must match one of the provider's
 // forward_headers patterns, and credentials and hop-by-hop headers never pass.

@@ -35,6 +35,8 @@ struct Context {
   const config::GatewayKey* key = nullptr;
   // Aborted when the client hangs up while the sink watches it.
   Cancellation cancel;
+  // The API the client speaks (the endpoint's): the shape of its errors.
+  api::Dialect dialect = api::Dialect::openai;
   // No attempt runs and no backoff sleeps past this (set once the route is known).
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 

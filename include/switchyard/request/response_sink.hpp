@@ -33,8 +33,9 @@ class ResponseSink {
   // A whole response. False when the client could not be written to.
   virtual Awaitable<bool> send(int status, std::string_view content_type,
                                std::string_view body) = 0;
-  // An error in OpenAI's shape, with retry-after when it names one.
-  Awaitable<bool> send_error(const api::ApiError& error);
+  // An error in the client's API's shape, with retry-after when it names one.
+  Awaitable<bool> send_error(const api::ApiError& error,
+                             api::Dialect dialect = api::Dialect::openai);
 
   // A streamed response: the head, then chunks, then the end. Each chunk is written before the
   // call returns, which is what makes a slow client slow the upstream read.

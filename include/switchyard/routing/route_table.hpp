@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "switchyard/api/error.hpp"
 #include "switchyard/config/config.hpp"
 
 namespace switchyard::providers {
@@ -73,11 +74,14 @@ class RouteTable {
   const providers::Adapter& adapter(std::size_t provider_index) const {
     return *adapters_[provider_index];
   }
-  // The body of GET /v1/models: every route and model alias, OpenAI list shape.
-  const std::string& models_json() const { return models_json_; }
+  // The body of GET /v1/models: every route and model alias, in OpenAI's list shape or
+  // Anthropic's.
+  const std::string& models_json(api::Dialect dialect = api::Dialect::openai) const {
+    return dialect == api::Dialect::openai ? models_json_ : anthropic_models_json_;
+  }
   // The same list with only the routes and aliases in `only`, in the same order (a gateway key
   // limited to those).
-  std::string models_json(std::span<const std::string> only) const;
+  std::string models_json(std::span<const std::string> only, api::Dialect dialect) const;
 
  private:
   struct Hash {
@@ -85,8 +89,9 @@ class RouteTable {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
-  // The OpenAI list of the routes, then the model aliases, that `include` accepts.
-  std::string list_models(const std::function<bool(std::string_view)>& include) const;
+  // The list of the routes, then the model aliases, that `include` accepts.
+  std::string list_models(const std::function<bool(std::string_view)>& include,
+                          api::Dialect dialect) const;
 
   std::shared_ptr<const config::Config> config_;
   std::int64_t created_ = 0;
@@ -95,6 +100,7 @@ class RouteTable {
   std::vector<std::unique_ptr<ComplexityPolicy>> policies_;  // of the classifier routes
   std::unordered_map<std::string, Route, Hash, std::equal_to<>> routes_;
   std::string models_json_;
+  std::string anthropic_models_json_;
 };
 
 }  // namespace switchyard::routing

@@ -63,8 +63,8 @@ Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Contex
   }
 
   ResponseCache cache(services_);
-  if (job.chat && !services_.cache) ResponseCache::bypass(request);
-  if (job.chat && services_.cache) {
+  if (!job.embeddings && !services_.cache) ResponseCache::bypass(request);
+  if (!job.embeddings && services_.cache) {
     const bool answered = co_await cache.answer(job, request);
     if (answered) {
       limits.reconcile(/*served=*/false);  // nothing upstream was used: the estimate goes back
@@ -89,7 +89,8 @@ Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Contex
   charge_route(job, request.record);
   if (copy) cache.store(job, request, *copy);
   limits.reconcile(result.has_value());
-  if (conclude(result, request)) co_await request.response().send_error(result.error());
+  if (conclude(result, request))
+    co_await request.response().send_error(result.error(), request.dialect);
 }
 
 std::optional<api::ApiError> Inference::find_route(const dispatch::DispatchRequest& job,

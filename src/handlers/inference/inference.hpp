@@ -48,11 +48,12 @@ class Inference {
   Awaitable<Choice> choose(const dispatch::DispatchRequest& job, const routing::Route& asked,
                            std::string_view request_id, bool ask_classifier);
 
- private:
   // The route `job` names (into `asked`), or why the request may not use it.
   std::optional<api::ApiError> find_route(const dispatch::DispatchRequest& job,
                                           const request::Context& request,
                                           const routing::Route*& asked) const;
+
+ private:
   // The client's x-switchyard-deadline (into `into`), when it sent one, or why it is malformed.
   static std::optional<api::ApiError> read_deadline(const request::Context& request,
                                                     std::optional<config::Millis>& into);

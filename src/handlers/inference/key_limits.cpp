@@ -179,8 +179,10 @@ KeyLimits::KeyLimits(const Services& services, request::Context& request)
 
 void KeyLimits::estimate(dispatch::DispatchRequest& job) const {
   const bool key_counts_tokens = quota_ && quota_->tokens.limited();
-  if (job.chat && (key_counts_tokens || job.route->counts_tokens)) {
-    const auto signals = routing::read_signals(job.chat->body());
+  if (!job.embeddings && (key_counts_tokens || job.route->counts_tokens)) {
+    const api::ChatRequest* chat = job.chat_view();
+    if (!chat) return;  // a malformed Messages request: its upstream refuses it
+    const auto signals = routing::read_signals(chat->body());
     job.estimated_tokens = signals.prompt_tokens + signals.max_output_tokens;
   }
 }

@@ -3,10 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include "switchyard/api/json.hpp"
+#include "switchyard/api/messages_output.hpp"
 #include "switchyard/cache/completion.hpp"
 #include "switchyard/cache/key.hpp"
 #include "switchyard/cache/store.hpp"
 #include "switchyard/config/config.hpp"
+#include "switchyard/providers/adapter.hpp"
 #include "switchyard/routing/cost.hpp"
 #include "switchyard/telemetry/request_log.hpp"
 #include "switchyard/upstream/sse.hpp"
@@ -101,10 +103,28 @@ std::optional<std::string> assemble(std::string_view sse) {
   return assembler.completion();
 }
 
-// A hit: this request's route and the provider that answered the first time; a streaming
-// request gets the answer as SSE chunks.
+// What a hit sends the client: the completion, or its chunks for a streaming request — said in
+// Anthropic's terms for a Messages request; nullopt when it cannot be (a miss, then).
+std::optional<std::string> client_answer(const dispatch::DispatchRequest& job,
+                                         const std::string& completion) {
+  if (!job.messages) {
+    if (!job.chat->stream()) return completion;
+    return cache::replay_as_sse(completion, job.chat->include_usage());
+  }
+  if (!job.messages->stream()) {
+    auto message = api::completion_to_message(completion);
+    return message ? std::optional(std::move(*message)) : std::nullopt;
+  }
+  api::MessageEvents events;
+  std::string out;
+  if (!events.feed(cache::replay_as_sse(completion, /*include_usage=*/true), out) || !events.done())
+    return std::nullopt;
+  return out;
+}
+
+// A hit: this request's route and the provider that answered the first time.
 Awaitable<void> replay(const dispatch::DispatchRequest& job, const Entry& entry,
-                       const std::string& completion, request::Context& request,
+                       const std::string& answer, request::Context& request,
                        const config::Config& config) {
   auto& record = request.record;
   auto& response = request.response();
@@ -122,13 +142,12 @@ Awaitable<void> replay(const dispatch::DispatchRequest& job, const Entry& entry,
   response.add_header("x-switchyard-upstream-model", entry.upstream);
   response.add_header("x-switchyard-attempts", "0");
   response.add_header("x-switchyard-cost", routing::format_usd(0));
-  if (!job.chat->stream()) {
-    co_await response.send(200, "application/json", completion);
+  if (!job.stream()) {
+    co_await response.send(200, "application/json", answer);
     co_return;
   }
-  const std::string events = cache::replay_as_sse(completion, job.chat->include_usage());
   bool written = co_await response.begin_stream(200, "text/event-stream");
-  if (written) written = co_await response.write_chunk(events);
+  if (written) written = co_await response.write_chunk(answer);
   if (written) co_await response.end_stream();
   record.stream_end = written ? "done" : "client_gone";
 }
@@ -165,11 +184,15 @@ Awaitable<bool> ResponseCache::look_up(const dispatch::DispatchRequest& job,
   const auto& ttl = job.route->cache_ttl;
   const std::chrono::milliseconds lifetime = ttl ? *ttl : config.cache.ttl;
   std::string key;
-  if (lifetime.count() > 0) {
+  // A Messages request is asked as its chat equivalent, so the same question through either door
+  // is the same entry; one whose equivalent leaves something out has no key that covers it.
+  const api::ChatRequest* chat = job.chat_view();
+  const bool whole = chat && !(job.messages && !job.messages->left_out().empty());
+  if (lifetime.count() > 0 && whole) {
     const std::string_view scope =
         config.cache.share_across_models ? std::string_view() : job.route->name;
     auto decision =
-        cache::cache_key(job.chat->body(), scope, cache::KeyPolicy{config.cache.max_temperature});
+        cache::cache_key(chat->body(), scope, cache::KeyPolicy{config.cache.max_temperature});
     key = std::move(decision.key);
   }
   if (key.empty() || (directives.no_cache && directives.no_store)) {
@@ -189,12 +212,13 @@ Awaitable<bool> ResponseCache::look_up(const dispatch::DispatchRequest& job,
       entry ? with_model(entry->completion,
                          job.report_upstream_model ? std::string_view(entry->upstream) : job.model)
             : std::nullopt;
-  if (!completion) {
+  const auto answer = completion ? client_answer(job, *completion) : std::nullopt;
+  if (!answer) {
     record.cache = "miss";
     response.add_header(kCacheHeader, "miss");
     co_return false;
   }
-  co_await replay(job, *entry, *completion, request, config);
+  co_await replay(job, *entry, *answer, request, config);
   co_return true;
 }
 void ResponseCache::store(const dispatch::DispatchRequest& job, const request::Context& request,
@@ -203,12 +227,25 @@ void ResponseCache::store(const dispatch::DispatchRequest& job, const request::C
   // Only a whole 2xx answer, as the client got it.
   if (key_.empty() || copy.overflowed() || copy.status() / 100 != 2 || record.served_model.empty())
     return;
+  std::string_view answer = copy.body();
+  std::string openai;
+  if (job.messages) {
+    // Kept in OpenAI's shape, as every entry is.
+    const auto* provider = services_.config.find_provider(record.provider);
+    const auto* model = services_.config.find_model(record.served_model);
+    if (!provider || !model) return;
+    const providers::Call call{*provider, *model, {}, request.request_id(), {}, job.model};
+    auto converted = providers::anthropic_as_openai(answer, job.stream(), call);
+    if (!converted) return;
+    openai = std::move(*converted);
+    answer = openai;
+  }
   std::optional<std::string> completion;
-  if (job.chat->stream()) {
+  if (job.stream()) {
     if (record.stream_end != "done") return;
-    completion = assemble(copy.body());
-  } else if (cache::storable_completion(copy.body())) {
-    completion = copy.body();
+    completion = assemble(answer);
+  } else if (cache::storable_completion(answer)) {
+    completion = std::string(answer);
   }
   if (!completion) return;
   services_.cache->put(key_, std::make_shared<const std::string>(encode_entry(record, *completion)),

@@ -28,7 +28,12 @@ Awaitable<Inference::Choice> Inference::choose(const dispatch::DispatchRequest& 
   Choice choice;
   const routing::Route* route = &asked;
   if (const routing::ComplexityPolicy* policy = route->complexity) {
-    if (!job.chat) {
+    const api::ChatRequest* chat = job.chat_view();
+    if (job.messages && !chat) {
+      choice.refusal = job.messages->chat_error();
+      co_return choice;
+    }
+    if (!chat) {
       choice.refusal = api::errors::invalid_request(
           "The route '" + route->name +
               "' chooses between chat models by complexity; an embeddings request must name an "
@@ -36,7 +41,7 @@ Awaitable<Inference::Choice> Inference::choose(const dispatch::DispatchRequest& 
           "model", "model_not_supported");
       co_return choice;
     }
-    const std::string_view body = job.chat->body();
+    const std::string_view body = chat->body();
     const routing::Signals signals = policy->read(body);
     routing::Verdict verdict = policy->heuristic(signals);
     // Only a request the heuristic finds simple is worth the classifier's time: it may still be

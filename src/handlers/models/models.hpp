@@ -1,5 +1,5 @@
-// GET /v1/models: the routes and model aliases a client may name, in OpenAI's list shape; a key
-// limited to some routes sees only those.
+// GET /v1/models: the routes and model aliases a client may name, in OpenAI's list shape, or
+// Anthropic's for a request with anthropic-version; a key limited to some routes sees only those.
 #pragma once
 
 #include "switchyard/handlers/handler.hpp"
