@@ -160,6 +160,30 @@ std::string anthropic_request_id(std::string_view mock_name, std::uint64_t numbe
   return "req_mock_" + std::string(mock_name) + "_" + std::to_string(number);
 }
 
+boost::asio::awaitable<ConnectionFate> serve_anthropic_count(Exchange& exchange,
+                                                             const ResponseScript& script,
+                                                             std::string_view mock_name) {
+  const Request& request = exchange.request();
+  const std::string request_id = anthropic_request_id(mock_name, exchange.number());
+  const json body = json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+  std::optional<std::string> problem;
+  if (request.find("anthropic-version") == request.end()) {
+    problem = "anthropic-version: header is required";
+  } else if (!body.is_object() || !body.contains("model") || !body.contains("messages")) {
+    problem = "model and messages: Field required";
+  }
+  Response response =
+      problem
+          ? json_response(request, 400,
+                          anthropic_error_body(
+                              ProviderError{400, std::move(*problem), std::nullopt}, request_id))
+          : json_response(request, 200,
+                          dump_json(json{{"input_tokens",
+                                          token_usage(request.body(), script).prompt_tokens}}));
+  response.set(kRequestIdHeader, request_id);
+  co_return co_await exchange.send(std::move(response));
+}
+
 boost::asio::awaitable<ConnectionFate> serve_anthropic_message(Exchange& exchange,
                                                                const ResponseScript& script,
                                                                std::string_view mock_name,

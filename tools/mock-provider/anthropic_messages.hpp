@@ -29,6 +29,13 @@ boost::asio::awaitable<ConnectionFate> serve_anthropic_message(Exchange& exchang
                                                                std::string_view mock_name,
                                                                MockStats& stats);
 
+// POST .../v1/messages/count_tokens: {"input_tokens": n}, n the count a message for the same body
+// would report (a quarter of its bytes: deliberately not the gateway's estimate, so a test can tell
+// which answered).
+boost::asio::awaitable<ConnectionFate> serve_anthropic_count(Exchange& exchange,
+                                                             const ResponseScript& script,
+                                                             std::string_view mock_name);
+
 // The request-id header and error request_id of one request: "req_mock_<name>_<n>".
 std::string anthropic_request_id(std::string_view mock_name, std::uint64_t number);
 

@@ -128,6 +128,9 @@ boost::asio::awaitable<ConnectionFate> MockEndpoints::handle_scripted(
 
   const http::verb method = request.method();
   if (method == http::verb::post) {
+    if (format == WireFormat::anthropic && path.ends_with("/count_tokens")) {
+      co_return co_await serve_anthropic_count(exchange, script, config_.name);
+    }
     if (format == WireFormat::anthropic) {
       co_return co_await serve_anthropic_message(exchange, script, config_.name, stats_);
     }

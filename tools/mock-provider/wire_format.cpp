@@ -34,7 +34,8 @@ std::string percent_decode(std::string_view text) {
 }  // namespace
 
 WireFormat wire_format_of(std::string_view path) {
-  if (path.ends_with("/v1/messages")) return WireFormat::anthropic;
+  if (path.ends_with("/v1/messages") || path.ends_with("/v1/messages/count_tokens"))
+    return WireFormat::anthropic;
   if (gemini_target(path)) return WireFormat::gemini;
   return WireFormat::openai;
 }
