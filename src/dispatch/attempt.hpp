@@ -104,8 +104,12 @@ struct Dispatcher::Progress {
     last = &a.target;
     all_rate_limited = all_rate_limited && a.status == 429;
     const auto fault = a.failure.fault;
+    // An upstream that said it is overloaded (503, Anthropic's 529) is as unavailable as one
+    // that cannot be reached: the client hears 503 (529 through the Messages door) and retries.
+    const bool overloaded = a.status == 503 || a.status == 529;
     kind = fault == upstream::Fault::timeout ? api::errors::UpstreamFailure::timeout
-           : (fault == upstream::Fault::connect_failed || fault == upstream::Fault::tls_failed)
+           : (fault == upstream::Fault::connect_failed || fault == upstream::Fault::tls_failed ||
+              overloaded)
                ? api::errors::UpstreamFailure::unreachable
                : api::errors::UpstreamFailure::bad_response;
     last_error = std::move(a.error);
