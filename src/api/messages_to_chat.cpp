@@ -175,8 +175,11 @@ class Translator {
 
   // Tool results become tool messages, first, as Anthropic requires them at the start of the
   // turn; then one user message with what else the turn says, images from tool results
-  // included (a tool message carries text only). A turn left with nothing adds no user message.
+  // included (a tool message carries text only). A turn left with nothing (every block of it
+  // left out) stays as an empty user message, so the conversation keeps its turns and the body
+  // stays a chat request for the routing signals and estimates.
   Check user_turn(const Json& blocks, const std::string& path) {
+    const std::size_t before = chat_.size();
     Json parts = Json::array();
     for (std::size_t j = 0; j < blocks.size(); ++j) {
       const std::string block_path = at(path, j);
@@ -186,8 +189,11 @@ class Translator {
                                            : part(blocks[j], block_path, *type, parts);
       if (!added) return added;
     }
-    if (!parts.empty())
+    if (!parts.empty()) {
       chat_.push_back(Json{{"role", "user"}, {"content", content_of(std::move(parts))}});
+    } else if (chat_.size() == before) {
+      chat_.push_back(Json{{"role", "user"}, {"content", ""}});
+    }
     return {};
   }
 

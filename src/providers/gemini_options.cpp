@@ -55,6 +55,18 @@ Error generation_config(const Json& request, const config::Model& model, Json& c
     if (n->get<std::int64_t>() > 1) config["candidateCount"] = *n;
   }
   if (auto e = copy_number(request, "seed", config, "seed", true); !e) return e;
+  // The thinking budgets Google's own OpenAI-compatible endpoint gives these efforts (1K, 8K,
+  // 24K tokens; none turns thinking off); an effort Gemini has no budget for is left to its
+  // default.
+  if (const Json* effort = find(request, "reasoning_effort"); effort && effort->is_string()) {
+    const auto& level = effort->get_ref<const std::string&>();
+    const int budget = level == "none"                        ? 0
+                       : level == "minimal" || level == "low" ? 1024
+                       : level == "medium"                    ? 8192
+                       : level == "high"                      ? 24576
+                                                              : -1;
+    if (budget >= 0) config["thinkingConfig"] = Json{{"thinkingBudget", budget}};
+  }
   if (auto e = copy_number(request, "presence_penalty", config, "presencePenalty"); !e) return e;
   if (auto e = copy_number(request, "frequency_penalty", config, "frequencyPenalty"); !e) return e;
 

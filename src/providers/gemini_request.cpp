@@ -16,7 +16,7 @@
 //   provider on the route may take them.
 // - Hints that only tune or label a request and have no Gemini equivalent are dropped silently
 //   — user, safety_identifier, prompt_cache_key, metadata, store, service_tier,
-//   parallel_tool_calls, logit_bias, stream_options, reasoning_effort, verbosity, prediction,
+//   parallel_tool_calls, logit_bias, stream_options, verbosity, prediction,
 //   web_search_options, a message's `name`, a tool's `strict` — and no OpenAI key is ever
 //   copied into the Gemini body: the body is built from scratch, member by member.
 // - `stream` and `model` travel in the path, not the body.

@@ -45,15 +45,15 @@ Result<void, ProviderError> Adapter::encode_messages(const api::MessagesRequest&
                                                      const Call& call, std::string& head,
                                                      std::string& body) const {
   const api::ChatRequest* chat = request.chat();
-  if (!chat) {
-    const auto& e = request.chat_error();
-    return Unexpected(invalid_request(e.message, e.param));
-  }
   if (!request.left_out().empty()) {
     return Unexpected(unsupported("Provider '" + call.provider.name + "' cannot take " +
                                       std::string(request.left_out()) +
                                       " (only an Anthropic provider can).",
                                   "messages"));
+  }
+  if (!chat) {
+    const auto& e = request.chat_error();
+    return Unexpected(invalid_request(e.message, e.param));
   }
   auto encoded = encode_chat(*chat, call, head, body);
   if (!encoded || !body.empty()) return encoded;

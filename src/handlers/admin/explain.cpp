@@ -5,6 +5,7 @@
 #include "../inference/key_limits.hpp"
 #include "admin.hpp"
 #include "switchyard/api/chat_request.hpp"
+#include "switchyard/api/messages_request.hpp"
 #include "switchyard/config/config.hpp"
 #include "switchyard/dispatch/health_board.hpp"
 #include "switchyard/dispatch/ranking.hpp"
@@ -110,26 +111,41 @@ ordered_json plan_json(const routing::Route& route, std::string_view preferred,
 
 }  // namespace
 
+// A body with anthropic-version is a Messages request (POST /v1/messages), else a chat completion.
 Awaitable<void> Explain::handle(request::Context& request) {
-  auto parsed = api::parse_chat_request(request.http.body());
-  if (!parsed) {
-    co_await request.refuse(parsed.error());
+  const std::string_view text = request.http.body();
+  const bool messages = request.http.find("anthropic-version") != request.http.end();
+  std::optional<api::ChatRequest> chat;
+  std::optional<api::MessagesRequest> message;
+  std::optional<api::ApiError> refusal;
+  if (messages) {
+    auto parsed = api::parse_messages_request(text, api::MessagesBody::message);
+    if (parsed) message.emplace(std::move(*parsed));
+    if (!parsed) refusal = std::move(parsed).error();
+  } else {
+    auto parsed = api::parse_chat_request(text);
+    if (parsed) chat.emplace(std::move(*parsed));
+    if (!parsed) refusal = std::move(parsed).error();
+  }
+  if (refusal) {
+    co_await request.refuse(*refusal);
     co_return;
   }
-  const auto& chat = *parsed;
-  request.record.requested_model = chat.model();
-  const routing::Route* asked = services_.routes.find(chat.model());
+  dispatch::DispatchRequest job{chat ? chat->model() : message->model()};
+  job.chat = chat ? &*chat : nullptr;
+  job.messages = message ? &*message : nullptr;
+  request.record.requested_model = job.model;
+  const routing::Route* asked = services_.routes.find(job.model);
   if (!asked) {
-    const auto error = api::errors::model_not_found(chat.model());
+    const auto error = api::errors::model_not_found(job.model);
     co_await request.refuse(error);
     co_return;
   }
-  dispatch::DispatchRequest job{chat.model()};
-  job.chat = &chat;
   const Choice choice =
       co_await inference_.choose(job, *asked, request.request_id(), /*ask_classifier=*/false);
 
-  ordered_json body{{"model", chat.model()}};
+  ordered_json body{{"model", job.model}};
+  if (messages) body["api"] = "messages";
   body["route"] = choice.route ? ordered_json(choice.route->name) : ordered_json(nullptr);
   body["reason"] = choice.reason;
   if (choice.refusal) body["refusal"] = error_json(*choice.refusal);

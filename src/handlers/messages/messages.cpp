@@ -16,9 +16,15 @@ bool has_anthropic_target(const routing::Route& route) {
   return false;
 }
 
+// Anthropic's SDKs keep it as the response's _request_id.
+void name_request(request::Context& request) {
+  request.response().add_header("request-id", request.request_id());
+}
+
 }  // namespace
 
 Awaitable<void> Messages::handle(request::Context& request) {
+  name_request(request);
   auto parsed = api::parse_messages_request(request.http.body(), api::MessagesBody::message);
   if (!parsed) {
     co_await request.refuse(parsed.error());
@@ -36,6 +42,7 @@ Awaitable<void> Messages::handle(request::Context& request) {
 // Anthropic counts exactly, for the model the route would send to; without an Anthropic target
 // (or when none answers) the gateway's own estimate of the chat equivalent's prompt stands in.
 Awaitable<void> CountTokens::handle(request::Context& request) {
+  name_request(request);
   auto parsed = api::parse_messages_request(request.http.body(), api::MessagesBody::count_tokens);
   if (!parsed) {
     co_await request.refuse(parsed.error());

@@ -174,5 +174,55 @@ TEST(Errors, StreamInterruptedIsAServerErrorCarryingTheReason) {
             "The upstream stream was interrupted: upstream closed\nmid-event");
 }
 
+// The Messages door's clients get Anthropic's shape, its error types, and its statuses: 529 for
+// an overloaded (503) gateway and no 502.
+TEST(ApiError, SaysTheSameInAnthropicsShapeAndStatuses) {
+  const auto not_found = errors::model_not_found("nope");
+  const json body = json::parse(not_found.to_json(Dialect::anthropic));
+  EXPECT_EQ(body["type"], "error");
+  EXPECT_EQ(body["error"]["type"], "not_found_error");
+  EXPECT_EQ(body["error"]["message"], not_found.message);
+  EXPECT_EQ(not_found.status_in(Dialect::anthropic), 404);
+
+  struct Case {
+    ApiError error;
+    int status;
+    const char* type;
+  };
+  const Case cases[] = {
+      {errors::invalid_request("bad"), 400, "invalid_request_error"},
+      {errors::invalid_api_key(), 401, "authentication_error"},
+      {errors::permission_denied("no"), 403, "permission_error"},
+      {errors::body_too_large(10), 413, "request_too_large"},
+      {errors::rate_limited("requests", "slow down", 1), 429, "rate_limit_error"},
+      {errors::budget_exceeded("spent", 60), 429, "rate_limit_error"},
+      {errors::all_targets_failed(errors::UpstreamFailure::bad_response, "r", "x"), 500,
+       "api_error"},
+      {errors::all_targets_failed(errors::UpstreamFailure::unreachable, "r", "x"), 529,
+       "overloaded_error"},
+      {errors::all_targets_failed(errors::UpstreamFailure::timeout, "r", "x"), 504,
+       "timeout_error"},
+      {errors::shutting_down(), 529, "overloaded_error"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.error.message);
+    EXPECT_EQ(c.error.status_in(Dialect::anthropic), c.status);
+    EXPECT_EQ(json::parse(c.error.to_json(Dialect::anthropic))["error"]["type"], c.type);
+    // OpenAI's clients keep OpenAI's status.
+    EXPECT_EQ(c.error.status_in(Dialect::openai), c.error.status);
+  }
+}
+
+TEST(ApiError, EndsAStreamAsEachApiDoes) {
+  const auto error = errors::stream_interrupted("upstream reset");
+  EXPECT_EQ(error.to_event(Dialect::openai), "data: " + error.to_json() + "\n\n");
+  const std::string event = error.to_event(Dialect::anthropic);
+  ASSERT_TRUE(event.starts_with("event: error\ndata: ")) << event;
+  ASSERT_TRUE(event.ends_with("\n\n")) << event;
+  const json data = json::parse(event.substr(18, event.size() - 20));
+  EXPECT_EQ(data["type"], "error");
+  EXPECT_EQ(data["error"]["type"], "api_error");
+}
+
 }  // namespace
 }  // namespace switchyard::api

@@ -468,6 +468,17 @@ TEST(MessagesToChat, MalformedRequestsAreRefusedAtTheirPath) {
   }
 }
 
+TEST(MessagesToChat, TurnWhoseEveryBlockIsLeftOutStaysAsAnEmptyUserMessage) {
+  auto result = messages_to_chat(R"({"model":"m","max_tokens":8,"messages":[{"role":"user",)"
+                                 R"("content":[{"type":"document","source":{"type":"text",)"
+                                 R"("media_type":"text/plain","data":"x"}}]}]})");
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_FALSE(result->left_out.empty());
+  EXPECT_EQ(nlohmann::json::parse(result->body)["messages"],
+            nlohmann::json::parse(R"([{"role":"user","content":""}])"));
+  EXPECT_TRUE(parse_chat_request(result->body)) << "still a chat request the gateway reads";
+}
+
 TEST(MessagesToChat, CountTokensBodyWithoutMaxTokensHasNoTokenLimit) {
   auto result = messages_to_chat(R"({"model":"m","messages":[{"role":"user","content":"hi"}]})");
   ASSERT_TRUE(result) << result.error().message;

@@ -122,6 +122,22 @@ TEST(GeminiEncode, PassesAJsonSchemaWholeAsResponseJsonSchema) {
   expect_golden_body("json_schema");
 }
 
+TEST(GeminiEncode, GivesReasoningEffortTheThinkingBudgetGooglesOwnEndpointGivesIt) {
+  for (const auto& [effort, budget] : {std::pair{"low", 1024}, std::pair{"medium", 8192},
+                                       std::pair{"high", 24576}, std::pair{"none", 0}}) {
+    const auto e =
+        encode(fixture(), R"({"model":"flash","reasoning_effort":")" + std::string(effort) +
+                              R"(","messages":[{"role":"user","content":"Hi"}]})");
+    ASSERT_FALSE(e.error) << e.error->error.message;
+    EXPECT_EQ(json::parse(e.body)["generationConfig"]["thinkingConfig"],
+              (json{{"thinkingBudget", budget}}))
+        << effort;
+  }
+  const auto unknown = encode(fixture(), R"({"model":"flash","reasoning_effort":"extreme",)"
+                                         R"("messages":[{"role":"user","content":"Hi"}]})");
+  EXPECT_FALSE(json::parse(unknown.body)["generationConfig"].contains("thinkingConfig"));
+}
+
 TEST(GeminiEncode, SendsAStopStringAsAOneElementList) {
   expect_golden_body("stop");
 }
