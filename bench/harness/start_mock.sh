@@ -2,6 +2,7 @@
 # Mock OpenAI-compatible upstream: a private nginx instance answering
 #   POST /v1/chat/completions          -> fixed chat.completion JSON (application/json)
 #   POST /stream/v1/chat/completions   -> fixed SSE body (3 chunks + [DONE], sent at once, no delays)
+#   POST /v1/messages                  -> fixed Anthropic Messages `message` JSON (the same answer)
 #   GET  /health                       -> ok
 # Usage: start_mock.sh [PORT]        (default $MOCK_PORT=18080)
 # Env:   MOCK_WORKERS (default 1), MOCK_CPUS (taskset cpu list, default none)
@@ -51,6 +52,10 @@ http {
       default_type text/event-stream;
       add_header Cache-Control no-cache;
       return 200 'data: {"id":"chatcmpl-bench1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\ndata: {"id":"chatcmpl-bench1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{"content":"Hello from the mock."},"finish_reason":null}]}\n\ndata: {"id":"chatcmpl-bench1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":212,"completion_tokens":5,"total_tokens":217}}\n\ndata: [DONE]\n\n';
+    }
+    location = /v1/messages {
+      default_type application/json;
+      return 200 '{"id":"msg_bench00000000000000000001","type":"message","role":"assistant","model":"claude-haiku-4-5-20251001","content":[{"type":"text","text":"Hello! This is a fixed response from the benchmark mock upstream."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":212,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":14}}';
     }
     location = /health { default_type text/plain; return 200 'ok\n'; }
     location / { default_type application/json; return 404 '{"error":{"message":"mock: unknown path","type":"invalid_request_error"}}'; }
