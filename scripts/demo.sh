@@ -2,8 +2,8 @@
 # Installs, builds and runs the gateway on config/demo.yaml: two mock providers on loopback
 # (ports 9101, 9102; each speaks the OpenAI, Anthropic and Gemini formats), the gateway on
 # 127.0.0.1:8080. Shows curl calls (failover, an Anthropic → Gemini route, a stream), an
-# OpenAI SDK (Node) call and an MCP SDK client listing and calling tools of two MCP servers
-# through /mcp, then keeps serving until Ctrl-C.
+# OpenAI SDK (Node) call, Anthropic's SDK at the Messages door, and an MCP SDK client listing
+# and calling tools of two MCP servers through /mcp, then keeps serving until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -68,6 +68,22 @@ for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? ''
 console.log('Stream:', text);
 JS
 (cd build/demo-sdk && node demo.mjs)
+
+echo; echo "== Anthropic's SDK with baseURL = http://127.0.0.1:8080 (the Messages door)"
+cat >build/demo-sdk/anthropic.mjs <<'JS'
+import Anthropic from '@anthropic-ai/sdk';
+const client = new Anthropic({ baseURL: 'http://127.0.0.1:8080', apiKey: 'unused-by-the-demo' });
+// 'mixed' starts with an Anthropic-format provider: the request goes to it as it is.
+const relayed = await client.messages.create({ model: 'mixed', max_tokens: 100, messages: [{ role: 'user', content: 'Hi from the Anthropic SDK' }] });
+console.log('relayed    :', relayed.content[0].text, `(${relayed.stop_reason}, ${relayed.usage.output_tokens} tokens)`);
+// 'default' is OpenAI-format providers: the same call, translated both ways, streamed.
+const stream = client.messages.stream({ model: 'default', max_tokens: 100, messages: [{ role: 'user', content: 'Stream through the Messages door' }] });
+const message = await stream.finalMessage();
+console.log('translated :', message.content[0].text, `(${message.stop_reason})`);
+const { input_tokens } = await client.messages.countTokens({ model: 'mixed', messages: [{ role: 'user', content: 'How long is this?' }] });
+console.log('count      :', input_tokens, 'input tokens');
+JS
+(cd build/demo-sdk && node anthropic.mjs)
 
 echo; echo "== an MCP client (the official SDK) at http://127.0.0.1:8080/mcp: two servers as one"
 cat >build/demo-sdk/mcp.mjs <<'JS'
