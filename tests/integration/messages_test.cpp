@@ -204,6 +204,21 @@ TEST_F(MessagesDoor, ComplexityRoutesAMessagesRequestLikeItsChatEquivalent) {
   EXPECT_EQ(complex.header("x-switchyard-provider"), "gem");
 }
 
+TEST_F(MessagesDoor, ExplainShowsHowAMessagesRequestWouldBeRouted) {
+  Gateway gw(dir_, config_for(anthropic_, openai_, gemini_));
+  HttpClient client(gw.port());
+  auto tools = messages_body("auto", "Hi");
+  tools["tools"] =
+      json::parse(R"([{"name":"get_weather","input_schema":{"type":"object","properties":{}}}])");
+  const auto r = client.post_json("/admin/explain", tools, kAnthropicHeaders);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto explained = r.json_body();
+  EXPECT_EQ(explained["api"], "messages");
+  EXPECT_EQ(explained["route"], "flash");
+  EXPECT_EQ(explained["complexity"]["decision"], "complex") << explained.dump();
+  EXPECT_TRUE(openai_.requests().empty() && gemini_.requests().empty()) << "nothing is sent";
+}
+
 TEST_F(MessagesDoor, UpstreamDyingMidStreamEndsWithAnErrorEventNotMessageStop) {
   Gateway gw(dir_, config_for(anthropic_, openai_, gemini_));
   HttpClient client(gw.port());
