@@ -11,13 +11,24 @@
 //   earlier turns (signed for Anthropic's models: another model can neither check nor use them).
 // - A malformed request is a 400 worded as Anthropic's own validation words it,
 //   "<path>: <problem>", with the dotted path as `param`.
-// A DOM is fine here: only Messages requests bound for another provider come this way.
+// No DOM: Claude Code sends requests of 50-200 KB, and parsing one into nlohmann::json to dump
+// another cost ~225 instructions a byte. The body is validated once by our scanner and walked
+// without validating again; the chat body is written as text. Strings are copied as their source
+// bytes, escapes kept: the same values. A tool_use input becomes the text of the `arguments`
+// string, which a model reads as text, so it (and a schema) is written as the DOM's compact dump
+// wrote it: the translation says exactly what the DOM-based one said.
 
 #include "switchyard/api/messages_to_chat.hpp"
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,8 +38,10 @@ namespace switchyard::api {
 
 namespace {
 
-using Json = nlohmann::ordered_json;
 using Check = Result<void, ApiError>;
+using json::Type;
+using json::Value;
+using Json = nlohmann::ordered_json;  // only for the rare text the compact dump leaves to it
 
 // Top-level members translated or deliberately ignored; any other says something chat cannot.
 constexpr std::array<std::string_view, 16> kKnownParameters = {
@@ -36,60 +49,320 @@ constexpr std::array<std::string_view, 16> kKnownParameters = {
     "top_p",    "top_k",         "metadata",      "stream",      "tools",          "tool_choice",
     "thinking", "output_format", "output_config", "service_tier"};
 
+// Appends the parts in order: JSON written piece by piece, without a temporary per piece.
+template <class... Parts>
+void append(std::string& out, const Parts&... parts) {
+  (out += ... += parts);
+}
+
+// Where a fault is, e.g. messages.1.content.0.id: spelt out only when a fault is reported, so
+// that walking a valid request builds no strings.
+struct Path {
+  const Path* parent = nullptr;
+  std::string_view name;  // a member's; empty for an element, which has an index
+  std::size_t index = 0;
+
+  Path operator/(std::string_view member) const { return {this, member, 0}; }
+  Path operator[](std::size_t i) const { return {this, {}, i}; }
+  std::string str() const {
+    std::string head = parent ? parent->str() + '.' : std::string();
+    return head + (name.empty() ? std::to_string(index) : std::string(name));
+  }
+};
+
+Path top(std::string_view member) {
+  return {nullptr, member, 0};
+}
+
 // Anthropic's validation wording, "<path>: <problem>"; it converts to any Result.
-Unexpected<ApiError> fault(const std::string& path, std::string_view problem) {
-  return Unexpected(errors::invalid_request(path + ": " + std::string(problem), path));
+Unexpected<ApiError> fault(const Path& path, std::string_view problem) {
+  const std::string where = path.str();
+  return Unexpected(errors::invalid_request(where + ": " + std::string(problem), where));
 }
 
-std::string at(const std::string& path, std::size_t index) {
-  return path + "." + std::to_string(index);
+// A member read from its object: absent, its raw text is empty; null, "null". Anthropic takes
+// null for an optional member as its absence, but a required one must be there, null or not.
+struct Field : Value {
+  bool present() const { return !raw.empty(); }
+  bool given() const { return type != Type::null; }
+  // A string's raw text between its quotes, escapes kept.
+  std::string_view body() const { return raw.substr(1, raw.size() - 2); }
+  bool says(std::string_view word) const {
+    return type == Type::string && json::key_equals(body(), word);
+  }
+};
+
+// Anthropic's words for a member of another type than the one wanted, by json::Type.
+constexpr std::array<std::string_view, 6> kWrongType = {"",
+                                                        "Input should be a valid boolean",
+                                                        "Input should be a valid number",
+                                                        "Input should be a valid string",
+                                                        "Input should be a valid list",
+                                                        "Input should be a valid dictionary"};
+
+// A required member of the given type.
+Check need(const Field& field, Type type, const Path& path) {
+  if (!field.present()) return fault(path, "Field required");
+  if (field.type != type) return fault(path, kWrongType[static_cast<std::size_t>(type)]);
+  return {};
 }
 
-// A member's path; a top-level member's is its name.
-std::string at(const std::string& path, std::string_view key) {
-  return path.empty() ? std::string(key) : path + "." + std::string(key);
+// An optional member: absent, null or of the given type.
+Check may(const Field& field, Type type, const Path& path) {
+  return field.given() ? need(field, type, path) : Check{};
 }
 
-// A present, non-null member: Anthropic takes null for an optional field as its absence.
-const Json* member(const Json& object, const char* key) {
-  const auto it = object.find(key);
-  return it == object.end() || it->is_null() ? nullptr : &*it;
+// The named members of an object, in the order named; of a key given twice the last, as the DOM
+// kept it.
+template <class... Names>
+std::array<Field, sizeof...(Names)> members_of(const Value& object, Names... names) {
+  std::array<Field, sizeof...(Names)> fields;
+  const std::array<std::string_view, sizeof...(Names)> keys{names...};
+  json::for_each_member(object.raw, [&](std::string_view key, const Value& v) {
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (json::key_equals(key, keys[i])) fields[i] = Field{v};
+  });
+  return fields;
 }
 
-// object[key], which must be a string; the fault is reported at path.key.
-Result<std::string, ApiError> required_string(const Json& object, const char* key,
-                                              const std::string& path) {
-  const auto it = object.find(key);
-  if (it == object.end()) return fault(at(path, key), "Field required");
-  if (!it->is_string()) return fault(at(path, key), "Input should be a valid string");
-  return it->get<std::string>();
+// Two keys' raw texts that name the same member.
+bool same_key(std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  const bool escaped = a.find('\\') != a.npos || b.find('\\') != b.npos;
+  return escaped && json::unescape(a) == json::unescape(b);
 }
 
-// object[key], which must be an object (a tool's input or schema).
-Result<const Json*, ApiError> required_object(const Json& object, const char* key,
-                                              const std::string& path) {
-  const auto it = object.find(key);
-  if (it == object.end()) return fault(at(path, key), "Field required");
-  if (!it->is_object()) return fault(at(path, key), "Input should be a valid dictionary");
-  return &*it;
+// Calls visit(element, index) for each element of an array until one finds a fault.
+template <class Visit>
+Check each(const Value& array, Visit&& visit) {
+  Check result;
+  std::size_t i = 0;
+  json::for_each_element(array.raw, [&](const Value& v) {
+    if (result) result = visit(Field{v}, i++);
+  });
+  return result;
 }
 
-// A content block's type: a block is an object with a string `type`.
-Result<std::string, ApiError> block_type(const Json& block, const std::string& path) {
-  if (!block.is_object()) return fault(path, "Input should be a valid dictionary");
-  return required_string(block, "type", path);
+// How the DOM read a number, which decides what is an integer: one written without fraction or
+// exponent that fits 64 bits (signed when negative); anything else is a double.
+enum class Number { non_negative, negative, floating };
+
+Number number_kind(std::string_view raw) {
+  if (raw.find_first_of(".eE") != raw.npos) return Number::floating;
+  const bool negative = raw.front() == '-';
+  const std::string_view digits = raw.substr(negative ? 1 : 0);
+  const std::string_view limit = negative ? "9223372036854775808" : "18446744073709551615";
+  if (digits.size() > limit.size() || (digits.size() == limit.size() && digits > limit))
+    return Number::floating;
+  return negative ? Number::negative : Number::non_negative;
 }
 
-// One rule for user and system content alike, so that equal questions give equal bytes: a
-// single text part is said as a plain string, anything else as an array of parts.
-Json content_of(Json parts) {
-  if (parts.size() == 1 && parts[0]["type"] == "text") return parts[0]["text"];
-  return parts;
+bool is_integer(const Field& field) {
+  return field.type == Type::number && number_kind(field.raw) != Number::floating;
+}
+
+// A number as the DOM's dump wrote it: an integer as written ("-0" aside), a double in the dump's
+// own shortest form (null when out of range). Doubles are rare enough to leave to nlohmann.
+void append_number(std::string& out, std::string_view raw) {
+  if (number_kind(raw) == Number::floating || raw == "-0") {
+    out += Json::parse(raw).dump();
+  } else {
+    out += raw;
+  }
+}
+
+std::uint32_t hex4(std::string_view text, std::size_t at) {
+  std::uint32_t unit = 0;
+  std::from_chars(text.data() + at, text.data() + at + 4, unit, 16);
+  return unit;
+}
+
+// True when a \u escape in a string's validated text names half a surrogate pair (0xD800-0xDBFF
+// the first half, 0xDC00-0xDFFF the second) without the other. Every '\\' starts an escape.
+bool has_lone_surrogate(std::string_view text) {
+  for (std::size_t at = text.find('\\'); at != text.npos; at = text.find('\\', at)) {
+    const bool unicode = text[at + 1] == 'u';
+    const std::uint32_t half = unicode ? hex4(text, at + 2) >> 10 : 0;
+    at += unicode ? 6 : 2;
+    if (half == 0x37) return true;
+    if (half != 0x36) continue;
+    if (text.substr(at, 2) != "\\u" || (hex4(text, at + 2) >> 10) != 0x37) return true;
+    at += 6;
+  }
+  return false;
+}
+
+// The escape that starts `rest` as the DOM's dump writes its character: JSON's short escapes as
+// they are, \/ as '/', a \u escape as the character itself unless the dump escapes it (a control
+// character, '"', '\\'). Returns the escape's length.
+std::size_t append_escape(std::string& out, std::string_view rest) {
+  static constexpr std::string_view kNamed = "\b\t\n\f\r\"\\", kLetters = "btnfr\"\\";
+  static constexpr char kHex[] = "0123456789abcdef";
+  if (rest[1] != 'u') {
+    out += rest[1] == '/' ? std::string_view("/") : rest.substr(0, 2);
+    return 2;
+  }
+  const std::size_t length = (hex4(rest, 2) >> 10) == 0x36 ? 12 : 6;  // a surrogate pair
+  const std::string decoded = json::unescape(rest.substr(0, length));
+  const auto c = static_cast<unsigned char>(decoded[0]);
+  if (decoded.size() == 1 && kNamed.find(decoded[0]) != kNamed.npos) {
+    append(out, '\\', kLetters[kNamed.find(decoded[0])]);
+  } else if (decoded.size() == 1 && c < 0x20) {
+    append(out, "\\u00", kHex[c >> 4], kHex[c & 0xF]);
+  } else {
+    out += decoded;
+  }
+  return length;
+}
+
+// Past the closing quote of the string that starts at `at` in validated text.
+std::size_t string_end(std::string_view text, std::size_t at) {
+  for (;;) {
+    at = text.find('"', at + 1);
+    std::size_t backslashes = 0;
+    while (text[at - 1 - backslashes] == '\\') ++backslashes;
+    if (backslashes % 2 == 0) return at + 1;  // a quote not itself escaped
+  }
+}
+
+// nlohmann::json's compact dump of validated text, written without a DOM. False, with `out` cut
+// short, when an object names a key twice: the DOM kept such a key once (at its first place, with
+// its last value), and only the DOM is left to say that. `keys` and `objects` are scratch.
+bool dump_compact(std::string& out, std::string_view text, std::vector<std::string_view>& keys,
+                  std::vector<std::size_t>& objects) {
+  for (std::size_t at = 0; at < text.size();) {
+    const char c = text[at];
+    if (c == '"') {
+      const std::size_t end = string_end(text, at);
+      std::string_view body = text.substr(at + 1, end - at - 2);
+      const std::string_view key = body;
+      out += '"';
+      for (auto slash = body.find('\\'); slash != body.npos; slash = body.find('\\')) {
+        out += body.substr(0, slash);
+        body.remove_prefix(slash + append_escape(out, body.substr(slash)));
+      }
+      append(out, body, '"');
+      at = text.find_first_not_of(" \t\r\n", end);
+      if (at >= text.size() || text[at] != ':') continue;
+      for (std::size_t i = objects.back(); i < keys.size(); ++i)
+        if (same_key(keys[i], key)) return false;
+      keys.push_back(key);
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      const std::size_t end = std::min(text.find_first_not_of("0123456789+-.eE", at), text.size());
+      append_number(out, text.substr(at, end - at));
+      at = end;
+    } else {
+      if (c == '{') objects.push_back(keys.size());
+      if (c == '}') {
+        keys.resize(objects.back());
+        objects.pop_back();
+      }
+      if (!json::Cursor::is_ws(c)) out += c;  // structure, or a letter of true, false or null
+      ++at;
+    }
+  }
+  return true;
+}
+
+// A number the DOM parser read as a double beyond its range, which made it refuse the body.
+bool overflows(std::string_view number) {
+  if (number.size() < 309 && number.find_first_of("eE") == number.npos) return false;
+  return std::isinf(std::strtod(std::string(number).c_str(), nullptr));
+}
+
+// The request's top-level members (of a key given twice the last value, as the DOM kept it),
+// read in the pass that validates the body as json::scan does: the same cursor, the same errors.
+// The pass also notes what the DOM parser refused though our scanner lets it pass: a \u escape
+// naming half a surrogate pair without the other half, a number beyond a double's range.
+class Request {
+ public:
+  std::array<Field, kKnownParameters.size()> known;
+  std::vector<std::pair<std::string_view, Field>> others;  // in order, to name what is left out
+  bool refused_by_dom = false;
+
+  explicit Request(std::string_view body) : c_(body) {}
+  std::optional<json::ScanError> read() {
+    c_.skip_ws();
+    Value v;
+    bool ok = c_.peek() != '{' ? value(0, &v) : c_.object(0, [&](std::string_view key) {
+      refused_by_dom = refused_by_dom || has_lone_surrogate(key);
+      if (!value(1, &v)) return false;
+      take(key, v);
+      return true;
+    });
+    c_.skip_ws();
+    if (ok && !c_.at_end()) ok = c_.fail("unexpected text after the JSON value");
+    return ok ? std::nullopt : c_.error();
+  }
+  const Field& operator[](std::string_view name) const {
+    const auto* at = std::find(kKnownParameters.begin(), kKnownParameters.end(), name);
+    return known[static_cast<std::size_t>(at - kKnownParameters.begin())];
+  }
+
+ private:
+  // json::Cursor::value(), noting what the DOM refused on the way.
+  bool value(int depth, Value* out) {
+    const std::size_t begin = c_.pos();
+    Value inner;
+    std::string_view contents;
+    bool ok;
+    if (c_.peek() == '{') {
+      out->type = Type::object;
+      ok = c_.object(depth, [&](std::string_view key) {
+        refused_by_dom = refused_by_dom || has_lone_surrogate(key);
+        return value(depth + 1, &inner);
+      });
+    } else if (c_.peek() == '[') {
+      out->type = Type::array;
+      ok = c_.array(depth, [&] { return value(depth + 1, &inner); });
+    } else if (c_.peek() == '"') {
+      out->type = Type::string;
+      ok = c_.string(&contents);
+      refused_by_dom = refused_by_dom || has_lone_surrogate(contents);
+    } else {
+      ok = c_.value(depth, out);
+      refused_by_dom = refused_by_dom || (ok && out->type == Type::number && overflows(out->raw));
+      return ok;
+    }
+    if (ok) out->raw = c_.since(begin);
+    return ok;
+  }
+
+  void take(std::string_view key, const Value& v) {
+    for (std::size_t i = 0; i < kKnownParameters.size(); ++i) {
+      if (json::key_equals(key, kKnownParameters[i])) {
+        known[i] = Field{v};
+        return;
+      }
+    }
+    others.emplace_back(key, Field{v});
+  }
+
+  json::Cursor c_;
+};
+
+// The members of a content block that the translation reads, whatever its type.
+struct Block {
+  Field type, text, source, tool_use_id, content, is_error, id, name, input;
+};
+
+// Calls visit(block, path) for each content block of an array: an object with a string `type`.
+template <class Visit>
+Check each_block(const Value& blocks, const Path& path, Visit&& visit) {
+  return each(blocks, [&](const Field& v, std::size_t j) -> Check {
+    if (auto ok = need(v, Type::object, path[j]); !ok) return ok;
+    const auto m = members_of(v, "type", "text", "source", "tool_use_id", "content", "is_error",
+                              "id", "name", "input");
+    if (auto ok = need(m[0], Type::string, path[j] / "type"); !ok) return ok;
+    return visit(Block{m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8]}, path[j]);
+  });
 }
 
 class Translator {
  public:
-  explicit Translator(const Json& request) : in_(request) {}
+  Translator(const Request& request, std::size_t size_hint) : in_(request) {
+    out_.reserve(size_hint + 256);
+  }
 
   Result<ChatEquivalent, ApiError> translate() {
     for (Check (Translator::*step)() :
@@ -101,76 +374,115 @@ class Translator {
     }
     // The effort is written after the tools to keep the member order fixed; thinking() ran
     // before max_tokens() because it also decides the name of the token limit.
-    if (!reasoning_effort_.empty()) out_["reasoning_effort"] = reasoning_effort_;
-    if (!response_format_.is_null()) out_["response_format"] = std::move(response_format_);
+    if (!reasoning_effort_.empty())
+      append(out_, ",\"reasoning_effort\":\"", reasoning_effort_, '"');
+    if (response_schema_.present()) {
+      // Chat requires a name; Anthropic has none, and one fixed name keeps equal requests equal.
+      out_ += R"(,"response_format":{"type":"json_schema","json_schema":{"name":"output",)";
+      out_ += R"("schema":)";
+      dump(out_, response_schema_.raw);
+      out_ += "}}";
+    }
+    out_ += '}';
     unknown_parameters();
-    return ChatEquivalent{out_.dump(-1, ' ', false, Json::error_handler_t::replace),
-                          std::move(left_out_)};
+    return ChatEquivalent{std::move(out_), std::move(left_out_)};
   }
 
  private:
-  void leave_out(std::string what) {
-    if (left_out_.empty()) left_out_ = std::move(what);
+  // Names the first thing met that the chat body cannot say.
+  void leave_out(std::string_view before, std::string_view name_raw, std::string_view after) {
+    if (left_out_.empty()) append(left_out_, before, json::unescape(name_raw), after);
+  }
+
+  // A sub-document as the DOM's compact dump wrote it.
+  void dump(std::string& out, std::string_view text) {
+    const std::size_t start = out.size();
+    keys_.clear();
+    objects_.clear();
+    if (dump_compact(out, text, keys_, objects_)) return;
+    out.resize(start);
+    out += Json::parse(text).dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+
+  // Starts the next chat message: {"role":"<role>"
+  void open_message(std::string_view role) {
+    append(out_, chat_count_++ ? ",{\"role\":\"" : "{\"role\":\"", role, '"');
+  }
+  void write_message(std::string_view role, std::string_view content_raw) {
+    open_message(role);
+    append(out_, ",\"content\":", content_raw, '}');
+  }
+
+  // The content parts of a system or user message are gathered in parts_ first. One rule for
+  // user and system content alike, so that equal questions give equal bytes: a single text part
+  // is said as a plain string, anything else as an array of parts.
+  void write_parts_message(std::string_view role) {
+    open_message(role);
+    if (part_count_ == 1 && !first_text_.empty()) {
+      append(out_, ",\"content\":", first_text_, '}');
+    } else {
+      append(out_, ",\"content\":[", parts_, "]}");
+    }
+    parts_.clear();
+    part_count_ = 0;
+  }
+  const char* next_part() {
+    if (part_count_ == 0) first_text_ = {};
+    return part_count_++ ? "," : "";
   }
 
   Check model() {
-    auto name = required_string(in_, "model", "");
-    if (!name) return Unexpected(std::move(name).error());
-    out_["model"] = *name;
+    const Field& name = in_["model"];
+    if (auto ok = need(name, Type::string, top("model")); !ok) return ok;
+    append(out_, "{\"model\":", name.raw);
     return {};
   }
 
+  // Opens the chat messages too, the system's first.
   Check system() {
-    const Json* system = member(in_, "system");
-    if (system == nullptr) return {};
-    if (system->is_string()) {
-      if (!system->get_ref<const std::string&>().empty())
-        chat_.push_back(Json{{"role", "system"}, {"content", *system}});
-      return {};
-    }
-    if (!system->is_array()) return fault("system", "Input should be a valid string or list");
-    Json parts = Json::array();
-    for (std::size_t j = 0; j < system->size(); ++j) {
-      const Json& block = (*system)[j];
-      const std::string path = at("system", j);
-      auto type = block_type(block, path);
-      if (!type) return Unexpected(std::move(type).error());
-      if (*type != "text") return fault(at(path, "type"), "Input should be 'text'");
-      if (auto added = part(block, path, *type, parts); !added) return added;
-    }
-    if (!parts.empty())
-      chat_.push_back(Json{{"role", "system"}, {"content", content_of(std::move(parts))}});
-    return {};
+    out_ += ",\"messages\":[";
+    const Field& system = in_["system"];
+    if (system.type == Type::string && system.raw.size() > 2) write_message("system", system.raw);
+    if (system.type == Type::string || !system.given()) return {};
+    const Path path = top("system");
+    if (system.type != Type::array) return fault(path, "Input should be a valid string or list");
+    Check read = each_block(system, path, [&](const Block& block, const Path& at) -> Check {
+      if (!block.type.says("text")) return fault(at / "type", "Input should be 'text'");
+      return part(block, at);
+    });
+    if (read && part_count_ > 0) write_parts_message("system");
+    return read;
   }
 
   Check messages() {
-    const auto list = in_.find("messages");
-    if (list == in_.end()) return fault("messages", "Field required");
-    if (!list->is_array()) return fault("messages", "Input should be a valid list");
-    if (list->empty()) return fault("messages", "List should have at least 1 item");
-    for (std::size_t i = 0; i < list->size(); ++i) {
-      const Json& m = (*list)[i];
-      const std::string path = at("messages", i);
-      if (!m.is_object()) return fault(path, "Input should be a valid dictionary");
-      const auto role = m.find("role");
-      if (role == m.end()) return fault(at(path, "role"), "Field required");
-      if (*role != "user" && *role != "assistant")
-        return fault(at(path, "role"), "Input should be 'user' or 'assistant'");
-      const auto content = m.find("content");
-      const std::string content_path = at(path, "content");
-      if (content == m.end()) return fault(content_path, "Field required");
-      if (content->is_string()) {
-        chat_.push_back(Json{{"role", *role}, {"content", *content}});
-        continue;
-      }
-      if (!content->is_array())
-        return fault(content_path, "Input should be a valid string or list");
-      Check turn = *role == "user" ? user_turn(*content, content_path)
-                                   : assistant_turn(*content, content_path);
-      if (!turn) return turn;
+    const Field& list = in_["messages"];
+    const Path path = top("messages");
+    if (auto ok = need(list, Type::array, path); !ok) return ok;
+    std::size_t count = 0;
+    Check read = each(list, [&](const Field& m, std::size_t i) {
+      ++count;
+      return message(m, path[i]);
+    });
+    if (read && count == 0) return fault(path, "List should have at least 1 item");
+    out_ += ']';
+    return read;
+  }
+
+  Check message(const Field& m, const Path& path) {
+    if (auto ok = need(m, Type::object, path); !ok) return ok;
+    const auto [role, content] = members_of(m, "role", "content");
+    if (!role.present()) return fault(path / "role", "Field required");
+    if (!role.says("user") && !role.says("assistant"))
+      return fault(path / "role", "Input should be 'user' or 'assistant'");
+    const bool user = role.says("user");
+    const Path at = path / "content";
+    if (!content.present()) return fault(at, "Field required");
+    if (content.type == Type::string) {
+      write_message(user ? "user" : "assistant", content.raw);
+      return {};
     }
-    out_["messages"] = std::move(chat_);
-    return {};
+    if (content.type != Type::array) return fault(at, "Input should be a valid string or list");
+    return user ? user_turn(content, at) : assistant_turn(content, at);
   }
 
   // Tool results become tool messages, first, as Anthropic requires them at the start of the
@@ -178,163 +490,140 @@ class Translator {
   // included (a tool message carries text only). A turn left with nothing (every block of it
   // left out) stays as an empty user message, so the conversation keeps its turns and the body
   // stays a chat request for the routing signals and estimates.
-  Check user_turn(const Json& blocks, const std::string& path) {
-    const std::size_t before = chat_.size();
-    Json parts = Json::array();
-    for (std::size_t j = 0; j < blocks.size(); ++j) {
-      const std::string block_path = at(path, j);
-      auto type = block_type(blocks[j], block_path);
-      if (!type) return Unexpected(std::move(type).error());
-      Check added = *type == "tool_result" ? tool_result(blocks[j], block_path, parts)
-                                           : part(blocks[j], block_path, *type, parts);
-      if (!added) return added;
-    }
-    if (!parts.empty()) {
-      chat_.push_back(Json{{"role", "user"}, {"content", content_of(std::move(parts))}});
-    } else if (chat_.size() == before) {
-      chat_.push_back(Json{{"role", "user"}, {"content", ""}});
-    }
-    return {};
+  Check user_turn(const Value& blocks, const Path& path) {
+    const std::size_t before = chat_count_;
+    Check read = each_block(blocks, path, [&](const Block& block, const Path& at) {
+      return block.type.says("tool_result") ? tool_result(block, at) : part(block, at);
+    });
+    if (read && part_count_ > 0) write_parts_message("user");
+    if (read && chat_count_ == before) write_message("user", "\"\"");
+    return read;
   }
 
-  // A block of a user turn or of a tool result as a chat content part, if chat has one for it.
-  Check part(const Json& block, const std::string& path, const std::string& type, Json& parts) {
-    if (type == "image") return image_part(block, path, parts);
-    if (type != "text") {
-      leave_out("a '" + type + "' content block");
+  // A block of a user turn or of a tool result as a chat content part, if chat has one for it;
+  // the text of a tool result's block joins the tool message's text instead.
+  Check part(const Block& block, const Path& path, bool into_tool_text = false) {
+    if (block.type.says("image")) return image_part(block, path);
+    if (!block.type.says("text")) {
+      leave_out("a '", block.type.body(), "' content block");
       return {};
     }
-    auto text = required_string(block, "text", path);
-    if (!text) return Unexpected(std::move(text).error());
-    parts.push_back(Json{{"type", "text"}, {"text", *text}});
+    if (auto ok = need(block.text, Type::string, path / "text"); !ok) return ok;
+    if (into_tool_text) {
+      append(tool_text_, tool_text_pieces_++ ? "\\n" : "", block.text.body());
+    } else {
+      append(parts_, next_part(), R"({"type":"text","text":)", block.text.raw, '}');
+      if (part_count_ == 1) first_text_ = block.text.raw;
+    }
     return {};
   }
 
   // An image chat can take: inline base64 as a data URL, or a URL the provider fetches. An
   // uploaded file's id means nothing to another provider.
-  Check image_part(const Json& block, const std::string& path, Json& parts) {
-    const std::string source_path = at(path, "source");
-    auto source = required_object(block, "source", path);
-    if (!source) return Unexpected(std::move(source).error());
-    auto type = required_string(**source, "type", source_path);
-    if (!type) return Unexpected(std::move(type).error());
-    std::string url;
-    if (*type == "base64") {
-      auto media_type = required_string(**source, "media_type", source_path);
-      if (!media_type) return Unexpected(std::move(media_type).error());
-      auto data = required_string(**source, "data", source_path);
-      if (!data) return Unexpected(std::move(data).error());
-      url = "data:" + *media_type + ";base64," + *data;
-    } else if (*type == "url") {
-      auto given = required_string(**source, "url", source_path);
-      if (!given) return Unexpected(std::move(given).error());
-      url = std::move(*given);
-    } else {
-      leave_out("an image source of type '" + *type + "'");
+  Check image_part(const Block& block, const Path& path) {
+    const Path source = path / "source";
+    if (auto ok = need(block.source, Type::object, source); !ok) return ok;
+    const auto [type, media_type, data, url] =
+        members_of(block.source, "type", "media_type", "data", "url");
+    if (auto ok = need(type, Type::string, source / "type"); !ok) return ok;
+    const bool inline_data = type.says("base64");
+    if (!inline_data && !type.says("url")) {
+      leave_out("an image source of type '", type.body(), "'");
       return {};
     }
-    parts.push_back(Json{{"type", "image_url"}, {"image_url", Json{{"url", std::move(url)}}}});
+    if (inline_data) {
+      if (auto ok = need(media_type, Type::string, source / "media_type"); !ok) return ok;
+      if (auto ok = need(data, Type::string, source / "data"); !ok) return ok;
+    } else if (auto ok = need(url, Type::string, source / "url"); !ok) {
+      return ok;
+    }
+    append(parts_, next_part(), R"({"type":"image_url","image_url":{"url":")");
+    if (inline_data) append(parts_, "data:", media_type.body(), ";base64,", data.body());
+    append(parts_, inline_data ? std::string_view() : url.body(), "\"}}");
     return {};
   }
 
   // A tool_result block as a tool message: its text blocks joined by newlines, marked when the
-  // tool failed (chat has no is_error, so the model is told in words). Its images go to `parts`.
-  Check tool_result(const Json& block, const std::string& path, Json& parts) {
-    auto id = required_string(block, "tool_use_id", path);
-    if (!id) return Unexpected(std::move(id).error());
-    std::string text;
-    const Json* content = member(block, "content");
-    if (content && content->is_string()) {
-      text = content->get<std::string>();
-    } else if (content && content->is_array()) {
-      Json own = Json::array();
-      for (std::size_t k = 0; k < content->size(); ++k) {
-        const std::string inner_path = at(at(path, "content"), k);
-        auto type = block_type((*content)[k], inner_path);
-        if (!type) return Unexpected(std::move(type).error());
-        if (auto added = part((*content)[k], inner_path, *type, own); !added) return added;
-      }
-      bool first = true;
-      for (auto& piece : own) {
-        if (piece["type"] != "text") {
-          parts.push_back(std::move(piece));
-        } else {
-          text += (first ? "" : "\n") + piece["text"].get<std::string>();
-          first = false;
-        }
-      }
-    } else if (content) {
-      return fault(at(path, "content"), "Input should be a valid string or list");
+  // tool failed (chat has no is_error, so the model is told in words). Its images go to the turn.
+  Check tool_result(const Block& block, const Path& path) {
+    if (auto ok = need(block.tool_use_id, Type::string, path / "tool_use_id"); !ok) return ok;
+    std::string_view text = block.content.type == Type::string ? block.content.body() : "";
+    if (block.content.type == Type::array) {
+      tool_text_.clear();
+      tool_text_pieces_ = 0;
+      Check read = each_block(block.content, path / "content", [&](const Block& b, const Path& at) {
+        return part(b, at, /*into_tool_text=*/true);
+      });
+      if (!read) return read;
+      text = tool_text_;
+    } else if (block.content.given() && block.content.type != Type::string) {
+      return fault(path / "content", "Input should be a valid string or list");
     }
-    if (const Json* is_error = member(block, "is_error")) {
-      if (!is_error->is_boolean())
-        return fault(at(path, "is_error"), "Input should be a valid boolean");
-      if (*is_error == true) text = "Error: " + text;
-    }
-    chat_.push_back(Json{{"role", "tool"}, {"tool_call_id", *id}, {"content", std::move(text)}});
+    if (auto ok = may(block.is_error, Type::boolean, path / "is_error"); !ok) return ok;
+    open_message("tool");
+    append(out_, ",\"tool_call_id\":", block.tool_use_id.raw, ",\"content\":\"",
+           block.is_error.is_true() ? "Error: " : "", text, "\"}");
     return {};
   }
 
-  Check assistant_turn(const Json& blocks, const std::string& path) {
-    std::string text;
-    Json calls = Json::array();
-    for (std::size_t j = 0; j < blocks.size(); ++j) {
-      const Json& block = blocks[j];
-      const std::string block_path = at(path, j);
-      auto type = block_type(block, block_path);
-      if (!type) return Unexpected(std::move(type).error());
-      if (*type == "text") {
-        auto piece = required_string(block, "text", block_path);
-        if (!piece) return Unexpected(std::move(piece).error());
-        text += *piece;
-      } else if (*type == "tool_use") {
-        if (auto call = tool_call(block, block_path, calls); !call) return call;
-      } else if (*type != "thinking" && *type != "redacted_thinking") {
-        leave_out("a '" + *type + "' content block");
+  Check assistant_turn(const Value& blocks, const Path& path) {
+    text_.clear();
+    calls_.clear();
+    Check read = each_block(blocks, path, [&](const Block& block, const Path& at) -> Check {
+      if (block.type.says("tool_use")) return tool_call(block, at);
+      if (block.type.says("text")) {
+        if (auto ok = need(block.text, Type::string, at / "text"); !ok) return ok;
+        text_ += block.text.body();
+      } else if (!block.type.says("thinking") && !block.type.says("redacted_thinking")) {
+        leave_out("a '", block.type.body(), "' content block");
       }
-    }
+      return {};
+    });
+    if (!read) return read;
     // Chat wants null content beside tool calls, and a string otherwise.
-    Json message{{"role", "assistant"},
-                 {"content", text.empty() && !calls.empty() ? Json(nullptr) : Json(text)}};
-    if (!calls.empty()) message["tool_calls"] = std::move(calls);
-    chat_.push_back(std::move(message));
+    open_message("assistant");
+    if (text_.empty() && !calls_.empty()) {
+      out_ += ",\"content\":null";
+    } else {
+      append(out_, ",\"content\":\"", text_, '"');
+    }
+    if (!calls_.empty()) append(out_, ",\"tool_calls\":[", calls_, ']');
+    out_ += '}';
     return {};
   }
 
-  static Check tool_call(const Json& block, const std::string& path, Json& calls) {
-    auto id = required_string(block, "id", path);
-    if (!id) return Unexpected(std::move(id).error());
-    auto name = required_string(block, "name", path);
-    if (!name) return Unexpected(std::move(name).error());
-    auto input = required_object(block, "input", path);
-    if (!input) return Unexpected(std::move(input).error());
-    calls.push_back(Json{
-        {"id", *id},
-        {"type", "function"},
-        {"function",
-         Json{{"name", *name},
-              {"arguments", (*input)->dump(-1, ' ', false, Json::error_handler_t::replace)}}}});
+  Check tool_call(const Block& block, const Path& path) {
+    if (auto ok = need(block.id, Type::string, path / "id"); !ok) return ok;
+    if (auto ok = need(block.name, Type::string, path / "name"); !ok) return ok;
+    if (auto ok = need(block.input, Type::object, path / "input"); !ok) return ok;
+    arguments_.clear();
+    dump(arguments_, block.input.raw);
+    append(calls_, calls_.empty() ? "{\"id\":" : ",{\"id\":", block.id.raw,
+           R"(,"type":"function","function":{"name":)", block.name.raw, ",\"arguments\":");
+    json::append_quoted(calls_, arguments_);
+    calls_ += "}}";
     return {};
   }
 
   // Reasoning models take an effort, not a budget; the thresholds split Anthropic's usual
   // budgets (1024 minimum, a few thousand typical, tens of thousands for hard problems).
   Check thinking() {
-    const Json* thinking = member(in_, "thinking");
-    if (thinking == nullptr) return {};
-    if (!thinking->is_object()) return fault("thinking", "Input should be a valid dictionary");
-    auto type = required_string(*thinking, "type", "thinking");
-    if (!type) return Unexpected(std::move(type).error());
-    if (*type == "disabled") return {};
-    if (*type != "enabled") {
+    const Field& thinking = in_["thinking"];
+    const Path path = top("thinking");
+    if (auto ok = may(thinking, Type::object, path); !ok || !thinking.given()) return ok;
+    const auto [type, budget] = members_of(thinking, "type", "budget_tokens");
+    if (auto ok = need(type, Type::string, path / "type"); !ok) return ok;
+    if (type.says("disabled")) return {};
+    if (!type.says("enabled")) {
       reasoning_effort_ = "medium";  // adaptive: the model decides; a middle effort says as much
       return {};
     }
-    const auto budget = thinking->find("budget_tokens");
-    if (budget == thinking->end()) return fault("thinking.budget_tokens", "Field required");
-    if (!budget->is_number_integer())
-      return fault("thinking.budget_tokens", "Input should be a valid integer");
-    const double tokens = budget->get<double>();
+    if (!budget.present()) return fault(path / "budget_tokens", "Field required");
+    if (!is_integer(budget))
+      return fault(path / "budget_tokens", "Input should be a valid integer");
+    std::uint64_t tokens = 0;  // a negative budget counts as none
+    if (number_kind(budget.raw) == Number::non_negative)
+      std::from_chars(budget.raw.data(), budget.raw.data() + budget.raw.size(), tokens);
     reasoning_effort_ = tokens < 4096 ? "low" : tokens < 16384 ? "medium" : "high";
     return {};
   }
@@ -343,178 +632,192 @@ class Translator {
   // reasoning too — as Anthropic's max_tokens counts the thinking. A count_tokens body has none
   // (parse_messages_request requires it of a message).
   Check max_tokens() {
-    const auto limit = in_.find("max_tokens");
-    if (limit == in_.end()) return {};
-    if (!limit->is_number_integer()) return fault("max_tokens", "Input should be a valid integer");
-    if (!limit->is_number_unsigned() || *limit == 0)
-      return fault("max_tokens", "Input should be greater than or equal to 1");
-    out_[reasoning_effort_.empty() ? "max_tokens" : "max_completion_tokens"] = *limit;
+    const Field& limit = in_["max_tokens"];
+    if (!limit.present()) return {};
+    if (!is_integer(limit)) return fault(top("max_tokens"), "Input should be a valid integer");
+    if (number_kind(limit.raw) == Number::negative || limit.raw == "0")
+      return fault(top("max_tokens"), "Input should be greater than or equal to 1");
+    append(out_, reasoning_effort_.empty() ? ",\"max_tokens\":" : ",\"max_completion_tokens\":",
+           limit.raw);
     return {};
   }
 
   Check stop_sequences() {
-    const Json* stop = member(in_, "stop_sequences");
-    if (stop == nullptr) return {};
-    if (!stop->is_array()) return fault("stop_sequences", "Input should be a valid list");
-    for (std::size_t j = 0; j < stop->size(); ++j)
-      if (!(*stop)[j].is_string())
-        return fault(at("stop_sequences", j), "Input should be a valid string");
-    if (!stop->empty()) out_["stop"] = *stop;
+    const Field& stop = in_["stop_sequences"];
+    const Path path = top("stop_sequences");
+    if (auto ok = may(stop, Type::array, path); !ok || !stop.given()) return ok;
+    bool any = false;
+    Check read = each(stop, [&](const Field& sequence, std::size_t j) {
+      any = true;
+      return need(sequence, Type::string, path[j]);
+    });
+    if (!read || !any) return read;
+    out_ += ",\"stop\":";
+    dump(out_, stop.raw);
     return {};
   }
 
   Check sampling() {
-    for (const char* key : {"temperature", "top_p"}) {
-      const Json* value = member(in_, key);
-      if (value == nullptr) continue;
-      if (!value->is_number()) return fault(key, "Input should be a valid number");
-      out_[key] = *value;
+    for (const std::string_view key : {"temperature", "top_p"}) {
+      const Field& value = in_[key];
+      if (auto ok = may(value, Type::number, top(key)); !ok) return ok;
+      if (!value.given()) continue;
+      append(out_, ",\"", key, "\":");
+      append_number(out_, value.raw);
     }
-    if (const Json* top_k = member(in_, "top_k"); top_k && !top_k->is_number_integer())
-      return fault("top_k", "Input should be a valid integer");
+    if (const Field& top_k = in_["top_k"]; top_k.given() && !is_integer(top_k))
+      return fault(top("top_k"), "Input should be a valid integer");
     return {};
   }
 
   Check metadata() {
-    const Json* metadata = member(in_, "metadata");
-    if (metadata == nullptr) return {};
-    if (!metadata->is_object()) return fault("metadata", "Input should be a valid dictionary");
-    const Json* user = member(*metadata, "user_id");
-    if (user == nullptr) return {};
-    if (!user->is_string()) return fault("metadata.user_id", "Input should be a valid string");
-    out_["user"] = *user;
+    const Field& metadata = in_["metadata"];
+    if (auto ok = may(metadata, Type::object, top("metadata")); !ok || !metadata.given()) return ok;
+    const Field user = members_of(metadata, "user_id")[0];
+    if (auto ok = may(user, Type::string, top("metadata") / "user_id"); !ok || !user.given())
+      return ok;
+    append(out_, ",\"user\":", user.raw);
     return {};
   }
 
   // A Messages stream ends with the usage, so the chat stream is asked to carry it too.
   Check stream() {
-    const Json* stream = member(in_, "stream");
-    if (stream == nullptr) return {};
-    if (!stream->is_boolean()) return fault("stream", "Input should be a valid boolean");
-    out_["stream"] = *stream;
-    if (*stream == true) out_["stream_options"] = Json{{"include_usage", true}};
+    const Field& stream = in_["stream"];
+    if (auto ok = may(stream, Type::boolean, top("stream")); !ok || !stream.given()) return ok;
+    append(out_, ",\"stream\":", stream.raw);
+    if (stream.is_true()) out_ += R"(,"stream_options":{"include_usage":true})";
     return {};
   }
 
   Check tools() {
-    const Json* list = member(in_, "tools");
-    if (list == nullptr) return {};
-    if (!list->is_array()) return fault("tools", "Input should be a valid list");
-    Json tools = Json::array();
-    for (std::size_t j = 0; j < list->size(); ++j) {
-      const Json& tool = (*list)[j];
-      const std::string path = at("tools", j);
-      if (!tool.is_object()) return fault(path, "Input should be a valid dictionary");
-      if (const Json* type = member(tool, "type")) {
-        if (!type->is_string()) return fault(at(path, "type"), "Input should be a valid string");
-        if (*type != "custom") {
-          // Anthropic runs these itself (web search) or defines their schema (bash, editor).
-          leave_out("the server tool '" + type->get<std::string>() + "'");
-          continue;
-        }
-      }
-      auto name = required_string(tool, "name", path);
-      if (!name) return Unexpected(std::move(name).error());
-      auto schema = required_object(tool, "input_schema", path);
-      if (!schema) return Unexpected(std::move(schema).error());
-      Json function{{"name", *name}};
-      if (const Json* description = member(tool, "description")) {
-        if (!description->is_string())
-          return fault(at(path, "description"), "Input should be a valid string");
-        function["description"] = *description;
-      }
-      function["parameters"] = **schema;
-      tools.push_back(Json{{"type", "function"}, {"function", std::move(function)}});
+    const Field& list = in_["tools"];
+    const Path path = top("tools");
+    if (auto ok = may(list, Type::array, path); !ok || !list.given()) return ok;
+    const std::size_t start = out_.size();
+    out_ += ",\"tools\":[";
+    Check read = each(list, [&](const Field& v, std::size_t j) { return function(v, path[j]); });
+    if (!read) return read;
+    wrote_tools_ = out_.back() != '[';
+    out_ += ']';
+    if (!wrote_tools_) out_.resize(start);  // chat refuses an empty array
+    return {};
+  }
+
+  // A client tool as a chat function.
+  Check function(const Field& tool, const Path& path) {
+    if (auto ok = need(tool, Type::object, path); !ok) return ok;
+    const auto [type, name, schema, description] =
+        members_of(tool, "type", "name", "input_schema", "description");
+    if (auto ok = may(type, Type::string, path / "type"); !ok) return ok;
+    if (type.given() && !type.says("custom")) {
+      // Anthropic runs these itself (web search) or defines their schema (bash, editor).
+      leave_out("the server tool '", type.body(), "'");
+      return {};
     }
-    if (!tools.empty()) out_["tools"] = std::move(tools);  // chat refuses an empty array
+    if (auto ok = need(name, Type::string, path / "name"); !ok) return ok;
+    if (auto ok = need(schema, Type::object, path / "input_schema"); !ok) return ok;
+    if (auto ok = may(description, Type::string, path / "description"); !ok) return ok;
+    append(out_, out_.back() == '[' ? "" : ",", R"({"type":"function","function":{"name":)",
+           name.raw);
+    if (description.given()) append(out_, ",\"description\":", description.raw);
+    out_ += ",\"parameters\":";
+    dump(out_, schema.raw);
+    out_ += "}}";
     return {};
   }
 
   Check tool_choice() {
-    const Json* choice = member(in_, "tool_choice");
-    if (choice == nullptr) return {};
-    if (!choice->is_object()) return fault("tool_choice", "Input should be a valid dictionary");
-    auto type = required_string(*choice, "type", "tool_choice");
-    if (!type) return Unexpected(std::move(type).error());
-    Json said;
-    if (*type == "auto" || *type == "none") {
-      said = *type;
-    } else if (*type == "any") {
-      said = "required";
-    } else if (*type == "tool") {
-      auto name = required_string(*choice, "name", "tool_choice");
-      if (!name) return Unexpected(std::move(name).error());
-      said = Json{{"type", "function"}, {"function", Json{{"name", *name}}}};
-    } else {
-      return fault("tool_choice.type", "Input should be 'auto', 'any', 'tool' or 'none'");
+    const Field& choice = in_["tool_choice"];
+    const Path path = top("tool_choice");
+    if (auto ok = may(choice, Type::object, path); !ok || !choice.given()) return ok;
+    const auto [type, name, serial] =
+        members_of(choice, "type", "name", "disable_parallel_tool_use");
+    if (auto ok = need(type, Type::string, path / "type"); !ok) return ok;
+    const bool named = type.says("tool");
+    if (named) {
+      if (auto ok = need(name, Type::string, path / "name"); !ok) return ok;
+    } else if (!type.says("auto") && !type.says("none") && !type.says("any")) {
+      return fault(path / "type", "Input should be 'auto', 'any', 'tool' or 'none'");
     }
-    const Json* serial = member(*choice, "disable_parallel_tool_use");
-    if (serial && !serial->is_boolean())
-      return fault("tool_choice.disable_parallel_tool_use", "Input should be a valid boolean");
-    if (!out_.contains("tools")) return {};  // chat refuses a tool_choice without tools
-    out_["tool_choice"] = std::move(said);
-    if (serial && *serial == true) out_["parallel_tool_calls"] = false;
+    if (auto ok = may(serial, Type::boolean, path / "disable_parallel_tool_use"); !ok) return ok;
+    if (!wrote_tools_) return {};  // chat refuses a tool_choice without tools
+    out_ += ",\"tool_choice\":";
+    if (named) {
+      append(out_, R"({"type":"function","function":{"name":)", name.raw, "}}");
+    } else {
+      out_ += type.says("any") ? std::string_view("\"required\"") : type.raw;
+    }
+    if (serial.is_true()) out_ += ",\"parallel_tool_calls\":false";
     return {};
   }
 
   // Structured output: `output_format` (the beta's name) or `output_config.format` (the name
   // since it became generally available). output_config's `effort` is a tuning hint, dropped.
   Check output_format() {
-    if (const Json* format = member(in_, "output_format"))
-      return response_format(*format, "output_format");
-    const Json* config = member(in_, "output_config");
-    if (config == nullptr) return {};
-    if (!config->is_object()) return fault("output_config", "Input should be a valid dictionary");
-    const Json* format = member(*config, "format");
-    return format ? response_format(*format, "output_config.format") : Check{};
+    if (const Field& format = in_["output_format"]; format.given())
+      return response_format(format, top("output_format"));
+    const Field& config = in_["output_config"];
+    const Path path = top("output_config");
+    if (auto ok = may(config, Type::object, path); !ok || !config.given()) return ok;
+    const Field format = members_of(config, "format")[0];
+    return format.given() ? response_format(format, path / "format") : Check{};
   }
 
-  Check response_format(const Json& format, const std::string& path) {
-    if (!format.is_object()) return fault(path, "Input should be a valid dictionary");
-    auto type = required_string(format, "type", path);
-    if (!type) return Unexpected(std::move(type).error());
-    if (*type != "json_schema") return fault(at(path, "type"), "Input should be 'json_schema'");
-    auto schema = required_object(format, "schema", path);
-    if (!schema) return Unexpected(std::move(schema).error());
-    // Chat requires a name; Anthropic has none, and one fixed name keeps equal requests equal.
-    response_format_ = Json{{"type", "json_schema"},
-                            {"json_schema", Json{{"name", "output"}, {"schema", **schema}}}};
+  Check response_format(const Field& format, const Path& path) {
+    if (auto ok = need(format, Type::object, path); !ok) return ok;
+    const auto [type, schema] = members_of(format, "type", "schema");
+    if (auto ok = need(type, Type::string, path / "type"); !ok) return ok;
+    if (!type.says("json_schema")) return fault(path / "type", "Input should be 'json_schema'");
+    if (auto ok = need(schema, Type::object, path / "schema"); !ok) return ok;
+    response_schema_ = schema;
     return {};
   }
 
+  // The first unknown member whose (last) value is not null, at the place its key first came:
+  // the order and the values the DOM kept.
   void unknown_parameters() {
-    for (auto it = in_.begin(); it != in_.end(); ++it) {
-      if (it->is_null()) continue;
-      if (std::find(kKnownParameters.begin(), kKnownParameters.end(), it.key()) ==
-          kKnownParameters.end())
-        leave_out("the '" + it.key() + "' parameter");
+    const auto& others = in_.others;
+    for (std::size_t i = 0; i < others.size() && left_out_.empty(); ++i) {
+      bool seen_before = false;
+      Field last = others[i].second;
+      for (std::size_t j = 0; j < others.size(); ++j) {
+        if (j == i || !same_key(others[j].first, others[i].first)) continue;
+        seen_before = seen_before || j < i;
+        last = others[j].second;
+      }
+      if (!seen_before && last.given()) leave_out("the '", others[i].first, "' parameter");
     }
   }
 
-  const Json& in_;
-  Json out_ = Json::object();
-  Json chat_ = Json::array();  // the chat messages, system first
-  std::string reasoning_effort_;
-  Json response_format_;
+  const Request& in_;
+  std::string out_;
+  std::size_t chat_count_ = 0;  // chat messages written, the system's included
+  std::string parts_;           // of the system or user message being read
+  std::size_t part_count_ = 0;
+  std::string_view first_text_;  // the raw text of its first part, if that is a text part
+  std::string tool_text_;        // of the tool message being read
+  std::size_t tool_text_pieces_ = 0;
+  std::string text_;   // of the assistant message being read
+  std::string calls_;  // its tool calls
+  std::string arguments_;
+  std::vector<std::string_view> keys_;  // dump()'s scratch
+  std::vector<std::size_t> objects_;
+  std::string_view reasoning_effort_;
+  Field response_schema_;
+  bool wrote_tools_ = false;
   std::string left_out_;
 };
 
 }  // namespace
 
 Result<ChatEquivalent, ApiError> messages_to_chat(std::string_view body) {
-  // Validated by our scanner first: it bounds the nesting depth the DOM would recurse into.
-  if (auto error = json::validate(body))
-    return Unexpected(errors::invalid_json(error->what, error->offset));
-  const Json request = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!request.is_object())
+  Request request(body);
+  if (const auto invalid = request.read())
+    return Unexpected(errors::invalid_json(invalid->what, invalid->offset));
+  // What the DOM parser refused left it a body that was not an object.
+  if (body[body.find_first_not_of(" \t\r\n")] != '{' || request.refused_by_dom)
     return Unexpected(errors::invalid_request("The request body must be a JSON object."));
-  try {
-    return Translator(request).translate();
-  } catch (const Json::exception& e) {
-    // Every access above is checked first; should one slip, the request fails, not the worker.
-    return Unexpected(
-        errors::invalid_request(std::string("The request could not be translated: ") + e.what()));
-  }
+  return Translator(request, body.size()).translate();
 }
 
 }  // namespace switchyard::api
