@@ -6,6 +6,8 @@
 #   translated  POST /v1/messages → an OpenAI upstream (chat equivalent out, message back)
 #   to-anthropic  POST /v1/chat/completions → an Anthropic upstream (the OpenAI door's own
 #                 translation, for comparison with the one above)
+#   large, large-translated  the Messages door with a Claude Code-sized request (52 KB, from
+#                 bench/harness/large_messages_body.py), relayed and translated
 # all answered by the harness's nginx mock. Two measures:
 #   instructions/request (callgrind, user space: deterministic), REQUESTS one after another;
 #   max req/s (wrk, THREADS x CONNS, DURATION s), the three interleaved REPS times.
@@ -35,13 +37,18 @@ models:
 YAML
 sed 's/"model":"claude-bench"/"model":"gpt-4o-mini"/' "$h/messages_body.json" >"$work/translated.json"
 sed 's/"model":"gpt-4o-mini"/"model":"claude-bench"/' "$h/body.json" >"$work/to-anthropic.json"
-cases=(openai messages translated to-anthropic)
+python3 "$h/large_messages_body.py" claude-bench >"$work/large.json"
+python3 "$h/large_messages_body.py" gpt-4o-mini >"$work/large-translated.json"
+cases=(openai messages translated to-anthropic large large-translated)
 declare -A path=([openai]=/v1/chat/completions [messages]=/v1/messages [translated]=/v1/messages
-                 [to-anthropic]=/v1/chat/completions)
+                 [to-anthropic]=/v1/chat/completions [large]=/v1/messages
+                 [large-translated]=/v1/messages)
 declare -A body=([openai]=$h/body.json [messages]=$h/messages_body.json
-                 [translated]=$work/translated.json [to-anthropic]=$work/to-anthropic.json)
+                 [translated]=$work/translated.json [to-anthropic]=$work/to-anthropic.json
+                 [large]=$work/large.json [large-translated]=$work/large-translated.json)
 declare -A expect=([openai]='"chat.completion"' [messages]='"type":"message"'
-                   [translated]='"type":"message"' [to-anthropic]='"chat.completion"')
+                   [translated]='"type":"message"' [to-anthropic]='"chat.completion"'
+                   [large]='"type":"message"' [large-translated]='"type":"message"')
 
 send() {  # case, n: n requests over one keep-alive connection
   local urls=()
@@ -64,7 +71,7 @@ for c in "${cases[@]}"; do
   callgrind_control -d "$gw" >/dev/null 2>&1
   dump=$((dump + 1))
   total=$(grep -h '^summary:' "$out.$dump" 2>/dev/null || grep -h '^totals:' "$out.$dump")
-  printf '%-13s %7d instructions/request\n' "$c" $((${total##* } / REQUESTS))
+  printf '%-17s %9d instructions/request\n' "$c" $((${total##* } / REQUESTS))
 done
 kill -TERM "$gw"
 wait "$gw" 2>/dev/null || true

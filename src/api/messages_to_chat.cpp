@@ -12,48 +12,37 @@
 // - A malformed request is a 400 worded as Anthropic's own validation words it,
 //   "<path>: <problem>", with the dotted path as `param`.
 // No DOM: Claude Code sends requests of 50-200 KB, and parsing one into nlohmann::json to dump
-// another cost ~225 instructions a byte. The body is validated once by our scanner and walked
-// without validating again; the chat body is written as text. Strings are copied as their source
-// bytes, escapes kept: the same values. A tool_use input becomes the text of the `arguments`
-// string, which a model reads as text, so it (and a schema) is written as the DOM's compact dump
-// wrote it: the translation says exactly what the DOM-based one said.
+// another cost hundreds of instructions a byte. One pass validates the body with our scanner and
+// notes where each of its strings, objects and arrays ends, so that the translation walks it
+// again without looking at what it skips, and writes the chat body as text. Strings and
+// sub-documents (a tool's schema) are copied as their source bytes: the same values, to any reader
+// that takes the last of a key given twice, as the DOM did. A tool_use input becomes the text of
+// the `arguments` string, which a model reads as text, so it is written exactly as the DOM's
+// compact dump wrote it. A body the DOM could not parse is still refused.
 
 #include "switchyard/api/messages_to_chat.hpp"
 
-#include <algorithm>
 #include <array>
 #include <charconv>
-#include <cmath>
-#include <cstdint>
-#include <cstdlib>
-#include <optional>
-#include <utility>
+#include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "messages_body.hpp"
 #include "switchyard/api/json.hpp"
 
 namespace switchyard::api {
 
 namespace {
 
-using Check = Result<void, ApiError>;
 using json::Type;
-using json::Value;
-using Json = nlohmann::ordered_json;  // only for the rare text the compact dump leaves to it
-
-// Top-level members translated or deliberately ignored; any other says something chat cannot.
-constexpr std::array<std::string_view, 16> kKnownParameters = {
-    "model",    "max_tokens",    "system",        "messages",    "stop_sequences", "temperature",
-    "top_p",    "top_k",         "metadata",      "stream",      "tools",          "tool_choice",
-    "thinking", "output_format", "output_config", "service_tier"};
-
-// Appends the parts in order: JSON written piece by piece, without a temporary per piece.
-template <class... Parts>
-void append(std::string& out, const Parts&... parts) {
-  (out += ... += parts);
-}
+using messages::append;
+using messages::append_number;
+using messages::Check;
+using messages::Field;
+using messages::is_integer;
+using messages::Number;
+using messages::number_kind;
+using messages::same_key;
 
 // Where a fault is, e.g. messages.1.content.0.id: spelt out only when a fault is reported, so
 // that walking a valid request builds no strings.
@@ -75,22 +64,10 @@ Path top(std::string_view member) {
 }
 
 // Anthropic's validation wording, "<path>: <problem>"; it converts to any Result.
-Unexpected<ApiError> fault(const Path& path, std::string_view problem) {
+[[gnu::cold]] Unexpected<ApiError> fault(const Path& path, std::string_view problem) {
   const std::string where = path.str();
   return Unexpected(errors::invalid_request(where + ": " + std::string(problem), where));
 }
-
-// A member read from its object: absent, its raw text is empty; null, "null". Anthropic takes
-// null for an optional member as its absence, but a required one must be there, null or not.
-struct Field : Value {
-  bool present() const { return !raw.empty(); }
-  bool given() const { return type != Type::null; }
-  // A string's raw text between its quotes, escapes kept.
-  std::string_view body() const { return raw.substr(1, raw.size() - 2); }
-  bool says(std::string_view word) const {
-    return type == Type::string && json::key_equals(body(), word);
-  }
-};
 
 // Anthropic's words for a member of another type than the one wanted, by json::Type.
 constexpr std::array<std::string_view, 6> kWrongType = {"",
@@ -100,11 +77,15 @@ constexpr std::array<std::string_view, 6> kWrongType = {"",
                                                         "Input should be a valid list",
                                                         "Input should be a valid dictionary"};
 
-// A required member of the given type.
-Check need(const Field& field, Type type, const Path& path) {
-  if (!field.present()) return fault(path, "Field required");
-  if (field.type != type) return fault(path, kWrongType[static_cast<std::size_t>(type)]);
-  return {};
+// Why a member is not of the type wanted: absent, or of another.
+Unexpected<ApiError> wrong(const Field& field, Type type, const Path& path) {
+  return fault(path,
+               field.present() ? kWrongType[static_cast<std::size_t>(type)] : "Field required");
+}
+
+// A required member of the given type; the check inlined, the fault not.
+inline Check need(const Field& field, Type type, const Path& path) {
+  return field.type == type ? Check{} : wrong(field, type, path);
 }
 
 // An optional member: absent, null or of the given type.
@@ -112,255 +93,23 @@ Check may(const Field& field, Type type, const Path& path) {
   return field.given() ? need(field, type, path) : Check{};
 }
 
-// The named members of an object, in the order named; of a key given twice the last, as the DOM
-// kept it.
-template <class... Names>
-std::array<Field, sizeof...(Names)> members_of(const Value& object, Names... names) {
-  std::array<Field, sizeof...(Names)> fields;
-  const std::array<std::string_view, sizeof...(Names)> keys{names...};
-  json::for_each_member(object.raw, [&](std::string_view key, const Value& v) {
-    for (std::size_t i = 0; i < keys.size(); ++i)
-      if (json::key_equals(key, keys[i])) fields[i] = Field{v};
-  });
-  return fields;
-}
-
-// Two keys' raw texts that name the same member.
-bool same_key(std::string_view a, std::string_view b) {
-  if (a == b) return true;
-  const bool escaped = a.find('\\') != a.npos || b.find('\\') != b.npos;
-  return escaped && json::unescape(a) == json::unescape(b);
-}
-
-// Calls visit(element, index) for each element of an array until one finds a fault.
-template <class Visit>
-Check each(const Value& array, Visit&& visit) {
-  Check result;
-  std::size_t i = 0;
-  json::for_each_element(array.raw, [&](const Value& v) {
-    if (result) result = visit(Field{v}, i++);
-  });
-  return result;
-}
-
-// How the DOM read a number, which decides what is an integer: one written without fraction or
-// exponent that fits 64 bits (signed when negative); anything else is a double.
-enum class Number { non_negative, negative, floating };
-
-Number number_kind(std::string_view raw) {
-  if (raw.find_first_of(".eE") != raw.npos) return Number::floating;
-  const bool negative = raw.front() == '-';
-  const std::string_view digits = raw.substr(negative ? 1 : 0);
-  const std::string_view limit = negative ? "9223372036854775808" : "18446744073709551615";
-  if (digits.size() > limit.size() || (digits.size() == limit.size() && digits > limit))
-    return Number::floating;
-  return negative ? Number::negative : Number::non_negative;
-}
-
-bool is_integer(const Field& field) {
-  return field.type == Type::number && number_kind(field.raw) != Number::floating;
-}
-
-// A number as the DOM's dump wrote it: an integer as written ("-0" aside), a double in the dump's
-// own shortest form (null when out of range). Doubles are rare enough to leave to nlohmann.
-void append_number(std::string& out, std::string_view raw) {
-  if (number_kind(raw) == Number::floating || raw == "-0") {
-    out += Json::parse(raw).dump();
-  } else {
-    out += raw;
-  }
-}
-
-std::uint32_t hex4(std::string_view text, std::size_t at) {
-  std::uint32_t unit = 0;
-  std::from_chars(text.data() + at, text.data() + at + 4, unit, 16);
-  return unit;
-}
-
-// True when a \u escape in a string's validated text names half a surrogate pair (0xD800-0xDBFF
-// the first half, 0xDC00-0xDFFF the second) without the other. Every '\\' starts an escape.
-bool has_lone_surrogate(std::string_view text) {
-  for (std::size_t at = text.find('\\'); at != text.npos; at = text.find('\\', at)) {
-    const bool unicode = text[at + 1] == 'u';
-    const std::uint32_t half = unicode ? hex4(text, at + 2) >> 10 : 0;
-    at += unicode ? 6 : 2;
-    if (half == 0x37) return true;
-    if (half != 0x36) continue;
-    if (text.substr(at, 2) != "\\u" || (hex4(text, at + 2) >> 10) != 0x37) return true;
-    at += 6;
-  }
-  return false;
-}
-
-// The escape that starts `rest` as the DOM's dump writes its character: JSON's short escapes as
-// they are, \/ as '/', a \u escape as the character itself unless the dump escapes it (a control
-// character, '"', '\\'). Returns the escape's length.
-std::size_t append_escape(std::string& out, std::string_view rest) {
-  static constexpr std::string_view kNamed = "\b\t\n\f\r\"\\", kLetters = "btnfr\"\\";
-  static constexpr char kHex[] = "0123456789abcdef";
-  if (rest[1] != 'u') {
-    out += rest[1] == '/' ? std::string_view("/") : rest.substr(0, 2);
-    return 2;
-  }
-  const std::size_t length = (hex4(rest, 2) >> 10) == 0x36 ? 12 : 6;  // a surrogate pair
-  const std::string decoded = json::unescape(rest.substr(0, length));
-  const auto c = static_cast<unsigned char>(decoded[0]);
-  if (decoded.size() == 1 && kNamed.find(decoded[0]) != kNamed.npos) {
-    append(out, '\\', kLetters[kNamed.find(decoded[0])]);
-  } else if (decoded.size() == 1 && c < 0x20) {
-    append(out, "\\u00", kHex[c >> 4], kHex[c & 0xF]);
-  } else {
-    out += decoded;
-  }
-  return length;
-}
-
-// Past the closing quote of the string that starts at `at` in validated text.
-std::size_t string_end(std::string_view text, std::size_t at) {
-  for (;;) {
-    at = text.find('"', at + 1);
-    std::size_t backslashes = 0;
-    while (text[at - 1 - backslashes] == '\\') ++backslashes;
-    if (backslashes % 2 == 0) return at + 1;  // a quote not itself escaped
-  }
-}
-
-// nlohmann::json's compact dump of validated text, written without a DOM. False, with `out` cut
-// short, when an object names a key twice: the DOM kept such a key once (at its first place, with
-// its last value), and only the DOM is left to say that. `keys` and `objects` are scratch.
-bool dump_compact(std::string& out, std::string_view text, std::vector<std::string_view>& keys,
-                  std::vector<std::size_t>& objects) {
-  for (std::size_t at = 0; at < text.size();) {
-    const char c = text[at];
-    if (c == '"') {
-      const std::size_t end = string_end(text, at);
-      std::string_view body = text.substr(at + 1, end - at - 2);
-      const std::string_view key = body;
-      out += '"';
-      for (auto slash = body.find('\\'); slash != body.npos; slash = body.find('\\')) {
-        out += body.substr(0, slash);
-        body.remove_prefix(slash + append_escape(out, body.substr(slash)));
-      }
-      append(out, body, '"');
-      at = text.find_first_not_of(" \t\r\n", end);
-      if (at >= text.size() || text[at] != ':') continue;
-      for (std::size_t i = objects.back(); i < keys.size(); ++i)
-        if (same_key(keys[i], key)) return false;
-      keys.push_back(key);
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      const std::size_t end = std::min(text.find_first_not_of("0123456789+-.eE", at), text.size());
-      append_number(out, text.substr(at, end - at));
-      at = end;
-    } else {
-      if (c == '{') objects.push_back(keys.size());
-      if (c == '}') {
-        keys.resize(objects.back());
-        objects.pop_back();
-      }
-      if (!json::Cursor::is_ws(c)) out += c;  // structure, or a letter of true, false or null
-      ++at;
-    }
-  }
-  return true;
-}
-
-// A number the DOM parser read as a double beyond its range, which made it refuse the body.
-bool overflows(std::string_view number) {
-  if (number.size() < 309 && number.find_first_of("eE") == number.npos) return false;
-  return std::isinf(std::strtod(std::string(number).c_str(), nullptr));
-}
-
-// The request's top-level members (of a key given twice the last value, as the DOM kept it),
-// read in the pass that validates the body as json::scan does: the same cursor, the same errors.
-// The pass also notes what the DOM parser refused though our scanner lets it pass: a \u escape
-// naming half a surrogate pair without the other half, a number beyond a double's range.
-class Request {
- public:
-  std::array<Field, kKnownParameters.size()> known;
-  std::vector<std::pair<std::string_view, Field>> others;  // in order, to name what is left out
-  bool refused_by_dom = false;
-
-  explicit Request(std::string_view body) : c_(body) {}
-  std::optional<json::ScanError> read() {
-    c_.skip_ws();
-    Value v;
-    bool ok = c_.peek() != '{' ? value(0, &v) : c_.object(0, [&](std::string_view key) {
-      refused_by_dom = refused_by_dom || has_lone_surrogate(key);
-      if (!value(1, &v)) return false;
-      take(key, v);
-      return true;
-    });
-    c_.skip_ws();
-    if (ok && !c_.at_end()) ok = c_.fail("unexpected text after the JSON value");
-    return ok ? std::nullopt : c_.error();
-  }
-  const Field& operator[](std::string_view name) const {
-    const auto* at = std::find(kKnownParameters.begin(), kKnownParameters.end(), name);
-    return known[static_cast<std::size_t>(at - kKnownParameters.begin())];
-  }
-
- private:
-  // json::Cursor::value(), noting what the DOM refused on the way.
-  bool value(int depth, Value* out) {
-    const std::size_t begin = c_.pos();
-    Value inner;
-    std::string_view contents;
-    bool ok;
-    if (c_.peek() == '{') {
-      out->type = Type::object;
-      ok = c_.object(depth, [&](std::string_view key) {
-        refused_by_dom = refused_by_dom || has_lone_surrogate(key);
-        return value(depth + 1, &inner);
-      });
-    } else if (c_.peek() == '[') {
-      out->type = Type::array;
-      ok = c_.array(depth, [&] { return value(depth + 1, &inner); });
-    } else if (c_.peek() == '"') {
-      out->type = Type::string;
-      ok = c_.string(&contents);
-      refused_by_dom = refused_by_dom || has_lone_surrogate(contents);
-    } else {
-      ok = c_.value(depth, out);
-      refused_by_dom = refused_by_dom || (ok && out->type == Type::number && overflows(out->raw));
-      return ok;
-    }
-    if (ok) out->raw = c_.since(begin);
-    return ok;
-  }
-
-  void take(std::string_view key, const Value& v) {
-    for (std::size_t i = 0; i < kKnownParameters.size(); ++i) {
-      if (json::key_equals(key, kKnownParameters[i])) {
-        known[i] = Field{v};
-        return;
-      }
-    }
-    others.emplace_back(key, Field{v});
-  }
-
-  json::Cursor c_;
-};
-
 // The members of a content block that the translation reads, whatever its type.
 struct Block {
-  Field type, text, source, tool_use_id, content, is_error, id, name, input;
+  std::array<Field, 9> members;
+  const Field& type() const { return members[0]; }
+  const Field& text() const { return members[1]; }
+  const Field& source() const { return members[2]; }
+  const Field& tool_use_id() const { return members[3]; }
+  const Field& content() const { return members[4]; }
+  const Field& is_error() const { return members[5]; }
+  const Field& id() const { return members[6]; }
+  const Field& name() const { return members[7]; }
+  const Field& input() const { return members[8]; }
 };
-
-// Calls visit(block, path) for each content block of an array: an object with a string `type`.
-template <class Visit>
-Check each_block(const Value& blocks, const Path& path, Visit&& visit) {
-  return each(blocks, [&](const Field& v, std::size_t j) -> Check {
-    if (auto ok = need(v, Type::object, path[j]); !ok) return ok;
-    const auto m = members_of(v, "type", "text", "source", "tool_use_id", "content", "is_error",
-                              "id", "name", "input");
-    if (auto ok = need(m[0], Type::string, path[j] / "type"); !ok) return ok;
-    return visit(Block{m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8]}, path[j]);
-  });
-}
 
 class Translator {
  public:
-  Translator(const Request& request, std::size_t size_hint) : in_(request) {
+  Translator(const messages::Body& request, std::size_t size_hint) : in_(request) {
     out_.reserve(size_hint + 256);
   }
 
@@ -380,8 +129,7 @@ class Translator {
       // Chat requires a name; Anthropic has none, and one fixed name keeps equal requests equal.
       out_ += R"(,"response_format":{"type":"json_schema","json_schema":{"name":"output",)";
       out_ += R"("schema":)";
-      dump(out_, response_schema_.raw);
-      out_ += "}}";
+      append(out_, response_schema_.raw, "}}");
     }
     out_ += '}';
     unknown_parameters();
@@ -394,14 +142,21 @@ class Translator {
     if (left_out_.empty()) append(left_out_, before, json::unescape(name_raw), after);
   }
 
-  // A sub-document as the DOM's compact dump wrote it.
-  void dump(std::string& out, std::string_view text) {
-    const std::size_t start = out.size();
-    keys_.clear();
-    objects_.clear();
-    if (dump_compact(out, text, keys_, objects_)) return;
-    out.resize(start);
-    out += Json::parse(text).dump(-1, ' ', false, Json::error_handler_t::replace);
+  // A tool_use input as a tool call's `arguments`: the DOM's compact dump of it, as a string.
+  void append_arguments(std::string& out, std::string_view input) {
+    messages::append_compact_string(out, input, keys_, objects_);
+  }
+
+  // Calls visit(block, path) for each content block of an array: an object with a string `type`.
+  template <class Visit>
+  Check each_block(const Field& blocks, const Path& path, Visit&& visit) {
+    return in_.each(blocks, [&](const Field& v, std::size_t j) -> Check {
+      if (auto ok = need(v, Type::object, path[j]); !ok) return ok;
+      const Block block{in_.members_of(v, "type", "text", "source", "tool_use_id", "content",
+                                       "is_error", "id", "name", "input")};
+      if (auto ok = need(block.type(), Type::string, path[j] / "type"); !ok) return ok;
+      return visit(block, path[j]);
+    });
   }
 
   // Starts the next chat message: {"role":"<role>"
@@ -447,7 +202,7 @@ class Translator {
     const Path path = top("system");
     if (system.type != Type::array) return fault(path, "Input should be a valid string or list");
     Check read = each_block(system, path, [&](const Block& block, const Path& at) -> Check {
-      if (!block.type.says("text")) return fault(at / "type", "Input should be 'text'");
+      if (!block.type().says("text")) return fault(at / "type", "Input should be 'text'");
       return part(block, at);
     });
     if (read && part_count_ > 0) write_parts_message("system");
@@ -459,7 +214,7 @@ class Translator {
     const Path path = top("messages");
     if (auto ok = need(list, Type::array, path); !ok) return ok;
     std::size_t count = 0;
-    Check read = each(list, [&](const Field& m, std::size_t i) {
+    Check read = in_.each(list, [&](const Field& m, std::size_t i) {
       ++count;
       return message(m, path[i]);
     });
@@ -470,7 +225,7 @@ class Translator {
 
   Check message(const Field& m, const Path& path) {
     if (auto ok = need(m, Type::object, path); !ok) return ok;
-    const auto [role, content] = members_of(m, "role", "content");
+    const auto [role, content] = in_.members_of(m, "role", "content");
     if (!role.present()) return fault(path / "role", "Field required");
     if (!role.says("user") && !role.says("assistant"))
       return fault(path / "role", "Input should be 'user' or 'assistant'");
@@ -490,10 +245,10 @@ class Translator {
   // included (a tool message carries text only). A turn left with nothing (every block of it
   // left out) stays as an empty user message, so the conversation keeps its turns and the body
   // stays a chat request for the routing signals and estimates.
-  Check user_turn(const Value& blocks, const Path& path) {
+  Check user_turn(const Field& blocks, const Path& path) {
     const std::size_t before = chat_count_;
     Check read = each_block(blocks, path, [&](const Block& block, const Path& at) {
-      return block.type.says("tool_result") ? tool_result(block, at) : part(block, at);
+      return block.type().says("tool_result") ? tool_result(block, at) : part(block, at);
     });
     if (read && part_count_ > 0) write_parts_message("user");
     if (read && chat_count_ == before) write_message("user", "\"\"");
@@ -503,17 +258,17 @@ class Translator {
   // A block of a user turn or of a tool result as a chat content part, if chat has one for it;
   // the text of a tool result's block joins the tool message's text instead.
   Check part(const Block& block, const Path& path, bool into_tool_text = false) {
-    if (block.type.says("image")) return image_part(block, path);
-    if (!block.type.says("text")) {
-      leave_out("a '", block.type.body(), "' content block");
+    if (block.type().says("image")) return image_part(block, path);
+    if (!block.type().says("text")) {
+      leave_out("a '", block.type().body(), "' content block");
       return {};
     }
-    if (auto ok = need(block.text, Type::string, path / "text"); !ok) return ok;
+    if (auto ok = need(block.text(), Type::string, path / "text"); !ok) return ok;
     if (into_tool_text) {
-      append(tool_text_, tool_text_pieces_++ ? "\\n" : "", block.text.body());
+      append(tool_text_, tool_text_pieces_++ ? "\\n" : "", block.text().body());
     } else {
-      append(parts_, next_part(), R"({"type":"text","text":)", block.text.raw, '}');
-      if (part_count_ == 1) first_text_ = block.text.raw;
+      append(parts_, next_part(), R"({"type":"text","text":)", block.text().raw, '}');
+      if (part_count_ == 1) first_text_ = block.text().raw;
     }
     return {};
   }
@@ -522,9 +277,9 @@ class Translator {
   // uploaded file's id means nothing to another provider.
   Check image_part(const Block& block, const Path& path) {
     const Path source = path / "source";
-    if (auto ok = need(block.source, Type::object, source); !ok) return ok;
+    if (auto ok = need(block.source(), Type::object, source); !ok) return ok;
     const auto [type, media_type, data, url] =
-        members_of(block.source, "type", "media_type", "data", "url");
+        in_.members_of(block.source(), "type", "media_type", "data", "url");
     if (auto ok = need(type, Type::string, source / "type"); !ok) return ok;
     const bool inline_data = type.says("base64");
     if (!inline_data && !type.says("url")) {
@@ -546,36 +301,36 @@ class Translator {
   // A tool_result block as a tool message: its text blocks joined by newlines, marked when the
   // tool failed (chat has no is_error, so the model is told in words). Its images go to the turn.
   Check tool_result(const Block& block, const Path& path) {
-    if (auto ok = need(block.tool_use_id, Type::string, path / "tool_use_id"); !ok) return ok;
-    std::string_view text = block.content.type == Type::string ? block.content.body() : "";
-    if (block.content.type == Type::array) {
+    if (auto ok = need(block.tool_use_id(), Type::string, path / "tool_use_id"); !ok) return ok;
+    std::string_view text = block.content().type == Type::string ? block.content().body() : "";
+    if (block.content().type == Type::array) {
       tool_text_.clear();
       tool_text_pieces_ = 0;
-      Check read = each_block(block.content, path / "content", [&](const Block& b, const Path& at) {
-        return part(b, at, /*into_tool_text=*/true);
-      });
+      Check read = each_block(
+          block.content(), path / "content",
+          [&](const Block& b, const Path& at) { return part(b, at, /*into_tool_text=*/true); });
       if (!read) return read;
       text = tool_text_;
-    } else if (block.content.given() && block.content.type != Type::string) {
+    } else if (block.content().given() && block.content().type != Type::string) {
       return fault(path / "content", "Input should be a valid string or list");
     }
-    if (auto ok = may(block.is_error, Type::boolean, path / "is_error"); !ok) return ok;
+    if (auto ok = may(block.is_error(), Type::boolean, path / "is_error"); !ok) return ok;
     open_message("tool");
-    append(out_, ",\"tool_call_id\":", block.tool_use_id.raw, ",\"content\":\"",
-           block.is_error.is_true() ? "Error: " : "", text, "\"}");
+    append(out_, ",\"tool_call_id\":", block.tool_use_id().raw, ",\"content\":\"",
+           block.is_error().is_true() ? "Error: " : "", text, "\"}");
     return {};
   }
 
-  Check assistant_turn(const Value& blocks, const Path& path) {
+  Check assistant_turn(const Field& blocks, const Path& path) {
     text_.clear();
     calls_.clear();
     Check read = each_block(blocks, path, [&](const Block& block, const Path& at) -> Check {
-      if (block.type.says("tool_use")) return tool_call(block, at);
-      if (block.type.says("text")) {
-        if (auto ok = need(block.text, Type::string, at / "text"); !ok) return ok;
-        text_ += block.text.body();
-      } else if (!block.type.says("thinking") && !block.type.says("redacted_thinking")) {
-        leave_out("a '", block.type.body(), "' content block");
+      if (block.type().says("tool_use")) return tool_call(block, at);
+      if (block.type().says("text")) {
+        if (auto ok = need(block.text(), Type::string, at / "text"); !ok) return ok;
+        text_ += block.text().body();
+      } else if (!block.type().says("thinking") && !block.type().says("redacted_thinking")) {
+        leave_out("a '", block.type().body(), "' content block");
       }
       return {};
     });
@@ -593,14 +348,12 @@ class Translator {
   }
 
   Check tool_call(const Block& block, const Path& path) {
-    if (auto ok = need(block.id, Type::string, path / "id"); !ok) return ok;
-    if (auto ok = need(block.name, Type::string, path / "name"); !ok) return ok;
-    if (auto ok = need(block.input, Type::object, path / "input"); !ok) return ok;
-    arguments_.clear();
-    dump(arguments_, block.input.raw);
-    append(calls_, calls_.empty() ? "{\"id\":" : ",{\"id\":", block.id.raw,
-           R"(,"type":"function","function":{"name":)", block.name.raw, ",\"arguments\":");
-    json::append_quoted(calls_, arguments_);
+    if (auto ok = need(block.id(), Type::string, path / "id"); !ok) return ok;
+    if (auto ok = need(block.name(), Type::string, path / "name"); !ok) return ok;
+    if (auto ok = need(block.input(), Type::object, path / "input"); !ok) return ok;
+    append(calls_, calls_.empty() ? "{\"id\":" : ",{\"id\":", block.id().raw,
+           R"(,"type":"function","function":{"name":)", block.name().raw, ",\"arguments\":");
+    append_arguments(calls_, block.input().raw);
     calls_ += "}}";
     return {};
   }
@@ -611,7 +364,7 @@ class Translator {
     const Field& thinking = in_["thinking"];
     const Path path = top("thinking");
     if (auto ok = may(thinking, Type::object, path); !ok || !thinking.given()) return ok;
-    const auto [type, budget] = members_of(thinking, "type", "budget_tokens");
+    const auto [type, budget] = in_.members_of(thinking, "type", "budget_tokens");
     if (auto ok = need(type, Type::string, path / "type"); !ok) return ok;
     if (type.says("disabled")) return {};
     if (!type.says("enabled")) {
@@ -647,13 +400,12 @@ class Translator {
     const Path path = top("stop_sequences");
     if (auto ok = may(stop, Type::array, path); !ok || !stop.given()) return ok;
     bool any = false;
-    Check read = each(stop, [&](const Field& sequence, std::size_t j) {
+    Check read = in_.each(stop, [&](const Field& sequence, std::size_t j) {
       any = true;
       return need(sequence, Type::string, path[j]);
     });
     if (!read || !any) return read;
-    out_ += ",\"stop\":";
-    dump(out_, stop.raw);
+    append(out_, ",\"stop\":", stop.raw);
     return {};
   }
 
@@ -673,7 +425,7 @@ class Translator {
   Check metadata() {
     const Field& metadata = in_["metadata"];
     if (auto ok = may(metadata, Type::object, top("metadata")); !ok || !metadata.given()) return ok;
-    const Field user = members_of(metadata, "user_id")[0];
+    const Field user = in_.members_of(metadata, "user_id")[0];
     if (auto ok = may(user, Type::string, top("metadata") / "user_id"); !ok || !user.given())
       return ok;
     append(out_, ",\"user\":", user.raw);
@@ -695,7 +447,8 @@ class Translator {
     if (auto ok = may(list, Type::array, path); !ok || !list.given()) return ok;
     const std::size_t start = out_.size();
     out_ += ",\"tools\":[";
-    Check read = each(list, [&](const Field& v, std::size_t j) { return function(v, path[j]); });
+    Check read =
+        in_.each(list, [&](const Field& v, std::size_t j) { return function(v, path[j]); });
     if (!read) return read;
     wrote_tools_ = out_.back() != '[';
     out_ += ']';
@@ -707,7 +460,7 @@ class Translator {
   Check function(const Field& tool, const Path& path) {
     if (auto ok = need(tool, Type::object, path); !ok) return ok;
     const auto [type, name, schema, description] =
-        members_of(tool, "type", "name", "input_schema", "description");
+        in_.members_of(tool, "type", "name", "input_schema", "description");
     if (auto ok = may(type, Type::string, path / "type"); !ok) return ok;
     if (type.given() && !type.says("custom")) {
       // Anthropic runs these itself (web search) or defines their schema (bash, editor).
@@ -720,9 +473,7 @@ class Translator {
     append(out_, out_.back() == '[' ? "" : ",", R"({"type":"function","function":{"name":)",
            name.raw);
     if (description.given()) append(out_, ",\"description\":", description.raw);
-    out_ += ",\"parameters\":";
-    dump(out_, schema.raw);
-    out_ += "}}";
+    append(out_, ",\"parameters\":", schema.raw, "}}");
     return {};
   }
 
@@ -731,7 +482,7 @@ class Translator {
     const Path path = top("tool_choice");
     if (auto ok = may(choice, Type::object, path); !ok || !choice.given()) return ok;
     const auto [type, name, serial] =
-        members_of(choice, "type", "name", "disable_parallel_tool_use");
+        in_.members_of(choice, "type", "name", "disable_parallel_tool_use");
     if (auto ok = need(type, Type::string, path / "type"); !ok) return ok;
     const bool named = type.says("tool");
     if (named) {
@@ -759,13 +510,13 @@ class Translator {
     const Field& config = in_["output_config"];
     const Path path = top("output_config");
     if (auto ok = may(config, Type::object, path); !ok || !config.given()) return ok;
-    const Field format = members_of(config, "format")[0];
+    const Field format = in_.members_of(config, "format")[0];
     return format.given() ? response_format(format, path / "format") : Check{};
   }
 
   Check response_format(const Field& format, const Path& path) {
     if (auto ok = need(format, Type::object, path); !ok) return ok;
-    const auto [type, schema] = members_of(format, "type", "schema");
+    const auto [type, schema] = in_.members_of(format, "type", "schema");
     if (auto ok = need(type, Type::string, path / "type"); !ok) return ok;
     if (!type.says("json_schema")) return fault(path / "type", "Input should be 'json_schema'");
     if (auto ok = need(schema, Type::object, path / "schema"); !ok) return ok;
@@ -789,7 +540,7 @@ class Translator {
     }
   }
 
-  const Request& in_;
+  const messages::Body& in_;
   std::string out_;
   std::size_t chat_count_ = 0;  // chat messages written, the system's included
   std::string parts_;           // of the system or user message being read
@@ -797,10 +548,9 @@ class Translator {
   std::string_view first_text_;  // the raw text of its first part, if that is a text part
   std::string tool_text_;        // of the tool message being read
   std::size_t tool_text_pieces_ = 0;
-  std::string text_;   // of the assistant message being read
-  std::string calls_;  // its tool calls
-  std::string arguments_;
-  std::vector<std::string_view> keys_;  // dump()'s scratch
+  std::string text_;                    // of the assistant message being read
+  std::string calls_;                   // its tool calls
+  std::vector<std::string_view> keys_;  // append_arguments()'s scratch
   std::vector<std::size_t> objects_;
   std::string_view reasoning_effort_;
   Field response_schema_;
@@ -811,7 +561,7 @@ class Translator {
 }  // namespace
 
 Result<ChatEquivalent, ApiError> messages_to_chat(std::string_view body) {
-  Request request(body);
+  messages::Body request(body);
   if (const auto invalid = request.read())
     return Unexpected(errors::invalid_json(invalid->what, invalid->offset));
   // What the DOM parser refused left it a body that was not an object.

@@ -501,5 +501,101 @@ TEST(MessagesToChat, MalformedRequestIsRefusedEvenWhenSomethingWasLeftOut) {
   EXPECT_EQ(error.param, "messages.0.content.1.text");
 }
 
+// The `arguments` of the only tool call of a one-turn conversation whose assistant calls a tool
+// with `input`.
+std::string arguments_for(std::string_view input) {
+  const Json chat = chat_of(conversation(
+      R"([{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":)" +
+      std::string(input) + "}]}]"));
+  return chat["messages"][0]["tool_calls"][0]["function"]["arguments"].get<std::string>();
+}
+
+TEST(MessagesToChat, ToolInputArgumentsAreCompactWhateverTheInputsWhitespace) {
+  EXPECT_EQ(arguments_for("{ \"code\" :\n\t\"if (a) {\\n\\treturn \\\"}{\\\";\\n}\" ,\r\n"
+                          "  \"nested\" : { \"a\" : [ { } , [ ] , \"[ ] { }\" ] } }"),
+            R"({"code":"if (a) {\n\treturn \"}{\";\n}","nested":{"a":[{},[],"[ ] { }"]}})");
+}
+
+TEST(MessagesToChat, ToolInputEscapesAreWrittenAsTheDumpWrote) {
+  // Short escapes stay; \/ and \u become the character, but for the control characters, '"' and
+  // '\\', which take the short escape or \u00xx in lower case.
+  EXPECT_EQ(arguments_for(R"({"p":"C:\\dir\/f\u00e9\u0001\u001F\b\f\ud83d\ude80\u0022\u005c\t"})"),
+            "{\"p\":\"C:\\\\dir/f\xC3\xA9\\u0001\\u001f\\b\\f\xF0\x9F\x9A\x80\\\"\\\\\\t\"}");
+}
+
+TEST(MessagesToChat, ToolInputNumbersAreWrittenAsTheDumpWrote) {
+  EXPECT_EQ(arguments_for(R"({"n":[1,-0,2.50,1e2,1E-5,-0.0,18446744073709551616,-7,true,null]})"),
+            R"({"n":[1,0,2.5,100.0,1e-05,-0.0,1.8446744073709552e+19,-7,true,null]})");
+}
+
+TEST(MessagesToChat, ToolInputKeyGivenTwiceKeepsItsFirstPlaceAndLastValue) {
+  EXPECT_EQ(arguments_for(R"({"a":1,"b":{"x":true},"\u0061":[3]})"), R"({"a":[3],"b":{"x":true}})");
+}
+
+TEST(MessagesToChat, InputSchemaKeepsItsValue) {
+  const std::string schema = R"({ "type" : "object", "properties" : { "q" : { "type" : "string",
+      "description" : "a \"quoted\" {brace} [bracket] \\ back \u00e9", "minimum": 1.50 } },
+      "required" : [ "q" ] })";
+  const Json chat =
+      chat_of(request_with(R"("tools":[{"name":"f","input_schema":)" + schema + "}]"));
+  EXPECT_EQ(chat["tools"][0]["function"]["parameters"], Json::parse(schema));
+}
+
+TEST(MessagesToChat, EscapedAndUnicodeTextKeepsItsValue) {
+  const Json chat = chat_of(conversation(
+      R"([{"role":"user","content":[{"type":"text","text":"a\n\"b\"\t\u00e9 \ud83d\ude80 \/ \\"},)"
+      R"({"type":"text","text":"caf\u00E9 日本"}]}])"));
+  EXPECT_EQ(chat["messages"][0]["content"], Json::parse(R"([
+      {"type":"text","text":"a\n\"b\"\t\u00e9 \ud83d\ude80 / \\"},
+      {"type":"text","text":"caf\u00e9 日本"}])"));
+}
+
+TEST(MessagesToChat, LongTextsAreCopiedWhole) {
+  std::string text;
+  for (int i = 0; text.size() < (1 << 20); ++i)
+    text += "line " + std::to_string(i) + "\\n\\\"q\\\" ";
+  const Json chat = chat_of(conversation(
+      R"([{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":")" + text +
+      R"("}]},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":)"
+      R"({"content":")" +
+      text + R"("}}]}])"));
+  const std::string decoded = Json::parse('"' + text + '"').get<std::string>();
+  EXPECT_EQ(chat["messages"][0]["content"], decoded);
+  EXPECT_EQ(Json::parse(chat["messages"][1]["tool_calls"][0]["function"]["arguments"]
+                            .get<std::string>())["content"],
+            decoded);
+}
+
+TEST(MessagesToChat, KeysAndWordsAreReadHoweverEscapedAndTheLastOfAKeyCounts) {
+  const ChatEquivalent chat = translated(
+      R"({"model":"first","mod\u0065l":"m","max_tokens":5,"messages":[{"r\u006fle":"us\u0065r",)"
+      R"("content":[{"type":"image","type":"text","text":"a","text":"b"}]}],"x":1,"x":null,"z":[]})");
+  EXPECT_EQ(Json::parse(chat.body), Json::parse(R"({"model":"m","messages":[{"role":"user",
+      "content":"b"}],"max_tokens":5})"));
+  EXPECT_EQ(chat.left_out, "the 'z' parameter") << "x's last value is null";
+}
+
+TEST(MessagesToChat, BodyTheDomParserRefusedIsStillRefused) {
+  // A lone surrogate escape and a number beyond a double's range, anywhere: valid JSON to our
+  // scanner, but never a request the translation could say.
+  for (const std::string& body :
+       {request_with(R"("metadata":{"other":"\ud800"})"),
+        request_with(R"("metadata":{"other":-1e400})"), request_with(R"("x\udc00":1)")}) {
+    const ApiError error = rejected(body);
+    EXPECT_EQ(error.status, 400) << body;
+    EXPECT_EQ(error.message, "The request body must be a JSON object.") << body;
+    EXPECT_EQ(error.param, "") << body;
+  }
+}
+
+TEST(MessagesToChat, InvalidJsonIsRefusedWithWhereItBroke) {
+  const ApiError error = rejected(R"({"model":"m","messages":[{"role":"user","content":"hi"}])");
+  EXPECT_EQ(error.status, 400);
+  EXPECT_TRUE(
+      error.message.starts_with("We could not parse the JSON body of your request: "
+                                "expected ',' or '}' in an object at byte 56."))
+      << error.message;
+}
+
 }  // namespace
 }  // namespace switchyard::api
