@@ -9,50 +9,23 @@
 // each upstream. Run by ctest with SWITCHYARD_BIN and SWITCHYARD_MOCK_BIN set.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
+import { Processes } from './processes.mjs';
 
 const gatewayBin = process.env.SWITCHYARD_BIN;
 const mockBin = process.env.SWITCHYARD_MOCK_BIN;
 assert.ok(gatewayBin && mockBin, 'SWITCHYARD_BIN and SWITCHYARD_MOCK_BIN must be set');
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-anthropic-sdk-'));
-const children = [];
+const processes = new Processes(dir);
 const mockPorts = {};
 const gatewayKey = 'sk-gateway-anthropic-app';
 let baseURL;
 let client;
-
-async function waitFor(check, what, timeoutMs = 10000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function start(bin, args, name) {
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout.on('data', (d) => { text += d; });
-  child.stderr.on('data', (d) => process.stderr.write(`[${name}] ${d}`));
-  children.push(child);
-  return () => text;
-}
-
-async function startMock(name) {
-  const portFile = join(dir, `${name}.port`);
-  start(mockBin, ['--listen', '127.0.0.1:0', '--name', name, '--port-file', portFile,
-                  '--api-key', `key-of-${name}`], name);
-  mockPorts[name] = await waitFor(() => existsSync(portFile) && Number(readFileSync(portFile, 'utf8')),
-                                  `${name} port`);
-}
 
 // A client of the gateway; the SDK reads no key or base URL from the environment when given one.
 // This SDK sends its apiKey as Authorization: Bearer.
@@ -102,7 +75,9 @@ function comparable(message) {
 }
 
 before(async () => {
-  await Promise.all(['oai', 'anth', 'gem'].map(startMock));
+  await Promise.all(['oai', 'anth', 'gem'].map(async (name) => {
+    mockPorts[name] = await processes.startMock(mockBin, name);
+  }));
   const provider = (type, name, path = '') => `
   ${name}:
     type: ${type}
@@ -124,19 +99,13 @@ routes:
 keys:
   app: { sha256: ${createHash('sha256').update(gatewayKey).digest('hex')} }
 `);
-  const stdout = start(gatewayBin, ['--config', config], 'gateway');
-  const port = await waitFor(() => {
-    const m = stdout().match(/listening on 127\.0\.0\.1:(\d+)/);
-    return m && Number(m[1]);
-  }, 'gateway port');
+  const port = await processes.startGateway(gatewayBin, config);
   baseURL = `http://127.0.0.1:${port}`;
   client = gatewayClient();
 });
 
 after(async () => {
-  const exits = children.map((c) => new Promise((resolve) => c.once('exit', resolve)));
-  for (const c of children) c.kill('SIGTERM');
-  await Promise.all(exits);
+  await processes.stopAll();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -20,6 +20,7 @@ import {
   CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema,
   LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { waitFor as waitWithin } from './processes.mjs';
 
 const gatewayBin = process.env.SWITCHYARD_BIN;
 const mockBin = process.env.SWITCHYARD_MOCK_BIN;
@@ -35,15 +36,8 @@ const adminKey = 'sk-mcp-admin';
 const meteredKey = 'sk-mcp-metered';
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
-async function waitFor(check, what, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+// MCP servers start slower than the mock: a longer default wait.
+const waitFor = (check, what, timeoutMs = 15000) => waitWithin(check, what, timeoutMs);
 
 // A gateway process on this test's config; resolves once it listens.
 async function startGateway(name) {

@@ -4,49 +4,23 @@
 // app would see them. Run by ctest with SWITCHYARD_BIN and SWITCHYARD_MOCK_BIN set.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
+import { Processes } from './processes.mjs';
 
 const gatewayBin = process.env.SWITCHYARD_BIN;
 const mockBin = process.env.SWITCHYARD_MOCK_BIN;
 assert.ok(gatewayBin && mockBin, 'SWITCHYARD_BIN and SWITCHYARD_MOCK_BIN must be set');
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-sdk-'));
-const children = [];
+const processes = new Processes(dir);
 let client;
-
-async function waitFor(check, what, timeoutMs = 10000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function start(bin, args, name) {
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout.on('data', (d) => { text += d; });
-  child.stderr.on('data', (d) => process.stderr.write(`[${name}] ${d}`));
-  children.push(child);
-  return () => text;
-}
-
-async function startMock(name) {
-  const portFile = join(dir, `${name}.port`);
-  start(mockBin, ['--listen', '127.0.0.1:0', '--name', name, '--port-file', portFile,
-                  '--api-key', `key-of-${name}`], name);
-  return waitFor(() => existsSync(portFile) && Number(readFileSync(portFile, 'utf8')), `${name} port`);
-}
 
 before(async () => {
   const [openaiPort, anthropicPort, geminiPort] =
-    await Promise.all(['sdkmock', 'anth', 'gem'].map(startMock));
+    await Promise.all(['sdkmock', 'anth', 'gem'].map((name) => processes.startMock(mockBin, name)));
   const provider = (type, port, name, path = '') => `
   ${name}:
     type: ${type}
@@ -69,18 +43,12 @@ routes:
   default: { targets: [mock-small] }
   smart: { targets: [claude, flash] }
 `);
-  const stdout = start(gatewayBin, ['--config', config], 'gateway');
-  const port = await waitFor(() => {
-    const m = stdout().match(/listening on 127\.0\.0\.1:(\d+)/);
-    return m && Number(m[1]);
-  }, 'gateway port');
+  const port = await processes.startGateway(gatewayBin, config);
   client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'sk-client-key', maxRetries: 0 });
 });
 
 after(async () => {
-  const exits = children.map((c) => new Promise((resolve) => c.once('exit', resolve)));
-  for (const c of children) c.kill('SIGTERM');
-  await Promise.all(exits);
+  await processes.stopAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
