@@ -1,7 +1,8 @@
 // OpenAI chat completions said as Anthropic Messages answers, for clients of the Messages door
-// whose answer came from a provider that is not Anthropic, or from the response cache. Both
-// directions of the finish-reason mapping are PROVIDERS.md §5; the stream events are Anthropic's
-// (PROVIDERS.md §2, "Streaming").
+// whose answer came from a provider that is not Anthropic, or from the response cache. The
+// finish-reason mapping is docs/providers.md's ("Finish reasons") read backwards; the stream
+// events are Anthropic's (docs/providers.md, "Anthropic: streaming"; docs/api.md, "The Messages
+// door").
 //
 // Strings are copied from the OpenAI text as their raw JSON (quotes and escapes kept) rather than
 // decoded and re-quoted: a validated JSON string body is valid inside another JSON document, and
@@ -69,8 +70,9 @@ json::Value first_element(const json::Value& array) {
   return first;
 }
 
-// PROVIDERS.md §5 read backwards. An absent or unknown reason (a provider's own word) ends the
-// turn normally, as Anthropic's end_turn is what a client treats as "nothing special".
+// docs/providers.md's "Finish reasons" read backwards. An absent or unknown reason (a provider's
+// own word) ends the turn normally, as Anthropic's end_turn is what a client treats as "nothing
+// special".
 std::string_view stop_reason_of(std::string_view finish_reason) {
   if (finish_reason == "length") return "max_tokens";
   if (finish_reason == "tool_calls" || finish_reason == "function_call") return "tool_use";
@@ -269,7 +271,8 @@ SseEvent next_event(std::string_view& rest, std::string& joined) {
   return e;
 }
 
-// The message of a mid-stream `{"error":{…}}` (PROVIDERS.md §1), or the error value itself.
+// The message of a mid-stream `{"error":{…}}` (docs/providers.md, "Errors in a stream"), or the
+// error value itself.
 std::string error_message(const json::Value& error) {
   const json::Value message = members_of(error, "message")[0];
   if (body_of(message).empty()) return "the stream reported an error: " + std::string(error.raw);
@@ -378,7 +381,8 @@ void MessageEvents::hold_tool_calls(std::string_view tool_calls) {
   std::uint64_t position = 0;
   json::for_each_element(tool_calls, [&](const json::Value& entry) {
     const auto [index, id, name, arguments] = tool_call_fields(entry);
-    // `index` is the one field every delta has (PROVIDERS.md §1); its place stands in for it.
+    // `index` is the one field every delta has (docs/providers.md, "OpenAI format: streaming"); its
+    // place stands in for it.
     ToolCall& call = tool_call(index.type == json::Type::number ? count_of(index) : position);
     ++position;
     if (call.id.empty()) call.id = body_of(id);

@@ -28,11 +28,7 @@ Result<void, ProviderError> relay_message(std::string& body, const Call& call, U
     if (json::key_equals(key, "model")) model = v;
     if (json::key_equals(key, "usage")) usage_raw = v;
   });
-  if (invalid) {
-    return Unexpected(bad_response(call.provider.name, std::string("invalid JSON (") +
-                                                           invalid->what + " at byte " +
-                                                           std::to_string(invalid->offset) + ")"));
-  }
+  if (invalid) return Unexpected(bad_json(call.provider.name, *invalid));
   if (type.raw == "\"error\"")
     return Unexpected(classify_error(error_facts(0, body), call.provider.name));
   if (type.raw != "\"message\"")
@@ -52,41 +48,47 @@ Result<void, ProviderError> relay_message(std::string& body, const Call& call, U
 }
 
 ChatStream::State RelayedStream::on_event(const upstream::SseEvent& event, std::string& out) {
-  const State state = reader_.on_event(event, unseen_);
-  unseen_.clear();
-  usage_ = reader_.usage();
-  if (state == State::failed) return fail(reader_.error());
-  if (event.name == "message_start") {
-    relay_start(event.data, out);
+  if (!event.has_data) {  // comments and field-only events
+    out.append(event.raw);
+    return State::open;
+  }
+  json::Value type, message, usage;
+  const auto invalid = json::scan(event.data, [&](std::string_view key, const json::Value& v) {
+    if (json::key_equals(key, "type")) type = v;
+    if (json::key_equals(key, "message")) message = v;
+    if (json::key_equals(key, "usage")) usage = v;
+  });
+  if (invalid) return fail(bad_json(call_.provider.name, *invalid));
+  // The SDKs dispatch on the `event:` field; the data's `type` stands in when a proxy dropped it.
+  std::string storage;
+  const std::string_view kind = event.name.empty() ? text_of(type, storage) : event.name;
+  if (kind == "error") return fail(classify_error(error_facts(0, event.data), call_.provider.name));
+  if (kind == "message_start" && message.type == json::Type::object) {
+    relay_start(event.data, message, out);
   } else {
     out.append(event.raw);
   }
+  // message_delta repeats the counts cumulatively: later reports overwrite.
+  if (kind == "message_delta" && usage.type == json::Type::object) counts_.read(usage.raw);
+  usage_ = counts_.usage();
   // Until a block says something, a target may still be replaced (a started message and an
   // empty block are only a preamble).
-  if (event.name == "content_block_delta" || event.name == "message_delta" ||
-      event.name == "message_stop")
+  if (kind == "content_block_delta" || kind == "message_delta" || kind == "message_stop")
     said_something_ = true;
-  return state;
+  return kind == "message_stop" ? State::done : State::open;
 }
 
 ChatStream::State RelayedStream::on_end(std::string&) {
-  const State state = reader_.on_end(unseen_);
-  unseen_.clear();
-  if (state == State::failed) return fail(reader_.error());
-  return state;
+  return fail(bad_response(call_.provider.name, "the stream ended before message_stop"));
 }
 
-void RelayedStream::relay_start(std::string_view data, std::string& out) const {
-  json::Value message;
-  json::scan(data, [&](std::string_view key, const json::Value& v) {
-    if (json::key_equals(key, "message")) message = v;
-  });
+void RelayedStream::relay_start(std::string_view data, const json::Value& message,
+                                std::string& out) {
   json::Value model;
-  if (message.type == json::Type::object) {
-    json::for_each_member(message.raw, [&](std::string_view key, const json::Value& v) {
-      if (json::key_equals(key, "model") && v.type == json::Type::string) model = v;
-    });
-  }
+  json::for_each_member(message.raw, [&](std::string_view key, const json::Value& v) {
+    if (json::key_equals(key, "model") && v.type == json::Type::string) model = v;
+    if (json::key_equals(key, "usage") && v.type == json::Type::object) counts_.read(v.raw);
+  });
   out += "event: message_start\ndata: ";
   if (model.raw.empty()) {
     out.append(data);

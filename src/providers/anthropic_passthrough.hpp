@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "anthropic_response.hpp"
 #include "anthropic_stream.hpp"
 #include "switchyard/providers/adapter.hpp"
 
@@ -13,22 +14,22 @@ namespace switchyard::providers::anthropic {
 // A 2xx message with its top-level `model` rewritten in place; `usage` read from it.
 Result<void, ProviderError> relay_message(std::string& body, const Call& call, Usage& usage);
 
-// The event stream as it came, message_start's `model` rewritten. The OpenAI decoder runs beside
-// it, unseen, for what it learns: usage, an `error` event, a malformed event, the end.
+// The event stream as it came, message_start's `model` rewritten. Read on the way, no more than
+// the relay needs: the usage (message_start's, then message_delta's), an `error` event or a
+// malformed one (the stream fails: before anything was said another target may serve), the end.
 class RelayedStream final : public ChatStream {
  public:
-  explicit RelayedStream(const Call& call) : call_(call), reader_(call) {}
+  explicit RelayedStream(const Call& call) : call_(call) {}
 
   State on_event(const upstream::SseEvent& event, std::string& out) override;
   State on_end(std::string& out) override;
 
  private:
-  // message_start with its message's `model` rewritten (the rest as it came).
-  void relay_start(std::string_view data, std::string& out) const;
+  // message_start with its message's `model` rewritten (the rest as it came); its usage read.
+  void relay_start(std::string_view data, const api::json::Value& message, std::string& out);
 
   const Call& call_;
-  MessageStream reader_;
-  std::string unseen_;  // the decoder's output, dropped
+  TokenCounts counts_;
 };
 
 }  // namespace switchyard::providers::anthropic

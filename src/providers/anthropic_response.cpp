@@ -42,10 +42,6 @@ std::string compact(std::string_view raw) {
   return out;
 }
 
-std::string invalid_json(const json::ScanError& e) {
-  return std::string("invalid JSON (") + e.what + " at byte " + std::to_string(e.offset) + ")";
-}
-
 }  // namespace
 
 std::string_view text_of(const json::Value& value, std::string& storage) {
@@ -135,7 +131,7 @@ Result<void, ProviderError> decode_message(std::string& body, const Call& call, 
     if (json::key_equals(key, "stop_reason")) stop_reason = v;
     if (json::key_equals(key, "usage")) usage_raw = v;
   });
-  if (invalid) return Unexpected(bad_response(provider, invalid_json(*invalid)));
+  if (invalid) return Unexpected(bad_json(provider, *invalid));
   if (!is_object_text(body))
     return Unexpected(bad_response(provider, "the response is not a JSON object"));
   std::string storage;

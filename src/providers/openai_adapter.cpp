@@ -124,11 +124,7 @@ Result<void, ProviderError> inspect(std::string_view text, std::string_view prov
     if (json::key_equals(key, "error")) has_error = true;
     if (json::key_equals(key, "usage") && v.type == json::Type::object) read_usage(v.raw, usage);
   });
-  if (invalid) {
-    return Unexpected(bad_response(provider, std::string("invalid JSON (") + invalid->what +
-                                                 " at byte " + std::to_string(invalid->offset) +
-                                                 ")"));
-  }
+  if (invalid) return Unexpected(bad_json(provider, *invalid));
   if (has_error) return Unexpected(classify_error(error_facts(error_status, text), provider));
   return {};
 }

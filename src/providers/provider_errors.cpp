@@ -142,6 +142,11 @@ ProviderError bad_response(std::string_view provider, std::string detail) {
               std::string(provider) + ": " + std::move(detail), "bad_upstream_response");
 }
 
+ProviderError bad_json(std::string_view provider, const api::json::ScanError& error) {
+  return bad_response(provider, std::string("invalid JSON (") + error.what + " at byte " +
+                                    std::to_string(error.offset) + ")");
+}
+
 ProviderError unsupported(std::string message, std::string_view param) {
   return make(ErrorClass::fall_over, 400, "invalid_request_error", std::move(message),
               "unsupported_parameter", std::string(param));

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "switchyard/api/json.hpp"
 #include "switchyard/providers/adapter.hpp"
 
 namespace switchyard::providers {
@@ -30,6 +31,8 @@ bool says_context_length(std::string_view message);
 
 // A 2xx response or stream event the adapter could not make sense of: retryable, 502.
 ProviderError bad_response(std::string_view provider, std::string detail);
+// The same for a body that is not JSON: "invalid JSON (<what> at byte <n>)".
+ProviderError bad_json(std::string_view provider, const api::json::ScanError& error);
 // A request this provider cannot express (n > 1 on Anthropic, audio on Gemini…): another
 // provider may, so it falls over; alone, the client gets a 400 naming the parameter.
 ProviderError unsupported(std::string message, std::string_view param);

@@ -14,7 +14,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
-import { Processes } from './processes.mjs';
+import { Processes, mockProvider } from './processes.mjs';
 
 const gatewayBin = process.env.SWITCHYARD_BIN;
 const mockBin = process.env.SWITCHYARD_MOCK_BIN;
@@ -78,12 +78,7 @@ before(async () => {
   await Promise.all(['oai', 'anth', 'gem'].map(async (name) => {
     mockPorts[name] = await processes.startMock(mockBin, name);
   }));
-  const provider = (type, name, path = '') => `
-  ${name}:
-    type: ${type}
-    base_url: http://127.0.0.1:${mockPorts[name]}${path}
-    api_key: key-of-${name}
-    forward_headers: ["x-mock-*"]`;
+  const provider = (type, name, path) => mockProvider(type, name, mockPorts[name], path);
 
   const config = join(dir, 'gateway.yaml');
   writeFileSync(config, `server:

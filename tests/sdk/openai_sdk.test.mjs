@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { Processes } from './processes.mjs';
+import { Processes, mockProvider } from './processes.mjs';
 
 const gatewayBin = process.env.SWITCHYARD_BIN;
 const mockBin = process.env.SWITCHYARD_MOCK_BIN;
@@ -21,12 +21,7 @@ let client;
 before(async () => {
   const [openaiPort, anthropicPort, geminiPort] =
     await Promise.all(['sdkmock', 'anth', 'gem'].map((name) => processes.startMock(mockBin, name)));
-  const provider = (type, port, name, path = '') => `
-  ${name}:
-    type: ${type}
-    base_url: http://127.0.0.1:${port}${path}
-    api_key: key-of-${name}
-    forward_headers: ["x-mock-*"]`;
+  const provider = (type, port, name, path) => mockProvider(type, name, port, path);
 
   const config = join(dir, 'gateway.yaml');
   writeFileSync(config, `server:

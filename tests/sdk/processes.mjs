@@ -15,6 +15,15 @@ export async function waitFor(check, what, timeoutMs = 10000) {
   }
 }
 
+// A provider of the gateway's config: the mock `name` on `port`, in the dialect `type`, with the
+// key startMock() gave it; the test's x-mock-* headers reach it.
+export const mockProvider = (type, name, port, path = '') => `
+  ${name}:
+    type: ${type}
+    base_url: http://127.0.0.1:${port}${path}
+    api_key: key-of-${name}
+    forward_headers: ["x-mock-*"]`;
+
 export class Processes {
   constructor(dir) {
     this.dir = dir;

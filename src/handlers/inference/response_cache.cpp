@@ -106,7 +106,7 @@ std::optional<std::string> assemble(std::string_view sse) {
 // What a hit sends the client: the completion, or its chunks for a streaming request — said in
 // Anthropic's terms for a Messages request; nullopt when it cannot be (a miss, then).
 std::optional<std::string> client_answer(const dispatch::DispatchRequest& job,
-                                         const std::string& completion) {
+                                         std::string completion) {
   if (!job.messages) {
     if (!job.chat->stream()) return completion;
     return cache::replay_as_sse(completion, job.chat->include_usage());
@@ -187,7 +187,7 @@ Awaitable<bool> ResponseCache::look_up(const dispatch::DispatchRequest& job,
   // A Messages request is asked as its chat equivalent, so the same question through either door
   // is the same entry; one whose equivalent leaves something out has no key that covers it.
   const api::ChatRequest* chat = job.chat_view();
-  const bool whole = chat && !(job.messages && !job.messages->left_out().empty());
+  const bool whole = chat && (!job.messages || job.messages->left_out().empty());
   if (lifetime.count() > 0 && whole) {
     const std::string_view scope =
         config.cache.share_across_models ? std::string_view() : job.route->name;
@@ -208,11 +208,11 @@ Awaitable<bool> ResponseCache::look_up(const dispatch::DispatchRequest& job,
 
   const auto stored = co_await services_.cache->get(key);
   const auto entry = stored ? decode_entry(*stored) : std::nullopt;
-  const auto completion =
+  auto completion =
       entry ? with_model(entry->completion,
                          job.report_upstream_model ? std::string_view(entry->upstream) : job.model)
             : std::nullopt;
-  const auto answer = completion ? client_answer(job, *completion) : std::nullopt;
+  const auto answer = completion ? client_answer(job, std::move(*completion)) : std::nullopt;
   if (!answer) {
     record.cache = "miss";
     response.add_header(kCacheHeader, "miss");

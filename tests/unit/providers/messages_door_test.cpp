@@ -147,6 +147,23 @@ TEST(MessagesAtAnthropic, PreambleSaysNothingAndAnErrorEventFailsTheStream) {
   EXPECT_EQ(stream->error().error.status, 503);
 }
 
+TEST(MessagesAtAnthropic, AMalformedEventOrAnEndBeforeMessageStopFailsTheStream) {
+  const auto f = provider(config::ProviderType::anthropic);
+  const auto adapter = providers::make_adapter(f.provider);
+  const auto call = f.call();
+  for (const std::string& tail :
+       {std::string("event: content_block_delta\ndata: {not json\n\n"), std::string()}) {
+    SCOPED_TRACE(tail);
+    auto stream = adapter->messages_stream(call);
+    upstream::SseParser sse;
+    std::string out;
+    sse.feed("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{}}\n\n" + tail);
+    EXPECT_EQ(providers::pump(*stream, sse, out, /*upstream_ended=*/true), State::failed);
+    EXPECT_EQ(stream->error().error_class, ErrorClass::retryable);
+    EXPECT_EQ(out.find("content_block_delta"), std::string::npos) << "nothing malformed relayed";
+  }
+}
+
 TEST(MessagesElsewhere, OpenAiGetsTheChatEquivalentWithItsModel) {
   const auto f = provider(config::ProviderType::openai);
   const auto adapter = providers::make_adapter(f.provider);
