@@ -5,6 +5,7 @@
 #   REQUESTS=2000 STREAM=1 bench/instructions.sh old/switchyard build/switchyard
 #   CONFIG_EXTRA=$'metrics:\n  enabled: false\n' SWITCHYARD_BENCH_LOG=false bench/instructions.sh
 #                                            (YAML appended to the config: a setting's cost)
+#   KEEP=dir bench/instructions.sh           (keeps each binary's profile for callgrind_annotate)
 # Each binary runs under callgrind on bench/switchyard.yaml in front of the harness's nginx mock
 # upstream; after a warm-up its counters are zeroed, REQUESTS requests are sent one after
 # another over one keep-alive connection, and its user-space instruction count is divided by
@@ -54,5 +55,6 @@ for bin in "$@"; do
   total=$(grep -h '^summary:' "$out".1 2>/dev/null || grep -h '^totals:' "$out".1)
   ir=${total##* }
   echo "$bin: $((ir / REQUESTS)) instructions/request (${REQUESTS} requests, path ${path})"
+  [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$out".1 "$KEEP/$(basename "$bin").callgrind"
   rm -f "$out"*
 done

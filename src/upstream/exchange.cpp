@@ -29,12 +29,6 @@ std::string_view phase_name(Timeout t) {
   return "";
 }
 
-// Response header fields come from a per-thread pool: recycled blocks, no malloc, no lock.
-std::pmr::polymorphic_allocator<char> fields_allocator() {
-  thread_local std::pmr::unsynchronized_pool_resource pool;
-  return &pool;
-}
-
 bool is_disconnect(const boost::system::error_code& ec) {
   return ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
@@ -48,12 +42,6 @@ Exchange::Exchange(Origin& origin, Clock::time_point deadline)
 
 Exchange::~Exchange() {
   finish();
-}
-
-std::string_view Exchange::header(std::string_view name) const {
-  const auto& fields = parser_->get();
-  auto it = fields.find(name);
-  return it == fields.end() ? std::string_view{} : std::string_view(it->value());
 }
 
 bool Exchange::is_event_stream() const {
@@ -128,7 +116,7 @@ Awaitable<Failure> Exchange::send(std::span<const asio::const_buffer> request) {
 
 Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> request, bool* stale) {
   parser_.reset();
-  parser_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields_allocator()));
+  parser_.emplace(conn_->fields());
   parser_->header_limit(kMaxResponseHeader);
   parser_->body_limit(boost::none);
   conn_->buffer().clear();
@@ -158,29 +146,25 @@ Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> reques
 
 Awaitable<Failure> Exchange::read_some(std::span<char> into, std::size_t* n, bool first) {
   *n = 0;
-  auto& body = parser_->get().body();
   // The body often came with the head: take it from the buffer without an asynchronous read.
   if (conn_->buffer().size() > 0 && !parser_->is_done()) {
-    body.data = into.data();
-    body.size = into.size();
+    parser_->body_into(into);
     boost::system::error_code ec;
     const std::size_t used = parser_->put(conn_->buffer().data(), ec);
     conn_->buffer().consume(used);
     if (ec == http::error::need_buffer || ec == http::error::need_more) ec = {};
     if (ec) co_return map_error(ec, Timeout::idle);
-    *n = into.size() - body.size;
+    *n = into.size() - parser_->room();
     if (*n > 0 || parser_->is_done()) co_return Failure{};
   }
   while (!parser_->is_done()) {
-    body.data = into.data();
-    body.size = into.size();
-    body.more = true;
+    parser_->body_into(into);
     const Timeout phase = arm(first ? Timeout::first_byte : Timeout::idle);
     auto [ec, consumed] =
         co_await http::async_read_some(*conn_, conn_->buffer(), *parser_, as_result);
     if (ec == http::error::need_buffer) ec = {};
     if (ec) co_return map_error(ec, phase);
-    *n = into.size() - body.size;
+    *n = into.size() - parser_->room();
     if (*n > 0) break;
   }
   co_return Failure{};
@@ -208,7 +192,7 @@ Awaitable<Failure> Exchange::read_body(std::string& out, std::size_t limit) {
 
 void Exchange::finish() {
   if (!conn_) return;
-  if (!aborted_ && parser_ && parser_->is_done() && parser_->get().keep_alive()) {
+  if (!aborted_ && parser_ && parser_->is_done() && parser_->keep_alive()) {
     origin_.put_idle(std::move(conn_));
   } else {
     conn_->close();

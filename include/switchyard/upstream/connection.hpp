@@ -59,6 +59,9 @@ class Connection {
   void close();
 
   beast::flat_buffer& buffer() { return buffer_; }
+  // Room for a response's header fields (ResponseParser), kept with the connection so its
+  // capacity serves every response on it.
+  std::string& fields() { return fields_; }
 
  private:
   // Beast sizes each read by the buffer's free capacity (512 bytes when empty): room for a
@@ -67,6 +70,7 @@ class Connection {
 
   std::variant<TcpStream, TlsStream> stream_;
   beast::flat_buffer buffer_;  // response bytes read past what the parser consumed
+  std::string fields_;
 };
 
 // Why an upstream exchange did not produce a response.

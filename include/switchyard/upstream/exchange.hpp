@@ -5,9 +5,6 @@
 #pragma once
 
 #include <boost/asio/buffer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <memory_resource>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,6 +12,7 @@
 #include "switchyard/async.hpp"
 
 #include "switchyard/upstream/connection.hpp"
+#include "switchyard/upstream/response_parser.hpp"
 
 namespace switchyard::upstream {
 
@@ -33,8 +31,8 @@ class Exchange {
   // transparently.
   Awaitable<Failure> send(std::span<const asio::const_buffer> request);
 
-  int status() const { return parser_->get().result_int(); }
-  std::string_view header(std::string_view name) const;
+  int status() const { return parser_->status(); }
+  std::string_view header(std::string_view name) const { return parser_->header(name); }
   bool is_event_stream() const;
 
   // Reads the next body bytes into `into`, setting *n; *n == 0 at the end of the body. Waits at
@@ -62,8 +60,7 @@ class Exchange {
 
   Origin& origin_;
   std::unique_ptr<Connection> conn_;
-  std::optional<http::response_parser<http::buffer_body, std::pmr::polymorphic_allocator<char>>>
-      parser_;
+  std::optional<ResponseParser> parser_;
   Clock::time_point request_deadline_;
   Clock::time_point deadline_;  // the earlier of the request's and the attempt's total
   bool capped_by_total_ = false;
