@@ -1,7 +1,5 @@
 #include "switchyard/mcp/session.hpp"
 
-#include <openssl/rand.h>
-
 #include <nlohmann/json.hpp>
 
 namespace switchyard::mcp {
@@ -16,25 +14,18 @@ std::int64_t now_seconds() {
 }  // namespace
 
 const std::string& process_tag() {
-  static const std::string tag = [] {
-    unsigned char bytes[6];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-    return base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
-  }();
+  static const std::string tag = base64url_encode(random_bytes(6));
   return tag;
 }
 
 Session Session::open(std::string version, std::string key, std::string server, unsigned features) {
-  unsigned char bytes[12];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-  return Session{
-      std::move(version),
-      std::move(key),
-      std::move(server),
-      now_seconds(),
-      base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes)),
-      features,
-      {}};
+  return Session{std::move(version),
+                 std::move(key),
+                 std::move(server),
+                 now_seconds(),
+                 base64url_encode(random_bytes(12)),
+                 features,
+                 {}};
 }
 
 unsigned Session::feature_for(std::string_view method, std::string_view params) {

@@ -3,9 +3,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 namespace switchyard::mcp {
@@ -28,18 +30,10 @@ int digit_value(char c) {
   return -1;
 }
 
-std::string random_key() {
-  std::string key(kKeySize, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1) {
-    throw std::runtime_error("RAND_bytes could not make a session key");
-  }
-  return key;
-}
-
 // Made once: every worker and every configuration generation of this process signs with it, so
 // a session holds for as long as the process does.
 const std::string& process_key() {
-  static const std::string key = random_key();
+  static const std::string key = random_bytes(kKeySize);
   return key;
 }
 
@@ -84,6 +78,17 @@ std::optional<std::string> SessionSigner::verify(std::string_view token) const {
   if (mac_matches(current_, *payload, *mac)) return payload;
   if (!previous_.empty() && mac_matches(previous_, *payload, *mac)) return payload;
   return std::nullopt;
+}
+
+std::string random_bytes(std::size_t size) {
+  std::string bytes(size, '\0');
+  for (std::size_t got = 0; got < size;) {
+    const ssize_t n = ::getrandom(bytes.data() + got, size - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::runtime_error("getrandom failed: " + std::string(std::strerror(errno)));
+    got += static_cast<std::size_t>(n);
+  }
+  return bytes;
 }
 
 std::string base64url_encode(std::string_view bytes) {

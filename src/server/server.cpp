@@ -1,6 +1,7 @@
 #include "switchyard/server/server.hpp"
 
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <boost/asio/signal_set.hpp>
@@ -31,6 +32,25 @@ namespace switchyard::server {
 namespace {
 
 constexpr auto kForceGrace = std::chrono::seconds(2);
+
+// A client connection may hold an upstream connection too, so a busy gateway needs about two
+// descriptors per client: the soft limit on open files is raised to the hard one (as nginx's
+// worker_rlimit_nofile does), and a hard limit below that need is said at start-up.
+void raise_open_files_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const rlim_t needed = 2 * static_cast<rlim_t>(max_connections) + 256;
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < needed) {
+    telemetry::log_event(telemetry::Level::warn, "open_files",
+                         "the limit on open files (" + std::to_string(limit.rlim_max) +
+                             ") is below what server.max_connections may need (" +
+                             std::to_string(needed) + "): raise it (ulimit -n)");
+  }
+}
 
 unsigned available_cores() {
   cpu_set_t set;
@@ -133,6 +153,7 @@ int Server::run() {
                                      "/admin/reload): ") +
                              e.what());
   }
+  raise_open_files_limit(config_->server.max_connections);
   telemetry::log_event(telemetry::Level::info, "listening",
                        "listening on " + config_->server.host + ":" + std::to_string(port_) +
                            " with " + std::to_string(workers_.size()) + " workers");

@@ -45,4 +45,8 @@ class SessionSigner {
 std::string base64url_encode(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);
 
+// `size` bytes from the kernel's CSPRNG (getrandom(2)): keys and ids without initialising
+// OpenSSL, which costs an idle process about 2 MiB of resident memory.
+std::string random_bytes(std::size_t size);
+
 }  // namespace switchyard::mcp
