@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Baseline reverse proxy: nginx proxy_pass with upstream keepalive -> mock upstream.
 # Usage: start_nginx_proxy.sh [PORT] [UPSTREAM_PORT]   (defaults $NGINX_PROXY_PORT=18081, $MOCK_PORT=18080)
-# Env:   NGINX_PROXY_WORKERS (default 1), NGINX_PROXY_CPUS (taskset cpu list, default none)
+# Env:   NGINX_PROXY_WORKERS (default 1), NGINX_PROXY_CPUS (taskset cpu list, default none),
+#        NGINX_WORKER_CONNECTIONS (default 16384; each proxied request holds two)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -26,7 +27,7 @@ worker_processes $WORKERS;
 pid $PIDFILE;
 error_log $PREFIX/logs/error.log warn;
 worker_rlimit_nofile 65536;
-events { worker_connections 16384; multi_accept on; }
+events { worker_connections ${NGINX_WORKER_CONNECTIONS:-16384}; multi_accept on; }
 http {
   access_log off;
   server_tokens off;

@@ -21,7 +21,6 @@ using upstream::Fault;
 
 constexpr std::size_t kMaxResponseBody = 64 * 1024 * 1024;
 constexpr std::size_t kMaxErrorBody = 1024 * 1024;
-constexpr std::size_t kStreamReadChunk = 16 * 1024;
 
 std::chrono::microseconds since(telemetry::Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(telemetry::Clock::now() - t);
@@ -355,11 +354,9 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
   for (;;) {
     std::size_t n = 0;
     a.context.record.wait.begin(std::chrono::steady_clock::now());
-    fault = co_await exchange.read_some(
-        std::span<char>(sse.prepare(kStreamReadChunk), kStreamReadChunk), &n, !committed);
+    fault = co_await exchange.read_some(sse, &n, !committed);
     a.context.record.wait.end(std::chrono::steady_clock::now());
     if (fault) break;
-    sse.commit(n);
     if (state == State::open) state = providers::pump(*stream, sse, out, n == 0);
     sse.discard_consumed();
     // A complete stream that never said anything (an empty answer) is still the answer.

@@ -48,9 +48,8 @@ Awaitable<StreamEnd> read_events(upstream::Exchange& exchange, const EventHandle
   for (;;) {
     std::size_t n = 0;
     StreamEnd end;
-    end.failure = co_await exchange.read_some({parser.prepare(kReadChunk), kReadChunk}, &n);
+    end.failure = co_await exchange.read_some(parser, &n);
     if (end.failure) co_return end;
-    parser.commit(n);
     while (auto event = n == 0 ? parser.finish() : parser.next()) {
       if (event->has_data && !on_event(event->name, event->data)) {
         end.stopped = true;

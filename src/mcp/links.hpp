@@ -14,7 +14,6 @@ namespace switchyard::mcp {
 
 // Of one JSON answer of an HTTP server, and of one event of its streams.
 inline constexpr std::size_t kMaxMessage = 16 * 1024 * 1024;
-inline constexpr std::size_t kReadChunk = 16 * 1024;
 
 // An HTTP server as an upstream origin: where to connect and how long to wait, for messages or
 // (`listening`) for the server's event stream, which is opened again after an hour, or after

@@ -3,13 +3,14 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/core/read_size.hpp>
 
 namespace switchyard::upstream {
 
 namespace {
 constexpr std::size_t kMaxResponseHeader = 64 * 1024;
 constexpr std::size_t kBodyReadChunk = 16 * 1024;
+constexpr std::size_t kMaxReadSize = 64 * 1024;  // one read from the connection, at most
 
 std::string_view phase_name(Timeout t) {
   switch (t) {
@@ -136,38 +137,86 @@ Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> reques
     *stale = is_disconnect(wec);
     co_return map_error(wec, phase);
   }
-  auto [rec, read] = co_await http::async_read_header(*conn_, conn_->buffer(), *parser_, as_result);
   // A connection that dies after the request was written is not stale but failed: the server
   // may have read the request, so it is not sent again here; the dispatcher's retry budget
   // decides, and counts it.
-  if (rec) co_return map_error(rec, phase);
+  auto& buffer = conn_->buffer();
+  for (;;) {
+    const auto rec = co_await read_more();
+    if (rec) co_return map_error(rec, phase);
+    boost::system::error_code pec;
+    buffer.consume(parser_->put(buffer.data(), pec));
+    if (parser_->is_header_done()) co_return Failure{};
+    if (pec && pec != http::error::need_more) co_return map_error(pec, phase);
+  }
+}
+
+Awaitable<boost::system::error_code> Exchange::read_more() {
+  auto& buffer = conn_->buffer();
+  auto [ec, got] = co_await conn_->async_read_some(
+      buffer.prepare(beast::read_size(buffer, kMaxReadSize)), as_result);
+  buffer.commit(got);
+  starved_ = false;
+  // A body without a length ends with the connection; anything else is cut short.
+  if (ec == asio::error::eof) {
+    if (parser_->got_some())
+      parser_->put_eof(ec);
+    else
+      ec = http::error::end_of_stream;
+  }
+  co_return ec;
+}
+
+Awaitable<Failure> Exchange::fill(bool first) {
+  while (!parser_->is_done() && (starved_ || conn_->buffer().size() == 0)) {
+    const Timeout phase = arm(first ? Timeout::first_byte : Timeout::idle);
+    const auto ec = co_await read_more();
+    if (ec) co_return map_error(ec, phase);
+  }
+  co_return Failure{};
+}
+
+Failure Exchange::take(std::span<char> into, std::size_t* n) {
+  auto& buffer = conn_->buffer();
+  parser_->body_into(into);
+  while (buffer.size() > 0 && !parser_->is_done() && parser_->room() > 0) {
+    boost::system::error_code ec;
+    const std::size_t used = parser_->put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) {
+      starved_ = true;  // a chunk header split between reads
+      break;
+    }
+    if (ec == http::error::need_buffer) break;
+    if (ec) return map_error(ec, Timeout::idle);
+  }
+  *n = into.size() - parser_->room();
+  return Failure{};
+}
+
+template <class Room>
+Awaitable<Failure> Exchange::read_body_bytes(Room room, std::size_t* n, bool first) {
+  *n = 0;
+  while (!parser_->is_done()) {
+    if (starved_ || conn_->buffer().size() == 0) {  // no frame for fill() when bytes are here
+      Failure filled = co_await fill(first);
+      if (filled) co_return filled;
+      if (parser_->is_done()) break;
+    }
+    if (Failure f = take(room(conn_->buffer().size()), n); f || *n > 0) co_return f;
+  }
   co_return Failure{};
 }
 
 Awaitable<Failure> Exchange::read_some(std::span<char> into, std::size_t* n, bool first) {
-  *n = 0;
-  // The body often came with the head: take it from the buffer without an asynchronous read.
-  if (conn_->buffer().size() > 0 && !parser_->is_done()) {
-    parser_->body_into(into);
-    boost::system::error_code ec;
-    const std::size_t used = parser_->put(conn_->buffer().data(), ec);
-    conn_->buffer().consume(used);
-    if (ec == http::error::need_buffer || ec == http::error::need_more) ec = {};
-    if (ec) co_return map_error(ec, Timeout::idle);
-    *n = into.size() - parser_->room();
-    if (*n > 0 || parser_->is_done()) co_return Failure{};
-  }
-  while (!parser_->is_done()) {
-    parser_->body_into(into);
-    const Timeout phase = arm(first ? Timeout::first_byte : Timeout::idle);
-    auto [ec, consumed] =
-        co_await http::async_read_some(*conn_, conn_->buffer(), *parser_, as_result);
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return map_error(ec, phase);
-    *n = into.size() - parser_->room();
-    if (*n > 0) break;
-  }
-  co_return Failure{};
+  return read_body_bytes([into](std::size_t) { return into; }, n, first);
+}
+
+Awaitable<Failure> Exchange::read_some(SseParser& events, std::size_t* n, bool first) {
+  Failure f = co_await read_body_bytes(
+      [&events](std::size_t k) { return std::span<char>(events.prepare(k), k); }, n, first);
+  events.commit(*n);
+  co_return f;
 }
 
 Awaitable<Failure> Exchange::read_body(std::string& out, std::size_t limit) {

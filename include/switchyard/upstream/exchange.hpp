@@ -13,6 +13,7 @@
 
 #include "switchyard/upstream/connection.hpp"
 #include "switchyard/upstream/response_parser.hpp"
+#include "switchyard/upstream/sse.hpp"
 
 namespace switchyard::upstream {
 
@@ -38,6 +39,10 @@ class Exchange {
   // Reads the next body bytes into `into`, setting *n; *n == 0 at the end of the body. Waits at
   // most the idle timeout (the first-byte timeout when `first` is set).
   Awaitable<Failure> read_some(std::span<char> into, std::size_t* n, bool first = false);
+  // As read_some, into the event parser's buffer. While the upstream is quiet nothing of the
+  // parser's is held: room is made after bytes arrived, for as many as came, so a stream waiting
+  // for its next event costs no read buffer of its own.
+  Awaitable<Failure> read_some(SseParser& events, std::size_t* n, bool first = false);
   // Reads the rest of the body, appending to `out`, failing past `limit` bytes.
   Awaitable<Failure> read_body(std::string& out, std::size_t limit);
 
@@ -50,6 +55,16 @@ class Exchange {
 
  private:
   Awaitable<Failure> try_send(std::span<const asio::const_buffer> request, bool* stale);
+  // Body bytes into the room `room(k)` gives for the k raw bytes that arrived (at least the body
+  // bytes among them); reads again while what came was only chunk framing.
+  template <class Room>
+  Awaitable<Failure> read_body_bytes(Room room, std::size_t* n, bool first);
+  // Reads from the connection until bytes the parser can use are buffered, or the body ended.
+  Awaitable<Failure> fill(bool first);
+  // One read from the connection into its buffer; the end of the connection is the parser's.
+  Awaitable<boost::system::error_code> read_more();
+  // Moves buffered body bytes into `into` without waiting.
+  Failure take(std::span<char> into, std::size_t* n);
   Failure map_error(const boost::system::error_code& ec, Timeout phase) const;
   // Arms the stream's timer with the phase timeout, capped by the attempt's deadline.
   Timeout arm(Timeout phase);
@@ -65,6 +80,7 @@ class Exchange {
   Clock::time_point deadline_;  // the earlier of the request's and the attempt's total
   bool capped_by_total_ = false;
   bool aborted_ = false;
+  bool starved_ = false;  // the buffered bytes are not enough for the parser: read more
 };
 
 }  // namespace switchyard::upstream
