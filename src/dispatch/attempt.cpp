@@ -289,6 +289,8 @@ Awaitable<void> Dispatcher::attempt(Attempt& a) {
   std::optional<telemetry::WaitScope> waiting(std::in_place, a.context.record.wait);
   Failure sent = co_await exchange.send(wire_buffers(a));
   waiting.reset();
+  // The head is on its way: not kept while a stream runs for minutes.
+  a.head.give_back();
   if (sent) {
     a.fail(std::move(sent));
     co_return;
@@ -342,8 +344,11 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
                                          : a.target.adapter->chat_stream(*a.call);
   auto& response = a.context.response();
   upstream::SseParser sse;
-  std::string& out = *a.encoded;  // the request is sent: its buffer holds the client's bytes now
+  // The request is sent: its buffer holds the client's bytes now, at the size of an event or
+  // two rather than of the request (thousands of streams wait at once).
+  std::string& out = *a.encoded;
   out.clear();
+  out.shrink_to_fit();
   bool committed = false;  // the response head went to the client: no failover now
   auto state = State::open;
   Failure fault;

@@ -18,8 +18,10 @@ class BufferPool {
     Lease(Lease&& other) noexcept
         : pool_(std::exchange(other.pool_, nullptr)), buffer_(std::move(other.buffer_)) {}
     Lease& operator=(Lease&&) = delete;
-    ~Lease() {
-      if (pool_) pool_->give_back(std::move(buffer_));
+    ~Lease() { give_back(); }
+    // Returns the buffer to the pool before the lease ends (an attempt done with it early).
+    void give_back() {
+      if (pool_) std::exchange(pool_, nullptr)->give_back(std::move(buffer_));
     }
     std::string& operator*() { return buffer_; }
     std::string* operator->() { return &buffer_; }

@@ -141,11 +141,12 @@ Awaitable<DispatchResult> Dispatcher::run(const DispatchRequest& request,
       Attempt a = new_attempt(progress, target);
       a.admission = admission;
       a.tokens_shared = slot.tokens_shared;
-      // A hedge pairs the first try of the plan's head with the next target.
-      std::optional<Attempt> b;
+      // A hedge pairs the first try of the plan's head with the next target. On the heap: the
+      // coroutine frame of every request would otherwise carry room for one.
+      std::unique_ptr<Attempt> b;
       if (route.hedge.enabled && !progress.hedged && n == 0 && i + 1 < order.size())
-        b.emplace(new_attempt(progress, *order[i + 1], a.number + 1));
-      co_await run_hedged(a, b ? &*b : nullptr, progress);
+        b = std::make_unique<Attempt>(new_attempt(progress, *order[i + 1], a.number + 1));
+      co_await run_hedged(a, b.get(), progress);
       const bool b_ran = b && b->hedge != nullptr;
       const Next next_a = conclude(a, progress, i + 1 < order.size());
       const Next next_b = b_ran ? conclude(*b, progress, i + 2 < order.size()) : Next::retry;

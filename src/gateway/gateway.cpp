@@ -132,16 +132,19 @@ Awaitable<void> Gateway::handle(const request::HttpRequest& http, request::Respo
   const auto refusal = authorize(endpoint ? endpoint->access : handlers::Access::key, request);
   if (refusal) {
     co_await request.refuse(*refusal);
-  } else if (!endpoint) {
-    co_await sink.send_error(api::errors::unknown_path(record.method, record.path),
-                             request.dialect);
-  } else if (!(endpoint->methods & method_bit(http.method()))) {
-    co_await sink.send_error(api::errors::method_not_allowed(record.method, record.path),
-                             request.dialect);
+  } else if (!endpoint || !(endpoint->methods & method_bit(http.method()))) {
+    co_await reject(endpoint, request);
   } else {
     co_await endpoint->handler->handle(request);
   }
   finish(request, quiet);
+}
+
+Awaitable<void> Gateway::reject(const handlers::Endpoint* endpoint, request::Context& request) {
+  const auto& record = request.record;
+  const api::ApiError error = endpoint ? api::errors::method_not_allowed(record.method, record.path)
+                                       : api::errors::unknown_path(record.method, record.path);
+  co_await request.response().send_error(error, request.dialect);
 }
 
 api::Dialect Gateway::dialect_of(const handlers::Endpoint* endpoint,

@@ -132,7 +132,11 @@ Awaitable<bool> Responder::begin_stream(int status, std::string_view content_typ
   }
   head_ += "\r\n";
   const std::array<asio::const_buffer, 1> buffers{asio::buffer(head_)};
-  co_return co_await write(buffers);
+  const bool written = co_await write(buffers);
+  // A stream may run for minutes: the head's room is not held meanwhile.
+  head_ = std::string();
+  extra_headers_ = std::string();
+  co_return written;
 }
 
 Awaitable<bool> Responder::write_chunk(std::string_view data) {

@@ -130,7 +130,13 @@ Awaitable<bool> Session::read_request() {
     if (!ec) std::tie(ec, n) = co_await http::async_read(stream_, buffer_, *parser_, as_result);
   }
   if (wait) disarm_read_timeout();
-  if (!ec) co_return true;
+  if (!ec) {
+    // While the request is served (a stream may take minutes) and while the connection then
+    // waits for the next, no read buffer is held: 4 KiB per connection, against a malloc of it
+    // per request.
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
+    co_return true;
+  }
 
   if (read_deadline_->expired) ec = beast::error::timeout;
   if (ec == asio::error::operation_aborted || ec == asio::error::eof ||

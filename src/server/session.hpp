@@ -55,7 +55,9 @@ class Session : public SessionHook {
   };
   std::shared_ptr<ReadDeadline> read_deadline_;
   beast::flat_buffer buffer_;
-  std::array<std::byte, 4096> arena_storage_;
+  // The request's header fields: 2 KiB holds an SDK's usual sixteen or so (each field costs
+  // about 50 bytes besides its text); more go to the heap, freed with the request.
+  std::array<std::byte, 2048> arena_storage_;
   std::pmr::monotonic_buffer_resource arena_{arena_storage_.data(), arena_storage_.size()};
   std::optional<
       beast::http::request_parser<beast::http::string_body, std::pmr::polymorphic_allocator<char>>>

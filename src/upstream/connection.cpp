@@ -104,27 +104,30 @@ void Origin::sweep() {
   idle_.expire(Clock::now());
 }
 
-Awaitable<std::vector<asio::ip::tcp::endpoint>> Origin::resolve(Failure* failure) {
+Awaitable<bool> Origin::resolve(Failure* failure) {
   const auto now = Clock::now();
-  if (!endpoints_.empty() && now < endpoints_expiry_) co_return endpoints_;
   asio::ip::tcp::resolver resolver(ex_);
   auto [ec, results] = co_await resolver.async_resolve(
       provider_.base_url.host, std::to_string(provider_.base_url.port), as_result);
   if (ec) {
     *failure = {Fault::connect_failed, Timeout::none,
                 "cannot resolve " + provider_.base_url.host + ": " + ec.message()};
-    co_return std::vector<asio::ip::tcp::endpoint>{};
+    co_return false;
   }
   endpoints_.clear();
   for (const auto& r : results) endpoints_.push_back(r.endpoint());
   endpoints_expiry_ = now + kResolveCacheTime;
-  co_return endpoints_;
+  co_return !endpoints_.empty();
 }
 
 Awaitable<std::unique_ptr<Connection>> Origin::connect(Clock::duration timeout, Failure* failure) {
   const auto deadline = Clock::now() + timeout;
-  const auto endpoints = co_await resolve(failure);
-  if (endpoints.empty()) co_return nullptr;
+  if (endpoints_.empty() || Clock::now() >= endpoints_expiry_) {  // no frame for a cached answer
+    const bool resolved = co_await resolve(failure);
+    if (!resolved) co_return nullptr;
+  }
+  // A copy: a connect failing meanwhile on another coroutine clears the cache.
+  const auto endpoints = endpoints_;
 
   TcpStream tcp(ex_);
   tcp.expires_at(deadline);

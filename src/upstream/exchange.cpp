@@ -11,6 +11,13 @@ namespace {
 constexpr std::size_t kMaxResponseHeader = 64 * 1024;
 constexpr std::size_t kBodyReadChunk = 16 * 1024;
 constexpr std::size_t kMaxReadSize = 64 * 1024;  // one read from the connection, at most
+// Each read is sized by the buffer's free room. 2 KiB holds a typical response head and a small
+// body, or a few events of a stream; a connection's buffer grows as its responses need (Beast
+// doubles it when full) and keeps that size, except while it waits for a stream's next event.
+constexpr std::size_t kRoom = 2048;
+// What a slow stream waits with: a few of the usual events (100 to 400 bytes each).
+constexpr std::size_t kWaitRoom = 1024;
+constexpr std::size_t kMaxStreamRoom = 32 * 1024;
 
 std::string_view phase_name(Timeout t) {
   switch (t) {
@@ -121,6 +128,7 @@ Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> reques
   parser_->header_limit(kMaxResponseHeader);
   parser_->body_limit(boost::none);
   conn_->buffer().clear();
+  conn_->buffer().reserve(kRoom);
 
   const Timeout phase = arm(Timeout::first_byte);
   boost::system::error_code wec;
@@ -146,16 +154,20 @@ Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> reques
     if (rec) co_return map_error(rec, phase);
     boost::system::error_code pec;
     buffer.consume(parser_->put(buffer.data(), pec));
-    if (parser_->is_header_done()) co_return Failure{};
+    if (parser_->is_header_done()) {
+      event_stream_ = is_event_stream();
+      co_return Failure{};
+    }
     if (pec && pec != http::error::need_more) co_return map_error(pec, phase);
   }
 }
 
 Awaitable<boost::system::error_code> Exchange::read_more() {
   auto& buffer = conn_->buffer();
-  auto [ec, got] = co_await conn_->async_read_some(
-      buffer.prepare(beast::read_size(buffer, kMaxReadSize)), as_result);
+  const std::size_t room = beast::read_size(buffer, kMaxReadSize);
+  auto [ec, got] = co_await conn_->async_read_some(buffer.prepare(room), as_result);
   buffer.commit(got);
+  last_read_full_ = got == room;
   starved_ = false;
   // A body without a length ends with the connection; anything else is cut short.
   if (ec == asio::error::eof) {
@@ -168,7 +180,20 @@ Awaitable<boost::system::error_code> Exchange::read_more() {
 }
 
 Awaitable<Failure> Exchange::fill(bool first) {
-  while (!parser_->is_done() && (starved_ || conn_->buffer().size() == 0)) {
+  auto& buffer = conn_->buffer();
+  // A slow stream may wait minutes for its next event: with thousands open, what each holds
+  // while it waits is what the gateway's memory is, so it waits with kWaitRoom. A fast one, whose
+  // last read filled the buffer, reads in larger pieces (each piece costs a read, a parse and a
+  // write to the client).
+  if (event_stream_ && buffer.size() == 0) {
+    if (!last_read_full_ && buffer.capacity() > kWaitRoom) {
+      buffer.shrink_to_fit();
+      buffer.reserve(kWaitRoom);
+    } else if (last_read_full_) {
+      buffer.reserve(std::min(2 * buffer.capacity(), kMaxStreamRoom));
+    }
+  }
+  while (!parser_->is_done() && (starved_ || buffer.size() == 0)) {
     const Timeout phase = arm(first ? Timeout::first_byte : Timeout::idle);
     const auto ec = co_await read_more();
     if (ec) co_return map_error(ec, phase);

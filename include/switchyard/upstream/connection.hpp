@@ -26,11 +26,9 @@ class Connection {
   using executor_type = Executor;
   using TlsStream = beast::ssl_stream<TcpStream>;
 
-  explicit Connection(TcpStream tcp) : stream_(std::move(tcp)) { reserve(); }
+  explicit Connection(TcpStream tcp) : stream_(std::move(tcp)) {}
   Connection(TcpStream tcp, asio::ssl::context& ctx)
-      : stream_(std::in_place_type<TlsStream>, std::move(tcp), ctx) {
-    reserve();
-  }
+      : stream_(std::in_place_type<TlsStream>, std::move(tcp), ctx) {}
 
   executor_type get_executor() { return tcp().get_executor(); }
   TcpStream& tcp();
@@ -64,10 +62,6 @@ class Connection {
   std::string& fields() { return fields_; }
 
  private:
-  // Beast sizes each read by the buffer's free capacity (512 bytes when empty): room for a
-  // typical response head and body saves a read per response.
-  void reserve() { buffer_.reserve(8192); }
-
   std::variant<TcpStream, TlsStream> stream_;
   beast::flat_buffer buffer_;  // response bytes read past what the parser consumed
   std::string fields_;
@@ -123,7 +117,8 @@ class Origin {
   Awaitable<std::unique_ptr<Connection>> connect(Clock::duration timeout, Failure* failure);
 
  private:
-  Awaitable<std::vector<asio::ip::tcp::endpoint>> resolve(Failure* failure);
+  // Resolves the origin's host into endpoints_; false, with the failure, when it cannot.
+  Awaitable<bool> resolve(Failure* failure);
 
   Executor ex_;
   config::Provider provider_;

@@ -81,6 +81,8 @@ class Exchange {
   bool capped_by_total_ = false;
   bool aborted_ = false;
   bool starved_ = false;  // the buffered bytes are not enough for the parser: read more
+  bool event_stream_ = false;
+  bool last_read_full_ = false;  // the last read filled the room it had: more was waiting
 };
 
 }  // namespace switchyard::upstream
