@@ -74,19 +74,6 @@ bool says_nothing_yet(std::string_view chunk) {
   return nothing;
 }
 
-// The usage chunk that ends a stream asked for it: `choices` empty, `usage` an object.
-bool usage_only_chunk(std::string_view chunk) {
-  bool no_choices = false;
-  bool usage = false;
-  json::for_each_member(chunk, [&](std::string_view key, const json::Value& v) {
-    if (json::key_equals(key, "usage")) usage = v.type == json::Type::object;
-    if (!json::key_equals(key, "choices") || v.type != json::Type::array) return;
-    no_choices = true;
-    json::for_each_element(v.raw, [&](const json::Value&) { no_choices = false; });
-  });
-  return no_choices && usage;
-}
-
 constexpr std::string_view kIncludeUsage = R"("stream_options":{"include_usage":true})";
 
 // What an OpenAI-style error says: {"error":{message,type,param,code}}, the flat form of
@@ -114,15 +101,29 @@ ErrorFacts error_facts(int status, std::string_view body) {
   return facts;
 }
 
+// What inspect() saw of a body or chunk besides its validity.
+struct Seen {
+  json::Value model;
+  // The usage chunk that ends a stream asked for it: `choices` empty, `usage` an object.
+  bool usage_only() const { return usage && no_choices; }
+  bool usage = false;
+  bool no_choices = false;
+};
+
 // Checks a response body or stream chunk on the way through — valid JSON, no error member (which
 // stands for `error_status`) — and reads its `model` value and usage in the same pass.
 Result<void, ProviderError> inspect(std::string_view text, std::string_view provider,
-                                    int error_status, json::Value& model, Usage& usage) {
+                                    int error_status, Seen& seen, Usage& usage) {
   bool has_error = false;
   const auto invalid = json::scan(text, [&](std::string_view key, const json::Value& v) {
-    if (json::key_equals(key, "model")) model = v;
+    if (json::key_equals(key, "model")) seen.model = v;
     if (json::key_equals(key, "error")) has_error = true;
-    if (json::key_equals(key, "usage") && v.type == json::Type::object) read_usage(v.raw, usage);
+    if (json::key_equals(key, "usage") && v.type == json::Type::object) {
+      seen.usage = true;
+      read_usage(v.raw, usage);
+    }
+    if (json::key_equals(key, "choices") && v.type == json::Type::array)
+      seen.no_choices = v.raw.find_first_not_of(" \t\r\n", 1) == v.raw.size() - 1;
   });
   if (invalid) return Unexpected(bad_json(provider, *invalid));
   if (has_error) return Unexpected(classify_error(error_facts(error_status, text), provider));
@@ -170,12 +171,13 @@ class OpenAiStream final : public ChatStream {
       ChunkWriter::done(out);
       return State::done;
     }
-    json::Value model;
+    Seen seen;
     // OpenAI, vLLM and OpenRouter report a failure after the head as an error event
     // (docs/providers.md, "OpenAI-compatible: streaming").
-    if (auto checked = inspect(event.data, provider_, 500, model, usage_); !checked)
+    if (auto checked = inspect(event.data, provider_, 500, seen, usage_); !checked)
       return fail(std::move(checked).error());
-    if (strip_usage_ && usage_only_chunk(event.data)) return State::open;
+    if (strip_usage_ && seen.usage_only()) return State::open;
+    const json::Value& model = seen.model;
     said_something_ = said_something_ || !says_nothing_yet(event.data);
     if (model.type != json::Type::string || model.raw == quoted_model_) {
       out += event.raw;
@@ -376,8 +378,9 @@ class OpenAiAdapter final : public Adapter {
   // A 2xx body relayed as it came, with `model` rewritten and leading blank lines (DeepSeek's
   // keep-alives while a request is queued) dropped.
   Result<void, ProviderError> relay(std::string& body, const Call& call, Usage& usage) const {
-    json::Value model;
-    if (auto checked = inspect(body, provider_.name, 502, model, usage); !checked) return checked;
+    Seen seen;
+    if (auto checked = inspect(body, provider_.name, 502, seen, usage); !checked) return checked;
+    const json::Value& model = seen.model;
     if (model.type == json::Type::string) {
       std::string quoted;
       json::append_quoted(quoted, call.response_model);

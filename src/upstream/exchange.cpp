@@ -150,8 +150,8 @@ Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> reques
   // decides, and counts it.
   auto& buffer = conn_->buffer();
   for (;;) {
-    const auto rec = co_await read_more();
-    if (rec) co_return map_error(rec, phase);
+    auto [rec, got] = co_await conn_->async_read_some(read_room(), as_result);
+    if (const auto error = after_read(rec, got)) co_return map_error(error, phase);
     boost::system::error_code pec;
     buffer.consume(parser_->put(buffer.data(), pec));
     if (parser_->is_header_done()) {
@@ -162,12 +162,15 @@ Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> reques
   }
 }
 
-Awaitable<boost::system::error_code> Exchange::read_more() {
+asio::mutable_buffer Exchange::read_room() {
   auto& buffer = conn_->buffer();
-  const std::size_t room = beast::read_size(buffer, kMaxReadSize);
-  auto [ec, got] = co_await conn_->async_read_some(buffer.prepare(room), as_result);
-  buffer.commit(got);
-  last_read_full_ = got == room;
+  room_ = beast::read_size(buffer, kMaxReadSize);
+  return buffer.prepare(room_);
+}
+
+boost::system::error_code Exchange::after_read(boost::system::error_code ec, std::size_t got) {
+  conn_->buffer().commit(got);
+  last_read_full_ = got == room_;
   starved_ = false;
   // A body without a length ends with the connection; anything else is cut short.
   if (ec == asio::error::eof) {
@@ -176,29 +179,22 @@ Awaitable<boost::system::error_code> Exchange::read_more() {
     else
       ec = http::error::end_of_stream;
   }
-  co_return ec;
+  return ec;
 }
 
-Awaitable<Failure> Exchange::fill(bool first) {
-  auto& buffer = conn_->buffer();
+void Exchange::size_stream_buffer() {
   // A slow stream may wait minutes for its next event: with thousands open, what each holds
   // while it waits is what the gateway's memory is, so it waits with kWaitRoom. A fast one, whose
   // last read filled the buffer, reads in larger pieces (each piece costs a read, a parse and a
   // write to the client).
-  if (event_stream_ && buffer.size() == 0) {
-    if (!last_read_full_ && buffer.capacity() > kWaitRoom) {
-      buffer.shrink_to_fit();
-      buffer.reserve(kWaitRoom);
-    } else if (last_read_full_) {
-      buffer.reserve(std::min(2 * buffer.capacity(), kMaxStreamRoom));
-    }
+  auto& buffer = conn_->buffer();
+  if (!event_stream_ || buffer.size() > 0) return;
+  if (!last_read_full_ && buffer.capacity() > kWaitRoom) {
+    buffer.shrink_to_fit();
+    buffer.reserve(kWaitRoom);
+  } else if (last_read_full_) {
+    buffer.reserve(std::min(2 * buffer.capacity(), kMaxStreamRoom));
   }
-  while (!parser_->is_done() && (starved_ || buffer.size() == 0)) {
-    const Timeout phase = arm(first ? Timeout::first_byte : Timeout::idle);
-    const auto ec = co_await read_more();
-    if (ec) co_return map_error(ec, phase);
-  }
-  co_return Failure{};
 }
 
 Failure Exchange::take(std::span<char> into, std::size_t* n) {
@@ -219,29 +215,47 @@ Failure Exchange::take(std::span<char> into, std::size_t* n) {
   return Failure{};
 }
 
+namespace {
+// Where read_body_bytes puts body bytes: a caller's span, or room made in an event parser for
+// as many bytes as arrived.
+struct SpanRoom {
+  std::span<char> into;
+  std::span<char> operator()(std::size_t) const { return into; }
+  void commit(std::size_t) const {}
+};
+struct EventRoom {
+  SseParser& events;
+  std::span<char> operator()(std::size_t k) const { return {events.prepare(k), k}; }
+  void commit(std::size_t n) const { events.commit(n); }
+};
+}  // namespace
+
+// One coroutine frame a read: the wait for bytes is inline, not a coroutine of its own.
 template <class Room>
 Awaitable<Failure> Exchange::read_body_bytes(Room room, std::size_t* n, bool first) {
   *n = 0;
+  auto& buffer = conn_->buffer();
   while (!parser_->is_done()) {
-    if (starved_ || conn_->buffer().size() == 0) {  // no frame for fill() when bytes are here
-      Failure filled = co_await fill(first);
-      if (filled) co_return filled;
-      if (parser_->is_done()) break;
+    if (starved_ || buffer.size() == 0) {
+      size_stream_buffer();
+      const Timeout phase = arm(first ? Timeout::first_byte : Timeout::idle);
+      auto [ec, got] = co_await conn_->async_read_some(read_room(), as_result);
+      if (const auto error = after_read(ec, got)) co_return map_error(error, phase);
+      continue;
     }
-    if (Failure f = take(room(conn_->buffer().size()), n); f || *n > 0) co_return f;
+    Failure f = take(room(buffer.size()), n);
+    room.commit(*n);
+    if (f || *n > 0) co_return f;
   }
   co_return Failure{};
 }
 
 Awaitable<Failure> Exchange::read_some(std::span<char> into, std::size_t* n, bool first) {
-  return read_body_bytes([into](std::size_t) { return into; }, n, first);
+  return read_body_bytes(SpanRoom{into}, n, first);
 }
 
 Awaitable<Failure> Exchange::read_some(SseParser& events, std::size_t* n, bool first) {
-  Failure f = co_await read_body_bytes(
-      [&events](std::size_t k) { return std::span<char>(events.prepare(k), k); }, n, first);
-  events.commit(*n);
-  co_return f;
+  return read_body_bytes(EventRoom{events}, n, first);
 }
 
 Awaitable<Failure> Exchange::read_body(std::string& out, std::size_t limit) {

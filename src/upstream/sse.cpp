@@ -1,8 +1,27 @@
 #include "switchyard/upstream/sse.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace switchyard::upstream {
+
+namespace {
+
+// The first CR or LF at or after `from`, or npos. Two memchr scans, which glibc vectorises:
+// find_first_of("\r\n") calls memchr on the two-byte set for every byte of the event instead, and
+// was half of what relaying a stream cost (callgrind: 11.6k of 23.5k instructions an event).
+std::size_t find_eol(std::string_view text, std::size_t from) {
+  if (from >= text.size()) return std::string_view::npos;
+  const char* const begin = text.data() + from;
+  std::size_t n = text.size() - from;
+  const auto* lf = static_cast<const char*>(std::memchr(begin, '\n', n));
+  if (lf) n = static_cast<std::size_t>(lf - begin);
+  const auto* cr = static_cast<const char*>(std::memchr(begin, '\r', n));
+  const char* const at = cr ? cr : lf;
+  return at ? static_cast<std::size_t>(at - text.data()) : std::string_view::npos;
+}
+
+}  // namespace
 
 void SseParser::feed(std::string_view bytes) {
   std::copy(bytes.begin(), bytes.end(), prepare(bytes.size()));
@@ -36,7 +55,7 @@ std::optional<SseEvent> SseParser::next() {
   const std::string_view buf(buffer_.data(), size_);
   const std::size_t n = buf.size();
   while (line < n) {
-    const std::size_t eol = buf.find_first_of("\r\n", line);
+    const std::size_t eol = find_eol(buf, line);
     // A CR as the last byte may be the first half of a CRLF: wait for the next byte.
     if (eol == std::string::npos || (buf[eol] == '\r' && eol + 1 == n)) break;
     const std::size_t next_line = eol + ((buf[eol] == '\r' && buf[eol + 1] == '\n') ? 2 : 1);
@@ -69,7 +88,7 @@ std::optional<SseEvent> SseParser::parse_event(std::size_t begin, std::size_t en
   int data_lines = 0;
   std::size_t pos = 0;
   while (pos < text.size()) {
-    std::size_t eol = text.find_first_of("\r\n", pos);
+    std::size_t eol = find_eol(text, pos);
     if (eol == std::string_view::npos) eol = text.size();
     const std::string_view line = text.substr(pos, eol - pos);
     pos = eol + ((eol + 1 < text.size() && text[eol] == '\r' && text[eol + 1] == '\n') ? 2 : 1);

@@ -56,13 +56,15 @@ class Exchange {
  private:
   Awaitable<Failure> try_send(std::span<const asio::const_buffer> request, bool* stale);
   // Body bytes into the room `room(k)` gives for the k raw bytes that arrived (at least the body
-  // bytes among them); reads again while what came was only chunk framing.
+  // bytes among them), then room.commit(n); reads again while what came was only chunk framing.
   template <class Room>
   Awaitable<Failure> read_body_bytes(Room room, std::size_t* n, bool first);
-  // Reads from the connection until bytes the parser can use are buffered, or the body ended.
-  Awaitable<Failure> fill(bool first);
-  // One read from the connection into its buffer; the end of the connection is the parser's.
-  Awaitable<boost::system::error_code> read_more();
+  // The room for the next read from the connection, and what follows the read: the bytes
+  // committed, and the end of the connection told to the parser.
+  asio::mutable_buffer read_room();
+  boost::system::error_code after_read(boost::system::error_code ec, std::size_t got);
+  // Before a stream waits: a small buffer for a slow one, a growing one for a fast one.
+  void size_stream_buffer();
   // Moves buffered body bytes into `into` without waiting.
   Failure take(std::span<char> into, std::size_t* n);
   Failure map_error(const boost::system::error_code& ec, Timeout phase) const;
@@ -83,6 +85,7 @@ class Exchange {
   bool starved_ = false;  // the buffered bytes are not enough for the parser: read more
   bool event_stream_ = false;
   bool last_read_full_ = false;  // the last read filled the room it had: more was waiting
+  std::size_t room_ = 0;         // the room of the read in progress
 };
 
 }  // namespace switchyard::upstream
