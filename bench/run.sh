@@ -39,6 +39,9 @@ if [ -n "${BASELINE:-}" ]; then
   } >"$targets"
 fi
 
-{ echo "# machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-  echo "# switchyard $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nginx -v 2>&1)"; }
+about="# machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
+# switchyard $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nginx -v 2>&1)"
+echo "$about"
 "$h/bench.sh" -t "$targets" "$@"
+# The run's machine and build, for bench/readme_table.py.
+echo "$about" >>"$(ls -td "$BENCH_DIR"/results/*/ | head -1)setup.txt"
