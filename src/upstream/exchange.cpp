@@ -37,6 +37,13 @@ std::string_view phase_name(Timeout t) {
   return "";
 }
 
+bool says_event_stream(std::string_view content_type) {
+  constexpr std::string_view kSse = "text/event-stream";
+  return content_type.size() >= kSse.size() &&
+         std::equal(kSse.begin(), kSse.end(), content_type.begin(),
+                    [](char a, char b) { return a == (b | 0x20); });
+}
+
 bool is_disconnect(const boost::system::error_code& ec) {
   return ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
@@ -50,13 +57,6 @@ Exchange::Exchange(Origin& origin, Clock::time_point deadline)
 
 Exchange::~Exchange() {
   finish();
-}
-
-bool Exchange::is_event_stream() const {
-  const std::string_view ct = header("content-type");
-  constexpr std::string_view kSse = "text/event-stream";
-  return ct.size() >= kSse.size() && std::equal(kSse.begin(), kSse.end(), ct.begin(),
-                                                [](char a, char b) { return a == (b | 0x20); });
 }
 
 Timeout Exchange::arm(Timeout phase) {
@@ -155,7 +155,7 @@ Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> reques
     boost::system::error_code pec;
     buffer.consume(parser_->put(buffer.data(), pec));
     if (parser_->is_header_done()) {
-      event_stream_ = is_event_stream();
+      event_stream_ = says_event_stream(header("content-type"));
       co_return Failure{};
     }
     if (pec && pec != http::error::need_more) co_return map_error(pec, phase);
@@ -250,10 +250,6 @@ Awaitable<Failure> Exchange::read_body_bytes(Room room, std::size_t* n, bool fir
   co_return Failure{};
 }
 
-Awaitable<Failure> Exchange::read_some(std::span<char> into, std::size_t* n, bool first) {
-  return read_body_bytes(SpanRoom{into}, n, first);
-}
-
 Awaitable<Failure> Exchange::read_some(SseParser& events, std::size_t* n, bool first) {
   return read_body_bytes(EventRoom{events}, n, first);
 }
@@ -268,7 +264,8 @@ Awaitable<Failure> Exchange::read_body(std::string& out, std::size_t limit) {
     const std::size_t old = out.size();
     out.resize(old + chunk);
     std::size_t got = 0;
-    Failure f = co_await read_some(std::span<char>(out.data() + old, chunk), &got);
+    const SpanRoom room{{out.data() + old, chunk}};  // named: GCC 12 and braced temporaries
+    Failure f = co_await read_body_bytes(room, &got, false);
     out.resize(old + got);
     if (f) co_return f;
     if (out.size() > limit)

@@ -70,10 +70,10 @@ class Gateway final : public std::enable_shared_from_this<Gateway>, public handl
 
  private:
   const handlers::Endpoint* find(std::string_view path) const;
-  // The API the request speaks (an unknown path: Anthropic's when it carries anthropic-version).
   // An unknown path, or a method the endpoint does not serve: its own coroutine, so the frame
   // of every request carries no room for these errors.
   static Awaitable<void> reject(const handlers::Endpoint* endpoint, request::Context& request);
+  // The API the request speaks (an unknown path: Anthropic's when it carries anthropic-version).
   static api::Dialect dialect_of(const handlers::Endpoint* endpoint,
                                  const request::HttpRequest& http);
   // With keys configured, whether the request's key may call an endpoint of `access`: sets

@@ -34,14 +34,13 @@ class Exchange {
 
   int status() const { return parser_->status(); }
   std::string_view header(std::string_view name) const { return parser_->header(name); }
-  bool is_event_stream() const;
+  // The response head says text/event-stream.
+  bool is_event_stream() const { return event_stream_; }
 
-  // Reads the next body bytes into `into`, setting *n; *n == 0 at the end of the body. Waits at
-  // most the idle timeout (the first-byte timeout when `first` is set).
-  Awaitable<Failure> read_some(std::span<char> into, std::size_t* n, bool first = false);
-  // As read_some, into the event parser's buffer. While the upstream is quiet nothing of the
-  // parser's is held: room is made after bytes arrived, for as many as came, so a stream waiting
-  // for its next event costs no read buffer of its own.
+  // Reads the next body bytes into the event parser's buffer, setting *n; *n == 0 at the end of
+  // the body. Waits at most the idle timeout (the first-byte timeout when `first` is set). While
+  // the upstream is quiet nothing of the parser's is held: room is made after bytes arrived, for
+  // as many as came, so a stream waiting for its next event costs no read buffer of its own.
   Awaitable<Failure> read_some(SseParser& events, std::size_t* n, bool first = false);
   // Reads the rest of the body, appending to `out`, failing past `limit` bytes.
   Awaitable<Failure> read_body(std::string& out, std::size_t limit);
@@ -82,8 +81,8 @@ class Exchange {
   Clock::time_point deadline_;  // the earlier of the request's and the attempt's total
   bool capped_by_total_ = false;
   bool aborted_ = false;
-  bool starved_ = false;  // the buffered bytes are not enough for the parser: read more
-  bool event_stream_ = false;
+  bool starved_ = false;         // the buffered bytes are not enough for the parser: read more
+  bool event_stream_ = false;    // read off the head once it is parsed
   bool last_read_full_ = false;  // the last read filled the room it had: more was waiting
   std::size_t room_ = 0;         // the room of the read in progress
 };
