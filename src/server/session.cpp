@@ -42,31 +42,14 @@ bool acceptable_request_id(std::string_view id) {
 Session::Session(Worker& worker, Socket socket)
     : worker_(worker),
       stream_(std::move(socket)),
-      read_timer_(stream_.get_executor()),
-      read_deadline_(std::make_shared<ReadDeadline>(ReadDeadline{&stream_.socket()})),
+      read_deadline_(stream_.socket()),
       responder_(stream_, worker.limits()),
       over_limit_(worker.over_connection_limit()) {
   worker_.add(*this);
 }
 
 Session::~Session() {
-  read_deadline_->socket = nullptr;
   worker_.connection_closed();
-}
-
-void Session::arm_read_timeout() {
-  read_deadline_->expired = false;
-  read_timer_.expires_after(worker_.limits().read_timeout);
-  read_timer_.async_wait([deadline = read_deadline_](beast::error_code ec) {
-    if (ec || !deadline->socket) return;
-    deadline->expired = true;
-    beast::error_code ignored;
-    deadline->socket->cancel(ignored);
-  });
-}
-
-void Session::disarm_read_timeout() {
-  read_timer_.cancel();
 }
 
 beast::error_code Session::parse_buffered() {
@@ -98,8 +81,8 @@ Awaitable<bool> Session::read_request() {
     // Between requests only the idle timeout applies; a request that has begun must arrive
     // within the read timeout.
     if (worker_.draining()) co_return false;
-    stream_.expires_after(limits.idle_timeout);
-    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), as_result);
+    read_deadline_.expires_after(limits.idle_timeout);
+    auto [ec, n] = co_await stream_.socket().async_read_some(buffer_.prepare(4096), as_result);
     if (ec) co_return false;
     buffer_.commit(n);
   }
@@ -111,13 +94,16 @@ Awaitable<bool> Session::read_request() {
                   std::make_tuple(std::pmr::polymorphic_allocator<char>(&arena_)));
   parser_->header_limit(static_cast<std::uint32_t>(limits.max_header));
   parser_->body_limit(limits.max_body);
-  stream_.expires_never();
+  read_deadline_.expires_never();
   // A request usually arrives whole in one read: parse what is buffered right here, and only
   // wait — within the read timeout — for what is still missing.
   beast::error_code ec = parse_buffered();
   std::size_t n = 0;
   const bool wait = !ec && !parser_->is_done();
-  if (wait) arm_read_timeout();
+  if (wait) {
+    read_deadline_.expires_after(limits.read_timeout);
+    stream_.expires_never();  // what a response's write left on Beast's timer
+  }
   if (wait && !parser_->is_header_done())
     std::tie(ec, n) = co_await http::async_read_header(stream_, buffer_, *parser_, as_result);
   if (wait && !ec && !parser_->is_done()) {
@@ -129,7 +115,7 @@ Awaitable<bool> Session::read_request() {
     }
     if (!ec) std::tie(ec, n) = co_await http::async_read(stream_, buffer_, *parser_, as_result);
   }
-  if (wait) disarm_read_timeout();
+  if (wait) read_deadline_.expires_never();
   if (!ec) {
     // While the request is served (a stream may take minutes) and while the connection then
     // waits for the next, no read buffer is held: 4 KiB per connection, against a malloc of it
@@ -138,7 +124,7 @@ Awaitable<bool> Session::read_request() {
     co_return true;
   }
 
-  if (read_deadline_->expired) ec = beast::error::timeout;
+  if (read_deadline_.expired()) ec = beast::error::timeout;
   if (ec == asio::error::operation_aborted || ec == asio::error::eof ||
       ec == asio::error::connection_reset || ec == http::error::end_of_stream)
     co_return false;

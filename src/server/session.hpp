@@ -4,7 +4,6 @@
 #pragma once
 
 #include <array>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -16,6 +15,7 @@
 
 #include "switchyard/request/http.hpp"
 #include "switchyard/server/responder.hpp"
+#include "switchyard/socket_deadline.hpp"
 #include "worker.hpp"
 
 namespace switchyard::server {
@@ -38,22 +38,14 @@ class Session : public SessionHook {
   // explaining why has been sent where one is due.
   Awaitable<bool> read_request();
 
-  // Arms/disarms the read timeout. Beast's stream timeouts close the socket, which would leave
-  // no way to send the 408 a stalled client is owed; this cancels the read instead.
-  void arm_read_timeout();
-  void disarm_read_timeout();
   // Feeds the buffered bytes to the parser; need_more is not an error.
   beast::error_code parse_buffered();
 
   Worker& worker_;
   TcpStream stream_;
-  Timer read_timer_;
-  // Reached by the timer's handler, which may run after the session ended.
-  struct ReadDeadline {
-    Socket* socket = nullptr;
-    bool expired = false;
-  };
-  std::shared_ptr<ReadDeadline> read_deadline_;
+  // The idle and read timeouts. Beast's stream timeouts close the socket, which would leave no
+  // way to send the 408 a stalled client is owed; this cancels the read instead.
+  SocketDeadline read_deadline_;
   beast::flat_buffer buffer_;
   // The request's header fields: 2 KiB holds an SDK's usual sixteen or so (each field costs
   // about 50 bytes besides its text); more go to the heap, freed with the request.

@@ -222,8 +222,11 @@ void SpanExporter::State::export_batch(std::vector<Submission> batch, std::size_
       outcome.why = "internal error";
     }
   });
+  // Until the export is done, not until io runs out of work: a pooled connection keeps a read
+  // pending while idle, and a connection's deadline timer outlives the export.
   io.restart();
-  io.run();
+  while (!done && io.run_one() > 0) {
+  }
   if (!done) outcome = {false, "the export did not complete"};
 
   batches.fetch_add(1, std::memory_order_relaxed);

@@ -37,10 +37,29 @@ TcpStream& Connection::tcp() {
   return std::get<TcpStream>(stream_);
 }
 
+void Connection::watch_idle() {
+  if (tls()) return;
+  if (!idle_watch_) idle_watch_ = std::make_shared<IdleWatch>();
+  idle_watch_->peer_gone = false;
+  watching_ = true;
+  tcp().socket().async_read_some(asio::buffer(&idle_watch_->byte, 1),
+                                 [watch = idle_watch_](boost::system::error_code ec, std::size_t) {
+                                   if (ec != asio::error::operation_aborted)
+                                     watch->peer_gone = true;
+                                 });
+}
+
 bool Connection::peer_gone() {
   if (buffer_.size() > 0) return true;
   auto& socket = tcp().socket();
   if (!socket.is_open()) return true;
+  if (watching_) {
+    watching_ = false;
+    const bool gone = idle_watch_->peer_gone;
+    boost::system::error_code ignored;
+    if (!gone) socket.cancel(ignored);
+    return gone;
+  }
   char byte;
   const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0 || n > 0) return true;
@@ -72,6 +91,7 @@ Origin::~Origin() {
 }
 
 void Origin::close_idle() {
+  closed_ = true;
   while (auto conn = idle_.take(Clock::now())) conn->close();
 }
 
@@ -87,7 +107,12 @@ std::unique_ptr<Connection> Origin::take_idle() {
 }
 
 void Origin::put_idle(std::unique_ptr<Connection> conn) {
-  conn->tcp().expires_never();
+  if (closed_) {
+    conn->close();
+    return;
+  }
+  conn->deadline().expires_never();
+  conn->watch_idle();
   idle_.put(std::move(conn), Clock::now());
 }
 
@@ -146,7 +171,10 @@ Awaitable<std::unique_ptr<Connection>> Origin::connect(Clock::duration timeout, 
   tcp.socket().set_option(asio::ip::tcp::no_delay(true));
   tcp.socket().non_blocking(true);  // for write_now
 
-  if (!tls_) co_return std::make_unique<Connection>(std::move(tcp));
+  if (!tls_) {
+    tcp.expires_never();  // from here on the connection's deadline() limits it
+    co_return std::make_unique<Connection>(std::move(tcp));
+  }
 
   auto conn = std::make_unique<Connection>(std::move(tcp), *tls_);
   SSL* ssl = conn->tls()->native_handle();
@@ -168,6 +196,7 @@ Awaitable<std::unique_ptr<Connection>> Origin::connect(Clock::duration timeout, 
     }
     co_return nullptr;
   }
+  conn->tcp().expires_never();
   co_return conn;
 }
 

@@ -67,13 +67,14 @@ Timeout Exchange::arm(Timeout phase) {
   const auto left = deadline_ - Clock::now();
   capped_by_total_ = left <= limit;
   if (capped_by_total_) limit = std::max(left, Clock::duration::zero());
-  conn_->tcp().expires_after(limit);
+  conn_->deadline().expires_after(limit);
   return capped_by_total_ ? overall() : phase;
 }
 
 Failure Exchange::map_error(const boost::system::error_code& ec, Timeout phase) const {
   if (aborted_) return {Fault::aborted, Timeout::none, "cancelled: the client went away"};
-  if (ec == beast::error::timeout) {
+  if (ec == beast::error::timeout ||
+      (ec == asio::error::operation_aborted && conn_ && conn_->deadline().expired())) {
     const Timeout which = capped_by_total_ ? overall() : phase;
     return {Fault::timeout, which,
             "no response within the " + std::string(phase_name(which)) + " timeout"};
@@ -149,8 +150,13 @@ Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> reques
   // may have read the request, so it is not sent again here; the dispatcher's retry budget
   // decides, and counts it.
   auto& buffer = conn_->buffer();
-  for (;;) {
-    auto [rec, got] = co_await conn_->async_read_some(read_room(), as_result);
+  for (bool answer = true;; answer = false) {
+    boost::system::error_code rec;
+    std::size_t got = 0;
+    if (answer)
+      std::tie(rec, got) = co_await conn_->async_read_answer(read_room(), as_result);
+    else
+      std::tie(rec, got) = co_await conn_->async_read_some(read_room(), as_result);
     if (const auto error = after_read(rec, got)) co_return map_error(error, phase);
     boost::system::error_code pec;
     buffer.consume(parser_->put(buffer.data(), pec));

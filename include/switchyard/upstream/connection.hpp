@@ -15,6 +15,8 @@
 
 #include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
+#include "switchyard/read_answer.hpp"
+#include "switchyard/socket_deadline.hpp"
 #include "switchyard/upstream/idle_list.hpp"
 
 namespace switchyard::upstream {
@@ -26,21 +28,25 @@ class Connection {
   using executor_type = Executor;
   using TlsStream = beast::ssl_stream<TcpStream>;
 
-  explicit Connection(TcpStream tcp) : stream_(std::move(tcp)) {}
+  explicit Connection(TcpStream tcp) : stream_(std::move(tcp)), deadline_(this->tcp().socket()) {}
   Connection(TcpStream tcp, asio::ssl::context& ctx)
-      : stream_(std::in_place_type<TlsStream>, std::move(tcp), ctx) {}
+      : stream_(std::in_place_type<TlsStream>, std::move(tcp), ctx),
+        deadline_(this->tcp().socket()) {}
 
   executor_type get_executor() { return tcp().get_executor(); }
   TcpStream& tcp();
   TlsStream* tls() { return std::get_if<TlsStream>(&stream_); }
 
-  template <class Buffers, class Token>
-  auto async_read_some(const Buffers& b, Token&& token) {
-    return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
-        [this](auto handler, const Buffers& bufs) {
-          std::visit([&](auto& s) { s.async_read_some(bufs, std::move(handler)); }, stream_);
-        },
-        token, b);
+  // Reads over plain TCP go to the socket itself (the connection's deadline() limits them, not
+  // Beast's per-operation timer); over TLS through the TLS stream. An answer read is the first
+  // after a request was written, which need not try the socket first (read_answer.hpp).
+  template <class Token>
+  auto async_read_some(asio::mutable_buffer b, Token&& token) {
+    return read<false>(b, std::forward<Token>(token));
+  }
+  template <class Token>
+  auto async_read_answer(asio::mutable_buffer b, Token&& token) {
+    return read<true>(b, std::forward<Token>(token));
   }
   template <class Buffers, class Token>
   auto async_write_some(const Buffers& b, Token&& token) {
@@ -51,18 +57,49 @@ class Connection {
         token, b);
   }
 
-  // True when the peer closed (or sent something unasked) while the connection sat idle: an
-  // idle HTTP/1.1 connection has nothing to read, so anything readable means it is done.
+  // While the connection sits idle, a read is kept pending on it (plain TCP), which completes
+  // only if the peer closes or sends something unasked: an idle HTTP/1.1 connection has nothing
+  // to read, so anything readable means it is done. It finds a close when it comes, where a
+  // peek at reuse cost a system call each time. A TLS connection is peeked at instead, as its
+  // reads go through the TLS stream.
+  void watch_idle();
+  // True when the peer went away while the connection sat idle; otherwise ends the watch.
   bool peer_gone();
   void close();
 
+  // The limit on what is pending on the connection (reads, and writes the socket did not take
+  // at once); Beast's own stream timer is not used once the connection is open.
+  SocketDeadline& deadline() { return deadline_; }
   beast::flat_buffer& buffer() { return buffer_; }
   // Room for a response's header fields (ResponseParser), kept with the connection so its
   // capacity serves every response on it.
   std::string& fields() { return fields_; }
 
  private:
+  template <bool Answer, class Token>
+  auto read(asio::mutable_buffer b, Token&& token) {
+    return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        [this](auto handler, asio::mutable_buffer into) {
+          if (auto* s = tls())
+            s->async_read_some(into, std::move(handler));
+          else if constexpr (Answer)
+            switchyard::async_read_answer(tcp().socket(), into, std::move(handler));
+          else
+            tcp().socket().async_read_some(into, std::move(handler));
+        },
+        token, b);
+  }
+
+  // What the idle watch's handler reaches, which may run after the connection is gone.
+  struct IdleWatch {
+    bool peer_gone = false;
+    char byte = 0;
+  };
+
   std::variant<TcpStream, TlsStream> stream_;
+  SocketDeadline deadline_;
+  std::shared_ptr<IdleWatch> idle_watch_;  // made once, by the first watch
+  bool watching_ = false;
   beast::flat_buffer buffer_;  // response bytes read past what the parser consumed
   std::string fields_;
 };
@@ -105,7 +142,8 @@ class Origin {
   void put_idle(std::unique_ptr<Connection> conn);
   // Closes idle connections that have expired.
   void sweep();
-  // Closes every idle connection (shutdown). Connections in use come back later as usual.
+  // Closes every idle connection (shutdown), and those that come back from use later: an idle
+  // connection's watch and deadline would keep the worker's io_context from running out of work.
   void close_idle();
 
   // Opens one connection ahead of need when none is idle and none is being opened, so the next
@@ -127,6 +165,7 @@ class Origin {
   std::vector<asio::ip::tcp::endpoint> endpoints_;  // resolved addresses, cached briefly
   Clock::time_point endpoints_expiry_{};
   bool warming_ = false;
+  bool closed_ = false;  // close_idle() was called
 };
 
 }  // namespace switchyard::upstream
