@@ -14,7 +14,7 @@
 //
 // It is an operation on Asio's own epoll reactor (the one the socket is registered with), built
 // like Asio's receive operation; the reactor's interface is not public API, hence the version
-// check. Included only where upstream answers are read.
+// check.
 #pragma once
 
 #include <sys/socket.h>
@@ -50,8 +50,8 @@ struct SocketAccess : Socket {
   static auto& implementation(Socket& s) { return (s.*&SocketAccess::impl_).get_implementation(); }
 };
 
-// The operation being started on this thread: start_op tries it once at once, and that try is
-// the one an answer read skips.
+// The operation being started on this thread: start_op tries a new operation at once, and that
+// try is the one an answer read skips.
 inline thread_local const ad::reactor_op* starting = nullptr;
 
 template <class Handler>
