@@ -37,29 +37,10 @@ TcpStream& Connection::tcp() {
   return std::get<TcpStream>(stream_);
 }
 
-void Connection::watch_idle() {
-  if (tls()) return;
-  if (!idle_watch_) idle_watch_ = std::make_shared<IdleWatch>();
-  idle_watch_->peer_gone = false;
-  watching_ = true;
-  tcp().socket().async_read_some(asio::buffer(&idle_watch_->byte, 1),
-                                 [watch = idle_watch_](boost::system::error_code ec, std::size_t) {
-                                   if (ec != asio::error::operation_aborted)
-                                     watch->peer_gone = true;
-                                 });
-}
-
 bool Connection::peer_gone() {
   if (buffer_.size() > 0) return true;
   auto& socket = tcp().socket();
   if (!socket.is_open()) return true;
-  if (watching_) {
-    watching_ = false;
-    const bool gone = idle_watch_->peer_gone;
-    boost::system::error_code ignored;
-    if (!gone) socket.cancel(ignored);
-    return gone;
-  }
   char byte;
   const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0 || n > 0) return true;
@@ -112,7 +93,6 @@ void Origin::put_idle(std::unique_ptr<Connection> conn) {
     return;
   }
   conn->deadline().expires_never();
-  conn->watch_idle();
   idle_.put(std::move(conn), Clock::now());
 }
 

@@ -57,13 +57,11 @@ class Connection {
         token, b);
   }
 
-  // While the connection sits idle, a read is kept pending on it (plain TCP), which completes
-  // only if the peer closes or sends something unasked: an idle HTTP/1.1 connection has nothing
-  // to read, so anything readable means it is done. It finds a close when it comes, where a
-  // peek at reuse cost a system call each time. A TLS connection is peeked at instead, as its
-  // reads go through the TLS stream.
-  void watch_idle();
-  // True when the peer went away while the connection sat idle; otherwise ends the watch.
+  // True when the peer closed (or sent something unasked) while the connection sat idle: an
+  // idle HTTP/1.1 connection has nothing to read, so anything readable means it is done. Asked
+  // of the socket itself at each reuse (a peek), not of a read kept pending while idle: that
+  // would know of a close only once the event loop had seen it, and a close that came just
+  // before the reuse would cost the request.
   bool peer_gone();
   void close();
 
@@ -90,16 +88,8 @@ class Connection {
         token, b);
   }
 
-  // What the idle watch's handler reaches, which may run after the connection is gone.
-  struct IdleWatch {
-    bool peer_gone = false;
-    char byte = 0;
-  };
-
   std::variant<TcpStream, TlsStream> stream_;
   SocketDeadline deadline_;
-  std::shared_ptr<IdleWatch> idle_watch_;  // made once, by the first watch
-  bool watching_ = false;
   beast::flat_buffer buffer_;  // response bytes read past what the parser consumed
   std::string fields_;
 };
@@ -142,8 +132,8 @@ class Origin {
   void put_idle(std::unique_ptr<Connection> conn);
   // Closes idle connections that have expired.
   void sweep();
-  // Closes every idle connection (shutdown), and those that come back from use later: an idle
-  // connection's watch and deadline would keep the worker's io_context from running out of work.
+  // Closes every idle connection (shutdown), and those that come back from use later: the timer of
+  // an idle connection's deadline would keep the worker's io_context from running out of work.
   void close_idle();
 
   // Opens one connection ahead of need when none is idle and none is being opened, so the next
