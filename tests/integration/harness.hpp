@@ -97,7 +97,10 @@ class HttpClient {
 class RawConnection {
  public:
   // `receive_buffer` > 0 caps the socket's receive buffer (set before connecting, so the
-  // window never grows past it): a client that stops reading then holds back little.
+  // window never grows past it): a client that stops reading then holds back little. Such a
+  // client also announces an Internet-sized MSS (1460): with loopback's 64 KiB one, a window of
+  // about one segment leaves the kernel's window updates to its zero-window probes, and the
+  // transfer crawls at a segment per 200 ms to several seconds, whoever sends.
   explicit RawConnection(int port, int receive_buffer = 0);
   ~RawConnection();
   void send(const std::string& bytes);
