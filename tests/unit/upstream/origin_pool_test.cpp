@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/write.hpp>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -74,6 +75,7 @@ TEST(OriginPool, DoesNotHandOutAConnectionTheServerSentSomethingUnaskedOn) {
   asio::write(p.server, asio::buffer(std::string_view("HTTP/1.1 408 Request Timeout\r\n\r\n")));
   std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(p.origin->take_idle() == nullptr);
+  EXPECT_FALSE(p.origin->has_idle());
 }
 
 }  // namespace
