@@ -4,11 +4,12 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/read_size.hpp>
+#include <boost/beast/http/error.hpp>
 
 namespace switchyard::upstream {
 
 namespace {
-constexpr std::size_t kMaxResponseHeader = 64 * 1024;
+namespace http = beast::http;
 constexpr std::size_t kBodyReadChunk = 16 * 1024;
 constexpr std::size_t kMaxReadSize = 64 * 1024;  // one read from the connection, at most
 // Each read is sized by the buffer's free room. 2 KiB holds a typical response head and a small
@@ -42,6 +43,12 @@ bool says_event_stream(std::string_view content_type) {
   return content_type.size() >= kSse.size() &&
          std::equal(kSse.begin(), kSse.end(), content_type.begin(),
                     [](char a, char b) { return a == (b | 0x20); });
+}
+
+// The bytes read and not yet taken by the parser.
+std::string_view pending(const beast::flat_buffer& buffer) {
+  const auto data = buffer.data();
+  return {static_cast<const char*>(data.data()), data.size()};
 }
 
 bool is_disconnect(const boost::system::error_code& ec) {
@@ -126,8 +133,6 @@ Awaitable<Failure> Exchange::send(std::span<const asio::const_buffer> request) {
 Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> request, bool* stale) {
   parser_.reset();
   parser_.emplace(conn_->fields());
-  parser_->header_limit(kMaxResponseHeader);
-  parser_->body_limit(boost::none);
   conn_->buffer().clear();
   conn_->buffer().reserve(kRoom);
 
@@ -159,7 +164,7 @@ Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> reques
       std::tie(rec, got) = co_await conn_->async_read_some(read_room(), as_result);
     if (const auto error = after_read(rec, got)) co_return map_error(error, phase);
     boost::system::error_code pec;
-    buffer.consume(parser_->put(buffer.data(), pec));
+    buffer.consume(parser_->put(pending(buffer), pec));
     if (parser_->is_header_done()) {
       event_stream_ = says_event_stream(header("content-type"));
       co_return Failure{};
@@ -208,7 +213,7 @@ Failure Exchange::take(std::span<char> into, std::size_t* n) {
   parser_->body_into(into);
   while (buffer.size() > 0 && !parser_->is_done() && parser_->room() > 0) {
     boost::system::error_code ec;
-    const std::size_t used = parser_->put(buffer.data(), ec);
+    const std::size_t used = parser_->put(pending(buffer), ec);
     buffer.consume(used);
     if (ec == http::error::need_more) {
       starved_ = true;  // a chunk header split between reads

@@ -1,63 +1,367 @@
 #include "switchyard/upstream/response_parser.hpp"
 
 #include <algorithm>
-#include <boost/beast/core/string.hpp>
-#include <cstdint>
+#include <array>
+#include <boost/beast/http/error.hpp>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace switchyard::upstream {
 
 namespace {
 
-constexpr std::size_t kSizeBytes = sizeof(std::uint32_t);
+using boost::beast::http::error;
+constexpr std::string_view kCrlf = "\r\n";
 
-void put_size(std::string& out, std::size_t n) {
-  const auto v = static_cast<std::uint32_t>(n);
-  out.append(reinterpret_cast<const char*>(&v), kSizeBytes);
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
 }
 
-std::size_t get_size(const char* at) {
-  std::uint32_t v;
-  std::memcpy(&v, at, kSizeBytes);
-  return v;
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+// RFC 9110 §5.6.2: the characters of a field name (a token).
+constexpr std::array<bool, 256> kTchar = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c)
+    t[static_cast<std::size_t>(c)] = t[static_cast<std::size_t>(c - 32)] = true;
+  for (const char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+// The length of the field name at the start of `line`, or 0 when the line does not start with
+// a token followed by a colon.
+std::size_t name_length(std::string_view line) {
+  std::size_t n = 0;
+  while (n < line.size() && kTchar[static_cast<unsigned char>(line[n])]) ++n;
+  return n < line.size() && line[n] == ':' ? n : 0;
+}
+
+bool is_control(unsigned char c) {
+  return (c < 0x20 && c != '\t') || c == 0x7F;
+}
+
+// The next byte at or after `at` that no line of a head may hold: a control character other
+// than HTAB (field values, reason phrases and chunk extensions are visible characters, spaces,
+// tabs and obs-text), or n. The one allowed is the CR of the CRLF that ends a line. 16 bytes a
+// step with SSE2: a provider's head runs to a kilobyte (rate-limit and tracing fields).
+std::size_t next_control(const char* p, std::size_t at, std::size_t n) {
+#if defined(__SSE2__)
+  const __m128i below_space = _mm_set1_epi8(0x1F);
+  const __m128i del = _mm_set1_epi8(0x7F);
+  const __m128i tab = _mm_set1_epi8('\t');
+  for (; at + 16 <= n; at += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+    // Unsigned v <= 0x1F: the larger of v and 0x1F is 0x1F.
+    const __m128i low = _mm_cmpeq_epi8(_mm_max_epu8(v, below_space), below_space);
+    const __m128i hit =
+        _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), low), _mm_cmpeq_epi8(v, del));
+    if (const int mask = _mm_movemask_epi8(hit); mask != 0)
+      return at + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  while (at < n && !is_control(static_cast<unsigned char>(p[at]))) ++at;
+  return at;
+}
+
+bool is_text(std::string_view s) {
+  return next_control(s.data(), 0, s.size()) == s.size();
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Calls f(element) for each non-empty element of a comma-separated list; stops when f says so.
+template <class F>
+void for_each_element(std::string_view list, F f) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    const std::string_view element = trim(list.substr(0, comma));
+    if (!element.empty() && !f(element)) return;
+    if (comma == std::string_view::npos) return;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+bool parse_decimal(std::string_view s, std::uint64_t* out) {
+  if (s.empty() || s.size() > 19) return false;  // 19 digits cannot overflow 64 bits
+  std::uint64_t v = 0;
+  for (const char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = lower(c);
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// chunk-size [ chunk-ext ] (RFC 9112 §7.1), the line without its CRLF. Extensions are allowed
+// and ignored.
+bool parse_chunk_line(std::string_view line, std::uint64_t* size) {
+  std::size_t digits = 0;
+  std::uint64_t v = 0;
+  for (; digits < line.size(); ++digits) {
+    const int d = hex_digit(line[digits]);
+    if (d < 0) break;
+    if (digits == 16) return false;  // more than 64 bits
+    v = v * 16 + static_cast<std::uint64_t>(d);
+  }
+  if (digits == 0) return false;
+  const std::string_view ext = trim(line.substr(digits));
+  if (!ext.empty() && (ext.front() != ';' || !is_text(ext))) return false;
+  *size = v;
+  return true;
 }
 
 }  // namespace
 
-void ResponseParser::on_field_impl(boost::beast::http::field, string_view name, string_view value,
-                                   error_code&) {
-  put_size(fields_, name.size());
-  put_size(fields_, value.size());
-  fields_.append(name.data(), name.size());
-  fields_.append(value.data(), value.size());
+std::size_t ResponseParser::put(std::string_view in, error_code& ec) {
+  ec = {};
+  if (!in.empty()) got_some_ = true;
+  std::size_t used = 0;
+  // An interim response (1xx) is passed over, and the final one parsed from what follows it.
+  while (state_ == State::head) {
+    const std::size_t n = put_head(in.substr(used), ec);
+    if (ec) return used;
+    used += n;
+    if (state_ == State::head && used == in.size()) {
+      ec = error::need_more;
+      return used;
+    }
+  }
+  return used > 0 ? used : put_body(in, ec);
+}
+
+// Finds the empty line that ends the head, checking on the way that every control character
+// is the CR of a CRLF: what parse_head() then reads has whole lines and nothing else to reject.
+std::size_t ResponseParser::put_head(std::string_view in, error_code& ec) {
+  const char* p = in.data();
+  const std::size_t n = std::min(in.size(), kMaxHead);
+  std::size_t at = scanned_;
+  for (;; at += kCrlf.size()) {
+    at = next_control(p, at, n);
+    if (at + 2 * kCrlf.size() > n) {
+      // The head may end past what arrived: look again from this line end when more has.
+      if (at < n && p[at] != '\r') break;
+      scanned_ = at;
+      ec = in.size() > kMaxHead ? error::header_limit : error::need_more;
+      return 0;
+    }
+    if (p[at] != '\r' || p[at + 1] != '\n') break;
+    if (p[at + 2] == '\r' && p[at + 3] == '\n') {
+      scanned_ = 0;
+      parse_head(in.substr(0, at + kCrlf.size()), ec);
+      return ec ? 0 : at + 2 * kCrlf.size();
+    }
+  }
+  // A bare CR or LF, or another control character inside a line.
+  ec = p[at] == '\r' || p[at] == '\n' ? error::bad_line_ending : error::bad_value;
+  return 0;
+}
+
+void ResponseParser::parse_head(std::string_view head, error_code& ec) {
+  // status-line = HTTP-version SP status-code SP [ reason-phrase ]; a missing SP before an empty
+  // reason is tolerated, as servers send it.
+  const std::size_t eol = head.find(kCrlf);
+  const std::string_view line = head.substr(0, eol);
+  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || (line[7] != '0' && line[7] != '1')) {
+    ec = error::bad_version;
+    return;
+  }
+  const bool http11 = line[7] == '1';
+  int status = 0;
+  for (std::size_t i = 9; i < 12; ++i) {
+    if (line[i] < '0' || line[i] > '9') {
+      ec = error::bad_status;
+      return;
+    }
+    status = status * 10 + (line[i] - '0');
+  }
+  if (line[8] != ' ' || status < 100 || (line.size() > 12 && line[12] != ' ')) {
+    ec = error::bad_status;
+    return;
+  }
+
+  bool has_length = false, transfer_encoding = false, chunked = false;
+  bool close = false, keep_alive_token = false;
+  std::uint64_t length = 0;
+  const std::string_view lines = head.substr(eol + kCrlf.size());
+  for (std::string_view rest = lines; !rest.empty();) {
+    const std::size_t end = rest.find('\r');
+    const std::string_view field = rest.substr(0, end);
+    rest.remove_prefix(end + kCrlf.size());
+    // No obs-fold (a line starting with whitespace) and no space before the colon: RFC 9112
+    // §5.1-2 lets a recipient reject both, and a proxy that guessed would be smuggling.
+    const std::size_t colon = name_length(field);
+    if (colon == 0) {
+      ec = error::bad_field;
+      return;
+    }
+    const std::string_view name = field.substr(0, colon);
+    const std::string_view value = trim(field.substr(colon + 1));
+    if (iequals(name, "content-length")) {
+      // Repeated or listed lengths must agree (RFC 9112 §6.3 item 5).
+      bool ok = true;
+      for_each_element(value, [&](std::string_view v) {
+        std::uint64_t n = 0;
+        ok = parse_decimal(v, &n) && (!has_length || n == length);
+        has_length = true;
+        length = n;
+        return ok;
+      });
+      if (!ok || !has_length) {
+        ec = error::bad_content_length;
+        return;
+      }
+    } else if (iequals(name, "transfer-encoding")) {
+      // The final coding decides: chunked, or a body that runs until the close.
+      transfer_encoding = true;
+      for_each_element(value, [&](std::string_view coding) {
+        chunked = iequals(coding, "chunked");
+        return true;
+      });
+    } else if (iequals(name, "connection")) {
+      for_each_element(value, [&](std::string_view option) {
+        close = close || iequals(option, "close");
+        keep_alive_token = keep_alive_token || iequals(option, "keep-alive");
+        return true;
+      });
+    }
+  }
+  if (status < 200 && status != 101) return;  // interim: the final response follows
+
+  fields_.assign(lines);
+  status_ = status;
+  keep_alive_ = http11 ? !close : keep_alive_token;
+  if (status == 101 || status == 204 || status == 304) {
+    state_ = State::done;  // no body, whatever the fields say (RFC 9112 §6.3 item 1)
+    keep_alive_ = keep_alive_ && status != 101;
+  } else if (transfer_encoding) {
+    // A length beside a transfer coding is ignored, and the connection not trusted after it
+    // (RFC 9112 §6.3 item 3: the sign of a smuggling attempt).
+    state_ = chunked ? State::chunk_size : State::until_eof;
+    keep_alive_ = keep_alive_ && chunked && !has_length;
+  } else if (has_length) {
+    left_ = length;
+    state_ = length > 0 ? State::length : State::done;
+  } else {
+    state_ = State::until_eof;
+    keep_alive_ = false;
+  }
+}
+
+std::size_t ResponseParser::copy_body(std::string_view in) {
+  const std::size_t n = std::min(room_, in.size());
+  if (n > 0) std::memcpy(out_, in.data(), n);
+  out_ += n;
+  room_ -= n;
+  return n;
+}
+
+std::size_t ResponseParser::put_body(std::string_view in, error_code& ec) {
+  std::size_t used = 0;
+  while (used < in.size() && state_ != State::done) {
+    const std::string_view rest = in.substr(used);
+    switch (state_) {
+      case State::length:
+      case State::chunk_data: {
+        const std::size_t n =
+            copy_body(rest.substr(0, std::min<std::uint64_t>(left_, rest.size())));
+        used += n;
+        left_ -= n;
+        if (left_ == 0) {
+          state_ = state_ == State::length ? State::done : State::chunk_end;
+        } else if (n < rest.size()) {
+          ec = error::need_buffer;
+          return used;
+        }
+        break;
+      }
+      case State::until_eof: {
+        const std::size_t n = copy_body(rest);
+        used += n;
+        if (n < rest.size()) {
+          ec = error::need_buffer;
+          return used;
+        }
+        break;
+      }
+      case State::chunk_size:
+      case State::trailer: {
+        const std::size_t eol = rest.find(kCrlf);
+        const std::size_t limit = state_ == State::trailer ? kMaxHead : kMaxChunkLine;
+        if (eol == std::string_view::npos || eol > limit) {
+          ec = rest.size() > limit ? error::bad_chunk : error::need_more;
+          return used;
+        }
+        const std::string_view line = rest.substr(0, eol);
+        used += eol + kCrlf.size();
+        if (state_ == State::trailer) {
+          if (line.empty()) state_ = State::done;  // trailer fields are read and not kept
+          break;
+        }
+        if (!parse_chunk_line(line, &left_)) {
+          ec = error::bad_chunk;
+          return used;
+        }
+        state_ = left_ > 0 ? State::chunk_data : State::trailer;
+        break;
+      }
+      case State::chunk_end:
+        if (rest.size() < kCrlf.size() && rest.front() == '\r') {
+          ec = error::need_more;
+          return used;
+        }
+        if (rest.substr(0, kCrlf.size()) != kCrlf) {
+          ec = error::bad_chunk;
+          return used;
+        }
+        used += kCrlf.size();
+        state_ = State::chunk_size;
+        break;
+      case State::head:
+      case State::done:
+        break;
+    }
+  }
+  return used;
+}
+
+void ResponseParser::put_eof(error_code& ec) {
+  ec = {};
+  if (state_ == State::until_eof)
+    state_ = State::done;
+  else if (state_ != State::done)
+    ec = error::partial_message;
 }
 
 std::string_view ResponseParser::header(std::string_view name) const {
-  const char* at = fields_.data();
-  const char* const end = at + fields_.size();
-  while (at < end) {
-    const std::size_t name_size = get_size(at);
-    const std::size_t value_size = get_size(at + kSizeBytes);
-    const char* const field = at + 2 * kSizeBytes;
-    if (boost::beast::iequals(boost::beast::string_view(field, name_size), name))
-      return {field + name_size, value_size};
-    at = field + name_size + value_size;
+  for (std::string_view rest = fields_; !rest.empty();) {
+    const std::size_t end = rest.find('\r');
+    const std::string_view field = rest.substr(0, end);
+    rest.remove_prefix(end + kCrlf.size());
+    const std::size_t colon = field.find(':');
+    if (colon == name.size() && iequals(field.substr(0, colon), name))
+      return trim(field.substr(colon + 1));
   }
   return {};
-}
-
-// As Beast's buffer_body: copy what fits, and ask for a new buffer when this one is full.
-std::size_t ResponseParser::on_body_impl(string_view body, error_code& ec) {
-  if (!out_) {
-    ec = boost::beast::http::error::need_buffer;
-    return 0;
-  }
-  const std::size_t n = std::min(room_, body.size());
-  std::memcpy(out_, body.data(), n);
-  out_ += n;
-  room_ -= n;
-  if (n < body.size()) ec = boost::beast::http::error::need_buffer;
-  return n;
 }
 
 }  // namespace switchyard::upstream

@@ -17,8 +17,6 @@
 
 namespace switchyard::upstream {
 
-namespace http = beast::http;
-
 class Exchange {
  public:
   // Nothing waits past `deadline` (the request's), nor past the provider's total timeout.

@@ -105,6 +105,45 @@ TEST_F(DispatcherTest, RetriesAConnectionDroppedBeforeAnyAnswer) {
   EXPECT_EQ(served.record.attempts[0].status, 0);
 }
 
+TEST_F(DispatcherTest, FailsOverFromAnUpstreamWhoseResponseIsNotValidHttp) {
+  setup(two_targets());
+  // Two lengths that disagree: which one frames the body is anybody's guess.
+  for (int i = 0; i < 2; ++i) {
+    Reply lying;
+    lying.raw = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}";
+    upstream.script(std::move(lying));
+  }
+  backup.script(Reply::completion("from the backup"));
+  const auto served = dispatch(std::string(kBody), "r");
+
+  EXPECT_EQ(served.sink.status(), 200);
+  EXPECT_EQ(served.sink.header("x-switchyard-provider"), "two");
+  EXPECT_EQ(served.sink.header("x-switchyard-attempts"), "3");
+  ASSERT_EQ(served.record.attempts.size(), 3u);
+  EXPECT_EQ(served.record.attempts[0].outcome, "bad_response");
+  EXPECT_NE(served.record.attempts[0].detail.find("invalid HTTP response"), std::string::npos)
+      << served.record.attempts[0].detail;
+}
+
+TEST_F(DispatcherTest, ReadsAChunkedAnswerWhoseLengthFieldLies) {
+  setup(two_targets());
+  // A transfer coding beside a length: the coding frames the body (RFC 9112 §6.3).
+  const std::string body = Reply::completion("chunked wins").body;
+  char size[20];
+  std::snprintf(size, sizeof size, "%zx", body.size());
+  Reply both;
+  both.raw =
+      "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 5\r\n"
+      "transfer-encoding: chunked\r\n\r\n" +
+      std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n";
+  upstream.script(std::move(both));
+  const auto served = dispatch(std::string(kBody), "r");
+
+  EXPECT_EQ(served.sink.status(), 200) << served.sink.body;
+  EXPECT_EQ(Json::parse(served.sink.body)["choices"][0]["message"]["content"], "chunked wins");
+  EXPECT_EQ(served.sink.header("x-switchyard-attempts"), "1");
+}
+
 TEST_F(DispatcherTest, RelaysTheClientsOwnMistakeWithoutTryingElsewhere) {
   setup(two_targets());
   upstream.script(Reply{400, R"({"error":{"message":"'messages' is too short","type":)"

@@ -128,8 +128,9 @@ void FakeUpstream::serve(std::shared_ptr<tcp::socket> socket) {
             co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
           }
           if (reply.drop) co_return;
+          const std::string response = reply.raw.empty() ? head(reply) : reply.raw;
           auto [write_error, written] = co_await asio::async_write(
-              *socket, asio::buffer(head(reply)), asio::as_tuple(asio::use_awaitable));
+              *socket, asio::buffer(response), asio::as_tuple(asio::use_awaitable));
           if (write_error) co_return;
           if (reply.events.empty()) continue;
           for (const auto& event : reply.events)

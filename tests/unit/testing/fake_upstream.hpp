@@ -24,6 +24,7 @@ struct Reply {
   std::chrono::milliseconds delay{0};  // before the response head
   bool drop = false;                   // close the connection instead of answering
   bool cut = false;                    // close a stream after its events, without its end
+  std::string raw;  // when set, sent as the whole response instead of one built from the above
 
   // An OpenAI chat completion whose answer is `text`, from `model`.
   static Reply completion(std::string_view text, std::string_view model = "upstream-model");
