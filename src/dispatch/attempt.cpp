@@ -21,6 +21,8 @@ using upstream::Fault;
 
 constexpr std::size_t kMaxResponseBody = 64 * 1024 * 1024;
 constexpr std::size_t kMaxErrorBody = 1024 * 1024;
+// What a stream's output buffer keeps between events: one or two of the usual (100 to 400 bytes).
+constexpr std::size_t kStreamOutKept = 512;
 
 std::chrono::microseconds since(telemetry::Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(telemetry::Clock::now() - t);
@@ -378,6 +380,9 @@ Awaitable<void> Dispatcher::relay_stream(Attempt& a, upstream::Exchange& exchang
       const bool written = co_await response.write_chunk(out);
       if (!written) break;
       out.clear();
+      // Room a burst needed (events that queued while the client or the gateway lagged) is not
+      // kept for the rest of the stream: thousands of streams wait at once.
+      if (out.capacity() > kStreamOutKept) std::string().swap(out);
     }
     // After the end the client got, the rest of the upstream body is read and dropped so the
     // connection can serve again.
