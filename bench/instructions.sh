@@ -3,8 +3,10 @@
 # measure where wall-clock runs on a shared VM swing by 2x from one day to the next.
 #   bench/instructions.sh [BINARY...]        (default: build/switchyard)
 #   bench/instructions.sh --check            fails when build/switchyard costs more than
-#                                            bench/instructions.baseline allows (+2 %): the
-#                                            regression check any change can run
+#                                            bench/instructions.baseline allows (+2 % a request,
+#                                            +5 % an event, whose count moves by ±4 % between
+#                                            runs of one binary): the regression check any
+#                                            change can run
 #   bench/instructions.sh --record           writes build/switchyard's counts as the baseline
 #   REQUESTS=2000 EVENTS=0 bench/instructions.sh old/switchyard build/switchyard
 #   CONFIG_EXTRA=$'metrics:\n  enabled: false\n' SWITCHYARD_BENCH_LOG=false bench/instructions.sh
@@ -25,6 +27,8 @@ h=bench/harness
 REQUESTS=${REQUESTS:-2000}
 EVENTS=${EVENTS:-1}
 TOLERANCE_PCT=${TOLERANCE_PCT:-2}
+# How many events one read of a stream brings depends on timing, and with it the count per event.
+EVENT_TOLERANCE_PCT=${EVENT_TOLERANCE_PCT:-5}
 baseline_file=bench/instructions.baseline
 mode=compare
 case "${1:-}" in
@@ -105,12 +109,14 @@ case $mode in
     status=0
     while read -r what allowed; do
       [ -n "${count[$bin.$what]:-}" ] || continue
-      limit=$((allowed * (100 + TOLERANCE_PCT) / 100))
+      pct=$TOLERANCE_PCT
+      [ "$what" = events ] && pct=$EVENT_TOLERANCE_PCT
+      limit=$((allowed * (100 + pct) / 100))
       if [ "${count[$bin.$what]}" -gt "$limit" ]; then
-        echo "REGRESSION: $what ${count[$bin.$what]} > $limit ($allowed in $baseline_file + $TOLERANCE_PCT %)"
+        echo "REGRESSION: $what ${count[$bin.$what]} > $limit ($allowed in $baseline_file + $pct %)"
         status=1
       else
-        echo "ok: $what ${count[$bin.$what]} ≤ $limit ($allowed + $TOLERANCE_PCT %)"
+        echo "ok: $what ${count[$bin.$what]} ≤ $limit ($allowed + $pct %)"
       fi
     done <"$baseline_file"
     exit $status
