@@ -50,7 +50,10 @@ std::size_t utf8_sequence(const unsigned char* p, const unsigned char* end) {
 // The first byte at or after `at` that a string scan must stop at: a control character, '"',
 // '\\' or non-ASCII. Most of a chat request is message text, so this is the hot loop of request
 // validation: 16 bytes per step with SSE2 (x86-64's baseline), a byte at a time elsewhere.
-std::size_t skip_plain(const unsigned char* p, std::size_t at, std::size_t n) {
+// Inlined into its two callers: most strings are short (27 bytes on average in the bench's
+// request), and a call with its constants cost a third of scanning one.
+[[gnu::always_inline]] inline std::size_t skip_plain(const unsigned char* p, std::size_t at,
+                                                     std::size_t n) {
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
