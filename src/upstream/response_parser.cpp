@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
+#include <charconv>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -13,19 +15,9 @@ namespace switchyard::upstream {
 
 namespace {
 
+using boost::beast::iequals;
 using boost::beast::http::error;
 constexpr std::string_view kCrlf = "\r\n";
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
 // RFC 9110 §5.6.2: the characters of a field name (a token).
 constexpr std::array<bool, 256> kTchar = [] {
@@ -94,40 +86,28 @@ void for_each_element(std::string_view list, F f) {
   }
 }
 
+// A whole decimal number, or nothing (from_chars takes no sign or space, and fails on overflow).
 bool parse_decimal(std::string_view s, std::uint64_t* out) {
-  if (s.empty() || s.size() > 19) return false;  // 19 digits cannot overflow 64 bits
-  std::uint64_t v = 0;
-  for (const char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  *out = v;
-  return true;
+  const auto [end, result] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return result == std::errc() && end == s.data() + s.size();
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = lower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
+// The CRLF-ended line at the front of `rest`, taken off it.
+std::string_view take_line(std::string_view& rest) {
+  const std::size_t end = rest.find('\r');
+  const std::string_view line = rest.substr(0, end);
+  rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + kCrlf.size());
+  return line;
 }
 
 // chunk-size [ chunk-ext ] (RFC 9112 §7.1), the line without its CRLF. Extensions are allowed
 // and ignored.
 bool parse_chunk_line(std::string_view line, std::uint64_t* size) {
-  std::size_t digits = 0;
-  std::uint64_t v = 0;
-  for (; digits < line.size(); ++digits) {
-    const int d = hex_digit(line[digits]);
-    if (d < 0) break;
-    if (digits == 16) return false;  // more than 64 bits
-    v = v * 16 + static_cast<std::uint64_t>(d);
-  }
-  if (digits == 0) return false;
-  const std::string_view ext = trim(line.substr(digits));
-  if (!ext.empty() && (ext.front() != ';' || !is_text(ext))) return false;
-  *size = v;
-  return true;
+  const char* const end = line.data() + line.size();
+  const auto [digits_end, result] = std::from_chars(line.data(), end, *size, 16);
+  if (result != std::errc()) return false;  // no digits, or more than 64 bits
+  const std::string_view ext = trim({digits_end, static_cast<std::size_t>(end - digits_end)});
+  return ext.empty() || (ext.front() == ';' && is_text(ext));
 }
 
 }  // namespace
@@ -204,9 +184,7 @@ void ResponseParser::parse_head(std::string_view head, error_code& ec) {
   std::uint64_t length = 0;
   const std::string_view lines = head.substr(eol + kCrlf.size());
   for (std::string_view rest = lines; !rest.empty();) {
-    const std::size_t end = rest.find('\r');
-    const std::string_view field = rest.substr(0, end);
-    rest.remove_prefix(end + kCrlf.size());
+    const std::string_view field = take_line(rest);
     // No obs-fold (a line starting with whitespace) and no space before the colon: RFC 9112
     // §5.1-2 lets a recipient reject both, and a proxy that guessed would be smuggling.
     const std::size_t colon = name_length(field);
@@ -354,9 +332,7 @@ void ResponseParser::put_eof(error_code& ec) {
 
 std::string_view ResponseParser::header(std::string_view name) const {
   for (std::string_view rest = fields_; !rest.empty();) {
-    const std::size_t end = rest.find('\r');
-    const std::string_view field = rest.substr(0, end);
-    rest.remove_prefix(end + kCrlf.size());
+    const std::string_view field = take_line(rest);
     const std::size_t colon = field.find(':');
     if (colon == name.size() && iequals(field.substr(0, colon), name))
       return trim(field.substr(colon + 1));
