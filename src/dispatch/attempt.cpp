@@ -120,10 +120,7 @@ providers::Call call_for(Attempt& a) {
   const DispatchRequest& request = a.request;
   const auto& target = a.target;
   std::string_view anthropic_version;
-  if (request.messages) {
-    const auto given = a.context.http.find("anthropic-version");
-    if (given != a.context.http.end()) anthropic_version = given->value();
-  }
+  if (request.messages) anthropic_version = a.context.http.header("anthropic-version");
   return {
       *target.provider, *target.model, target.quoted_upstream, a.context.request_id(), *a.forwarded,
       request.report_upstream_model ? std::string_view(target.model->upstream) : request.model,
@@ -241,25 +238,24 @@ void Dispatcher::build_forwarded(const Attempt& a, std::string& out) {
   const auto& provider = *a.target.provider;
   // A Messages client's beta features go on to Anthropic, which is the one that knows them.
   if (a.request.messages && provider.type == config::ProviderType::anthropic) {
-    for (const auto& field : a.context.http) {
-      if (!boost::beast::iequals(field.name_string(), "anthropic-beta")) continue;
+    a.context.http.for_each_field([&](std::string_view name, std::string_view value) {
+      if (!boost::beast::iequals(name, "anthropic-beta")) return;
       out += "anthropic-beta: ";
-      out += field.value();
+      out += value;
       out += "\r\n";
-    }
+    });
   }
   if (provider.forward_headers.empty()) return;
   std::string lower;
-  for (const auto& field : a.context.http) {
-    const std::string_view name = field.name_string();
+  a.context.http.for_each_field([&](std::string_view name, std::string_view value) {
     lower.assign(name);
     for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    if (!providers::forwards_header(provider, lower)) continue;
+    if (!providers::forwards_header(provider, lower)) return;
     out += name;
     out += ": ";
-    out += field.value();
+    out += value;
     out += "\r\n";
-  }
+  });
 }
 
 Awaitable<void> Dispatcher::attempt(Attempt& a) {

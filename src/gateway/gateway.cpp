@@ -151,8 +151,7 @@ api::Dialect Gateway::dialect_of(const handlers::Endpoint* endpoint,
                                  const request::HttpRequest& http) {
   using Speaks = handlers::Endpoint::Speaks;
   const Speaks speaks = endpoint ? endpoint->speaks : Speaks::both;
-  if (speaks == Speaks::anthropic ||
-      (speaks == Speaks::both && http.find("anthropic-version") != http.end()))
+  if (speaks == Speaks::anthropic || (speaks == Speaks::both && http.find("anthropic-version")))
     return api::Dialect::anthropic;
   return api::Dialect::openai;
 }
@@ -161,19 +160,18 @@ std::optional<api::ApiError> Gateway::authorize(handlers::Access access,
                                                 request::Context& request) const {
   if (!keys_.enabled() || access == handlers::Access::open) return std::nullopt;
   // Bearer, as OpenAI's SDKs send it; else x-api-key, as Anthropic's do.
-  const auto authorization = request.http.find(http::field::authorization);
+  const auto authorization = request.http.find("authorization");
   const auto api_key = request.http.find("x-api-key");
   const config::GatewayKey* key = nullptr;
-  if (authorization != request.http.end()) {
-    key = keys_.find(authorization->value());
-  } else if (api_key != request.http.end()) {
-    key = keys_.find_key(api_key->value());
+  if (authorization) {
+    key = keys_.find(*authorization);
+  } else if (api_key) {
+    key = keys_.find_key(*api_key);
   }
   std::optional<api::ApiError> refusal;
   if (!key) {
-    refusal = authorization == request.http.end() && api_key == request.http.end()
-                  ? api::errors::missing_api_key()
-                  : api::errors::invalid_api_key();
+    refusal = !authorization && !api_key ? api::errors::missing_api_key()
+                                         : api::errors::invalid_api_key();
   } else if (access == handlers::Access::admin && !key->admin) {
     refusal =
         api::errors::permission_denied("The key '" + key->name + "' may not use the admin API.");
@@ -206,16 +204,14 @@ void Gateway::begin_trace(request::Context& request) const {
   const auto& http = request.http;
   record.span_id = telemetry::new_span_id();
   std::optional<telemetry::TraceParent> parent;
-  if (const auto field = http.find("traceparent"); field != http.end())
-    parent = telemetry::parse_traceparent(field->value());
+  if (const auto field = http.find("traceparent")) parent = telemetry::parse_traceparent(*field);
   const auto& tracing = services_.config.tracing;
   if (parent) {
     record.trace_id = parent->trace;
     record.parent_span = parent->parent;
     record.trace_flags = parent->flags;
-    if (const auto state = http.find("tracestate");
-        state != http.end() && telemetry::valid_tracestate(state->value()))
-      record.tracestate = state->value();
+    if (const auto state = http.find("tracestate"); state && telemetry::valid_tracestate(*state))
+      record.tracestate = *state;
   } else {
     record.trace_id = telemetry::new_trace_id();
     std::uint64_t draw = 0;

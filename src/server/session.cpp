@@ -2,7 +2,7 @@
 
 #include <array>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/error.hpp>
 #include <cstdint>
 #include <cstring>
 
@@ -15,6 +15,13 @@ namespace {
 
 namespace http = beast::http;
 constexpr std::size_t kMaxClientRequestId = 128;
+constexpr std::size_t kReadSize = 4096;
+// A chunked body's first room; it doubles as the chunks fill it.
+constexpr std::size_t kChunkedRoom = 4096;
+// What a connection keeps of a request's head and body for the next (more is freed once the
+// request is served): a connection that waits for its next request, or relays a long stream,
+// holds no more than this for the last one.
+constexpr std::size_t kKeptRequestBytes = 4096;
 
 // "req_" and 24 hex digits, into `out`.
 std::string_view new_request_id(std::array<char, 28>& out) {
@@ -53,14 +60,32 @@ Session::~Session() {
 }
 
 beast::error_code Session::parse_buffered() {
-  beast::error_code ec;
-  while (buffer_.size() > 0 && !parser_->is_done()) {
-    const std::size_t used = parser_->put(buffer_.data(), ec);
+  std::string& body = request_.body();
+  for (;;) {
+    beast::error_code ec;
+    const auto bytes = buffer_.data();
+    const std::size_t used =
+        parser_->put({static_cast<const char*>(bytes.data()), bytes.size()}, ec);
     buffer_.consume(used);
-    if (ec == beast::http::error::need_more) return {};
-    if (ec || used == 0) break;
+    if (parser_->is_done()) {
+      body.resize(body.size() - parser_->room());
+      return {};
+    }
+    if (ec == http::error::need_more) return {};
+    if (ec && ec != http::error::need_buffer) return ec;
+    // The head is in, or the body has filled its room. The room is the end of `body`: the bytes
+    // before it are the body so far. A length is made room for at once (the parser has checked
+    // it against max_body), chunks by doubling.
+    if (parser_->room() == 0) {
+      const std::size_t written = body.size();
+      const auto left = parser_->content_length_remaining();
+      body.resize(left ? written + *left
+                       : std::min(std::max<std::size_t>(2 * written, kChunkedRoom),
+                                  worker_.limits().max_body));
+      parser_->body_into({body.data() + written, body.size() - written});
+    }
+    if (buffer_.size() == 0) return {};
   }
-  return ec;
 }
 
 void Session::on_drain() {
@@ -82,38 +107,37 @@ Awaitable<bool> Session::read_request() {
     // within the read timeout.
     if (worker_.draining()) co_return false;
     read_deadline_.expires_after(limits.idle_timeout);
-    auto [ec, n] = co_await stream_.socket().async_read_some(buffer_.prepare(4096), as_result);
+    auto [ec, n] = co_await stream_.socket().async_read_some(buffer_.prepare(kReadSize), as_result);
     if (ec) co_return false;
     buffer_.commit(n);
   }
   idle_ = false;
 
-  parser_.reset();
-  arena_.release();
-  parser_.emplace(std::piecewise_construct, std::make_tuple(),
-                  std::make_tuple(std::pmr::polymorphic_allocator<char>(&arena_)));
-  parser_->header_limit(static_cast<std::uint32_t>(limits.max_header));
-  parser_->body_limit(limits.max_body);
+  parser_.emplace(http1::Kind::request, request_, limits.max_header, limits.max_body);
+  request_.body().clear();
   read_deadline_.expires_never();
   // A request usually arrives whole in one read: parse what is buffered right here, and only
   // wait — within the read timeout — for what is still missing.
   beast::error_code ec = parse_buffered();
-  std::size_t n = 0;
   const bool wait = !ec && !parser_->is_done();
   if (wait) {
     read_deadline_.expires_after(limits.read_timeout);
     stream_.expires_never();  // what a response's write left on Beast's timer
   }
-  if (wait && !parser_->is_header_done())
-    std::tie(ec, n) = co_await http::async_read_header(stream_, buffer_, *parser_, as_result);
-  if (wait && !ec && !parser_->is_done()) {
-    const auto& req = parser_->get();
-    if (auto it = req.find(http::field::expect);
-        it != req.end() && beast::iequals(it->value(), "100-continue")) {
+  bool head_seen = false;
+  while (!ec && !parser_->is_done()) {
+    std::size_t n = 0;
+    if (parser_->is_header_done() && !std::exchange(head_seen, true) &&
+        beast::iequals(request_.header("expect"), "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       std::tie(ec, n) = co_await asio::async_write(stream_, asio::buffer(kContinue), as_result);
+      if (ec) break;
     }
-    if (!ec) std::tie(ec, n) = co_await http::async_read(stream_, buffer_, *parser_, as_result);
+    std::tie(ec, n) =
+        co_await stream_.socket().async_read_some(buffer_.prepare(kReadSize), as_result);
+    if (ec) break;
+    buffer_.commit(n);
+    ec = parse_buffered();
   }
   if (wait) read_deadline_.expires_never();
   if (!ec) {
@@ -126,7 +150,7 @@ Awaitable<bool> Session::read_request() {
 
   if (read_deadline_.expired()) ec = beast::error::timeout;
   if (ec == asio::error::operation_aborted || ec == asio::error::eof ||
-      ec == asio::error::connection_reset || ec == http::error::end_of_stream)
+      ec == asio::error::connection_reset)
     co_return false;
   api::ApiError error;
   if (ec == beast::error::timeout) {
@@ -153,25 +177,24 @@ Awaitable<void> Session::run() {
   for (;;) {
     const bool have_request = co_await read_request();
     if (!have_request) break;
-    const auto& request = parser_->get();
     std::array<char, 28> generated;
     std::string_view id;
-    if (auto it = request.find("x-request-id");
-        it != request.end() && acceptable_request_id(it->value())) {
-      id = it->value();
+    if (auto given = request_.find("x-request-id"); given && acceptable_request_id(*given)) {
+      id = *given;
     } else {
       id = new_request_id(generated);
     }
-    const bool keep_alive = request.keep_alive() && !worker_.draining() && !over_limit_;
-    responder_.reset(id, request.version(), keep_alive);
+    const bool keep_alive = parser_->keep_alive() && !worker_.draining() && !over_limit_;
+    responder_.reset(id, request_.version(), keep_alive);
     if (over_limit_) {
       co_await responder_.send_error(api::errors::too_many_connections());
       break;
     }
     // Held to the end: a reload meanwhile does not pull the configuration from under it.
     const auto gateway = worker_.gateway();
-    co_await gateway->handle(request, responder_);
+    co_await gateway->handle(request_, responder_);
     if (!responder_.keep_alive()) break;
+    request_.release_beyond(kKeptRequestBytes);
   }
   beast::error_code ignored;
   stream_.socket().shutdown(Socket::shutdown_send, ignored);

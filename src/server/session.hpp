@@ -6,11 +6,7 @@
 #include <array>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <cstddef>
-#include <memory>
-#include <memory_resource>
 #include <optional>
 
 #include "switchyard/request/http.hpp"
@@ -34,11 +30,12 @@ class Session : public SessionHook {
   void arm_client_watch() { responder_.arm_watch(); }
 
  private:
-  // Reads the next request into parser_. False when the connection should end; a response
+  // Reads the next request into request_. False when the connection should end; a response
   // explaining why has been sent where one is due.
   Awaitable<bool> read_request();
 
-  // Feeds the buffered bytes to the parser; need_more is not an error.
+  // Feeds the buffered bytes to the parser, making room for the body as it comes; need_more is
+  // not an error.
   beast::error_code parse_buffered();
 
   Worker& worker_;
@@ -47,13 +44,8 @@ class Session : public SessionHook {
   // way to send the 408 a stalled client is owed; this cancels the read instead.
   SocketDeadline read_deadline_;
   beast::flat_buffer buffer_;
-  // The request's header fields: 2 KiB holds an SDK's usual sixteen or so (each field costs
-  // about 50 bytes besides its text); more go to the heap, freed with the request.
-  std::array<std::byte, 2048> arena_storage_;
-  std::pmr::monotonic_buffer_resource arena_{arena_storage_.data(), arena_storage_.size()};
-  std::optional<
-      beast::http::request_parser<beast::http::string_body, std::pmr::polymorphic_allocator<char>>>
-      parser_;
+  request::HttpRequest request_;
+  std::optional<http1::Parser> parser_;
   Responder responder_;
   bool idle_ = true;  // waiting for the first byte of a request
   bool over_limit_;   // accepted past max_connections: answer 503 and close

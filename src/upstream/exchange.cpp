@@ -132,7 +132,7 @@ Awaitable<Failure> Exchange::send(std::span<const asio::const_buffer> request) {
 
 Awaitable<Failure> Exchange::try_send(std::span<const asio::const_buffer> request, bool* stale) {
   parser_.reset();
-  parser_.emplace(conn_->fields());
+  parser_.emplace(http1::Kind::response, conn_->head());
   conn_->buffer().clear();
   conn_->buffer().reserve(kRoom);
 

@@ -2,6 +2,8 @@
 // silent 200.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "harness.hpp"
 
 namespace switchyard::testing {
@@ -117,6 +119,41 @@ TEST_F(Limits, AnswersGarbageWith400AndCloses) {
   const auto reply = raw.receive(2000ms, "}}");
   EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << reply;
   EXPECT_TRUE(raw.closed_by_peer(1000ms));
+}
+
+TEST_F(Limits, ReadsAChunkedRequestBody) {
+  const std::string body = chat_body("small").dump();
+  const std::size_t half = body.size() / 2;
+  std::ostringstream chunks;
+  chunks << std::hex << half << "\r\n"
+         << body.substr(0, half) << "\r\n"
+         << body.size() - half << ";note=x\r\n"
+         << body.substr(half) << "\r\n0\r\n\r\n";
+  RawConnection raw(gateway_.port());
+  raw.send(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n" +
+      chunks.str());
+  const auto reply = raw.receive(3000ms, "Hello from mock.");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply;
+  EXPECT_EQ(mock_.stats()["requests"].value("POST /v1/chat/completions", 0), 1);
+}
+
+// A body whose end two servers could see in two places (request smuggling): refused, and the
+// connection closed, so nothing after it is read as another request.
+TEST_F(Limits, RefusesAmbiguousFramingWith400AndCloses) {
+  for (const char* framing :
+       {"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+        "Content-Length: 5\r\nContent-Length: 5\r\n", "Transfer-Encoding: chunked, gzip\r\n"}) {
+    RawConnection raw(gateway_.port());
+    raw.send(std::string("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n") + framing +
+             "\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const auto reply = raw.receive(2000ms, "}}");
+    EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << framing << reply;
+    EXPECT_EQ(reply.find("HTTP/1.1 200"), std::string::npos) << framing << reply;
+    EXPECT_TRUE(raw.closed_by_peer(1000ms)) << framing;
+  }
+  EXPECT_EQ(mock_.stats()["requests"].value("POST /v1/chat/completions", 0), 0);
 }
 
 TEST_F(Limits, Answers503PastTheConnectionLimit) {

@@ -15,6 +15,7 @@
 
 #include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
+#include "switchyard/http1/parser.hpp"
 #include "switchyard/read_answer.hpp"
 #include "switchyard/socket_deadline.hpp"
 #include "switchyard/upstream/idle_list.hpp"
@@ -69,9 +70,9 @@ class Connection {
   // at once); Beast's own stream timer is not used once the connection is open.
   SocketDeadline& deadline() { return deadline_; }
   beast::flat_buffer& buffer() { return buffer_; }
-  // Room for a response's header fields (ResponseParser), kept with the connection so its
-  // capacity serves every response on it.
-  std::string& fields() { return fields_; }
+  // Where a response's head is read, kept with the connection so its capacity serves every
+  // response on it.
+  http1::Head& head() { return head_; }
 
  private:
   template <bool Answer, class Token>
@@ -91,7 +92,7 @@ class Connection {
   std::variant<TcpStream, TlsStream> stream_;
   SocketDeadline deadline_;
   beast::flat_buffer buffer_;  // response bytes read past what the parser consumed
-  std::string fields_;
+  http1::Head head_;
 };
 
 // Why an upstream exchange did not produce a response.

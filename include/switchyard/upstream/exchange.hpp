@@ -11,8 +11,8 @@
 #include <string_view>
 #include "switchyard/async.hpp"
 
+#include "switchyard/http1/parser.hpp"
 #include "switchyard/upstream/connection.hpp"
-#include "switchyard/upstream/response_parser.hpp"
 #include "switchyard/upstream/sse.hpp"
 
 namespace switchyard::upstream {
@@ -30,8 +30,8 @@ class Exchange {
   // transparently.
   Awaitable<Failure> send(std::span<const asio::const_buffer> request);
 
-  int status() const { return parser_->status(); }
-  std::string_view header(std::string_view name) const { return parser_->header(name); }
+  int status() const { return parser_->head().status(); }
+  std::string_view header(std::string_view name) const { return parser_->head().header(name); }
   // The response head says text/event-stream.
   bool is_event_stream() const { return event_stream_; }
 
@@ -74,7 +74,7 @@ class Exchange {
 
   Origin& origin_;
   std::unique_ptr<Connection> conn_;
-  std::optional<ResponseParser> parser_;
+  std::optional<http1::Parser> parser_;
   Clock::time_point request_deadline_;
   Clock::time_point deadline_;  // the earlier of the request's and the attempt's total
   bool capped_by_total_ = false;

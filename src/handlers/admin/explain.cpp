@@ -114,7 +114,7 @@ ordered_json plan_json(const routing::Route& route, std::string_view preferred,
 // A body with anthropic-version is a Messages request (POST /v1/messages), else a chat completion.
 Awaitable<void> Explain::handle(request::Context& request) {
   const std::string_view text = request.http.body();
-  const bool messages = request.http.find("anthropic-version") != request.http.end();
+  const bool messages = request.http.find("anthropic-version").has_value();
   std::optional<api::ChatRequest> chat;
   std::optional<api::MessagesRequest> message;
   std::optional<api::ApiError> refusal;

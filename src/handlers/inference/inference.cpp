@@ -23,8 +23,7 @@ constexpr config::Millis kMaxDeadline{3'600'000};
 
 std::string_view preferred_provider(const dispatch::DispatchRequest& job,
                                     const request::Context& request) {
-  if (auto h = request.http.find(kPreferredProviderHeader); h != request.http.end())
-    return h->value();
+  if (auto h = request.http.find(kPreferredProviderHeader)) return *h;
   return job.chat ? std::string_view(job.chat->preferred_provider()) : std::string_view();
 }
 
@@ -108,8 +107,8 @@ std::optional<api::ApiError> Inference::find_route(const dispatch::DispatchReque
 std::optional<api::ApiError> Inference::read_deadline(const request::Context& request,
                                                       std::optional<config::Millis>& into) {
   const auto given = request.http.find(kDeadlineHeader);
-  if (given == request.http.end()) return std::nullopt;
-  into = config::parse_duration(given->value());
+  if (!given) return std::nullopt;
+  into = config::parse_duration(*given);
   if (into && into->count() > 0) return std::nullopt;
   return api::errors::invalid_request(
       "Invalid x-switchyard-deadline header: expected a duration such as 2500ms, 30s or 2m",

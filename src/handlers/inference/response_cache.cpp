@@ -24,11 +24,11 @@ struct ClientDirectives {
 };
 
 // "no-cache", "no-store", or both separated by commas, as HTTP's Cache-Control writes them.
-ClientDirectives read_directives(const request::Fields& headers) {
+ClientDirectives read_directives(const request::HttpRequest& http) {
   ClientDirectives d;
-  const auto given = headers.find(kCacheHeader);
-  if (given == headers.end()) return d;
-  std::string_view rest = given->value();
+  const auto given = http.find(kCacheHeader);
+  if (!given) return d;
+  std::string_view rest = *given;
   while (!rest.empty()) {
     const auto comma = rest.find(',');
     std::string_view token = rest.substr(0, comma);

@@ -122,13 +122,13 @@ Awaitable<void> Mcp::handle(request::Context& request) {
     co_return;
   }
   // Against DNS rebinding: a page of another origin must not reach servers behind the gateway.
-  if (const auto origin = header(http, "Origin");
+  if (const auto origin = http.header("Origin");
       !origin.empty() && !origin_allowed(config, origin)) {
     co_await refuse(sink, 403, jsonrpc::kInvalidRequest,
                     "Forbidden: origin " + std::string(origin) + " is not allowed");
     co_return;
   }
-  const std::string_view version_header = header(http, kVersionHeader);
+  const std::string_view version_header = http.header(kVersionHeader);
   if (!version_header.empty() && !mcp::is_supported_version(version_header)) {
     co_await refuse(sink, 400, jsonrpc::kInvalidRequest,
                     "Bad Request: unsupported MCP-Protocol-Version " + std::string(version_header));
@@ -145,7 +145,7 @@ Awaitable<void> Mcp::handle(request::Context& request) {
 
 std::optional<mcp::Session> Mcp::read_session(const request::Context& request,
                                               const Caller& caller) const {
-  auto session = mcp::Session::read(header(request.http, kSessionHeader), signer_,
+  auto session = mcp::Session::read(request.http.header(kSessionHeader), signer_,
                                     services_.config.mcp.session_ttl);
   if (!session || session->server != caller.server || session->key != caller.key ||
       services_.mcp->session_ended(session->nonce))
@@ -155,7 +155,7 @@ std::optional<mcp::Session> Mcp::read_session(const request::Context& request,
 
 Awaitable<std::optional<mcp::Session>> Mcp::session_of(request::Context& request,
                                                        const Caller& caller, std::string_view id) {
-  if (header(request.http, kSessionHeader).empty()) {
+  if (request.http.header(kSessionHeader).empty()) {
     co_await refuse(request.response(), 400, jsonrpc::kInvalidRequest,
                     "Bad Request: Mcp-Session-Id header is required", id);
     co_return std::nullopt;
@@ -171,7 +171,7 @@ Awaitable<std::optional<mcp::Session>> Mcp::session_of(request::Context& request
 Awaitable<void> Mcp::post(request::Context& request, const Caller& caller) {
   auto& sink = request.response();
   const config::Mcp& config = services_.config.mcp;
-  const std::string_view accept = header(request.http, "Accept");
+  const std::string_view accept = request.http.header("Accept");
   if (!accepts(accept, kJson) || !accepts(accept, kEventStream)) {
     co_await refuse(sink, 406, jsonrpc::kInvalidRequest,
                     "Not Acceptable: the client must accept both application/json and "

@@ -11,8 +11,6 @@
 namespace switchyard::handlers {
 namespace {
 
-namespace http = beast::http;
-
 // The gateway's answer to its own chat completion, kept instead of written to a socket.
 class KeptResponse final : public request::ResponseSink {
  public:
@@ -72,18 +70,14 @@ Awaitable<mcp::Reply> sample_by_route(const Services& services, const request::C
                                       std::string_view params) {
   auto chat = mcp::chat_request_of(params, sampling);
   if (!chat) co_return error_reply(api::jsonrpc::kInvalidParams, "Invalid params: " + chat.error());
-  request::HttpRequest http;
-  http.method(http::verb::post);
-  http.target("/v1/chat/completions");
-  http.set(http::field::content_type, "application/json");
-  if (const auto key = request.http.find(http::field::authorization); key != request.http.end())
-    http.set(http::field::authorization, key->value());
   const auto& record = request.record;
   const auto traceparent =
       telemetry::format_traceparent(record.trace_id, record.span_id, record.trace_flags);
-  http.set("traceparent", std::string_view(traceparent.data(), traceparent.size()));
-  http.body() = std::move(*chat);
-  http.prepare_payload();
+  std::string head = "POST /v1/chat/completions HTTP/1.1\r\ncontent-type: application/json\r\n";
+  head.append("traceparent: ").append(traceparent.data(), traceparent.size()).append("\r\n");
+  if (const auto key = request.http.find("authorization"))
+    head.append("authorization: ").append(*key).append("\r\n");
+  const request::HttpRequest http(head, std::move(*chat));
   // Its own request id, which says whose it is.
   static std::atomic<std::uint64_t> made{0};
   KeptResponse response(std::string(request.request_id()) + "-sampling-" +

@@ -73,7 +73,7 @@ Awaitable<void> Mcp::share_subscription(const request::Context& request,
 
 Awaitable<void> Mcp::listen(request::Context& request, const Caller& caller) {
   auto& sink = request.response();
-  if (!accepts(header(request.http, "Accept"), kEventStream)) {
+  if (!accepts(request.http.header("Accept"), kEventStream)) {
     co_await refuse(sink, 406, jsonrpc::kInvalidRequest,
                     "Not Acceptable: the client must accept text/event-stream");
     co_return;
@@ -85,7 +85,7 @@ Awaitable<void> Mcp::listen(request::Context& request, const Caller& caller) {
   request.record.mcp.server = caller.server;
   request.record.mcp.session = nonce;
   mcp::SessionStreams& streams = services_.mcp->streams();
-  const std::string_view last_event_id = header(request.http, "Last-Event-ID");
+  const std::string_view last_event_id = request.http.header("Last-Event-ID");
   // With Redis, the stream may come from another replica: what the client missed there, and
   // the session's subscriptions, are in Redis; that replica ends its stream when told.
   const bool arrived = services_.redis && !streams.home_of(nonce);

@@ -32,11 +32,6 @@ inline bool accepts(std::string_view accept, std::string_view type) {
   return false;
 }
 
-inline std::string_view header(const request::HttpRequest& http, std::string_view name) {
-  const auto it = http.find(name);
-  return it == http.end() ? std::string_view() : std::string_view(it->value());
-}
-
 // A refusal of the transport: an HTTP error whose body is a JSON-RPC error without an id (the
 // specification's shape for it), or with the id when the message could be read.
 inline Awaitable<void> refuse(request::ResponseSink& sink, int status, int code,

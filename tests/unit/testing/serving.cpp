@@ -33,12 +33,9 @@ void Serving::setup(const std::string& yaml) {
 Served Serving::run(const std::string& body,
                     std::initializer_list<std::pair<std::string, std::string>> headers,
                     const std::function<Awaitable<void>(request::Context&)>& serve) {
-  request::HttpRequest http;
-  http.method(boost::beast::http::verb::post);
-  http.target("/v1/chat/completions");
-  http.set(boost::beast::http::field::content_type, "application/json");
-  for (const auto& [name, value] : headers) http.set(name, value);
-  http.body() = body;
+  std::string head = "POST /v1/chat/completions HTTP/1.1\r\ncontent-type: application/json\r\n";
+  for (const auto& [name, value] : headers) head += name + ": " + value + "\r\n";
+  const request::HttpRequest http(head, body);
   Served served;
   served.sink.fail_writes_after = client_takes_chunks;
   request::Context context(http, served.sink);

@@ -1,4 +1,4 @@
-#include "switchyard/upstream/response_parser.hpp"
+#include "switchyard/http1/parser.hpp"
 
 #include <algorithm>
 #include <array>
@@ -11,7 +11,7 @@
 #include <emmintrin.h>
 #endif
 
-namespace switchyard::upstream {
+namespace switchyard::http1 {
 
 namespace {
 
@@ -29,11 +29,17 @@ constexpr std::array<bool, 256> kTchar = [] {
   return t;
 }();
 
+// The length of the token at the start of `s`.
+std::size_t token_length(std::string_view s) {
+  std::size_t n = 0;
+  while (n < s.size() && kTchar[static_cast<unsigned char>(s[n])]) ++n;
+  return n;
+}
+
 // The length of the field name at the start of `line`, or 0 when the line does not start with
 // a token followed by a colon.
 std::size_t name_length(std::string_view line) {
-  std::size_t n = 0;
-  while (n < line.size() && kTchar[static_cast<unsigned char>(line[n])]) ++n;
+  const std::size_t n = token_length(line);
   return n < line.size() && line[n] == ':' ? n : 0;
 }
 
@@ -110,12 +116,52 @@ bool parse_chunk_line(std::string_view line, std::uint64_t* size) {
   return ext.empty() || (ext.front() == ';' && is_text(ext));
 }
 
+// Field names compare in any case; most differ in length, which says so at once.
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && iequals(a, b);
+}
+
+// Where `part` starts in `whole`, which holds it.
+std::uint32_t offset_in(std::string_view whole, std::string_view part) {
+  return static_cast<std::uint32_t>(part.data() - whole.data());
+}
+
 }  // namespace
 
-std::size_t ResponseParser::put(std::string_view in, error_code& ec) {
+std::optional<std::string_view> Head::find(std::string_view wanted) const {
+  for (const Field& field : fields_)
+    if (same_name(name(field), wanted)) return value(field);
+  return std::nullopt;
+}
+
+void Head::release_beyond(std::size_t bytes) {
+  if (text_.capacity() > bytes) text_ = std::string();
+  if (fields_.capacity() * sizeof(Field) > bytes) fields_ = std::vector<Field>();
+}
+
+struct Parser::Framing {
+  int lengths = 0;  // Content-Length values seen
+  std::uint64_t length = 0;
+  bool transfer_encoding = false;
+  bool chunked = false;  // the final transfer coding is chunked
+  bool close = false;
+  bool keep_alive = false;
+};
+
+Parser::Parser(Kind kind, Head& head, std::size_t max_head, std::uint64_t max_body)
+    : head_(head), max_head_(max_head), max_body_(max_body), kind_(kind) {
+  head_.text_.clear();
+  head_.fields_.clear();
+}
+
+std::size_t Parser::put(std::string_view in, error_code& ec) {
   ec = {};
   if (!in.empty()) got_some_ = true;
   std::size_t used = 0;
+  // Empty lines before a request line are passed over (RFC 9112 §2.2): some clients end a body
+  // with an extra CRLF.
+  if (kind_ == Kind::request && state_ == State::head && scanned_ == 0)
+    while (in.substr(used, kCrlf.size()) == kCrlf) used += kCrlf.size();
   // An interim response (1xx) is passed over, and the final one parsed from what follows it.
   while (state_ == State::head) {
     const std::size_t n = put_head(in.substr(used), ec);
@@ -131,9 +177,9 @@ std::size_t ResponseParser::put(std::string_view in, error_code& ec) {
 
 // Finds the empty line that ends the head, checking on the way that every control character
 // is the CR of a CRLF: what parse_head() then reads has whole lines and nothing else to reject.
-std::size_t ResponseParser::put_head(std::string_view in, error_code& ec) {
+std::size_t Parser::put_head(std::string_view in, error_code& ec) {
   const char* p = in.data();
-  const std::size_t n = std::min(in.size(), kMaxHead);
+  const std::size_t n = std::min(in.size(), max_head_);
   std::size_t at = scanned_;
   for (;; at += kCrlf.size()) {
     at = next_control(p, at, n);
@@ -141,7 +187,7 @@ std::size_t ResponseParser::put_head(std::string_view in, error_code& ec) {
       // The head may end past what arrived: look again from this line end when more has.
       if (at < n && p[at] != '\r') break;
       scanned_ = at;
-      ec = in.size() > kMaxHead ? error::header_limit : error::need_more;
+      ec = in.size() > max_head_ ? error::header_limit : error::need_more;
       return 0;
     }
     if (p[at] != '\r' || p[at + 1] != '\n') break;
@@ -156,34 +202,75 @@ std::size_t ResponseParser::put_head(std::string_view in, error_code& ec) {
   return 0;
 }
 
-void ResponseParser::parse_head(std::string_view head, error_code& ec) {
-  // status-line = HTTP-version SP status-code SP [ reason-phrase ]; a missing SP before an empty
-  // reason is tolerated, as servers send it.
+void Parser::parse_head(std::string_view head, error_code& ec) {
   const std::size_t eol = head.find(kCrlf);
   const std::string_view line = head.substr(0, eol);
+  if (kind_ == Kind::request ? !parse_request_line(line, ec) : !parse_status_line(line, ec)) return;
+  Framing framing;
+  parse_fields(head, eol + kCrlf.size(), framing, ec);
+  if (ec) return;
+  if (kind_ == Kind::response && head_.status_ < 200 && head_.status_ != 101)
+    return;  // interim: the final response follows
+  head_.text_.assign(head);
+  set_framing(framing, ec);
+}
+
+// request-line = method SP request-target SP HTTP-version
+bool Parser::parse_request_line(std::string_view line, error_code& ec) {
+  const std::size_t method = token_length(line);
+  if (method == 0 || method == line.size() || line[method] != ' ') {
+    ec = error::bad_method;
+    return false;
+  }
+  const std::size_t target = method + 1;
+  const std::size_t space = line.find(' ', target);
+  if (space == std::string_view::npos || space == target ||
+      line.substr(target, space - target).find('\t') != std::string_view::npos) {
+    ec = error::bad_target;
+    return false;
+  }
+  const std::string_view version = line.substr(space + 1);
+  if (version.size() != 8 || version.substr(0, 7) != "HTTP/1." ||
+      (version[7] != '0' && version[7] != '1')) {
+    ec = error::bad_version;
+    return false;
+  }
+  head_.version_ = version[7] == '1' ? 11 : 10;
+  head_.method_ = boost::beast::http::string_to_verb(line.substr(0, method));
+  head_.method_size_ = static_cast<std::uint32_t>(method);
+  head_.target_at_ = static_cast<std::uint32_t>(target);
+  head_.target_size_ = static_cast<std::uint32_t>(space - target);
+  return true;
+}
+
+// status-line = HTTP-version SP status-code SP [ reason-phrase ]; a missing SP before an empty
+// reason is tolerated, as servers send it.
+bool Parser::parse_status_line(std::string_view line, error_code& ec) {
   if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || (line[7] != '0' && line[7] != '1')) {
     ec = error::bad_version;
-    return;
+    return false;
   }
-  const bool http11 = line[7] == '1';
   int status = 0;
   for (std::size_t i = 9; i < 12; ++i) {
     if (line[i] < '0' || line[i] > '9') {
       ec = error::bad_status;
-      return;
+      return false;
     }
     status = status * 10 + (line[i] - '0');
   }
   if (line[8] != ' ' || status < 100 || (line.size() > 12 && line[12] != ' ')) {
     ec = error::bad_status;
-    return;
+    return false;
   }
+  head_.version_ = line[7] == '1' ? 11 : 10;
+  head_.status_ = status;
+  return true;
+}
 
-  bool has_length = false, transfer_encoding = false, chunked = false;
-  bool close = false, keep_alive_token = false;
-  std::uint64_t length = 0;
-  const std::string_view lines = head.substr(eol + kCrlf.size());
-  for (std::string_view rest = lines; !rest.empty();) {
+// The field lines of `head` from `at`, indexed into head_.fields_; the framing fields read.
+void Parser::parse_fields(std::string_view head, std::size_t at, Framing& framing, error_code& ec) {
+  head_.fields_.clear();
+  for (std::string_view rest = head.substr(at); !rest.empty();) {
     const std::string_view field = take_line(rest);
     // No obs-fold (a line starting with whitespace) and no space before the colon: RFC 9112
     // §5.1-2 lets a recipient reject both, and a proxy that guessed would be smuggling.
@@ -194,58 +281,79 @@ void ResponseParser::parse_head(std::string_view head, error_code& ec) {
     }
     const std::string_view name = field.substr(0, colon);
     const std::string_view value = trim(field.substr(colon + 1));
-    if (iequals(name, "content-length")) {
-      // Repeated or listed lengths must agree (RFC 9112 §6.3 item 5).
+    head_.fields_.push_back({offset_in(head, name), static_cast<std::uint32_t>(name.size()),
+                             offset_in(head, value), static_cast<std::uint32_t>(value.size())});
+    if (same_name(name, "content-length")) {
+      // Repeated or listed lengths must agree (RFC 9112 §6.3 item 5); a request may not repeat
+      // it at all.
       bool ok = true;
       for_each_element(value, [&](std::string_view v) {
         std::uint64_t n = 0;
-        ok = parse_decimal(v, &n) && (!has_length || n == length);
-        has_length = true;
-        length = n;
+        ok = parse_decimal(v, &n) &&
+             (framing.lengths == 0 || (kind_ == Kind::response && n == framing.length));
+        ++framing.lengths;
+        framing.length = n;
         return ok;
       });
-      if (!ok || !has_length) {
+      if (!ok || framing.lengths == 0) {
         ec = error::bad_content_length;
         return;
       }
-    } else if (iequals(name, "transfer-encoding")) {
+    } else if (same_name(name, "transfer-encoding")) {
       // The final coding decides: chunked, or a body that runs until the close.
-      transfer_encoding = true;
+      framing.transfer_encoding = true;
       for_each_element(value, [&](std::string_view coding) {
-        chunked = iequals(coding, "chunked");
+        framing.chunked = iequals(coding, "chunked");
         return true;
       });
-    } else if (iequals(name, "connection")) {
+    } else if (same_name(name, "connection")) {
       for_each_element(value, [&](std::string_view option) {
-        close = close || iequals(option, "close");
-        keep_alive_token = keep_alive_token || iequals(option, "keep-alive");
+        framing.close = framing.close || iequals(option, "close");
+        framing.keep_alive = framing.keep_alive || iequals(option, "keep-alive");
         return true;
       });
     }
   }
-  if (status < 200 && status != 101) return;  // interim: the final response follows
+}
 
-  fields_.assign(lines);
-  status_ = status;
-  keep_alive_ = http11 ? !close : keep_alive_token;
+void Parser::set_framing(const Framing& framing, error_code& ec) {
+  keep_alive_ = head_.version_ == 11 ? !framing.close : framing.keep_alive;
+  const bool has_length = framing.lengths > 0;
+  if (kind_ == Kind::request) {
+    // A request whose length is not certain is refused (RFC 9112 §6.3 items 3-4): a transfer
+    // coding beside a length is the sign of a smuggling attempt, and a coding other than
+    // chunked last leaves no end.
+    if (framing.transfer_encoding && (has_length || !framing.chunked)) {
+      ec = error::bad_transfer_encoding;
+    } else if (framing.transfer_encoding) {
+      state_ = State::chunk_size;
+    } else if (framing.length > max_body_) {
+      ec = error::body_limit;
+    } else {
+      left_ = framing.length;
+      state_ = left_ > 0 ? State::length : State::done;
+    }
+    return;
+  }
+  const int status = head_.status_;
   if (status == 101 || status == 204 || status == 304) {
     state_ = State::done;  // no body, whatever the fields say (RFC 9112 §6.3 item 1)
     keep_alive_ = keep_alive_ && status != 101;
-  } else if (transfer_encoding) {
+  } else if (framing.transfer_encoding) {
     // A length beside a transfer coding is ignored, and the connection not trusted after it
     // (RFC 9112 §6.3 item 3: the sign of a smuggling attempt).
-    state_ = chunked ? State::chunk_size : State::until_eof;
-    keep_alive_ = keep_alive_ && chunked && !has_length;
+    state_ = framing.chunked ? State::chunk_size : State::until_eof;
+    keep_alive_ = keep_alive_ && framing.chunked && !has_length;
   } else if (has_length) {
-    left_ = length;
-    state_ = length > 0 ? State::length : State::done;
+    left_ = framing.length;
+    state_ = left_ > 0 ? State::length : State::done;
   } else {
     state_ = State::until_eof;
     keep_alive_ = false;
   }
 }
 
-std::size_t ResponseParser::copy_body(std::string_view in) {
+std::size_t Parser::copy_body(std::string_view in) {
   const std::size_t n = std::min(room_, in.size());
   if (n > 0) std::memcpy(out_, in.data(), n);
   out_ += n;
@@ -253,7 +361,7 @@ std::size_t ResponseParser::copy_body(std::string_view in) {
   return n;
 }
 
-std::size_t ResponseParser::put_body(std::string_view in, error_code& ec) {
+std::size_t Parser::put_body(std::string_view in, error_code& ec) {
   std::size_t used = 0;
   while (used < in.size() && state_ != State::done) {
     const std::string_view rest = in.substr(used);
@@ -284,7 +392,7 @@ std::size_t ResponseParser::put_body(std::string_view in, error_code& ec) {
       case State::chunk_size:
       case State::trailer: {
         const std::size_t eol = rest.find(kCrlf);
-        const std::size_t limit = state_ == State::trailer ? kMaxHead : kMaxChunkLine;
+        const std::size_t limit = state_ == State::trailer ? max_head_ : kMaxChunkLine;
         if (eol == std::string_view::npos || eol > limit) {
           ec = rest.size() > limit ? error::bad_chunk : error::need_more;
           return used;
@@ -299,6 +407,11 @@ std::size_t ResponseParser::put_body(std::string_view in, error_code& ec) {
           ec = error::bad_chunk;
           return used;
         }
+        if (left_ > max_body_ - body_size_) {
+          ec = error::body_limit;
+          return used;
+        }
+        body_size_ += left_;
         state_ = left_ > 0 ? State::chunk_data : State::trailer;
         break;
       }
@@ -322,7 +435,7 @@ std::size_t ResponseParser::put_body(std::string_view in, error_code& ec) {
   return used;
 }
 
-void ResponseParser::put_eof(error_code& ec) {
+void Parser::put_eof(error_code& ec) {
   ec = {};
   if (state_ == State::until_eof)
     state_ = State::done;
@@ -330,14 +443,4 @@ void ResponseParser::put_eof(error_code& ec) {
     ec = error::partial_message;
 }
 
-std::string_view ResponseParser::header(std::string_view name) const {
-  for (std::string_view rest = fields_; !rest.empty();) {
-    const std::string_view field = take_line(rest);
-    const std::size_t colon = field.find(':');
-    if (colon == name.size() && iequals(field.substr(0, colon), name))
-      return trim(field.substr(colon + 1));
-  }
-  return {};
-}
-
-}  // namespace switchyard::upstream
+}  // namespace switchyard::http1

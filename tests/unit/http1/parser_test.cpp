@@ -1,4 +1,4 @@
-#include "switchyard/upstream/response_parser.hpp"
+#include "switchyard/http1/parser.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,10 +6,11 @@
 #include <string>
 #include <vector>
 
-namespace switchyard::upstream {
+namespace switchyard::http1 {
 namespace {
 
 namespace http = boost::beast::http;
+constexpr std::size_t kMaxHead = 64 * 1024;  // the parser's default
 
 struct Read {
   std::string body;
@@ -19,7 +20,7 @@ struct Read {
 // Reads `wire` as the exchange does: bytes arrive `step` at a time into a buffer, the parser is
 // offered what it has not taken, and the body goes through `room` bytes of space at a time.
 // `eof` closes the connection after the last byte.
-Read read(ResponseParser& parser, std::string_view wire, std::size_t step, std::size_t room,
+Read read(Parser& parser, std::string_view wire, std::size_t step, std::size_t room,
           bool eof = false) {
   Read r;
   std::string pending;
@@ -49,11 +50,12 @@ Read read(ResponseParser& parser, std::string_view wire, std::size_t step, std::
 
 // The same response read in every way: all at once, a byte at a time, and split at every byte
 // with the body going through a small room.
-void expect_body(std::string_view wire, std::string_view body, bool eof = false) {
+void expect_body(std::string_view wire, std::string_view body, bool eof = false,
+                 Kind kind = Kind::response) {
   for (std::size_t step : {wire.size(), std::size_t{1}, std::size_t{2}, std::size_t{7}}) {
     for (std::size_t room : {std::size_t{1}, std::size_t{3}, std::size_t{64}}) {
-      std::string fields;
-      ResponseParser parser(fields);
+      Head head;
+      Parser parser(kind, head);
       const Read r = read(parser, wire, step, room, eof);
       EXPECT_FALSE(r.error) << r.error.message() << " step " << step << " room " << room;
       EXPECT_TRUE(parser.is_done()) << "step " << step << " room " << room;
@@ -62,41 +64,42 @@ void expect_body(std::string_view wire, std::string_view body, bool eof = false)
   }
 }
 
-boost::system::error_code error_of(std::string_view wire, bool eof = false) {
-  std::string fields;
-  ResponseParser parser(fields);
+boost::system::error_code error_of(std::string_view wire, bool eof = false,
+                                   Kind kind = Kind::response) {
+  Head head;
+  Parser parser(kind, head);
   return read(parser, wire, wire.size(), 64, eof).error;
 }
 
 TEST(ResponseParser, ReadsTheStatusAndFindsHeadersInAnyCase) {
-  std::string fields;
-  ResponseParser parser(fields);
+  Head head;
+  Parser parser(Kind::response, head);
   const std::string wire =
       "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
       "Retry-After:  7 \r\nX-Custom: a\r\nx-custom: b\r\nContent-Length: 2\r\n\r\n{}";
   EXPECT_EQ(read(parser, wire, wire.size(), 64).body, "{}");
   EXPECT_TRUE(parser.is_done());
-  EXPECT_EQ(parser.status(), 429);
-  EXPECT_EQ(parser.header("retry-after"), "7");
-  EXPECT_EQ(parser.header("CONTENT-TYPE"), "application/json");
-  EXPECT_EQ(parser.header("x-custom"), "a");  // the first of repeated fields
-  EXPECT_EQ(parser.header("x-absent"), "");
-  EXPECT_EQ(parser.header("x-custo"), "");
+  EXPECT_EQ(parser.head().status(), 429);
+  EXPECT_EQ(parser.head().header("retry-after"), "7");
+  EXPECT_EQ(parser.head().header("CONTENT-TYPE"), "application/json");
+  EXPECT_EQ(parser.head().header("x-custom"), "a");  // the first of repeated fields
+  EXPECT_EQ(parser.head().header("x-absent"), "");
+  EXPECT_EQ(parser.head().header("x-custo"), "");
   EXPECT_TRUE(parser.keep_alive());
 }
 
 TEST(ResponseParser, TakesTheHeadWholeAndAloneAsItArrives) {
-  std::string fields;
-  ResponseParser parser(fields);
-  const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+  Head head;
+  Parser parser(Kind::response, head);
+  const std::string wire = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
   boost::system::error_code ec;
-  for (std::size_t n = 0; n < head.size(); ++n) {
-    EXPECT_EQ(parser.put(std::string_view(head).substr(0, n), ec), 0u) << n;
+  for (std::size_t n = 0; n < wire.size(); ++n) {
+    EXPECT_EQ(parser.put(std::string_view(wire).substr(0, n), ec), 0u) << n;
     EXPECT_EQ(ec, http::error::need_more) << n;
     EXPECT_FALSE(parser.is_header_done());
     EXPECT_EQ(parser.got_some(), n > 0);
   }
-  EXPECT_EQ(parser.put(head + "hello", ec), head.size());
+  EXPECT_EQ(parser.put(wire + "hello", ec), wire.size());
   EXPECT_FALSE(ec);
   EXPECT_TRUE(parser.is_header_done());
   EXPECT_EQ(parser.content_length_remaining(), 5u);
@@ -121,8 +124,8 @@ TEST(ResponseParser, DecodesChunksSplitAnywhere) {
 
 TEST(ResponseParser, SaysWhetherTheConnectionMayBeReused) {
   const auto keep_alive = [](std::string_view wire, bool eof = false) {
-    std::string fields;
-    ResponseParser parser(fields);
+    Head head;
+    Parser parser(Kind::response, head);
     const Read r = read(parser, wire, wire.size(), 64, eof);
     EXPECT_FALSE(r.error) << wire;
     EXPECT_TRUE(parser.is_done()) << wire;
@@ -150,8 +153,8 @@ TEST(ResponseParser, KnowsResponsesThatHaveNoBody) {
   for (const char* wire : {"HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n",
                            "HTTP/1.1 304 Not Modified\r\nContent-Length: 3\r\n\r\n",
                            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"}) {
-    std::string fields;
-    ResponseParser parser(fields);
+    Head head;
+    Parser parser(Kind::response, head);
     boost::system::error_code ec;
     EXPECT_EQ(parser.put(wire, ec), std::string_view(wire).size()) << wire;
     EXPECT_FALSE(ec) << wire;
@@ -161,16 +164,16 @@ TEST(ResponseParser, KnowsResponsesThatHaveNoBody) {
 }
 
 TEST(ResponseParser, PassesOverInterimResponses) {
-  std::string fields;
+  Head head;
   const std::string wire =
       "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
   for (std::size_t step : {wire.size(), std::size_t{1}}) {
-    ResponseParser p(fields);
+    Parser p(Kind::response, head);
     const Read r = read(p, wire, step, 64);
     EXPECT_FALSE(r.error) << step;
-    EXPECT_EQ(p.status(), 200) << step;
-    EXPECT_EQ(p.header("link"), "") << step;
+    EXPECT_EQ(p.head().status(), 200) << step;
+    EXPECT_EQ(p.head().header("link"), "") << step;
     EXPECT_EQ(r.body, "ok") << step;
   }
 }
@@ -212,9 +215,8 @@ TEST(ResponseParser, RejectsWhatIsNotAnHttp11Response) {
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", E::bad_chunk},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(5000, '1'),
        E::bad_chunk},
-      {"HTTP/1.1 200 OK\r\nX: " + std::string(ResponseParser::kMaxHead, 'a'), E::header_limit},
-      {"HTTP/1.1 200 OK\r\nX: " + std::string(ResponseParser::kMaxHead, 'a') + "\r\n\r\n",
-       E::header_limit},
+      {"HTTP/1.1 200 OK\r\nX: " + std::string(kMaxHead, 'a'), E::header_limit},
+      {"HTTP/1.1 200 OK\r\nX: " + std::string(kMaxHead, 'a') + "\r\n\r\n", E::header_limit},
   };
   for (const auto& [wire, expected] : cases)
     EXPECT_EQ(error_of(wire), expected) << wire.substr(0, 80);
@@ -229,17 +231,125 @@ TEST(ResponseParser, SaysABodyCutShortByTheCloseIsIncomplete) {
 }
 
 TEST(ResponseParser, ForgetsTheFieldsOfTheResponseBefore) {
-  std::string fields;
+  Head head;
   {
-    ResponseParser first(fields);
+    Parser first(Kind::response, head);
     read(first, "HTTP/1.1 200 OK\r\nMcp-Session-Id: s1\r\nContent-Length: 0\r\n\r\n", 64, 8);
-    EXPECT_EQ(first.header("mcp-session-id"), "s1");
+    EXPECT_EQ(first.head().header("mcp-session-id"), "s1");
   }
-  ResponseParser second(fields);
+  Parser second(Kind::response, head);
   read(second, "HTTP/1.1 204 No Content\r\n\r\n", 64, 8);
-  EXPECT_EQ(second.status(), 204);
-  EXPECT_EQ(second.header("mcp-session-id"), "");
+  EXPECT_EQ(second.head().status(), 204);
+  EXPECT_EQ(second.head().header("mcp-session-id"), "");
+}
+
+TEST(RequestParser, ReadsTheRequestLineAndFindsFieldsInAnyCase) {
+  Head head;
+  Parser parser(Kind::request, head);
+  const std::string wire =
+      "POST /v1/chat/completions?trace=1 HTTP/1.1\r\nHost: gw\r\nAuthorization:  Bearer k \r\n"
+      "X-Stainless-Lang: js\r\nContent-Length: 2\r\n\r\n{}";
+  EXPECT_EQ(read(parser, wire, wire.size(), 64).body, "{}");
+  EXPECT_TRUE(parser.is_done());
+  EXPECT_EQ(head.method(), boost::beast::http::verb::post);
+  EXPECT_EQ(head.method_string(), "POST");
+  EXPECT_EQ(head.target(), "/v1/chat/completions?trace=1");
+  EXPECT_EQ(head.version(), 11u);
+  EXPECT_EQ(head.header("authorization"), "Bearer k");
+  EXPECT_EQ(head.find("x-absent"), std::nullopt);
+  std::string fields;
+  head.for_each_field([&](std::string_view name, std::string_view value) {
+    fields.append(name).append("=").append(value).append(";");
+  });
+  EXPECT_EQ(fields, "Host=gw;Authorization=Bearer k;X-Stainless-Lang=js;Content-Length=2;");
+  EXPECT_TRUE(parser.keep_alive());
+}
+
+TEST(RequestParser, KnowsMethodsItDoesNotServeAndRequestsWithoutABody) {
+  Head head;
+  Parser parser(Kind::request, head);
+  boost::system::error_code ec;
+  const std::string wire = "BREW /pot HTTP/1.0\r\n\r\nGET";
+  EXPECT_EQ(parser.put(wire, ec), wire.size() - 3);
+  EXPECT_FALSE(ec);
+  EXPECT_TRUE(parser.is_done());
+  EXPECT_EQ(head.method(), boost::beast::http::verb::unknown);
+  EXPECT_EQ(head.method_string(), "BREW");
+  EXPECT_EQ(head.version(), 10u);
+  EXPECT_FALSE(parser.keep_alive());
+}
+
+TEST(RequestParser, DecodesAChunkedBodySplitAnywhere) {
+  expect_body(
+      "POST /v1/embeddings HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "2\r\n{\"\r\n9;ext=1\r\ninput\":1}\r\n0\r\nX-Trailer: t\r\n\r\n",
+      "{\"input\":1}", false, Kind::request);
+}
+
+TEST(RequestParser, PassesOverEmptyLinesBeforeTheRequest) {
+  expect_body("\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", "abc", false,
+              Kind::request);
+}
+
+TEST(RequestParser, SaysWhetherTheConnectionStaysOpen) {
+  const auto keep_alive = [](std::string_view wire) {
+    Head head;
+    Parser parser(Kind::request, head);
+    EXPECT_FALSE(read(parser, wire, wire.size(), 64).error) << wire;
+    return parser.keep_alive();
+  };
+  EXPECT_TRUE(keep_alive("GET / HTTP/1.1\r\n\r\n"));
+  EXPECT_FALSE(keep_alive("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  EXPECT_FALSE(keep_alive("GET / HTTP/1.0\r\n\r\n"));
+  EXPECT_TRUE(keep_alive("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+}
+
+// What could be read two ways by two servers (request smuggling) is refused, as is what is not a
+// request at all.
+TEST(RequestParser, RefusesRequestsWhoseFramingIsInDoubt) {
+  using E = http::error;
+  const std::pair<std::string, E> cases[] = {
+      {"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+       E::bad_transfer_encoding},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+       E::bad_transfer_encoding},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", E::bad_transfer_encoding},
+      {"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+       E::bad_content_length},
+      {"POST / HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\nabc", E::bad_content_length},
+      {"POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\nabc", E::bad_content_length},
+      {"POST / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", E::bad_field},
+      {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3x\r\nabc\r\n0\r\n\r\n", E::bad_chunk},
+      {"POST / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n", E::bad_line_ending},
+      {"HELLO THERE\r\n\r\n", E::bad_target},
+      {"GET / HTTP/2.0\r\n\r\n", E::bad_version},
+      {"GET /  HTTP/1.1\r\n\r\n", E::bad_version},
+      {"GET  / HTTP/1.1\r\n\r\n", E::bad_target},
+      {"GET /a\tb HTTP/1.1\r\n\r\n", E::bad_target},
+      {"G(T / HTTP/1.1\r\n\r\n", E::bad_method},
+      {" GET / HTTP/1.1\r\n\r\n", E::bad_method},
+  };
+  for (const auto& [wire, expected] : cases)
+    EXPECT_EQ(error_of(wire, false, Kind::request), expected) << wire;
+}
+
+TEST(RequestParser, KeepsToItsLimits) {
+  const auto error = [](std::string_view wire) {
+    Head head;
+    Parser parser(Kind::request, head, 64, 10);
+    return read(parser, wire, wire.size(), 64).error;
+  };
+  EXPECT_FALSE(error("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789"));
+  EXPECT_EQ(error("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n"), http::error::body_limit);
+  EXPECT_FALSE(
+      error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n"));
+  EXPECT_EQ(error("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "5\r\n01234\r\n6\r\n56789a\r\n0\r\n\r\n"),
+            http::error::body_limit);
+  EXPECT_EQ(error("GET / HTTP/1.1\r\nX: " + std::string(60, 'a') + "\r\n\r\n"),
+            http::error::header_limit);
 }
 
 }  // namespace
-}  // namespace switchyard::upstream
+}  // namespace switchyard::http1
