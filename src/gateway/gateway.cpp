@@ -112,9 +112,9 @@ const handlers::Endpoint* Gateway::find(std::string_view path) const {
   return nullptr;
 }
 
-Awaitable<void> Gateway::handle(const request::HttpRequest& http, request::ResponseSink& response) {
-  request::Context request(http, response);
-  TimedSink sink(response, request.record);
+Awaitable<void> Gateway::handle(request::Context& request) {
+  const request::HttpRequest& http = request.http;
+  TimedSink sink(request.response(), request.record);
   request::Context::Through through(request, sink);
   auto& record = request.record;
   record.request_id = request.request_id();

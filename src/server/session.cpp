@@ -149,9 +149,14 @@ Awaitable<bool> Session::read_request() {
   }
 
   if (read_deadline_.expired()) ec = beast::error::timeout;
-  if (ec == asio::error::operation_aborted || ec == asio::error::eof ||
-      ec == asio::error::connection_reset)
-    co_return false;
+  if (ec != asio::error::operation_aborted && ec != asio::error::eof &&
+      ec != asio::error::connection_reset)
+    co_await refuse(ec);
+  co_return false;
+}
+
+Awaitable<void> Session::refuse(beast::error_code ec) {
+  const auto& limits = worker_.limits();
   api::ApiError error;
   if (ec == beast::error::timeout) {
     error = api::errors::request_timeout();
@@ -170,7 +175,6 @@ Awaitable<bool> Session::read_request() {
   record.status = error.status;
   record.error = error.message;
   telemetry::log_request(record);
-  co_return false;
 }
 
 Awaitable<void> Session::run() {
@@ -192,7 +196,10 @@ Awaitable<void> Session::run() {
     }
     // Held to the end: a reload meanwhile does not pull the configuration from under it.
     const auto gateway = worker_.gateway();
-    co_await gateway->handle(request_, responder_);
+    // In this frame, made once a connection: a request's Context (its log record is 1.2 KiB)
+    // would put the gateway's frame past the size Asio recycles, a malloc a request.
+    request::Context context(request_, responder_);
+    co_await gateway->handle(context);
     if (!responder_.keep_alive()) break;
     request_.release_beyond(kKeptRequestBytes);
   }

@@ -33,6 +33,10 @@ class Session : public SessionHook {
   // Reads the next request into request_. False when the connection should end; a response
   // explaining why has been sent where one is due.
   Awaitable<bool> read_request();
+  // Answers a request that could not be read with the error `ec` calls for. Its own coroutine:
+  // the frame of every read_request() would otherwise carry room for the error and its log
+  // record (1.4 KiB), past what Asio recycles.
+  Awaitable<void> refuse(beast::error_code ec);
 
   // Feeds the buffered bytes to the parser, making room for the body as it comes; need_more is
   // not an error.

@@ -59,8 +59,7 @@ class Gateway final : public std::enable_shared_from_this<Gateway>, public handl
   // Ends the background work: another generation has taken over.
   void retire();
   const ConfigGeneration& generation() const { return *generation_; }
-  Awaitable<void> handle(const request::HttpRequest& http,
-                         request::ResponseSink& response) override;
+  Awaitable<void> handle(request::Context& request) override;
 
   // Readiness goes false for the load balancer once shutdown has begun.
   void set_draining();

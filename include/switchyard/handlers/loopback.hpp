@@ -4,15 +4,14 @@
 #pragma once
 
 #include "switchyard/async.hpp"
-#include "switchyard/request/http.hpp"
-#include "switchyard/request/response_sink.hpp"
+#include "switchyard/request/context.hpp"
 
 namespace switchyard::handlers {
 
 class Loopback {
  public:
-  virtual Awaitable<void> handle(const request::HttpRequest& http,
-                                 request::ResponseSink& response) = 0;
+  // `request` is fresh: made of the request and where its answer goes, nothing else set.
+  virtual Awaitable<void> handle(request::Context& request) = 0;
 
  protected:
   ~Loopback() = default;

@@ -1,5 +1,6 @@
-// One client request while it is served: made at the edge (the gateway) once the request is read,
-// handed down by reference to the handler and the dispatcher, gone when the response is logged.
+// One client request while it is served: made by the server's session once the request is read
+// (or by whoever asks the gateway's loopback), filled in at the edge (the gateway), handed down by
+// reference to the handler and the dispatcher, gone when the response is logged.
 // Holds what every layer may need of the request — the HTTP message, where the answer goes, the
 // record that becomes its log line and span, the key it came with, its deadline and its
 // cancellation — so that no layer threads them one by one.

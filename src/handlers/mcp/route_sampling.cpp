@@ -82,7 +82,8 @@ Awaitable<mcp::Reply> sample_by_route(const Services& services, const request::C
   static std::atomic<std::uint64_t> made{0};
   KeptResponse response(std::string(request.request_id()) + "-sampling-" +
                         std::to_string(made.fetch_add(1) + 1));
-  co_await services.loopback->handle(http, response);
+  request::Context asked(http, response);
+  co_await services.loopback->handle(asked);
   if (response.status() != 200)
     co_return error_reply(api::jsonrpc::kInternalError,
                           "the gateway's route answered sampling with HTTP " +
