@@ -27,6 +27,28 @@ std::string_view preferred_provider(const dispatch::DispatchRequest& job,
   return job.chat ? std::string_view(job.chat->preferred_provider()) : std::string_view();
 }
 
+Awaitable<bool> Inference::route(dispatch::DispatchRequest& job, request::Context& request,
+                                 std::optional<config::Millis>& client_deadline) {
+  const routing::Route* asked = nullptr;
+  auto refusal = find_route(job, request, asked);
+  if (!refusal) refusal = read_deadline(request, client_deadline);
+  if (refusal) {
+    co_await request.refuse(*refusal);
+    co_return false;
+  }
+  // Most routes have neither a classifier nor a budget: no coroutine frame for them.
+  Choice choice{asked, std::nullopt, {}, std::nullopt};
+  if (asked->complexity || asked->budget) {
+    const auto begun = telemetry::Clock::now();
+    choice = co_await choose(job, *asked, request.request_id(), /*ask_classifier=*/true);
+    request.record.phase("routing", begun,
+                         choice.route ? std::string_view(choice.route->name) : "");
+  }
+  refusal = take(std::move(choice), job, request);
+  if (refusal) co_await request.refuse(*refusal);
+  co_return !refusal;
+}
+
 // The steps that only sometimes wait (a classifier, Redis, the cache) are coroutines called only
 // when they have something to wait for; the others are plain functions that return the refusal,
 // if any. Every coroutine frame costs a request about 150 instructions.
@@ -34,25 +56,8 @@ Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Contex
   auto& record = request.record;
   record.requested_model = job.model;
   std::optional<config::Millis> client_deadline;
-  const routing::Route* asked = nullptr;
-  auto refusal = find_route(job, request, asked);
-  if (!refusal) refusal = read_deadline(request, client_deadline);
-  if (refusal) {
-    co_await request.refuse(*refusal);
-    co_return;
-  }
-  // Most routes have neither a classifier nor a budget: no coroutine frame for them.
-  Choice choice{asked, std::nullopt, {}, std::nullopt};
-  if (asked->complexity || asked->budget) {
-    const auto begun = telemetry::Clock::now();
-    choice = co_await choose(job, *asked, request.request_id(), /*ask_classifier=*/true);
-    record.phase("routing", begun, choice.route ? std::string_view(choice.route->name) : "");
-  }
-  refusal = take(std::move(choice), job, request);
-  if (refusal) {
-    co_await request.refuse(*refusal);
-    co_return;
-  }
+  const bool routed = co_await route(job, request, client_deadline);
+  if (!routed) co_return;
 
   KeyLimits limits(services_, request);
   limits.estimate(job);

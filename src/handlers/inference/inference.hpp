@@ -54,6 +54,12 @@ class Inference {
                                           const routing::Route*& asked) const;
 
  private:
+  // Moves `job` to the route that serves it and reads the client's deadline (into
+  // `client_deadline`); false when the request was refused (the refusal sent). Its own coroutine:
+  // with the choice and the refusal in serve()'s frame, that frame would be past the size Asio
+  // recycles, a slower malloc a request.
+  Awaitable<bool> route(dispatch::DispatchRequest& job, request::Context& request,
+                        std::optional<config::Millis>& client_deadline);
   // The client's x-switchyard-deadline (into `into`), when it sent one, or why it is malformed.
   static std::optional<api::ApiError> read_deadline(const request::Context& request,
                                                     std::optional<config::Millis>& into);
