@@ -248,7 +248,7 @@ TEST(RequestParser, ReadsTheRequestLineAndFindsFieldsInAnyCase) {
   Parser parser(Kind::request, head);
   const std::string wire =
       "POST /v1/chat/completions?trace=1 HTTP/1.1\r\nHost: gw\r\nAuthorization:  Bearer k \r\n"
-      "X-Stainless-Lang: js\r\nContent-Length: 2\r\n\r\n{}";
+      "X-Stainless-Lang: js\r\nX-a^b: caret\r\nContent-Length: 2\r\n\r\n{}";
   EXPECT_EQ(read(parser, wire, wire.size(), 64).body, "{}");
   EXPECT_TRUE(parser.is_done());
   EXPECT_EQ(head.method(), boost::beast::http::verb::post);
@@ -257,11 +257,14 @@ TEST(RequestParser, ReadsTheRequestLineAndFindsFieldsInAnyCase) {
   EXPECT_EQ(head.version(), 11u);
   EXPECT_EQ(head.header("authorization"), "Bearer k");
   EXPECT_EQ(head.find("x-absent"), std::nullopt);
+  EXPECT_EQ(head.header("X-A^B"), "caret");
+  EXPECT_EQ(head.find("x-a~b"), std::nullopt);  // '~' is '^' with bit 0x20 set, not its case
   std::string fields;
   head.for_each_field([&](std::string_view name, std::string_view value) {
     fields.append(name).append("=").append(value).append(";");
   });
-  EXPECT_EQ(fields, "Host=gw;Authorization=Bearer k;X-Stainless-Lang=js;Content-Length=2;");
+  EXPECT_EQ(fields,
+            "Host=gw;Authorization=Bearer k;X-Stainless-Lang=js;X-a^b=caret;Content-Length=2;");
   EXPECT_TRUE(parser.keep_alive());
 }
 
