@@ -162,7 +162,9 @@ class Line {
     w_ = nullptr;
   }
 
-  void text(std::string_view name, std::string_view value) {
+  // The writers and key() are inlined into the lines that call them: the names are literals
+  // there, so copying one is a store or two instead of a call to memcpy (30 a request line).
+  [[gnu::always_inline]] void text(std::string_view name, std::string_view value) {
     key(name);
     if (json_) {
       room(api::json::quoted_size_bound(value.size()));
@@ -171,14 +173,14 @@ class Line {
       logfmt_value(value);
     }
   }
-  void number(std::string_view name, std::int64_t value) {
+  [[gnu::always_inline]] void number(std::string_view name, std::int64_t value) {
     key(name);
     room(24);
     w_ = std::to_chars(w_, w_ + 24, value).ptr;
   }
   void boolean(std::string_view name, bool value) { raw(name, value ? "true" : "false"); }
   // Milliseconds with three decimals, from microseconds, without printf.
-  void ms(std::string_view name, std::chrono::microseconds d) {
+  [[gnu::always_inline]] void ms(std::string_view name, std::chrono::microseconds d) {
     key(name);
     room(28);
     const auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(0, d.count()));
@@ -242,7 +244,7 @@ class Line {
     room(text.size());
     copy(text);
   }
-  void key(std::string_view name) {
+  [[gnu::always_inline]] void key(std::string_view name) {
     room(list_.size() + name.size() + 24);
     if (!first_) *w_++ = json_ ? ',' : ' ';
     first_ = false;
