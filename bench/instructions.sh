@@ -12,6 +12,9 @@
 #   CONFIG_EXTRA=$'metrics:\n  enabled: false\n' SWITCHYARD_BENCH_LOG=false bench/instructions.sh
 #                                            (YAML appended to the config: a setting's cost)
 #   KEEP=dir bench/instructions.sh           (keeps each profile for callgrind_annotate)
+#   SDK_HEADERS=1 EVENTS=0 bench/instructions.sh OLD NEW
+#                                            the requests also carry the header fields an
+#                                            OpenAI SDK (Node) adds: what a field costs
 # Requests: each binary runs under callgrind on bench/switchyard.yaml in front of the harness's
 # nginx mock upstream; after a warm-up its counters are zeroed, REQUESTS requests (the harness's
 # 1.1 KB chat body) are sent one after another over one keep-alive connection, and its
@@ -46,11 +49,23 @@ trap '"$h/stop_all.sh" >/dev/null 2>&1 || true; [ -n "$mock_pid" ] && kill "$moc
 sed -e 's/18080/18085/' "$work/config.yaml" >"$work/events.yaml"
 sed 's/"stream":false/"stream":true/' "$h/body.json" >"$work/stream.json"
 
+# The fields an OpenAI SDK for Node sends besides curl's (its x-stainless-* telemetry).
+sdk_headers=()
+if [ "${SDK_HEADERS:-0}" = 1 ]; then
+  for field in 'accept: application/json' 'authorization: Bearer sk-bench-0000000000000000' \
+    'user-agent: OpenAI/JS 4.104.0' 'x-stainless-lang: js' 'x-stainless-package-version: 4.104.0' \
+    'x-stainless-os: Linux' 'x-stainless-arch: x64' 'x-stainless-runtime: node' \
+    'x-stainless-runtime-version: v20.20.2' 'x-stainless-retry-count: 0' \
+    'x-stainless-timeout: 600' 'accept-encoding: gzip,deflate'; do
+    sdk_headers+=(-H "$field")
+  done
+fi
 # N requests over one connection (curl reuses it across the URL list).
 send() {
   local n=$1 urls=()
   for ((i = 0; i < n; i++)); do urls+=(-o /dev/null "http://127.0.0.1:18090$CHAT_PATH"); done
-  curl -s --fail -H 'content-type: application/json' --data-binary @"$h/body.json" "${urls[@]}"
+  curl -s --fail -H 'content-type: application/json' ${sdk_headers[@]+"${sdk_headers[@]}"} \
+    --data-binary @"$h/body.json" "${urls[@]}"
 }
 streams() {
   build/switchyard-stream-load --target 127.0.0.1:18090 --streams "$1" --body "$work/stream.json" |
