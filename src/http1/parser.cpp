@@ -338,8 +338,7 @@ void Parser::set_framing(const Framing& framing, error_code& ec) {
     } else if (framing.length > max_body_) {
       ec = error::body_limit;
     } else {
-      left_ = framing.length;
-      state_ = left_ > 0 ? State::length : State::done;
+      expect_length(framing.length);
     }
     return;
   }
@@ -353,12 +352,16 @@ void Parser::set_framing(const Framing& framing, error_code& ec) {
     state_ = framing.chunked ? State::chunk_size : State::until_eof;
     keep_alive_ = keep_alive_ && framing.chunked && !has_length;
   } else if (has_length) {
-    left_ = framing.length;
-    state_ = left_ > 0 ? State::length : State::done;
+    expect_length(framing.length);
   } else {
     state_ = State::until_eof;
     keep_alive_ = false;
   }
+}
+
+void Parser::expect_length(std::uint64_t length) {
+  left_ = length;
+  state_ = length > 0 ? State::length : State::done;
 }
 
 std::size_t Parser::copy_body(std::string_view in) {

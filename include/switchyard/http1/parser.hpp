@@ -75,12 +75,15 @@ class Head {
 class Parser {
  public:
   using error_code = boost::system::error_code;
+  // The most a response head may take unless the parser is told otherwise, and a chunk's
+  // framing line.
+  static constexpr std::size_t kMaxHead = 64 * 1024;
   static constexpr std::size_t kMaxChunkLine = 4 * 1024;
   static constexpr std::uint64_t kUnlimited = std::numeric_limits<std::uint64_t>::max();
 
   // Reads one message of `kind` into `head` (emptied here). A head longer than `max_head` is
   // http::error::header_limit; a body longer than `max_body`, body_limit.
-  Parser(Kind kind, Head& head, std::size_t max_head = 64 * 1024,
+  Parser(Kind kind, Head& head, std::size_t max_head = kMaxHead,
          std::uint64_t max_body = kUnlimited);
 
   // Takes what it can of `in` (the bytes not taken before, offered again with what arrived
@@ -132,6 +135,8 @@ class Parser {
   bool parse_status_line(std::string_view line, error_code& ec);
   void parse_fields(std::string_view lines, std::size_t at, Framing& framing, error_code& ec);
   void set_framing(const Framing& framing, error_code& ec);
+  // A body of `length` bytes follows (none when 0).
+  void expect_length(std::uint64_t length);
   std::size_t put_body(std::string_view in, error_code& ec);
   std::size_t copy_body(std::string_view in);
 

@@ -10,7 +10,6 @@ namespace switchyard::http1 {
 namespace {
 
 namespace http = boost::beast::http;
-constexpr std::size_t kMaxHead = 64 * 1024;  // the parser's default
 
 struct Read {
   std::string body;
@@ -215,8 +214,8 @@ TEST(ResponseParser, RejectsWhatIsNotAnHttp11Response) {
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n", E::bad_chunk},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(5000, '1'),
        E::bad_chunk},
-      {"HTTP/1.1 200 OK\r\nX: " + std::string(kMaxHead, 'a'), E::header_limit},
-      {"HTTP/1.1 200 OK\r\nX: " + std::string(kMaxHead, 'a') + "\r\n\r\n", E::header_limit},
+      {"HTTP/1.1 200 OK\r\nX: " + std::string(Parser::kMaxHead, 'a'), E::header_limit},
+      {"HTTP/1.1 200 OK\r\nX: " + std::string(Parser::kMaxHead, 'a') + "\r\n\r\n", E::header_limit},
   };
   for (const auto& [wire, expected] : cases)
     EXPECT_EQ(error_of(wire), expected) << wire.substr(0, 80);
