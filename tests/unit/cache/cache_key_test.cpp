@@ -169,6 +169,30 @@ TEST(CacheKey, ABodyThatIsNotAnObjectBypassesTheCache) {
   EXPECT_EQ(bypass_of(R"({"messages":[],"temperature":0)"), "body not valid json");
 }
 
+// A worker remembers the decisions for the bodies it saw last, by their bytes: the same bytes
+// asked again under another scope or policy get their own decision, never the remembered one.
+TEST(CacheKey, ARepeatedBodyIsDecidedUnderItsOwnScopeAndPolicy) {
+  constexpr std::string_view body = R"({"messages":[],"temperature":0.7})";
+  EXPECT_FALSE(cache_key(body, "smart", KeyPolicy{0.5}).cacheable());
+  const KeyDecision allowed = cache_key(body, "smart", KeyPolicy{1.0});
+  ASSERT_TRUE(allowed.cacheable()) << allowed.bypass_reason;
+  EXPECT_EQ(cache_key(body, "smart", KeyPolicy{0.5}).bypass_reason, "temperature 0.7 above 0.5");
+  const KeyDecision other_scope = cache_key(body, "cheap", KeyPolicy{1.0});
+  EXPECT_NE(other_scope.key, allowed.key);
+  EXPECT_EQ(cache_key(body, "smart", KeyPolicy{1.0}).key, allowed.key);
+
+  // Many other bodies in between (more than a worker remembers) change nothing.
+  const std::string first = key_of(kBase);
+  std::vector<std::string> others;
+  for (int i = 0; i < 100; ++i) {
+    const std::string other = R"({"messages":[],"temperature":0,"seed":)" + std::to_string(i) + "}";
+    others.push_back(key_of(other));
+    EXPECT_NE(others.back(), first);
+  }
+  EXPECT_EQ(key_of(kBase), first);
+  EXPECT_EQ(key_of(R"({"messages":[],"temperature":0,"seed":7})"), others[7]);
+}
+
 TEST(CanonicalJson, SortsKeysDropsWhitespaceAndRespellsStringsAndNumbers) {
   EXPECT_EQ(canonical_json(R"( { "b" : [ 1.50 , -0.0, 1e21, 2.5e-8 ] , "a" : "\u00e9\/\b\"" } )"),
             "{\"a\":\"\xC3\xA9/\\u0008\\\"\",\"b\":[1.5,0,1e+21,2.5e-08]}");
