@@ -247,6 +247,14 @@ std::string redis_cache(const RedisServer& redis) {
   return "redis:\n  url: " + redis.url() + "\n  timeout: 100ms\ncache:\n  backend: redis\n";
 }
 
+// A gateway caching in a redis-server of its own, in front of a mock.
+struct RedisCached {
+  TempDir dir;
+  RedisServer redis{dir};
+  Mock mock{dir};
+  Gateway gw{dir, config_for(mock.port(), redis_cache(redis))};
+};
+
 TEST(RedisCache, AnAnswerCachedThroughOneReplicaIsAHitOnAnother) {
   TempDir dir;
   RedisServer redis(dir);
@@ -268,11 +276,41 @@ TEST(RedisCache, AnAnswerCachedThroughOneReplicaIsAHitOnAnother) {
   EXPECT_EQ(chat_requests(mock), 1);
 }
 
+// Anything that reaches the Redis server can write under the cache's keys: an entry read from
+// there is validated, and one that is not a whole answer is a miss served upstream.
+TEST(RedisCache, ADamagedEntryIsAMissServedUpstream) {
+  RedisCached cached;
+  auto& [dir, redis, mock, gw] = cached;
+  ASSERT_TRUE(redis_connected(gw, 4));
+  HttpClient client(gw.port());
+  const auto first = post(client, ask("default"));
+  ASSERT_EQ(first.status, 200) << first.body;
+  const auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"-p", std::to_string(redis.port())});
+    return run_program("redis-cli", args).out;
+  };
+  std::string key;
+  ASSERT_TRUE(eventually([&] {
+    key = cli({"--scan", "--pattern", "switchyard:cache:*"});
+    return !key.empty();
+  }));
+  key.erase(key.find('\n'));
+  std::string entry = cli({"--raw", "get", key});
+  ASSERT_GT(entry.size(), 20u);
+  entry.resize(entry.size() - 20);  // the completion cut short
+  cli({"set", key, entry});
+
+  const auto r = post(client, ask("default"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("x-switchyard-cache"), "miss");
+  EXPECT_EQ(json::parse(r.body)["choices"][0]["message"]["content"],
+            json::parse(first.body)["choices"][0]["message"]["content"]);
+  EXPECT_EQ(chat_requests(mock), 2);
+}
+
 TEST(RedisCache, RequestsKeepBeingServedWhileRedisIsDownAndTheCacheComesBack) {
-  TempDir dir;
-  RedisServer redis(dir);
-  Mock mock(dir);
-  Gateway gw(dir, config_for(mock.port(), redis_cache(redis)));
+  RedisCached cached;
+  auto& [dir, redis, mock, gw] = cached;
   ASSERT_TRUE(redis_connected(gw, 4));
   HttpClient client(gw.port());
   ASSERT_TRUE(eventually([&] {

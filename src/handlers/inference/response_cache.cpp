@@ -66,35 +66,54 @@ struct Entry {
   std::string_view completion;
 };
 
-std::optional<Entry> decode_entry(std::string_view entry) {
+// Where an entry came from decides how it is read. One from this process's memory was written by
+// encode_entry around a completion that passed storable_completion: its members are walked
+// without validating them again (a validating pass over the completion was most of a hit's cost
+// once the key is remembered). One from Redis may have been written or damaged by anything that
+// reaches the server, so it is validated, and a damaged one is a miss.
+enum class Origin { this_process, redis };
+
+// Calls on_member(key_raw, value) for each top-level member of `object`; false when it is not
+// valid JSON.
+template <class OnMember>
+bool read_members(std::string_view object, Origin origin, OnMember&& on_member) {
+  if (origin == Origin::redis) return !api::json::scan(object, on_member);
+  while (!object.empty() && api::json::Cursor::is_ws(object.front())) object.remove_prefix(1);
+  api::json::for_each_member(object, on_member);
+  return true;
+}
+
+std::optional<Entry> decode_entry(std::string_view entry, Origin origin) {
   const auto newline = entry.find('\n');
   if (newline == std::string_view::npos) return std::nullopt;
   Entry out{{}, {}, {}, entry.substr(newline + 1)};
-  const auto invalid = api::json::scan(entry.substr(0, newline),
-                                       [&out](std::string_view key, const api::json::Value& v) {
-                                         if (v.type != api::json::Type::string) return;
-                                         if (api::json::key_equals(key, "provider"))
-                                           out.provider = api::json::unescape(v.raw);
-                                         if (api::json::key_equals(key, "model"))
-                                           out.model = api::json::unescape(v.raw);
-                                         if (api::json::key_equals(key, "upstream"))
-                                           out.upstream = api::json::unescape(v.raw);
-                                       });
-  if (invalid) return std::nullopt;
+  const bool valid = read_members(entry.substr(0, newline), origin,
+                                  [&out](std::string_view key, const api::json::Value& v) {
+                                    if (v.type != api::json::Type::string) return;
+                                    if (api::json::key_equals(key, "provider"))
+                                      out.provider = api::json::unescape(v.raw);
+                                    if (api::json::key_equals(key, "model"))
+                                      out.model = api::json::unescape(v.raw);
+                                    if (api::json::key_equals(key, "upstream"))
+                                      out.upstream = api::json::unescape(v.raw);
+                                  });
+  if (!valid) return std::nullopt;
   return out;
 }
 
 // The completion with its top-level "model" saying `model` (what this client is shown); nullopt
 // when it is not JSON (an entry damaged in Redis: a miss). Only storable answers were stored, so
-// this one validating pass is all a hit needs.
-std::optional<std::string> with_model(std::string_view completion, std::string_view model) {
+// this one pass is all a hit needs.
+std::optional<std::string> with_model(std::string_view completion, std::string_view model,
+                                      Origin origin) {
   std::string_view raw;
-  const auto invalid = api::json::scan(completion, [&](std::string_view key,
-                                                       const api::json::Value& value) {
-    if (raw.empty() && api::json::key_equals(key, "model") && value.type == api::json::Type::string)
-      raw = value.raw;
-  });
-  if (invalid) return std::nullopt;
+  const bool valid =
+      read_members(completion, origin, [&](std::string_view key, const api::json::Value& value) {
+        if (raw.empty() && api::json::key_equals(key, "model") &&
+            value.type == api::json::Type::string)
+          raw = value.raw;
+      });
+  if (!valid) return std::nullopt;
   std::string out;
   if (raw.empty()) return std::string(completion);
   const std::size_t at = static_cast<std::size_t>(raw.data() - completion.data());
@@ -218,10 +237,12 @@ Awaitable<bool> ResponseCache::look_up(const dispatch::DispatchRequest& job,
   }
 
   const auto stored = co_await services_.cache->get(key);
-  const auto entry = stored ? decode_entry(*stored) : std::nullopt;
+  const Origin origin = services_.cache_in_redis ? Origin::redis : Origin::this_process;
+  const auto entry = stored ? decode_entry(*stored, origin) : std::nullopt;
   auto completion =
       entry ? with_model(entry->completion,
-                         job.report_upstream_model ? std::string_view(entry->upstream) : job.model)
+                         job.report_upstream_model ? std::string_view(entry->upstream) : job.model,
+                         origin)
             : std::nullopt;
   const auto answer = completion ? client_answer(job, std::move(*completion)) : std::nullopt;
   if (!answer) {
