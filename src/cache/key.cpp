@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <system_error>
@@ -400,23 +402,56 @@ class RecentDecisions {
   static constexpr std::size_t kMaxBody = 32 * 1024;
 
   struct Slot {
-    std::size_t hash = 0;
+    std::uint64_t hash = 0;
     double max_temperature = 0;
     std::string scope;
     std::string body;
     std::optional<KeyDecision> decision;
 
-    bool holds(std::size_t h, std::string_view b, std::string_view s, const KeyPolicy& p) const {
+    bool holds(std::uint64_t h, std::string_view b, std::string_view s, const KeyPolicy& p) const {
       return decision && hash == h && max_temperature == p.max_temperature && body == b &&
              scope == s;
     }
   };
 
-  static std::size_t hash(std::string_view body, std::string_view scope) {
-    const std::hash<std::string_view> h;
-    return h(body) ^ (h(scope) * 0x9E3779B97F4A7C15ULL);
+  // Only picks a slot (the slot then compares the bytes), so speed matters more than quality:
+  // four independent 64-bit lanes over 32 bytes a step, a quarter of std::hash's byte-serial
+  // Murmur on a 1 KB body.
+  static std::uint64_t hash(std::string_view body, std::string_view scope) {
+    constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ULL;
+    const auto mix = [](std::uint64_t h, std::uint64_t word) {
+      return std::rotl((h ^ word) * kMul, 31);
+    };
+    const char* p = body.data();
+    const std::size_t n = body.size();
+    // The lanes as four variables: as an array GCC keeps them in memory (45 instructions a step
+    // instead of 18).
+    std::uint64_t a = n, b = std::hash<std::string_view>()(scope), c = 0, d = 0;
+    const auto word = [](const char* at) {
+      std::uint64_t w;
+      std::memcpy(&w, at, sizeof w);
+      return w;
+    };
+    std::size_t at = 0;
+    for (; at + 32 <= n; at += 32) {
+      a = mix(a, word(p + at));
+      b = mix(b, word(p + at + 8));
+      c = mix(c, word(p + at + 16));
+      d = mix(d, word(p + at + 24));
+    }
+    char tail[32] = {};
+    std::memcpy(tail, p + at, n - at);
+    a = mix(a, word(tail));
+    b = mix(b, word(tail + 8));
+    c = mix(c, word(tail + 16));
+    d = mix(d, word(tail + 24));
+    std::uint64_t h = mix(mix(mix(a, b), c), d);
+    h ^= h >> 33;  // MurmurHash3's finaliser: every bit of h reaches the low bits the slot uses
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    return h;
   }
-  Slot& slot(std::size_t h) { return slots_[h % kSlots]; }
+  Slot& slot(std::uint64_t h) { return slots_[h % kSlots]; }
 
  private:
   std::array<Slot, kSlots> slots_;
@@ -464,7 +499,7 @@ KeyDecision compute_key(std::string_view body, std::string_view scope, const Key
 KeyDecision cache_key(std::string_view body, std::string_view scope, const KeyPolicy& policy) {
   if (body.size() > RecentDecisions::kMaxBody) return compute_key(body, scope, policy);
   thread_local RecentDecisions recent;
-  const std::size_t hash = RecentDecisions::hash(body, scope);
+  const std::uint64_t hash = RecentDecisions::hash(body, scope);
   auto& slot = recent.slot(hash);
   if (!slot.holds(hash, body, scope, policy)) {
     slot.decision = compute_key(body, scope, policy);
