@@ -97,7 +97,8 @@ std::optional<ScanError> scan(std::string_view text, OnMember&& on_member);
 // Validates without reporting members.
 std::optional<ScanError> validate(std::string_view text);
 
-// Iterates an already validated array or object without re-validating it.
+// Iterates an already validated array or object without re-validating it. An on_member that
+// returns bool stops the walk by returning false.
 template <class OnElement>
 void for_each_element(std::string_view array_raw, OnElement&& on_element);
 template <class OnMember>

@@ -1,6 +1,8 @@
 // Template part of json.hpp; include json.hpp, not this.
 #pragma once
 
+#include <type_traits>
+
 namespace switchyard::api::json {
 
 namespace detail {
@@ -115,7 +117,11 @@ void for_each_member(std::string_view object_raw, OnMember&& on_member) {
     c.skip_ws();
     c.consume(':');
     c.skip_ws();
-    on_member(key, detail::next_validated(c));
+    if constexpr (std::is_same_v<decltype(on_member(key, detail::next_validated(c))), bool>) {
+      if (!on_member(key, detail::next_validated(c))) return;
+    } else {
+      on_member(key, detail::next_validated(c));
+    }
     c.skip_ws();
     if (!c.consume(',')) return;
   }

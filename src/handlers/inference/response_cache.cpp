@@ -73,8 +73,8 @@ struct Entry {
 // reaches the server, so it is validated, and a damaged one is a miss.
 enum class Origin { this_process, redis };
 
-// Calls on_member(key_raw, value) for each top-level member of `object`; false when it is not
-// valid JSON.
+// Calls on_member(key_raw, value) for each top-level member of `object`, or, from this
+// process, until it returns false; false when `object` is not valid JSON.
 template <class OnMember>
 bool read_members(std::string_view object, Origin origin, OnMember&& on_member) {
   if (origin == Origin::redis) return !api::json::scan(object, on_member);
@@ -112,6 +112,7 @@ std::optional<std::string> with_model(std::string_view completion, std::string_v
         if (raw.empty() && api::json::key_equals(key, "model") &&
             value.type == api::json::Type::string)
           raw = value.raw;
+        return raw.empty();  // a walk that need not validate stops at the first "model"
       });
   if (!valid) return std::nullopt;
   std::string out;

@@ -566,6 +566,16 @@ TEST(JsonIterate, VisitsNothingInEmptyContainers) {
   EXPECT_EQ(calls, 0);
 }
 
+TEST(JsonIterate, AMemberCallbackThatReturnsFalseStopsTheWalk) {
+  std::vector<std::string_view> seen;
+  for_each_member(R"({"id":"x","model":"m","choices":[{"a":1}],"usage":{}})",
+                  [&](std::string_view key, const Value& v) {
+                    seen.push_back(key);
+                    return !(key == "model" && v.raw == R"("m")");
+                  });
+  EXPECT_EQ(seen, (std::vector<std::string_view>{"id", "model"}));
+}
+
 TEST(JsonUnescape, DecodesSimpleEscapesAndBmpCodePoints) {
   EXPECT_EQ(unescape(R"("a\"b\\c\/d\be\ff\ng\rh\ti")"), "a\"b\\c/d\be\ff\ng\rh\ti");
   EXPECT_EQ(unescape(R"("\u0041\u00e9\u00E9\u20ac\uFFFF")"),
