@@ -1,5 +1,6 @@
 #include "switchyard/api/json.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -321,11 +322,14 @@ std::string unescape(std::string_view raw) {
     raw = raw.substr(1, raw.size() - 2);
   std::string out;
   out.reserve(raw.size());
+  // Runs between escapes are copied whole: most strings have none.
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    const char c = raw[i];
-    if (c != '\\' || i + 1 >= raw.size()) {
-      out += c;
-      continue;
+    const std::size_t escape = std::min(raw.find('\\', i), raw.size());
+    out.append(raw, i, escape - i);
+    i = escape;
+    if (i + 1 >= raw.size()) {
+      if (i < raw.size()) out += raw[i];
+      break;
     }
     const char e = raw[++i];
     switch (e) {
