@@ -15,10 +15,12 @@
 #   SDK_HEADERS=1 EVENTS=0 bench/instructions.sh OLD NEW
 #                                            the requests also carry the header fields an
 #                                            OpenAI SDK (Node) adds: what a field costs
+#   HITS=0 bench/instructions.sh             leaves out the cache hits
 # Requests: each binary runs under callgrind on bench/switchyard.yaml in front of the harness's
 # nginx mock upstream; after a warm-up its counters are zeroed, REQUESTS requests (the harness's
 # 1.1 KB chat body) are sent one after another over one keep-alive connection, and its
 # user-space instruction count is divided by them.
+# Hits: the same with the memory cache on, so that every measured request is answered from it.
 # Events: the same config in front of switchyard-mock streaming 100 chunks 20 ms apart;
 # tools/stream-load opens 200 streams at once, and the count is divided by the events relayed
 # (the requests that opened the streams included, about 0.6k an event).
@@ -29,6 +31,7 @@ h=bench/harness
 . "$h/common.sh"
 REQUESTS=${REQUESTS:-2000}
 EVENTS=${EVENTS:-1}
+HITS=${HITS:-1}
 TOLERANCE_PCT=${TOLERANCE_PCT:-2}
 # How many events one read of a stream brings depends on timing, and with it the count per event.
 EVENT_TOLERANCE_PCT=${EVENT_TOLERANCE_PCT:-5}
@@ -47,6 +50,8 @@ mock_pid=
 trap '"$h/stop_all.sh" >/dev/null 2>&1 || true; [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null; rm -rf "$work"' EXIT
 { cat bench/switchyard.yaml; printf '%s' "${CONFIG_EXTRA:-}"; } >"$work/config.yaml"
 sed -e 's/18080/18085/' "$work/config.yaml" >"$work/events.yaml"
+# The harness's body has temperature 0.2: the cache is told to keep such answers.
+printf 'cache:\n  backend: memory\n  max_temperature: 1\n' | cat "$work/config.yaml" - >"$work/hits.yaml"
 sed 's/"stream":false/"stream":true/' "$h/body.json" >"$work/stream.json"
 
 # The fields an OpenAI SDK for Node sends besides curl's (its x-stainless-* telemetry).
@@ -100,6 +105,10 @@ declare -A count
 for bin in "$@"; do
   count[$bin.requests]=$(measure "$bin" "$work/config.yaml" warm_requests requests requests)
   echo "$bin: ${count[$bin.requests]} instructions/request ($REQUESTS requests)"
+  if [ "$HITS" = 1 ]; then
+    count[$bin.hits]=$(measure "$bin" "$work/hits.yaml" warm_requests requests hits)
+    echo "$bin: ${count[$bin.hits]} instructions/cache hit ($REQUESTS requests)"
+  fi
   if [ "$EVENTS" = 1 ]; then
     build/switchyard-mock --listen 127.0.0.1:18085 --name mock --chunks 100 \
       --chunk-delay-ms 20 >"$work/mock.log" 2>&1 &
@@ -116,8 +125,8 @@ done
 bin=$1
 case $mode in
   record)
-    printf 'requests %s\nevents %s\n' "${count[$bin.requests]}" "${count[$bin.events]:-0}" \
-      >"$baseline_file"
+    printf 'requests %s\nevents %s\nhits %s\n' "${count[$bin.requests]}" \
+      "${count[$bin.events]:-0}" "${count[$bin.hits]:-0}" >"$baseline_file"
     echo "recorded in $baseline_file"
     ;;
   check)
