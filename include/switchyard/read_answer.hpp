@@ -112,6 +112,11 @@ class ReadOp : public ad::reactor_op {
 
 // Per-operation cancellation (a cancellation slot on the completion handler).
 struct Cancel {
+  // Spelled out: clang 14 (the fuzz build) has no parenthesised aggregate initialisation, which
+  // the slot's emplace() needs.
+  Cancel(ad::reactor* r, ad::reactor::per_descriptor_data* d, int f)
+      : reactor(r), data(d), fd(f) {}
+
   ad::reactor* reactor;
   ad::reactor::per_descriptor_data* data;
   int fd;

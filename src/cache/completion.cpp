@@ -94,7 +94,10 @@ struct StreamAssembler::State {
 
   // False when the delta makes the stream unstorable.
   static bool add_delta(Choice& choice, const Json& delta) {
-    for (const auto& [name, value] : delta.items()) {
+    for (const auto& item : delta.items()) {
+      // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+      const std::string& name = item.key();
+      const Json& value = item.value();
       if (name == "role") {
         if (value.is_string()) choice.role = value.get<std::string>();
       } else if (value.is_string()) {
