@@ -47,6 +47,9 @@ std::optional<int> time_of_day(std::string_view s) {
 
 std::optional<std::chrono::system_clock::time_point> at(int year, int month, int day, int seconds) {
   using namespace std::chrono;
+  // The clock counts nanoseconds in 64 bits, about 292 years either side of 1970: a year outside
+  // these is not a date an upstream means, and would overflow the conversion.
+  if (year < 1900 || year > 2200) return std::nullopt;
   const year_month_day date{std::chrono::year{year},
                             std::chrono::month{static_cast<unsigned>(month)},
                             std::chrono::day{static_cast<unsigned>(day)}};

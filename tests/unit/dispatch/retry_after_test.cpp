@@ -25,6 +25,14 @@ TEST(HttpDate, RejectsWhatIsNotADate) {
   }
 }
 
+// Found by tests/fuzz/header_values_fuzz: the year 997 overflowed the clock's nanoseconds.
+TEST(HttpDate, RejectsAYearTheClockCannotHold) {
+  EXPECT_FALSE(parse_http_date("Sun Nov  6 08:49:37 0997"));
+  EXPECT_FALSE(parse_http_date("Sun, 06 Nov 9999 08:49:37 GMT"));
+  EXPECT_FALSE(parse_retry_after("Sun, 06 Nov 9999 08:49:37 GMT", kExample));
+  EXPECT_TRUE(parse_http_date("Sun, 06 Nov 2150 08:49:37 GMT"));
+}
+
 TEST(RetryAfter, ReadsDelaySecondsAndDatesRelativeToNow) {
   EXPECT_EQ(parse_retry_after("7", kExample), milliseconds{7000});
   EXPECT_EQ(parse_retry_after(" 0 ", kExample), milliseconds{0});
