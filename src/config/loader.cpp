@@ -5,9 +5,12 @@
 #include <cstdio>
 #include <optional>
 #include <span>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <vector>
+
+#include <yaml-cpp/eventhandler.h>
 
 #include "node_reader.hpp"
 #include "sections.hpp"
@@ -191,6 +194,60 @@ std::optional<std::string> read_file(const std::string& path, std::error_code& e
   return text;
 }
 
+// Where each document of a YAML stream begins. Not YAML::LoadAll: yaml-cpp 0.7 (Debian 12's)
+// never returns from it on a document that starts with ',' — the parser reports a null document
+// there again and again without moving on, allocating each time (its issue #1040, found here by
+// tests/fuzz/config_fuzz: a config file that is just "," took all memory). A document that does
+// not move the parser ends the scan, and where it stuck is a syntax error.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  struct Scan {
+    std::vector<YAML::Mark> starts;
+    std::optional<YAML::Mark> stuck;
+  };
+  static Scan of(const std::string& yaml) {
+    std::istringstream in(yaml);
+    YAML::Parser parser(in);
+    DocumentStarts handler;
+    Scan scan;
+    while (parser.HandleNextDocument(handler)) {
+      const YAML::Mark at = handler.first_.value_or(YAML::Mark());
+      if (!scan.starts.empty() && at.pos == scan.starts.back().pos) {
+        scan.stuck = at;
+        break;
+      }
+      scan.starts.push_back(at);
+      handler.first_.reset();
+    }
+    return scan;
+  }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { note(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { note(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    note(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    note(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    note(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void note(const YAML::Mark& mark) {
+    if (!first_) first_ = mark;
+  }
+  std::optional<YAML::Mark> first_;
+};
+
 }  // namespace
 
 LoadResult load_config_string(std::string_view yaml, const std::string& file_name,
@@ -199,20 +256,27 @@ LoadResult load_config_string(std::string_view yaml, const std::string& file_nam
   Config config;
   config.source = file_name;
 
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    const std::string text(yaml);
+    const auto scan = DocumentStarts::of(text);
+    if (scan.stuck) {
+      const auto at = static_cast<std::size_t>(scan.stuck->pos);
+      reader.error(position_of(*scan.stuck), at < text.size() && text[at] == ','
+                                                 ? "invalid YAML: unexpected ','"
+                                                 : "invalid YAML: a document cannot start here");
+    } else if (scan.starts.size() > 1) {
+      reader.error(position_of(scan.starts[1]),
+                   "expected one YAML document, found " + std::to_string(scan.starts.size()));
+    } else {
+      document = YAML::Load(text);
+    }
   } catch (const YAML::Exception& e) {
     // yaml-cpp stops at the first syntax error, so it is reported alone.
     reader.error(position_of(e.mark), "invalid YAML: " + e.msg);
   }
-  if (documents.size() > 1) {
-    reader.error(position_of(documents[1].Mark()),
-                 "expected one YAML document, found " + std::to_string(documents.size()));
-  } else if (!reader.has_errors()) {
-    const YAML::Node document = documents.empty() ? YAML::Node() : documents.front();
+  if (!reader.has_errors())
     read_document(reader, document, fs::path(file_name).parent_path(), overrides, config);
-  }
 
   LoadResult result;
   result.errors = reader.take_diagnostics();

@@ -52,6 +52,15 @@ routes: {}
             std::vector<std::string>{"test.yaml:3:7: invalid YAML: end of map flow not found"});
 }
 
+// Found by tests/fuzz/config_fuzz: yaml-cpp 0.7's LoadAll never returned on these, taking all
+// memory.
+TEST(ConfigLoad, ADocumentStartingWithACommaIsASyntaxError) {
+  EXPECT_EQ(printed(load(",")),
+            std::vector<std::string>{"test.yaml:1:1: invalid YAML: unexpected ','"});
+  EXPECT_EQ(printed(load(std::string(kMinimal) + "---\n, x\n")),
+            std::vector<std::string>{"test.yaml:6:1: invalid YAML: unexpected ','"});
+}
+
 TEST(ConfigLoad, ReportsMoreThanOneYamlDocument) {
   const LoadResult result = load(std::string(kMinimal) + "---\nlog: {}\n");
   EXPECT_EQ(printed(result),
@@ -73,21 +82,22 @@ models:
 cahce: {}
 )");
   EXPECT_FALSE(result.config.has_value());
-  EXPECT_EQ(printed(result),
-            (std::vector<std::string>{
-                "test.yaml:3:3: unknown key 'wrokers' in server (expected one of: listen, workers, "
-                "max_body, max_header, max_connections, read_timeout, idle_timeout, "
-                "write_timeout, drain_timeout, response_model)",
-                "test.yaml:8:30: unknown key 'frist_byte' in providers.p.timeouts (expected one "
-                "of: connect, first_byte, idle, total)",
-                "test.yaml:9:5: unknown key 'apikey' in providers.p (expected one of: type, "
-                "base_url, api_key, ca_file, allow_plain_http, timeouts, pool, forward_headers, "
-                "api_version, preset, max_tokens_field, health_check, rate_limit)",
-                "test.yaml:11:21: unknown key 'prize' in models.m (expected one of: provider, "
-                "name, input, output, cached_input, context, max_tokens)",
-                "test.yaml:12:1: unknown key 'cahce' at the top level (expected one of: server, "
-                "log, metrics, tracing, providers, models, routes, resilience, keys, cache, redis, mcp)",
-            }));
+  EXPECT_EQ(
+      printed(result),
+      (std::vector<std::string>{
+          "test.yaml:3:3: unknown key 'wrokers' in server (expected one of: listen, workers, "
+          "max_body, max_header, max_connections, read_timeout, idle_timeout, "
+          "write_timeout, drain_timeout, response_model)",
+          "test.yaml:8:30: unknown key 'frist_byte' in providers.p.timeouts (expected one "
+          "of: connect, first_byte, idle, total)",
+          "test.yaml:9:5: unknown key 'apikey' in providers.p (expected one of: type, "
+          "base_url, api_key, ca_file, allow_plain_http, timeouts, pool, forward_headers, "
+          "api_version, preset, max_tokens_field, health_check, rate_limit)",
+          "test.yaml:11:21: unknown key 'prize' in models.m (expected one of: provider, "
+          "name, input, output, cached_input, context, max_tokens)",
+          "test.yaml:12:1: unknown key 'cahce' at the top level (expected one of: server, "
+          "log, metrics, tracing, providers, models, routes, resilience, keys, cache, redis, mcp)",
+      }));
 }
 
 TEST(ConfigLoad, ReportsWrongTypesAtTheValue) {
