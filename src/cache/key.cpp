@@ -440,7 +440,7 @@ class RecentDecisions {
       d = mix(d, word(p + at + 24));
     }
     char tail[32] = {};
-    std::memcpy(tail, p + at, n - at);
+    if (at < n) std::memcpy(tail, p + at, n - at);  // an empty view's data() may be null
     a = mix(a, word(tail));
     b = mix(b, word(tail + 8));
     c = mix(c, word(tail + 16));
