@@ -15,15 +15,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const fuzz::Input input(data, size);
   const std::string_view text = input.rest();
   const bool valid = !api::json::validate(text);
-  std::size_t members = 0;
   const bool scanned = !api::json::scan(text, [&](std::string_view key, const api::json::Value& v) {
-    ++members;
     SWITCHYARD_FUZZ_REQUIRE(api::json::key_equals(key, api::json::unescape(key)));
     if (v.type == api::json::Type::string) (void)api::json::unescape(v.raw);
     if (v.type == api::json::Type::object) {
-      std::size_t inner = 0;
+      // The walk that trusts validated text sees the members a validating scan sees.
+      std::size_t walked = 0, validated = 0;
       api::json::for_each_member(v.raw,
-                                 [&](std::string_view, const api::json::Value&) { ++inner; });
+                                 [&](std::string_view, const api::json::Value&) { ++walked; });
+      (void)api::json::scan(v.raw, [&](std::string_view, const api::json::Value&) { ++validated; });
+      SWITCHYARD_FUZZ_REQUIRE(walked == validated);
     }
     if (v.type == api::json::Type::array)
       api::json::for_each_element(v.raw, [](const api::json::Value&) {});
