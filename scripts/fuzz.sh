@@ -37,6 +37,7 @@ for t in "${targets[@]}"; do
     http1_fuzz) formats="http" ;;
     config_fuzz) formats="yaml" ;;
     header_values_fuzz) formats="http" ;;
+    redis_fuzz) formats="resp json" ;;
     *) formats="json" ;;
   esac
   dict=build-fuzz/$t.dict

@@ -19,6 +19,8 @@
 #include "switchyard/async.hpp"
 #include "switchyard/config/redis_url.hpp"
 
+struct redisReply;  // hiredis
+
 namespace switchyard::redis {
 
 // A reply, copied out of hiredis's redisReply so that it outlives the callback.
@@ -31,6 +33,9 @@ struct Reply {
 
   bool is_error() const { return type == Type::error; }
 };
+
+// The copy of one reply hiredis read off the wire (a nil or unknown type is nil).
+Reply copy_reply(const ::redisReply& r);
 
 struct Options {
   // To connect, including AUTH and SELECT (or a PING) being answered.

@@ -3,6 +3,7 @@
 #include "switchyard/api/json.hpp"
 #include "switchyard/api/messages_output.hpp"
 #include "switchyard/cache/completion.hpp"
+#include "switchyard/cache/entry.hpp"
 #include "switchyard/cache/key.hpp"
 #include "switchyard/cache/store.hpp"
 #include "switchyard/config/config.hpp"
@@ -46,84 +47,6 @@ ClientDirectives read_directives(const request::HttpRequest& http) {
   return d;
 }
 
-// A cache entry: who answered (one JSON line), then the chat.completion the client got. Written
-// and read with the gateway's own scanner: a hit is on the hot path, and a DOM for three strings
-// cost more than the rest of the lookup but the key (8.6k instructions).
-std::string encode_entry(const telemetry::RequestRecord& record, std::string_view completion) {
-  std::string entry = "{\"provider\":";
-  api::json::append_quoted(entry, record.provider);
-  entry += ",\"model\":";
-  api::json::append_quoted(entry, record.served_model);
-  entry += ",\"upstream\":";
-  api::json::append_quoted(entry, record.upstream_model);
-  entry += "}\n";
-  entry += completion;
-  return entry;
-}
-
-struct Entry {
-  std::string provider, model, upstream;
-  std::string_view completion;
-};
-
-// Where an entry came from decides how it is read. One from this process's memory was written by
-// encode_entry around a completion that passed storable_completion: its members are walked
-// without validating them again (a validating pass over the completion was most of a hit's cost
-// once the key is remembered). One from Redis may have been written or damaged by anything that
-// reaches the server, so it is validated, and a damaged one is a miss.
-enum class Origin { this_process, redis };
-
-// Calls on_member(key_raw, value) for each top-level member of `object`, or, from this
-// process, until it returns false; false when `object` is not valid JSON.
-template <class OnMember>
-bool read_members(std::string_view object, Origin origin, OnMember&& on_member) {
-  if (origin == Origin::redis) return !api::json::scan(object, on_member);
-  while (!object.empty() && api::json::Cursor::is_ws(object.front())) object.remove_prefix(1);
-  api::json::for_each_member(object, on_member);
-  return true;
-}
-
-std::optional<Entry> decode_entry(std::string_view entry, Origin origin) {
-  const auto newline = entry.find('\n');
-  if (newline == std::string_view::npos) return std::nullopt;
-  Entry out{{}, {}, {}, entry.substr(newline + 1)};
-  const bool valid = read_members(entry.substr(0, newline), origin,
-                                  [&out](std::string_view key, const api::json::Value& v) {
-                                    if (v.type != api::json::Type::string) return;
-                                    if (api::json::key_equals(key, "provider"))
-                                      out.provider = api::json::unescape(v.raw);
-                                    if (api::json::key_equals(key, "model"))
-                                      out.model = api::json::unescape(v.raw);
-                                    if (api::json::key_equals(key, "upstream"))
-                                      out.upstream = api::json::unescape(v.raw);
-                                  });
-  if (!valid) return std::nullopt;
-  return out;
-}
-
-// The completion with its top-level "model" saying `model` (what this client is shown); nullopt
-// when it is not JSON (an entry damaged in Redis: a miss). Only storable answers were stored, so
-// this one pass is all a hit needs.
-std::optional<std::string> with_model(std::string_view completion, std::string_view model,
-                                      Origin origin) {
-  std::string_view raw;
-  const bool valid =
-      read_members(completion, origin, [&](std::string_view key, const api::json::Value& value) {
-        if (raw.empty() && api::json::key_equals(key, "model") &&
-            value.type == api::json::Type::string)
-          raw = value.raw;
-        return raw.empty();  // a walk that need not validate stops at the first "model"
-      });
-  if (!valid) return std::nullopt;
-  std::string out;
-  if (raw.empty()) return std::string(completion);
-  const std::size_t at = static_cast<std::size_t>(raw.data() - completion.data());
-  out.append(completion.substr(0, at));
-  api::json::append_quoted(out, model);
-  out.append(completion.substr(at + raw.size()));
-  return out;
-}
-
 // The `data:` payloads of an OpenAI event stream, fed to an assembler.
 std::optional<std::string> assemble(std::string_view sse) {
   cache::StreamAssembler assembler;
@@ -154,7 +77,7 @@ std::optional<std::string> client_answer(const dispatch::DispatchRequest& job,
 }
 
 // A hit: this request's route and the provider that answered the first time.
-Awaitable<void> replay(const dispatch::DispatchRequest& job, const Entry& entry,
+Awaitable<void> replay(const dispatch::DispatchRequest& job, const cache::Entry& entry,
                        const std::string& answer, request::Context& request,
                        const config::Config& config) {
   auto& record = request.record;
@@ -238,12 +161,13 @@ Awaitable<bool> ResponseCache::look_up(const dispatch::DispatchRequest& job,
   }
 
   const auto stored = co_await services_.cache->get(key);
-  const Origin origin = services_.cache_in_redis ? Origin::redis : Origin::this_process;
-  const auto entry = stored ? decode_entry(*stored, origin) : std::nullopt;
+  const auto origin =
+      services_.cache_in_redis ? cache::EntryOrigin::redis : cache::EntryOrigin::this_process;
+  const auto entry = stored ? cache::decode_entry(*stored, origin) : std::nullopt;
   auto completion =
-      entry ? with_model(entry->completion,
-                         job.report_upstream_model ? std::string_view(entry->upstream) : job.model,
-                         origin)
+      entry ? cache::with_model(
+                  entry->completion,
+                  job.report_upstream_model ? std::string_view(entry->upstream) : job.model, origin)
             : std::nullopt;
   const auto answer = completion ? client_answer(job, std::move(*completion)) : std::nullopt;
   if (!answer) {
@@ -281,8 +205,11 @@ void ResponseCache::store(const dispatch::DispatchRequest& job, const request::C
     completion = std::string(answer);
   }
   if (!completion) return;
-  services_.cache->put(key_, std::make_shared<const std::string>(encode_entry(record, *completion)),
-                       ttl_);
+  services_.cache->put(
+      key_,
+      std::make_shared<const std::string>(cache::encode_entry(record.provider, record.served_model,
+                                                              record.upstream_model, *completion)),
+      ttl_);
 }
 
 }  // namespace switchyard::handlers
