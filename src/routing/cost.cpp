@@ -1,5 +1,7 @@
 #include "switchyard/routing/cost.hpp"
 
+#include "switchyard/routing/route_table.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -14,6 +16,19 @@ double cost_usd(const config::Model& model, const TokenCounts& tokens) {
   return (fresh * model.input_per_mtok + static_cast<double>(cached) * model.cached_input_per_mtok +
           static_cast<double>(tokens.completion) * model.output_per_mtok) /
          1e6;
+}
+
+double worst_cost_usd(const Route& route, std::uint64_t prompt_tokens,
+                      std::uint64_t max_output_tokens) {
+  double worst = 0;
+  for (const Target* target : route.targets) {
+    const config::Model& model = *target->model;
+    const std::uint64_t output = max_output_tokens > 0  ? max_output_tokens
+                                 : model.max_tokens > 0 ? model.max_tokens
+                                                        : kUnboundedOutputTokens;
+    worst = std::max(worst, cost_usd(model, {prompt_tokens, output, 0}));
+  }
+  return route.hedge.enabled ? 2 * worst : worst;
 }
 
 std::string format_usd(double usd) {

@@ -1,6 +1,7 @@
 #include "switchyard/state/limit_keeper.hpp"
 
 #include <chrono>
+#include <utility>
 
 #include "switchyard/telemetry/request_log.hpp"
 
@@ -46,10 +47,66 @@ Awaitable<std::optional<SpendWindows::Exhausted>> LimitKeeper::exhausted(
   co_return local.exhausted(std::chrono::system_clock::now());
 }
 
-void LimitKeeper::charge(std::string_view name, SpendWindows& local, const config::Budget& budget,
-                         double usd) {
-  local.charge(usd, std::chrono::system_clock::now());
-  if (shared_) shared_->charge(name, budget, usd);
+Awaitable<LimitKeeper::Reserved> LimitKeeper::reserve(std::string name, SpendWindows& local,
+                                                      const config::Budget& budget,
+                                                      double worst_usd,
+                                                      std::chrono::milliseconds ttl) {
+  Reserved out;
+  const std::uint64_t micro = worst_usd > 0 ? SpendWindows::charge_micro(worst_usd) : 0;
+  std::string id;
+  bool decided = false;
+  if (shared_) {
+    id = shared_->reservation_id();
+    const auto shared = co_await shared_->reserve(name, budget, micro, id, ttl);
+    note(shared.has_value());
+    if (shared) {
+      out.refusal = *shared;
+      decided = true;
+    }
+  }
+  if (!decided) {
+    id.clear();
+    out.refusal = local.reserve(micro, std::chrono::system_clock::now());
+  }
+  if (!out.refusal) {
+    Reservation& r = out.reservation;
+    r.keeper_ = this;
+    r.name_ = std::move(name);
+    r.local_ = &local;
+    r.budget_ = &budget;
+    r.micro_ = micro;
+    r.id_ = std::move(id);
+  }
+  co_return out;
+}
+
+void LimitKeeper::settle(Reservation& r, double usd) {
+  if (!r.keeper_) return;
+  r.local_->charge(usd, std::chrono::system_clock::now());
+  if (!r.id_.empty() && shared_) {
+    shared_->settle(r.name_, *r.budget_, usd, r.id_, r.micro_);
+  } else {
+    if (shared_) shared_->charge(r.name_, *r.budget_, usd);
+    r.local_->release(r.micro_);
+  }
+  r.keeper_ = nullptr;
+}
+
+Reservation& Reservation::operator=(Reservation&& other) noexcept {
+  if (this != &other) {
+    if (keeper_) keeper_->settle(*this, 0);
+    keeper_ = std::exchange(other.keeper_, nullptr);
+    name_ = std::move(other.name_);
+    local_ = other.local_;
+    budget_ = other.budget_;
+    micro_ = other.micro_;
+    id_ = std::move(other.id_);
+  }
+  return *this;
+}
+
+Reservation::~Reservation() {
+  if (keeper_) keeper_->settle(*this, 0);
 }
 
 void LimitKeeper::note(bool answered) {

@@ -5,6 +5,8 @@
 #include <boost/asio/detached.hpp>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -135,40 +137,14 @@ return {granted, wait, remaining, reset}
 // The rolling windows, as SpendWindows keeps them: slot widths 1 s, 1 min, 24 min, 12 h; a window
 // is the current slot and the 59 before it. Slot index = floor(unix seconds / width), on Redis's
 // clock. A window's hash maps a slot index to the micro-USD charged in it.
-
-// KEYS[1..4] the budget's window hashes, minute to month. ARGV[1..4] the caps in micro-USD
-// (0 = uncapped: its key is not touched), ARGV[5] the charge in micro-USD. Returns 1.
-// A hash outgrows its window only by the slot just begun: then (at most once a slot) the slots
-// that have left the window are deleted. The TTL is the window's length, from the latest charge:
-// a slot leaves the window at most 60 widths after a charge to it.
-const redis::Script& charge_script() {
-  static const redis::Script script(R"lua(
-local widths = {1, 60, 1440, 43200}
-local now_s = tonumber(redis.call('TIME')[1])
-for w = 1, 4 do
-  if tonumber(ARGV[w]) > 0 then
-    local index = math.floor(now_s / widths[w])
-    redis.call('HINCRBY', KEYS[w], string.format('%d', index), ARGV[5])
-    if redis.call('HLEN', KEYS[w]) > 60 then
-      for _, field in ipairs(redis.call('HKEYS', KEYS[w])) do
-        local slot = tonumber(field)
-        if not slot or slot <= index - 60 then redis.call('HDEL', KEYS[w], field) end
-      end
-    end
-    redis.call('PEXPIRE', KEYS[w], string.format('%d', widths[w] * 60 * 1000))
-  end
-end
-return 1
-)lua");
-  return script;
-}
-
-// KEYS[1..4] as above. ARGV[1..4] the caps in micro-USD (0 = uncapped), ARGV[5] = 0: returns
-// {window 0..3, spent µUSD, retry_after s} for the first capped window whose spend has reached
-// its cap, {-1, 0, 0} when all have room — SpendWindows::exhausted, line for line. ARGV[5] = w in
-// 1..4: returns the spend of window w in µUSD.
-const redis::Script& read_script() {
-  static const redis::Script script(R"lua(
+//
+// A budget's reservations (SpendWindows::reserve) are a sorted set, member "<id>:<µUSD>" scored
+// by the µs its holder's deadline passes, and their sum in a string key beside it: a reservation
+// whose holder vanished (a replica killed mid-request) expires then and is no longer counted.
+//
+// Every spend script: KEYS[1..4] the window hashes, minute to month; KEYS[5] the reservations,
+// KEYS[6] their sum; ARGV[1..4] the caps in micro-USD (0 = uncapped: its key is not touched).
+constexpr std::string_view kSpendLua = R"lua(
 local widths = {1, 60, 1440, 43200}
 local time = redis.call('TIME')
 local now_s = tonumber(time[1])
@@ -191,37 +167,144 @@ local function window(w)
   return index, amounts, total
 end
 
+-- {window 0..3, spent µUSD, retry_after s, held µUSD} for the first capped window without room
+-- for a request of `micro` beside `held` reserved — SpendWindows::no_room, line for line — or
+-- nil. micro = held = 0: the first window whose spend has reached its cap.
+local function no_room(micro, held)
+  for w = 1, 4 do
+    local cap = tonumber(ARGV[w])
+    if cap > 0 then
+      local index, amounts, total = window(w)
+      local below = cap
+      if micro <= cap then
+        below = cap - math.max(micro, 1) + 1
+      elseif held > 0 then
+        return {w - 1, total, 1, held}
+      end
+      if total >= below then
+        -- Slot index - 59 + k leaves the window when slot index + 1 + k begins; dropping all 60
+        -- leaves $0, below any bound.
+        local left, k = total, 0
+        while k < 59 do
+          left = left - amounts[k + 1]
+          if left < below then break end
+          k = k + 1
+        end
+        local leaves_us = (index + 1 + k) * widths[w] * 1000000
+        local retry = math.ceil((leaves_us - now_us) / 1000000)
+        return {w - 1, total, math.max(retry, 1), 0}
+      end
+      if micro > 0 and micro <= cap and total + held + micro > cap then
+        return {w - 1, total, 1, held}
+      end
+    end
+  end
+  return nil
+end
+
+local function amount_of(member)
+  return tonumber(string.match(member, ':(%d+)$')) or 0
+end
+
+-- Writes the reservations' sum back (none left: the keys go).
+local function set_held(held)
+  if held <= 0 or redis.call('ZCARD', KEYS[5]) == 0 then
+    redis.call('DEL', KEYS[5], KEYS[6])
+    return 0
+  end
+  redis.call('SET', KEYS[6], string.format('%.0f', held), 'KEEPTTL')
+  return held
+end
+
+-- What the budget's live reservations hold, the expired ones dropped first.
+local function held_now()
+  local held = tonumber(redis.call('GET', KEYS[6]) or '0') or 0
+  local gone = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', string.format('%.0f', now_us))
+  if #gone == 0 then return held end
+  for _, member in ipairs(gone) do held = held - amount_of(member) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', string.format('%.0f', now_us))
+  return set_held(held)
+end
+)lua";
+
+// Charges ARGV[5] micro-USD to every capped window, then, when ARGV[6] names a reservation,
+// releases it. Returns 1. A hash outgrows its window only by the slot just begun: then (at most
+// once a slot) the slots that have left the window are deleted. The TTL is the window's length,
+// from the latest charge: a slot leaves the window at most 60 widths after a charge to it.
+const redis::Script& charge_script() {
+  static const redis::Script script(std::string(kSpendLua) + R"lua(
+if tonumber(ARGV[5]) > 0 then
+  for w = 1, 4 do
+    if tonumber(ARGV[w]) > 0 then
+      local index = math.floor(now_s / widths[w])
+      redis.call('HINCRBY', KEYS[w], string.format('%d', index), ARGV[5])
+      if redis.call('HLEN', KEYS[w]) > 60 then
+        for _, field in ipairs(redis.call('HKEYS', KEYS[w])) do
+          local slot = tonumber(field)
+          if not slot or slot <= index - 60 then redis.call('HDEL', KEYS[w], field) end
+        end
+      end
+      redis.call('PEXPIRE', KEYS[w], string.format('%d', widths[w] * 60 * 1000))
+    end
+  end
+end
+if ARGV[6] and redis.call('ZREM', KEYS[5], ARGV[6]) == 1 then
+  set_held((tonumber(redis.call('GET', KEYS[6]) or '0') or 0) - amount_of(ARGV[6]))
+end
+return 1
+)lua");
+  return script;
+}
+
+// ARGV[5] = 0: returns {window 0..3, spent µUSD, retry_after s, 0} for the first capped window
+// whose spend has reached its cap (SpendWindows::exhausted), {-1, 0, 0, 0} when all have room.
+// ARGV[5] = w in 1..4: returns the spend of window w in µUSD.
+const redis::Script& read_script() {
+  static const redis::Script script(std::string(kSpendLua) + R"lua(
 local only = tonumber(ARGV[5])
 if only > 0 then
   local _, _, total = window(only)
   return total
 end
-for w = 1, 4 do
-  local cap = tonumber(ARGV[w])
-  if cap > 0 then
-    local index, amounts, total = window(w)
-    if total >= cap then
-      -- Slot index - 59 + k leaves the window when slot index + 1 + k begins; dropping all 60
-      -- leaves $0, below any cap.
-      local left, k = total, 0
-      while k < 59 do
-        left = left - amounts[k + 1]
-        if left < cap then break end
-        k = k + 1
-      end
-      local leaves_us = (index + 1 + k) * widths[w] * 1000000
-      local retry = math.ceil((leaves_us - now_us) / 1000000)
-      return {w - 1, total, math.max(retry, 1)}
-    end
-  end
-end
-return {-1, 0, 0}
+return no_room(0, 0) or {-1, 0, 0, 0}
 )lua");
   return script;
 }
 
-constexpr std::array<std::string_view, config::kWindowCount> kWindowNames = {"minute", "hour",
-                                                                             "day", "month"};
+// Reserves ARGV[5] micro-USD as member ARGV[6] until ARGV[7] ms from now when there is room for
+// it (SpendWindows::reserve). Returns {-1, 0, 0, held} when reserved, else {window, spent µUSD,
+// retry_after s, held µUSD} for the first window without room (held 0 when spend alone leaves
+// none).
+const redis::Script& reserve_script() {
+  static const redis::Script script(std::string(kSpendLua) + R"lua(
+local held = held_now()
+local micro = tonumber(ARGV[5])
+local full = no_room(micro, held)
+if full then return full end
+if micro > 0 then
+  local ttl = tonumber(ARGV[7])
+  redis.call('ZADD', KEYS[5], string.format('%.0f', now_us + ttl * 1000), ARGV[6])
+  held = held + micro
+  redis.call('SET', KEYS[6], string.format('%.0f', held))
+  -- The keys live as long as their longest reservation.
+  local last = redis.call('ZRANGE', KEYS[5], -1, -1, 'WITHSCORES')
+  local keep = math.max(math.ceil((tonumber(last[2]) - now_us) / 1000), 1)
+  redis.call('PEXPIRE', KEYS[5], string.format('%.0f', keep))
+  redis.call('PEXPIRE', KEYS[6], string.format('%.0f', keep))
+end
+return {-1, 0, 0, held}
+)lua");
+  return script;
+}
+
+// Names this worker's reservations apart from every other worker's and replica's.
+std::string random_tag() {
+  std::random_device random;
+  const std::uint64_t bits = (std::uint64_t{random()} << 32) | random();
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(bits));
+  return text;
+}
 constexpr std::uint64_t kMinuteUs = 60'000'000;
 constexpr double kMicro = 1e6;
 // The GCRA script's bound on per_minute * (ticks per minute): see gcra_script().
@@ -291,7 +374,11 @@ Awaitable<void> run_in_background(redis::Client& redis, std::shared_ptr<SharedSt
 }  // namespace
 
 SharedState::SharedState(Executor ex, redis::Client& redis, std::string prefix)
-    : ex_(ex), redis_(redis), prefix_(std::move(prefix)), stats_(std::make_shared<Stats>()) {}
+    : ex_(ex),
+      redis_(redis),
+      prefix_(std::move(prefix)),
+      tag_(random_tag()),
+      stats_(std::make_shared<Stats>()) {}
 
 std::string SharedState::limit_key(std::string_view name) const {
   std::string key;
@@ -300,12 +387,12 @@ std::string SharedState::limit_key(std::string_view name) const {
   return key;
 }
 
-std::string SharedState::spend_key(std::string_view name, config::Window window) const {
-  const std::string_view window_name = kWindowNames[static_cast<std::size_t>(window)];
-  std::string key;
-  key.reserve(prefix_.size() + name.size() + window_name.size() + 10);
-  key.append(prefix_).append("{spend:").append(name).append("}:").append(window_name);
-  return key;
+std::array<std::string, 6> SharedState::spend_keys(std::string_view name) const {
+  std::string base;
+  base.reserve(prefix_.size() + name.size() + 10);
+  base.append(prefix_).append("{spend:").append(name).append("}:");
+  return {base + "minute", base + "hour",         base + "day",
+          base + "month",  base + "reservations", base + "reserved"};
 }
 
 Awaitable<std::optional<SharedState::Take>> SharedState::take(std::string_view name,
@@ -365,50 +452,76 @@ void SharedState::correct(std::string_view name, std::uint64_t per_minute, std::
 }
 
 void SharedState::charge(std::string_view name, const config::Budget& budget, double usd) {
+  settle(name, budget, usd, {}, 0);
+}
+
+void SharedState::settle(std::string_view name, const config::Budget& budget, double usd,
+                         std::string_view id, std::uint64_t reserved_micro) {
   const Caps caps = caps_of(budget);
-  if (!any(caps) || !(usd > 0)) return;
-  std::vector<std::string> keys, args;
-  for (std::size_t w = 0; w < config::kWindowCount; ++w) {
-    keys.push_back(spend_key(name, static_cast<config::Window>(w)));
-    args.emplace_back(Decimal(caps[w]).view());
-  }
-  args.emplace_back(Decimal(SpendWindows::charge_micro(usd)).view());
+  const bool charging = usd > 0, releasing = !id.empty();
+  if (!any(caps) || (!charging && !releasing)) return;
+  const auto key_words = spend_keys(name);
+  std::vector<std::string> keys(key_words.begin(), key_words.end()), args;
+  for (const std::uint64_t cap : caps) args.emplace_back(Decimal(cap).view());
+  args.emplace_back(Decimal(charging ? SpendWindows::charge_micro(usd) : 0).view());
+  if (releasing) args.push_back(member(id, reserved_micro));
   asio::co_spawn(
       ex_, run_in_background(redis_, stats_, charge_script(), std::move(keys), std::move(args)),
       asio::detached);
 }
 
-Awaitable<std::optional<std::optional<SpendWindows::Exhausted>>> SharedState::exhausted(
-    std::string_view name, const config::Budget& budget) {
-  return exhausted_keys(std::string(name), caps_of(budget), budget.usd);
+std::string SharedState::reservation_id() {
+  return tag_ + "." + std::to_string(++reservations_);
 }
 
-Awaitable<std::optional<std::optional<SpendWindows::Exhausted>>> SharedState::exhausted_keys(
-    std::string name, Caps caps, std::array<double, config::kWindowCount> cap_usd) {
+std::string SharedState::member(std::string_view id, std::uint64_t micro) {
+  return std::string(id) + ":" + std::string(Decimal(micro).view());
+}
+
+Awaitable<std::optional<std::optional<SpendWindows::Exhausted>>> SharedState::exhausted(
+    std::string_view name, const config::Budget& budget) {
+  return decide(read_script(), std::string(name), caps_of(budget), budget.usd, 0, {"0"});
+}
+
+Awaitable<std::optional<std::optional<SpendWindows::Exhausted>>> SharedState::reserve(
+    std::string_view name, const config::Budget& budget, std::uint64_t micro, std::string_view id,
+    std::chrono::milliseconds ttl) {
+  return decide(
+      reserve_script(), std::string(name), caps_of(budget), budget.usd, micro,
+      {std::string(Decimal(micro).view()), member(id, micro),
+       std::string(
+           Decimal(static_cast<std::uint64_t>(std::max<std::int64_t>(ttl.count(), 1))).view())});
+}
+
+Awaitable<std::optional<std::optional<SpendWindows::Exhausted>>> SharedState::decide(
+    const redis::Script& script, std::string name, Caps caps,
+    std::array<double, config::kWindowCount> cap_usd, std::uint64_t need_micro,
+    std::vector<std::string> tail) {
   using Answer = std::optional<SpendWindows::Exhausted>;
   if (!any(caps)) co_return Answer{};
-  const std::array<std::string, config::kWindowCount> key_words{
-      spend_key(name, config::Window::minute), spend_key(name, config::Window::hour),
-      spend_key(name, config::Window::day), spend_key(name, config::Window::month)};
+  const auto key_words = spend_keys(name);
   const std::array<Decimal, config::kWindowCount> cap_words{Decimal(caps[0]), Decimal(caps[1]),
                                                             Decimal(caps[2]), Decimal(caps[3])};
-  const std::array<std::string_view, config::kWindowCount> keys{key_words[0], key_words[1],
-                                                                key_words[2], key_words[3]};
-  const std::array<std::string_view, config::kWindowCount + 1> args{
-      cap_words[0].view(), cap_words[1].view(), cap_words[2].view(), cap_words[3].view(), "0"};
+  const std::vector<std::string_view> keys(key_words.begin(), key_words.end());
+  std::vector<std::string_view> args;
+  for (const Decimal& cap : cap_words) args.push_back(cap.view());
+  args.insert(args.end(), tail.begin(), tail.end());
   ++stats_->calls;
-  const redis::Result result = co_await redis_.eval(read_script(), keys, args);
-  const auto values = integers<3>(result);
+  const redis::Result result = co_await redis_.eval(script, keys, args);
+  const auto values = integers<4>(result);
   if (!values || (*values)[0] >= static_cast<long long>(config::kWindowCount)) {
     ++stats_->failures;
     co_return std::nullopt;
   }
-  const long long window = (*values)[0], spent_micro = (*values)[1], retry_after = (*values)[2];
+  const long long window = (*values)[0], spent_micro = (*values)[1], retry_after = (*values)[2],
+                  held_micro = (*values)[3];
   if (window < 0) co_return Answer{};
   const auto w = static_cast<std::size_t>(window);
   co_return Answer{SpendWindows::Exhausted{static_cast<config::Window>(w),
                                            static_cast<double>(spent_micro) / kMicro, cap_usd[w],
-                                           std::chrono::seconds(std::max(retry_after, 1LL))}};
+                                           std::chrono::seconds(std::max(retry_after, 1LL)),
+                                           static_cast<double>(std::max(held_micro, 0LL)) / kMicro,
+                                           static_cast<double>(need_micro) / kMicro}};
 }
 
 Awaitable<std::optional<double>> SharedState::spent(std::string_view name, config::Window window,
@@ -420,9 +533,7 @@ Awaitable<std::optional<double>> SharedState::spent_keys(std::string name, confi
                                                          Caps caps) {
   const auto w = static_cast<std::size_t>(window);
   if (caps[w] == 0) co_return 0.0;
-  const std::array<std::string, config::kWindowCount> key_words{
-      spend_key(name, config::Window::minute), spend_key(name, config::Window::hour),
-      spend_key(name, config::Window::day), spend_key(name, config::Window::month)};
+  const auto key_words = spend_keys(name);
   const Decimal only(w + 1);
   const std::array<std::string_view, config::kWindowCount> keys{key_words[0], key_words[1],
                                                                 key_words[2], key_words[3]};

@@ -116,6 +116,11 @@ std::uint64_t SpendWindows::amounts(const Ring& ring, std::int64_t index,
 }
 
 std::optional<SpendWindows::Exhausted> SpendWindows::exhausted(Time now) const {
+  return no_room(0, 0, now);
+}
+
+std::optional<SpendWindows::Exhausted> SpendWindows::no_room(std::uint64_t micro,
+                                                             std::uint64_t held, Time now) const {
   if (!capped()) return std::nullopt;
   std::array<std::uint64_t, kSlots> slot_micro{};
   for (std::size_t w = 0; w < config::kWindowCount; ++w) {
@@ -123,22 +128,69 @@ std::optional<SpendWindows::Exhausted> SpendWindows::exhausted(Time now) const {
     if (ring.slots == nullptr) continue;
     const std::int64_t index = slot_index(w, now);
     const std::uint64_t total = amounts(ring, index, slot_micro);
-    if (total < ring.cap_micro) continue;
-    // Slot index - 59 + k leaves the window when index + 1 + k begins. Removing all 60 leaves $0,
-    // below any cap, so the loop always finds one.
-    std::uint64_t left = total;
-    std::size_t k = 0;
-    for (; k + 1 < kSlots; ++k) {
-      left -= slot_micro[k];
-      if (left < ring.cap_micro) break;
+    Exhausted full{static_cast<config::Window>(w),
+                   static_cast<double>(total) / kMicro,
+                   ring.cap_usd,
+                   std::chrono::seconds(1),
+                   0,
+                   static_cast<double>(micro) / kMicro};
+    // Room while the spend stays below `below` (a request larger than the cap itself needs only
+    // spend under the cap, and then runs alone).
+    std::uint64_t below = ring.cap_micro;
+    if (micro <= ring.cap_micro) {
+      below = ring.cap_micro - std::max<std::uint64_t>(micro, 1) + 1;
+    } else if (held > 0) {
+      full.held_usd = static_cast<double>(held) / kMicro;
+      return full;
     }
-    const Time leaves{
-        std::chrono::seconds((index + 1 + static_cast<std::int64_t>(k)) * kSlotSeconds[w])};
-    const auto wait = std::chrono::ceil<std::chrono::seconds>(leaves - now);
-    return Exhausted{static_cast<config::Window>(w), static_cast<double>(total) / kMicro,
-                     ring.cap_usd, std::max(wait, std::chrono::seconds(1))};
+    if (total >= below) {
+      // Slot index - 59 + k leaves the window when index + 1 + k begins. Removing all 60 leaves
+      // $0, below any bound, so the loop always finds one.
+      std::uint64_t left = total;
+      std::size_t k = 0;
+      for (; k + 1 < kSlots; ++k) {
+        left -= slot_micro[k];
+        if (left < below) break;
+      }
+      const Time leaves{
+          std::chrono::seconds((index + 1 + static_cast<std::int64_t>(k)) * kSlotSeconds[w])};
+      full.retry_after =
+          std::max(std::chrono::ceil<std::chrono::seconds>(leaves - now), std::chrono::seconds(1));
+      return full;
+    }
+    if (micro > 0 && micro <= ring.cap_micro && total + held + micro > ring.cap_micro) {
+      full.held_usd = static_cast<double>(held) / kMicro;  // they settle within their deadlines
+      return full;
+    }
   }
   return std::nullopt;
+}
+
+// held_ is read and changed with acquire/release: a request that sees another's hold released
+// also sees the charge that request made before releasing it.
+std::optional<SpendWindows::Exhausted> SpendWindows::reserve(std::uint64_t micro, Time now) {
+  if (!capped()) return std::nullopt;
+  std::uint64_t held = held_.load(std::memory_order_acquire);
+  for (;;) {
+    if (auto full = no_room(micro, held, now)) return full;
+    if (held_.compare_exchange_weak(held, held + micro, std::memory_order_acq_rel,
+                                    std::memory_order_acquire))
+      break;
+  }
+  // The spend read before the exchange may predate the charge of a request that reserved and
+  // released in between (held_ back where it was): read again, now that this hold is in place.
+  if (auto full = no_room(micro, held, now)) {
+    release(micro);
+    return full;
+  }
+  return std::nullopt;
+}
+
+void SpendWindows::release(std::uint64_t micro) {
+  std::uint64_t held = held_.load(std::memory_order_relaxed);
+  while (!held_.compare_exchange_weak(held, held - std::min(held, micro), std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+  }
 }
 
 double SpendWindows::spent(config::Window window, Time now) const {
@@ -146,6 +198,10 @@ double SpendWindows::spent(config::Window window, Time now) const {
   if (rings_[w].slots == nullptr) return 0;
   std::array<std::uint64_t, kSlots> slot_micro{};
   return static_cast<double>(amounts(rings_[w], slot_index(w, now), slot_micro)) / kMicro;
+}
+
+double SpendWindows::held() const {
+  return static_cast<double>(held_.load(std::memory_order_relaxed)) / kMicro;
 }
 
 double SpendWindows::cap(config::Window window) const {

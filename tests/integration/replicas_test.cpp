@@ -2,6 +2,11 @@
 // each falls back to counting alone when Redis goes away.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cmath>
+#include <thread>
+#include <vector>
+
 #include "harness.hpp"
 
 namespace switchyard::testing {
@@ -90,10 +95,11 @@ TEST(Replicas, ARouteBudgetHoldsForAllReplicasTogether) {
   TempDir dir;
   RedisServer redis(dir);
   Mock mock(dir);
-  // $0.05 a minute; a request costs its prompt tokens × $0.001 (about $0.02: three are served).
+  // $0.05 a minute; a request costs its prompt tokens × $0.001 (about $0.05 as the mock counts
+  // them) and reserves its estimated prompt tokens × $0.001 (output is free).
   Fleet fleet(dir, config_for(mock.port(), redis, "", "", ", budget: { usd_per_minute: 0.05 }"));
   int served = 0;
-  long long spent = 0, cost = 0;
+  long long spent = 0, cost = 0, need = 0;
   for (int i = 0; i < 9; ++i) {
     const auto r = fleet.ask(i);
     if (r.status == 200) {
@@ -105,12 +111,59 @@ TEST(Replicas, ARouteBudgetHoldsForAllReplicasTogether) {
     } else {
       EXPECT_EQ(r.status, 429);
       EXPECT_EQ(r.json_body()["error"]["code"], "budget_exceeded");
+      const std::string message = r.json_body()["error"]["message"];
+      const auto at = message.find("may cost up to $");
+      ASSERT_NE(at, std::string::npos) << message;
+      need = std::llround(std::stod(message.substr(at + 16)) * 1e6);
     }
   }
   ASSERT_GT(cost, 0);
-  // Admitted while the spend is below the cap: the last one admitted may cross it.
-  EXPECT_EQ(served, (50'000 + cost - 1) / cost);
+  ASSERT_GT(need, 0);
+  // Admitted while what was spent plus the request's worst case fits under the cap.
+  EXPECT_EQ(served, 1 + (50'000 - need) / cost);
   EXPECT_LT(served, 9);
+}
+
+TEST(Replicas, RequestsInFlightOnEveryReplicaNeverTakeARouteBudgetPastItsCap) {
+  TempDir dir;
+  RedisServer redis(dir);
+  Mock mock(dir);
+  // Output at $0.001 a token, input free: a request asking max_tokens 5 reserves $0.005 and
+  // costs $0.003 (the mock answers 3 tokens). $0.05 a minute admits a request while what was
+  // spent, what is held and its $0.005 fit: 16 of them, $0.048 — however many are in flight.
+  std::string config = config_for(mock.port(), redis, "", "", ", budget: { usd_per_minute: 0.05 }");
+  const std::string prices = "input: 1000, output: 0";
+  config.replace(config.find(prices), prices.size(), "input: 0, output: 1000");
+  Fleet fleet(dir, config);
+  std::atomic<int> served{0}, held_back{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 12; ++t) {
+    clients.emplace_back([&, t] {
+      HttpClient client(fleet.gateways[static_cast<std::size_t>(t % kReplicas)]->port());
+      auto body = chat_body("capped");
+      body["max_tokens"] = 5;
+      for (;;) {
+        // Every request stays in flight for 200 ms: a dozen at a time reach the cap together.
+        const auto r =
+            client.post_json("/v1/chat/completions", body,
+                             {{"authorization", "Bearer sk-app"}, {"x-mock-delay-ms", "200"}});
+        if (r.status == 200) {
+          ++served;
+          continue;
+        }
+        EXPECT_EQ(r.status, 429) << r.body;
+        const std::string message = r.json_body()["error"]["message"];
+        if (message.find("held by requests in flight") == std::string::npos) return;
+        ++held_back;  // others hold the rest for now: as a client told retry-after 1 s would
+        std::this_thread::sleep_for(20ms);
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(served.load(), 16);
+  EXPECT_GT(held_back.load(), 0);
+  EXPECT_EQ(chat_requests(mock), 16);
+  EXPECT_TRUE(eventually([&] { return spent_micro(redis) == 48'000; })) << spent_micro(redis);
 }
 
 TEST(Replicas, EachReplicaCountsAloneWhileRedisIsDownAndSharesAgainAfter) {

@@ -2,6 +2,7 @@
 // gateway replicas (each its own redis::Client and SharedState), and what happens when Redis goes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -400,6 +402,137 @@ TEST(SharedState, SpendChargedByOneReplicaIsSeenByTheOther) {
     const auto answer = co_await a.shared.exhausted("key:team", budget);
     CO_ASSERT(answer && answer->has_value(), "exhausted for a");
     EXPECT_EQ((*answer)->window, Window::minute);
+  });
+}
+
+// A reservation as LimitKeeper makes one: an id from this replica, `micro` held for `ttl`.
+struct Held {
+  std::string id;
+  std::uint64_t micro;
+};
+
+Awaitable<std::optional<std::optional<state::SpendWindows::Exhausted>>> reserve(
+    Replica& replica, std::string_view name, const config::Budget& budget, std::uint64_t micro,
+    std::chrono::milliseconds ttl, Held& held) {
+  held = {replica.shared.reservation_id(), micro};
+  return replica.shared.reserve(name, budget, micro, held.id, ttl);
+}
+
+TEST(SharedState, ReservationsHoldRoomUntilSettledAndSayWhatTheyHold) {
+  TempDir dir;
+  RedisServer server(dir);
+  run_async([&](Executor ex) -> Awaitable<void> {
+    Replica a(ex, server), b(ex, server);
+    co_await until([&] { return a.client.connected() && b.client.connected(); }, "connected");
+    const config::Budget budget = budget_of(1.0);
+    Held first, second, third;
+
+    const auto granted = co_await reserve(a, "route:r", budget, 600'000, 60s, first);
+    CO_ASSERT(granted, "answered");
+    EXPECT_FALSE(granted->has_value());
+    // On the other replica, $0.60 more does not fit beside it.
+    const auto refused = co_await reserve(b, "route:r", budget, 600'000, 60s, second);
+    CO_ASSERT(refused && refused->has_value(), "refused");
+    EXPECT_EQ((*refused)->window, Window::minute);
+    EXPECT_NEAR((*refused)->spent_usd, 0, 1e-9);
+    EXPECT_NEAR((*refused)->held_usd, 0.6, 1e-9);
+    EXPECT_EQ((*refused)->retry_after, 1s);
+
+    // a's request cost $0.25: charged, and its $0.60 released.
+    a.shared.settle("route:r", budget, 0.25, first.id, first.micro);
+    co_await spent_reaches(b.shared, "route:r", Window::minute, budget, 0.25);
+    const auto now_fits = co_await reserve(b, "route:r", budget, 600'000, 60s, second);
+    CO_ASSERT(now_fits, "answered");
+    EXPECT_FALSE(now_fits->has_value());
+    // 0.25 spent + 0.60 held + 0.15 = the cap exactly.
+    const auto fills = co_await reserve(a, "route:r", budget, 150'000, 60s, third);
+    CO_ASSERT(fills, "answered");
+    EXPECT_FALSE(fills->has_value());
+    b.shared.settle("route:r", budget, 0, second.id, second.micro);  // failed: given back
+    a.shared.settle("route:r", budget, 0, third.id, third.micro);
+    co_await spent_reaches(a.shared, "route:r", Window::minute, budget, 0.25);
+    // Nothing is held any more: the reservation keys are gone.
+    redis::Client inspector(ex, parse_url(server.url()), fast_options());
+    inspector.start();
+    co_await until([&] { return inspector.connected(); }, "connected");
+    const auto deadline = Clock::now() + 5s;
+    long long exists = 1;
+    while (exists != 0 && Clock::now() < deadline) {
+      const redis::Result e =
+          co_await inspector.command("EXISTS", "switchyard:{spend:route:r}:reservations",
+                                     "switchyard:{spend:route:r}:reserved");
+      CO_ASSERT(e, e.error);
+      exists = e.reply->integer;
+      if (exists != 0) co_await sleep_for(10ms);
+    }
+    EXPECT_EQ(exists, 0);
+  });
+}
+
+TEST(SharedState, AReservationWhoseReplicaVanishedExpiresAtItsDeadline) {
+  TempDir dir;
+  RedisServer server(dir);
+  run_async([&](Executor ex) -> Awaitable<void> {
+    Replica a(ex, server), b(ex, server);
+    co_await until([&] { return a.client.connected() && b.client.connected(); }, "connected");
+    const config::Budget budget = budget_of(0, 0, 1.0);
+    Held lost, later;
+    // a reserves and never settles (killed mid-request).
+    const auto granted = co_await reserve(a, "key:gone", budget, 900'000, 400ms, lost);
+    CO_ASSERT(granted && !granted->has_value(), "reserved");
+    const auto start = Clock::now();
+    const auto held = co_await reserve(b, "key:gone", budget, 200'000, 60s, later);
+    CO_ASSERT(held && held->has_value(), "refused while held");
+    // Once the deadline has passed, the room is back: no refusal for a hold nobody settles.
+    std::optional<std::optional<state::SpendWindows::Exhausted>> answer;
+    do {
+      co_await sleep_for(20ms);
+      answer = co_await reserve(b, "key:gone", budget, 200'000, 60s, later);
+      CO_ASSERT(answer, "answered");
+    } while (answer->has_value() && since(start) < 5s);
+    EXPECT_FALSE(answer->has_value());
+    EXPECT_GE(since(start), 300ms);
+  });
+}
+
+TEST(SharedState, ReplicasReservingAtOnceSpendExactlyTheCap) {
+  TempDir dir;
+  RedisServer server(dir);
+  run_async([&](Executor ex) -> Awaitable<void> {
+    // Three replicas, eight requests in flight each, every request reserving $0.01 and costing
+    // that: they stop when the budget is spent, having spent it to the micro-dollar.
+    std::vector<std::unique_ptr<Replica>> replicas;
+    for (int i = 0; i < 3; ++i) replicas.push_back(std::make_unique<Replica>(ex, server));
+    co_await until(
+        [&] {
+          return std::all_of(replicas.begin(), replicas.end(),
+                             [](const auto& r) { return r->client.connected(); });
+        },
+        "connected");
+    const config::Budget budget = budget_of(0, 1.0);
+    int admitted = 0, running = 0;
+    const auto request_loop = [&](Replica& replica) -> Awaitable<void> {
+      ++running;
+      for (;;) {
+        Held held;
+        const auto answer = co_await reserve(replica, "route:race", budget, 10'000, 60s, held);
+        if (!answer) break;
+        if (answer->has_value()) {
+          if ((*answer)->held_usd <= 0) break;  // spent
+          co_await sleep_for(1ms);              // others hold the rest
+          continue;
+        }
+        ++admitted;
+        co_await sleep_for(2ms);  // the request in flight
+        replica.shared.settle("route:race", budget, 0.01, held.id, held.micro);
+      }
+      --running;
+    };
+    for (auto& replica : replicas)
+      for (int i = 0; i < 8; ++i) asio::co_spawn(ex, request_loop(*replica), asio::detached);
+    co_await until([&] { return running == 0 && admitted > 0; }, "all requests done", 60s);
+    EXPECT_EQ(admitted, 100);
+    co_await spent_reaches(replicas[0]->shared, "route:race", Window::hour, budget, 1.0);
   });
 }
 

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "switchyard/async.hpp"
@@ -18,6 +20,31 @@
 #include "switchyard/state/spend_windows.hpp"
 
 namespace switchyard::state {
+
+class LimitKeeper;
+
+// A request's hold on a budget (SpendWindows::reserve), from admission until it is settled: the
+// cost charged and the hold released. One never settled — the request ended before anything was
+// served, or a coroutine was abandoned — is released when destroyed, charging nothing. On the
+// worker thread that made it.
+class Reservation {
+ public:
+  Reservation() = default;
+  Reservation(Reservation&& other) noexcept { *this = std::move(other); }
+  Reservation& operator=(Reservation&& other) noexcept;
+  ~Reservation();
+
+  std::uint64_t micro() const { return micro_; }  // the worst-case cost held, micro-USD
+
+ private:
+  friend class LimitKeeper;
+  LimitKeeper* keeper_ = nullptr;  // null: nothing held
+  std::string name_;
+  SpendWindows* local_ = nullptr;
+  const config::Budget* budget_ = nullptr;
+  std::uint64_t micro_ = 0;
+  std::string id_;  // held in Redis under this id; empty when held by `local_`
+};
 
 class LimitKeeper {
  public:
@@ -46,7 +73,19 @@ class LimitKeeper {
   Awaitable<std::optional<SpendWindows::Exhausted>> exhausted(std::string_view name,
                                                               const SpendWindows& local,
                                                               const config::Budget& budget);
-  void charge(std::string_view name, SpendWindows& local, const config::Budget& budget, double usd);
+
+  // Reserves a request's worst-case cost on `budget` for at most `ttl` (its deadline) — in Redis
+  // when it answers, else in `local` — or says which window has no room. `local` and `budget`
+  // outlive the reservation.
+  struct Reserved {
+    std::optional<SpendWindows::Exhausted> refusal;
+    Reservation reservation;  // holds something when not refused
+  };
+  Awaitable<Reserved> reserve(std::string name, SpendWindows& local, const config::Budget& budget,
+                              double worst_usd, std::chrono::milliseconds ttl);
+  // Charges what the request cost (`usd`, 0 when nothing was served) where the budget is counted
+  // — this process's windows always, Redis's too when configured — and releases the hold.
+  void settle(Reservation& reservation, double usd);
 
  private:
   // Whether Redis answered; logs the first miss and the first answer after misses.

@@ -12,6 +12,8 @@
 // Keys (hash tags in braces, so that one script's keys share a Redis Cluster hash slot):
 //   prefix + "{limit:" + name + "}"                   a limit's GCRA state, hash {tat, frac}
 //   prefix + "{spend:" + name + "}:" + window name    a capped window's spend, hash slot → µUSD
+//   prefix + "{spend:" + name + "}:reservations"      requests in flight, sorted set by expiry
+//   prefix + "{spend:" + name + "}:reserved"          their sum in µUSD
 // Every key carries a TTL: an idle limit or an old window's spend disappears by itself.
 #pragma once
 
@@ -22,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "switchyard/async.hpp"
 #include "switchyard/config/config.hpp"
@@ -65,6 +68,19 @@ class SharedState {
   // (or nothing is capped); nullopt when Redis did not answer.
   Awaitable<std::optional<std::optional<SpendWindows::Exhausted>>> exhausted(
       std::string_view name, const config::Budget& budget);
+
+  // SpendWindows::reserve across the replicas: `micro` held under `id` (reservation_id()) until
+  // settled or until `ttl` has passed — a replica that dies mid-request leaks nothing for longer.
+  // An engaged nullopt when reserved; the window without room; nullopt when Redis did not answer.
+  Awaitable<std::optional<std::optional<SpendWindows::Exhausted>>> reserve(
+      std::string_view name, const config::Budget& budget, std::uint64_t micro, std::string_view id,
+      std::chrono::milliseconds ttl);
+  // Charges `usd` like charge() and releases the reservation `id` of `reserved_micro`, in one
+  // script, in the background.
+  void settle(std::string_view name, const config::Budget& budget, double usd, std::string_view id,
+              std::uint64_t reserved_micro);
+  std::string reservation_id();  // unique across workers, replicas and restarts
+
   // For admin/explain. $0 for a window the budget does not cap (without asking Redis).
   Awaitable<std::optional<double>> spent(std::string_view name, config::Window window,
                                          const config::Budget& budget);
@@ -80,12 +96,17 @@ class SharedState {
   using Caps = std::array<std::uint64_t, config::kWindowCount>;  // micro-USD, 0 = uncapped
 
   std::string limit_key(std::string_view name) const;
-  std::string spend_key(std::string_view name, config::Window window) const;
+  // A budget's keys: its four windows (minute to month), its reservations and their sum.
+  std::array<std::string, 6> spend_keys(std::string_view name) const;
+  static std::string member(std::string_view id, std::uint64_t micro);
 
   Awaitable<std::optional<Take>> take_key(std::string key, std::uint64_t per_minute,
                                           std::uint64_t units);
-  Awaitable<std::optional<std::optional<SpendWindows::Exhausted>>> exhausted_keys(
-      std::string name, Caps caps, std::array<double, config::kWindowCount> cap_usd);
+  // Runs a spend script that answers {window, spent, retry_after, held} (-1: room).
+  Awaitable<std::optional<std::optional<SpendWindows::Exhausted>>> decide(
+      const redis::Script& script, std::string name, Caps caps,
+      std::array<double, config::kWindowCount> cap_usd, std::uint64_t need_micro,
+      std::vector<std::string> tail);
   Awaitable<std::optional<double>> spent_keys(std::string name, config::Window window, Caps caps);
   void correct(std::string_view name, std::uint64_t per_minute, std::uint64_t units,
                Correction correction);
@@ -93,6 +114,8 @@ class SharedState {
   Executor ex_;
   redis::Client& redis_;
   std::string prefix_;
+  std::string tag_;  // random, for reservation ids
+  std::uint64_t reservations_ = 0;
   // Shared with the background coroutines, which may finish after this object is gone.
   std::shared_ptr<Stats> stats_;
 };

@@ -18,6 +18,13 @@
 // day ≈ 766 years, month ≈ 23,000 years. So only the minute ring can alias, and only when one of
 // its slots has not been charged for 2^24 s (± a minute): its old amount then reads as current
 // for at most a minute, once — on the side of spent, which a budget prefers to under-counting.
+//
+// Reservations make a cap hold with requests in flight: a request reserves its worst-case cost
+// before it is sent, and is admitted only while spend plus everything reserved plus its own fits
+// under every cap. It then charges what it really cost and releases the reservation. A request
+// whose worst case is larger than a cap itself could never fit: it is admitted alone (nothing
+// else reserved) while spend is under the cap. So a cap is overshot only by such a request, or
+// by requests that cost more than they reserved (docs/keys-and-budgets.md).
 #pragma once
 
 #include <array>
@@ -47,15 +54,26 @@ class SpendWindows {
     config::Window window;
     double spent_usd;
     double cap_usd;
-    // Until enough of the oldest slots have left the window for the spend to fall below the cap,
-    // assuming no new charges; whole seconds, rounded up, at least 1 s.
+    // Until enough of the oldest slots have left the window for the spend to fall below the cap
+    // (or low enough for the request's worst case to fit), assuming no new charges; whole
+    // seconds, rounded up, at least 1 s. 1 s when reservations are what leaves no room: they
+    // settle within their requests' deadlines.
     std::chrono::seconds retry_after;
+    double held_usd = 0;  // reserved by requests in flight, when that is why there is no room
+    double need_usd = 0;  // the worst case of the request refused (0: a plain check)
   };
   // The first capped window, minute to month, whose spend has reached its cap (caps compared in
   // whole micro-USD, rounded to nearest, at least 1); none when there is room in all.
   std::optional<Exhausted> exhausted(Time now) const;
 
   double spent(config::Window window, Time now) const;  // $0 for an uncapped window
+
+  // Reserves `micro` (a worst-case cost in whole micro-USD) when there is room as said above;
+  // else the first window that has none. Any thread; an uncapped budget always has room.
+  std::optional<Exhausted> reserve(std::uint64_t micro, Time now);
+  // Gives a reservation back (after charging what the request cost).
+  void release(std::uint64_t micro);
+  double held() const;  // USD reserved by requests in flight
 
   // Whole micro-USD, the unit spend is kept in (here and in Redis, state::SharedState): a charge
   // rounded up, forgiving binary noise, at most one slot's maximum (~$1.1M); a cap rounded to
@@ -85,8 +103,13 @@ class SpendWindows {
   std::uint64_t amounts(const Ring& ring, std::int64_t index,
                         std::array<std::uint64_t, kSlots>& out) const;
 
+  // The first capped window without room for a request of `micro` beside `held` (both 0: whose
+  // spend has reached its cap).
+  std::optional<Exhausted> no_room(std::uint64_t micro, std::uint64_t held, Time now) const;
+
   std::unique_ptr<std::atomic<std::uint64_t>[]> slots_;  // the capped rings, back to back
   std::array<Ring, config::kWindowCount> rings_{};       // by config::Window
+  std::atomic<std::uint64_t> held_{0};                   // micro-USD reserved, in flight
 };
 
 }  // namespace switchyard::state

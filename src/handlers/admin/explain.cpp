@@ -142,7 +142,7 @@ Awaitable<void> Explain::handle(request::Context& request) {
     co_return;
   }
   const Choice choice =
-      co_await inference_.choose(job, *asked, request.request_id(), /*ask_classifier=*/false);
+      co_await inference_.choose(job, *asked, request.request_id(), Inference::Mode::explain);
 
   ordered_json body{{"model", job.model}};
   if (messages) body["api"] = "messages";

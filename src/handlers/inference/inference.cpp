@@ -18,6 +18,7 @@ constexpr std::string_view kDeadlineHeader = "x-switchyard-deadline";
 constexpr std::string_view kPreferredProviderHeader = "x-switchyard-provider";
 // However long a client asks for, no request waits longer than this.
 constexpr config::Millis kMaxDeadline{3'600'000};
+constexpr config::Millis kHoldMargin{5'000};
 
 }  // namespace
 
@@ -28,7 +29,8 @@ std::string_view preferred_provider(const dispatch::DispatchRequest& job,
 }
 
 Awaitable<bool> Inference::route(dispatch::DispatchRequest& job, request::Context& request,
-                                 std::optional<config::Millis>& client_deadline) {
+                                 std::optional<config::Millis>& client_deadline,
+                                 std::unique_ptr<state::Reservation>& hold) {
   const routing::Route* asked = nullptr;
   auto refusal = find_route(job, request, asked);
   if (!refusal) refusal = read_deadline(request, client_deadline);
@@ -37,12 +39,13 @@ Awaitable<bool> Inference::route(dispatch::DispatchRequest& job, request::Contex
     co_return false;
   }
   // Most routes have neither a classifier nor a budget: no coroutine frame for them.
-  Choice choice{asked, std::nullopt, {}, std::nullopt};
+  Choice choice{asked, std::nullopt, {}, std::nullopt, nullptr};
   if (asked->complexity || asked->budget) {
     const auto begun = telemetry::Clock::now();
-    choice = co_await choose(job, *asked, request.request_id(), /*ask_classifier=*/true);
+    choice = co_await choose(job, *asked, request.request_id(), Mode::serve, client_deadline);
     request.record.phase("routing", begun,
                          choice.route ? std::string_view(choice.route->name) : "");
+    hold = std::move(choice.hold);
   }
   refusal = take(std::move(choice), job, request);
   if (refusal) co_await request.refuse(*refusal);
@@ -56,13 +59,14 @@ Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Contex
   auto& record = request.record;
   record.requested_model = job.model;
   std::optional<config::Millis> client_deadline;
-  const bool routed = co_await route(job, request, client_deadline);
+  std::unique_ptr<state::Reservation> route_hold;  // only for a route with a budget
+  const bool routed = co_await route(job, request, client_deadline, route_hold);
   if (!routed) co_return;
 
   KeyLimits limits(services_, request);
   limits.estimate(job);
   if (limits.active()) {
-    const bool admitted = co_await limits.admit(job);
+    const bool admitted = co_await limits.admit(job, hold_for(*job.route, client_deadline));
     if (!admitted) co_return;
   }
 
@@ -76,8 +80,7 @@ Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Contex
     }
   }
   prefer(job, request);
-  request.deadline = record.start + (client_deadline ? std::min(*client_deadline, kMaxDeadline)
-                                                     : job.route->deadline);
+  request.deadline = record.start + deadline(*job.route, client_deadline);
   std::optional<BodyCopy> copy;
   if (cache.storing()) copy.emplace(request.response(), services_.config.cache.max_entry);
   dispatch::DispatchResult result;
@@ -90,7 +93,7 @@ Awaitable<void> Inference::serve(dispatch::DispatchRequest& job, request::Contex
     result = co_await services_.dispatcher.run(job, request);
     request.response().unwatch_client();
   }
-  charge_route(job, request.record);
+  charge_route(route_hold, request.record);
   if (copy) cache.store(job, request, *copy);
   limits.reconcile(result.has_value());
   if (conclude(result, request))
@@ -107,6 +110,16 @@ std::optional<api::ApiError> Inference::find_route(const dispatch::DispatchReque
                                           "' may not use the model or route '" +
                                           std::string(job.model) + "'.");
   return std::nullopt;
+}
+
+config::Millis Inference::deadline(const routing::Route& route,
+                                   std::optional<config::Millis> client_deadline) {
+  return client_deadline ? std::min(*client_deadline, kMaxDeadline) : route.deadline;
+}
+
+config::Millis Inference::hold_for(const routing::Route& route,
+                                   std::optional<config::Millis> client_deadline) {
+  return deadline(route, client_deadline) + kHoldMargin;
 }
 
 std::optional<api::ApiError> Inference::read_deadline(const request::Context& request,
@@ -154,12 +167,9 @@ void Inference::prefer(dispatch::DispatchRequest& job, request::Context& request
 }
 
 // The route that actually served pays, whatever the client named.
-void Inference::charge_route(const dispatch::DispatchRequest& job,
+void Inference::charge_route(std::unique_ptr<state::Reservation>& hold,
                              const telemetry::RequestRecord& record) {
-  if (job.route->budget && record.usage_reported && record.cost_usd > 0)
-    services_.limit_keeper.charge(route_budget(*job.route),
-                                  services_.limit_counts.route(job.route->budget_index),
-                                  *job.route->budget, record.cost_usd);
+  if (hold) services_.limit_keeper.settle(*hold, settled_cost(*hold, record));
 }
 
 bool Inference::conclude(const dispatch::DispatchResult& result, request::Context& request) {

@@ -39,9 +39,22 @@ std::string rate_limit_message(const config::GatewayKey& key, std::string_view w
 
 }  // namespace
 
-std::string describe_spend(config::Window window, double spent_usd, double cap_usd) {
-  return "$" + routing::format_usd(spent_usd) + " of $" + routing::format_usd(cap_usd) + " per " +
-         std::string(kPer[static_cast<std::size_t>(window)]);
+std::string describe_spend(const state::SpendWindows::Exhausted& spent) {
+  std::string text = "$" + routing::format_usd(spent.spent_usd) + " of $" +
+                     routing::format_usd(spent.cap_usd) + " per " +
+                     std::string(kPer[static_cast<std::size_t>(spent.window)]);
+  if (spent.held_usd <= 0 && spent.spent_usd >= spent.cap_usd)
+    return "spent its budget (" + text + ")";
+  text += " spent";
+  if (spent.held_usd > 0)
+    text += ", $" + routing::format_usd(spent.held_usd) + " held by requests in flight";
+  return "has no room in its budget for this request (" + text + "; it may cost up to $" +
+         routing::format_usd(spent.need_usd) + ")";
+}
+
+double settled_cost(const state::Reservation& hold, const telemetry::RequestRecord& record) {
+  if (!record.usage_reported) return 0;
+  return record.cost_usd + (record.hedged ? static_cast<double>(hold.micro() / 2) / 1e6 : 0);
 }
 
 std::string format_reset(std::chrono::nanoseconds wait) {
@@ -79,6 +92,12 @@ nlohmann::ordered_json windows_json(const state::SpendWindows& spend,
 
 namespace {
 
+// What the key's budget reserves: the request's worst-case cost, until its deadline.
+struct Hold {
+  double worst_usd = 0;
+  std::chrono::milliseconds ttl{0};
+};
+
 // Where the key's counts are kept across replicas (state::SharedState names).
 std::string key_limit(const config::GatewayKey& key, std::string_view what) {
   return "key:" + key.name + (what.empty() ? "" : ":") + std::string(what);
@@ -88,20 +107,21 @@ std::string key_limit(const config::GatewayKey& key, std::string_view what) {
 // tpm). Adds the x-ratelimit-* headers of the key's limits to `response` whatever the outcome. The
 // counts are the replicas' shared ones when `limit_keeper` has Redis.
 Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyCounts& quota,
-                                  std::uint64_t tokens, request::ResponseSink& response,
+                                  std::uint64_t tokens, const Hold& hold,
+                                  request::ResponseSink& response,
                                   state::LimitKeeper& limit_keeper) {
   KeyAdmission admission;
   if (quota.budget.capped()) {
-    const std::string name = key_limit(key, "");
-    const auto spent = co_await limit_keeper.exhausted(name, quota.budget, key.budget);
-    if (spent) {
+    auto reserved = co_await limit_keeper.reserve(key_limit(key, ""), quota.budget, key.budget,
+                                                  hold.worst_usd, hold.ttl);
+    if (const auto& spent = reserved.refusal) {
       admission.refusal = api::errors::budget_exceeded(
-          "The key '" + key.name + "' has spent its budget (" +
-              describe_spend(spent->window, spent->spent_usd, spent->cap_usd) + "). Try again in " +
+          "The key '" + key.name + "' " + describe_spend(*spent) + ". Try again in " +
               format_reset(spent->retry_after) + ".",
           whole_seconds(spent->retry_after));
       co_return admission;
     }
+    admission.budget_hold = std::make_unique<state::Reservation>(std::move(reserved.reservation));
   }
   const std::string rpm = key_limit(key, "rpm");
   bool request_shared = false;
@@ -158,8 +178,8 @@ Awaitable<KeyAdmission> admit_key(const config::GatewayKey& key, state::KeyCount
 void reconcile_key(const config::GatewayKey& key, state::KeyCounts& quota,
                    const KeyAdmission& admission, const telemetry::RequestRecord& record,
                    bool served, state::LimitKeeper& limit_keeper) {
-  if (record.usage_reported && record.cost_usd > 0 && quota.budget.capped())
-    limit_keeper.charge(key_limit(key, ""), quota.budget, key.budget, record.cost_usd);
+  if (admission.budget_hold)
+    limit_keeper.settle(*admission.budget_hold, settled_cost(*admission.budget_hold, record));
   const std::uint64_t taken = admission.tokens_taken;
   if (taken == 0) return;
   const std::uint64_t used = record.usage_reported ? record.prompt_tokens + record.completion_tokens
@@ -177,22 +197,26 @@ KeyLimits::KeyLimits(const Services& services, request::Context& request)
   }
 }
 
-void KeyLimits::estimate(dispatch::DispatchRequest& job) const {
+void KeyLimits::estimate(dispatch::DispatchRequest& job) {
   const bool key_counts_tokens = quota_ && quota_->tokens.limited();
-  if (!job.embeddings && (key_counts_tokens || job.route->counts_tokens)) {
+  const bool key_budget = quota_ && quota_->budget.capped();
+  if (!job.embeddings && (key_counts_tokens || key_budget || job.route->counts_tokens)) {
     const api::ChatRequest* chat = job.chat_view();
     if (!chat) return;  // a malformed Messages request: its upstream refuses it
     const auto signals = routing::read_signals(chat->body());
     job.estimated_tokens = signals.prompt_tokens + signals.max_output_tokens;
+    if (key_budget)
+      worst_usd_ =
+          routing::worst_cost_usd(*job.route, signals.prompt_tokens, signals.max_output_tokens);
   }
 }
 
-Awaitable<bool> KeyLimits::admit(const dispatch::DispatchRequest& job) {
+Awaitable<bool> KeyLimits::admit(const dispatch::DispatchRequest& job, config::Millis hold_for) {
   const bool key_counts_tokens = quota_->tokens.limited();
   const auto begun = telemetry::Clock::now();
   admission_ =
       co_await admit_key(*request_.key, *quota_, key_counts_tokens ? job.estimated_tokens : 0,
-                         request_.response(), services_.limit_keeper);
+                         Hold{worst_usd_, hold_for}, request_.response(), services_.limit_keeper);
   request_.record.phase(services_.limits_in_redis ? "redis.key_limits" : "key_limits", begun,
                         admission_.refusal ? "refused" : "admitted");
   if (!admission_.refusal) co_return true;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 
@@ -22,6 +23,7 @@ namespace switchyard::handlers {
 
 struct KeyAdmission {
   std::optional<api::ApiError> refusal;
+  std::unique_ptr<state::Reservation> budget_hold;  // when the key has a budget
   std::uint64_t tokens_taken = 0;  // of the key's tpm, to be corrected to the usage
   bool tokens_shared = false;      // ... in Redis (LimitKeeper::Taken::shared)
 };
@@ -32,12 +34,13 @@ class KeyLimits {
  public:
   KeyLimits(const Services& services, request::Context& request);
   // Estimates the request's tokens where a limit counts them (the key's tpm, the route's
-  // providers' tpm): into `job`.
-  void estimate(dispatch::DispatchRequest& job) const;
+  // providers' tpm): into `job`; and its worst-case cost when the key has a budget.
+  void estimate(dispatch::DispatchRequest& job);
   // Whether the key has limits to take (else admit() need not be called).
   bool active() const { return quota_ != nullptr; }
-  // Takes what the key's limits allow; false when they refuse (the client has been answered).
-  Awaitable<bool> admit(const dispatch::DispatchRequest& job);
+  // Takes what the key's limits allow, the budget's reservation held for `hold_for`; false when
+  // they refuse (the client has been answered).
+  Awaitable<bool> admit(const dispatch::DispatchRequest& job, config::Millis hold_for);
   // After dispatch: charges the cost and corrects the tokens to the usage (`served`: an upstream
   // answered; when none did, the estimate goes back).
   void reconcile(bool served);
@@ -47,10 +50,17 @@ class KeyLimits {
   request::Context& request_;
   state::KeyCounts* quota_ = nullptr;
   KeyAdmission admission_;
+  double worst_usd_ = 0;
 };
 
-// How a budget's spend reads in messages: "$0.0123 of $0.05 per day".
-std::string describe_spend(config::Window window, double spent_usd, double cap_usd);
+// Why a budget has no room, as messages say it after the route or key's name: "spent its budget
+// ($0.05 of $0.05 per day)", or, when the request's worst case does not fit beside the spend and
+// what requests in flight hold, "has no room in its budget for this request ($0.04 of $0.05 per
+// day spent, $0.008 held by requests in flight; it may cost up to $0.003)".
+std::string describe_spend(const state::SpendWindows::Exhausted& spent);
+// What a request settles a budget reservation with: its reported cost and, when a hedge raced
+// it, the worst case of the attempt that lost — billed by its provider, never reported.
+double settled_cost(const state::Reservation& hold, const telemetry::RequestRecord& record);
 // The capped windows of a budget as the admin API shows them: [{window, spent_usd, cap_usd}].
 nlohmann::ordered_json windows_json(const state::SpendWindows& spend,
                                     std::chrono::system_clock::time_point now);

@@ -4,6 +4,7 @@
 // ever moved along that route's own `then`.
 #include "inference.hpp"
 #include "key_limits.hpp"
+#include "switchyard/routing/cost.hpp"
 #include "switchyard/state/limit_counts.hpp"
 #include "switchyard/state/limit_keeper.hpp"
 
@@ -24,7 +25,8 @@ void add_reason(std::string& reason, std::string_view more) {
 
 Awaitable<Inference::Choice> Inference::choose(const dispatch::DispatchRequest& job,
                                                const routing::Route& asked,
-                                               std::string_view request_id, bool ask_classifier) {
+                                               std::string_view request_id, Mode mode,
+                                               std::optional<config::Millis> client_deadline) {
   Choice choice;
   const routing::Route* route = &asked;
   if (const routing::ComplexityPolicy* policy = route->complexity) {
@@ -47,7 +49,7 @@ Awaitable<Inference::Choice> Inference::choose(const dispatch::DispatchRequest& 
     // Only a request the heuristic finds simple is worth the classifier's time: it may still be
     // hard ("prove that…"), while a long or tool-using one is complex whatever its wording.
     if (!verdict.complex && route->classifier) {
-      if (ask_classifier) {
+      if (mode == Mode::serve) {
         const std::string prompt =
             routing::ComplexityPolicy::last_user_text(body, kClassifierPromptBytes);
         const auto score = co_await services_.dispatcher.ask_classifier(
@@ -64,13 +66,28 @@ Awaitable<Inference::Choice> Inference::choose(const dispatch::DispatchRequest& 
     choice.verdict = std::move(verdict);
   }
   // The config loader refused `then` chains that loop.
+  std::optional<routing::Signals> signals;  // read once, for the first budget that reserves
   while (route->budget) {
     const std::string name = route_budget(*route);
-    const auto spent = co_await services_.limit_keeper.exhausted(
-        name, services_.limit_counts.route(route->budget_index), *route->budget);
+    auto& spend = services_.limit_counts.route(route->budget_index);
+    std::optional<state::SpendWindows::Exhausted> spent;
+    if (mode == Mode::serve) {
+      const api::ChatRequest* chat = job.chat_view();
+      if (chat && !signals) signals = routing::read_signals(chat->body());
+      // An embeddings request reserves nothing: its cost is its input alone, charged after.
+      const double worst = signals ? routing::worst_cost_usd(*route, signals->prompt_tokens,
+                                                             signals->max_output_tokens)
+                                   : 0;
+      auto reserved = co_await services_.limit_keeper.reserve(name, spend, *route->budget, worst,
+                                                              hold_for(*route, client_deadline));
+      spent = std::move(reserved.refusal);
+      if (!spent)
+        choice.hold = std::make_unique<state::Reservation>(std::move(reserved.reservation));
+    } else {
+      spent = co_await services_.limit_keeper.exhausted(name, spend, *route->budget);
+    }
     if (!spent) break;
-    const std::string note = "route '" + route->name + "' spent its budget (" +
-                             describe_spend(spent->window, spent->spent_usd, spent->cap_usd) + ")";
+    const std::string note = "route '" + route->name + "' " + describe_spend(*spent);
     if (!route->then) {
       const auto wait = std::chrono::ceil<std::chrono::seconds>(spent->retry_after);
       choice.refusal = api::errors::budget_exceeded(

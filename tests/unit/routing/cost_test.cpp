@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "switchyard/routing/cost.hpp"
+#include "switchyard/routing/route_table.hpp"
 
 namespace switchyard::routing {
 namespace {
@@ -30,6 +31,27 @@ TEST(Cost, NeverBillsMoreCachedTokensThanThePromptHad) {
 
 TEST(Cost, IsZeroForAnUnpricedModel) {
   EXPECT_EQ(cost_usd(config::Model{}, {1000, 1000, 0}), 0.0);
+}
+
+TEST(Cost, TheWorstCaseIsTheDearestTargetWithTheOutputBoundTheRequestOrModelSets) {
+  auto cheap = priced(0.15, 0.60, 0.15), dear = priced(3.00, 15.00, 3.00);
+  dear.max_tokens = 1000;  // configured: what the model is held to when the request names none
+  const Target a{0, &cheap}, b{1, &dear};
+  Route route;
+  route.targets = {&a, &b};
+  // The request's own max_tokens: 2000 prompt + 500 output at the dearer prices.
+  EXPECT_DOUBLE_EQ(worst_cost_usd(route, 2000, 500), (2000 * 3.00 + 500 * 15.00) / 1e6);
+  // Without one: the dear model's 1000, the cheap one's kUnboundedOutputTokens (4096) — the dear
+  // one is still dearer.
+  EXPECT_DOUBLE_EQ(worst_cost_usd(route, 2000, 0), (2000 * 3.00 + 1000 * 15.00) / 1e6);
+  route.targets = {&a};
+  EXPECT_DOUBLE_EQ(worst_cost_usd(route, 2000, 0),
+                   (2000 * 0.15 + kUnboundedOutputTokens * 0.60) / 1e6);
+  // A hedged route may pay two targets for one answer.
+  route.hedge.enabled = true;
+  EXPECT_DOUBLE_EQ(worst_cost_usd(route, 100, 100), 2 * (100 * 0.15 + 100 * 0.60) / 1e6);
+  route.targets = {};
+  EXPECT_EQ(worst_cost_usd(route, 100, 100), 0.0);
 }
 
 TEST(Cost, PrintsPlainDecimalDollarsWithoutTrailingZeros) {

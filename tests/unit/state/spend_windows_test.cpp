@@ -2,6 +2,7 @@
 // is exhausted and for how long, rounding, and exactness across threads — on a hand-set clock.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -187,6 +188,87 @@ TEST(SpendWindows, NoChargeIsLostToAConcurrentResetOfAStaleSlot) {
   const double charged = kThreads * kCharges * 7 / 1e6;
   EXPECT_DOUBLE_EQ(spend.spent(Window::minute, kT0 + 60s), charged);
   EXPECT_DOUBLE_EQ(spend.spent(Window::hour, kT0 + 60s), 5 + charged);
+}
+
+TEST(SpendWindows, AReservationCountsAgainstTheCapUntilReleased) {
+  SpendWindows spend(caps(1.0, 0, 0, 0));
+  spend.charge(0.5, kT0);
+  EXPECT_FALSE(spend.reserve(300'000, kT0));  // $0.30 of the $0.50 left
+  EXPECT_DOUBLE_EQ(spend.held(), 0.3);
+  // $0.30 more would pass the cap beside the first: refused, saying what is held.
+  const auto refused = spend.reserve(300'000, kT0);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->window, Window::minute);
+  EXPECT_DOUBLE_EQ(refused->spent_usd, 0.5);
+  EXPECT_DOUBLE_EQ(refused->held_usd, 0.3);
+  EXPECT_DOUBLE_EQ(refused->need_usd, 0.3);
+  EXPECT_EQ(refused->retry_after, 1s);
+  EXPECT_FALSE(spend.reserve(200'000, kT0));  // exactly fills the cap
+  // The first settles for less than it held: its real cost is charged, the hold released.
+  spend.charge(0.1, kT0);
+  spend.release(300'000);
+  EXPECT_DOUBLE_EQ(spend.held(), 0.2);
+  EXPECT_FALSE(spend.reserve(200'000, kT0));  // 0.6 spent + 0.2 + 0.2 = the cap
+  EXPECT_TRUE(spend.reserve(1, kT0));
+}
+
+TEST(SpendWindows, AWorstCaseThatDoesNotFitWaitsForSpendToLeaveUnlessItIsLargerThanTheCap) {
+  SpendWindows spend(caps(1.0, 0, 0, 0));
+  spend.charge(0.9, kT0);
+  // $0.20 against the $0.10 left: refused until the $0.90 leaves the minute window.
+  const auto later = spend.reserve(200'000, kT0 + 10s);
+  ASSERT_TRUE(later);
+  EXPECT_DOUBLE_EQ(later->spent_usd, 0.9);
+  EXPECT_DOUBLE_EQ(later->held_usd, 0);
+  EXPECT_DOUBLE_EQ(later->need_usd, 0.2);
+  EXPECT_EQ(later->retry_after, 50s);
+  // $5 could never fit under a $1 cap: it runs alone, while spend is under the cap...
+  EXPECT_FALSE(spend.reserve(5'000'000, kT0));
+  // ...and nothing runs beside it, however small...
+  const auto beside = spend.reserve(1, kT0);
+  ASSERT_TRUE(beside);
+  EXPECT_DOUBLE_EQ(beside->held_usd, 5.0);
+  spend.charge(0.05, kT0);
+  spend.release(5'000'000);
+  EXPECT_FALSE(spend.reserve(1, kT0));  // ...until it settles.
+  spend.release(1);
+  // Once spend reaches the cap, even a request alone is refused, with no hold to blame.
+  spend.charge(0.05, kT0);
+  const auto spent = spend.reserve(5'000'000, kT0);
+  ASSERT_TRUE(spent);
+  EXPECT_DOUBLE_EQ(spent->held_usd, 0);
+  EXPECT_EQ(spent->retry_after, 60s);
+}
+
+TEST(SpendWindows, ReservationsFromManyThreadsNeverOvershootTheCap) {
+  // 8 threads each reserve $0.01, charge its full cost and release, until refused: what they
+  // spent together ends exactly at the cap — no request was admitted without room for it.
+  SpendWindows spend(caps(0, 0, 10.0, 0));
+  constexpr int kThreads = 8;
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      while (true) {
+        const auto refused = spend.reserve(10'000, kT0);
+        if (refused && refused->held_usd <= 0) return;  // spent: done
+        if (refused) continue;                          // others hold the rest: try again
+        ++admitted;
+        spend.charge(0.01, kT0);
+        spend.release(10'000);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(admitted.load(), 1000);
+  EXPECT_DOUBLE_EQ(spend.spent(Window::day, kT0), 10.0);
+  EXPECT_DOUBLE_EQ(spend.held(), 0);
+}
+
+TEST(SpendWindows, AnUncappedBudgetReservesNothing) {
+  SpendWindows spend(caps(0, 0, 0, 0));
+  EXPECT_FALSE(spend.reserve(1'000'000'000, kT0));
+  EXPECT_DOUBLE_EQ(spend.held(), 0);
 }
 
 }  // namespace
