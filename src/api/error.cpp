@@ -172,6 +172,16 @@ ApiError too_many_connections() {
           {},  "too_many_connections", 1};
 }
 
+ApiError too_many_client_connections() {
+  return {503,
+          "server_error",
+          "This client address has too many open connections to the gateway; close some, or "
+          "retry shortly.",
+          {},
+          "too_many_connections",
+          1};
+}
+
 ApiError shutting_down() {
   return {503, "server_error",  "The gateway is shutting down; retry on another instance.",
           {},  "shutting_down", 1};

@@ -11,9 +11,11 @@
 namespace switchyard::config {
 namespace {
 
-constexpr std::array<std::string_view, 10> kServerKeys{
-    "listen",       "workers",      "max_body",      "max_header",    "max_connections",
-    "read_timeout", "idle_timeout", "write_timeout", "drain_timeout", "response_model",
+constexpr std::array<std::string_view, 11> kServerKeys{
+    "listen",        "workers",         "max_body",
+    "max_header",    "max_connections", "max_connections_per_client",
+    "read_timeout",  "idle_timeout",    "write_timeout",
+    "drain_timeout", "response_model",
 };
 constexpr std::array<std::string_view, 2> kResponseModels{"requested", "upstream"};
 
@@ -111,6 +113,8 @@ void read_server(NodeReader& reader, const Entry& entry, Server& server) {
       assign(server.max_header, reader.size(e, Zero::rejected));
     } else if (e.key == "max_connections") {
       assign(server.max_connections, reader.integer(e, 1, kUnbounded));
+    } else if (e.key == "max_connections_per_client") {
+      assign(server.max_connections_per_client, reader.integer(e, 0, kUnbounded));
     } else if (e.key == "read_timeout") {
       assign(server.read_timeout, reader.duration(e, Zero::rejected));
     } else if (e.key == "idle_timeout") {

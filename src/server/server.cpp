@@ -14,6 +14,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "client_addresses.hpp"
 #include "process_control.hpp"
 #include "reloader.hpp"
 #include "switchyard/cache/memory_store.hpp"
@@ -61,7 +62,7 @@ unsigned available_cores() {
 }  // namespace
 
 Server::Server(std::shared_ptr<const config::Config> config, config::Overrides overrides)
-    : config_(std::move(config)) {
+    : config_(std::move(config)), client_addresses_(std::make_unique<ClientAddresses>()) {
   const auto& s = config_->server;
   beast::error_code ec;
   const auto address = asio::ip::make_address(s.host, ec);
@@ -95,7 +96,7 @@ Server::Server(std::shared_ptr<const config::Config> config, config::Overrides o
   const unsigned n = s.workers ? s.workers : available_cores();
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>(generation, control_.get(), i == 0, open_connections_,
-                                      memory_cache, telemetry, mcp_.get());
+                                      *client_addresses_, memory_cache, telemetry, mcp_.get());
     try {
       // The first worker may get an ephemeral port; the others join it.
       w->listen(tcp::endpoint(address, i == 0 ? s.port : port_));

@@ -50,13 +50,15 @@ Session::Session(Worker& worker, Socket socket)
     : worker_(worker),
       stream_(std::move(socket)),
       read_deadline_(stream_.socket()),
-      responder_(stream_, worker.limits()),
-      over_limit_(worker.over_connection_limit()) {
+      responder_(stream_, worker.limits()) {
+  boost::system::error_code ec;
+  client_ = stream_.socket().remote_endpoint(ec).address();
+  over_limit_ = worker_.open_connection(client_);
   worker_.add(*this);
 }
 
 Session::~Session() {
-  worker_.connection_closed();
+  worker_.connection_closed(client_);
 }
 
 beast::error_code Session::parse_buffered() {
@@ -191,7 +193,7 @@ Awaitable<void> Session::run() {
     const bool keep_alive = parser_->keep_alive() && !worker_.draining() && !over_limit_;
     responder_.reset(id, request_.version(), keep_alive);
     if (over_limit_) {
-      co_await responder_.send_error(api::errors::too_many_connections());
+      co_await responder_.send_error(*over_limit_);
       break;
     }
     // Held to the end: a reload meanwhile does not pull the configuration from under it.

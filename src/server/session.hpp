@@ -51,8 +51,10 @@ class Session : public SessionHook {
   request::HttpRequest request_;
   std::optional<http1::Parser> parser_;
   Responder responder_;
-  bool idle_ = true;  // waiting for the first byte of a request
-  bool over_limit_;   // accepted past max_connections: answer 503 and close
+  bool idle_ = true;                 // waiting for the first byte of a request
+  boost::asio::ip::address client_;  // the peer's address
+  // Accepted past max_connections or max_connections_per_client: answer 503 and close.
+  std::optional<api::ApiError> over_limit_;
 };
 
 // Runs a session for an accepted socket on the worker's thread.

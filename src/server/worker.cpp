@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "client_addresses.hpp"
 #include "session.hpp"
 #include "switchyard/redis/client.hpp"
 #include "switchyard/redis/settings.hpp"
@@ -29,8 +30,8 @@ std::unique_ptr<redis::Client> redis_client(Executor ex, const config::Config& c
 
 Worker::Worker(std::shared_ptr<const gateway::ConfigGeneration> generation,
                handlers::Control* control, bool first, std::atomic<std::size_t>& open_connections,
-               std::shared_ptr<cache::MemoryStore> memory_cache, const Telemetry& telemetry,
-               mcp::Hub* mcp)
+               ClientAddresses& clients, std::shared_ptr<cache::MemoryStore> memory_cache,
+               const Telemetry& telemetry, mcp::Hub* mcp)
     : server_(generation->config->server),
       redis_(redis_client(io_.get_executor(), *generation->config)),
       memory_cache_(cache::memory_backend(std::move(memory_cache))),
@@ -62,7 +63,8 @@ Worker::Worker(std::shared_ptr<const gateway::ConfigGeneration> generation,
       acceptor_(io_),
       gateway_(std::make_shared<gateway::Gateway>(context_, std::move(generation), nullptr)),
       tick_timer_(io_),
-      open_connections_(open_connections) {}
+      open_connections_(open_connections),
+      clients_(clients) {}
 
 Worker::~Worker() = default;
 
@@ -134,8 +136,18 @@ cache::Store::Stats Worker::cache_stats() const {
   return stats;
 }
 
-bool Worker::over_connection_limit() const {
-  return open_connections_.load(std::memory_order_relaxed) > server_.max_connections;
+std::optional<api::ApiError> Worker::open_connection(const asio::ip::address& client) {
+  const std::size_t open = open_connections_.fetch_add(1, std::memory_order_relaxed) + 1;
+  const bool client_within = server_.max_connections_per_client == 0 ||
+                             clients_.open(client, server_.max_connections_per_client);
+  if (open > server_.max_connections) return api::errors::too_many_connections();
+  if (!client_within) return api::errors::too_many_client_connections();
+  return std::nullopt;
+}
+
+void Worker::connection_closed(const asio::ip::address& client) {
+  open_connections_.fetch_sub(1, std::memory_order_relaxed);
+  if (server_.max_connections_per_client > 0) clients_.close(client);
 }
 
 Awaitable<void> Worker::accept_loop() {
@@ -147,7 +159,6 @@ Awaitable<void> Worker::accept_loop() {
     }
     socket.set_option(tcp::no_delay(true), ec);
     socket.non_blocking(true, ec);  // for write_now
-    open_connections_.fetch_add(1, std::memory_order_relaxed);
     asio::co_spawn(io_, serve_connection(*this, std::move(socket)), asio::detached);
   }
 }

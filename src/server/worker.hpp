@@ -5,7 +5,9 @@
 #include <atomic>
 #include <boost/intrusive/list.hpp>
 #include <memory>
+#include <optional>
 
+#include "switchyard/api/error.hpp"
 #include "switchyard/async.hpp"
 #include "switchyard/cache/store.hpp"
 #include "switchyard/config/config.hpp"
@@ -22,6 +24,7 @@ namespace switchyard::server {
 using tcp = asio::ip::tcp;
 
 class Session;
+class ClientAddresses;
 // Only this thread does I/O on a worker's context; other threads only post to it (drain, stop),
 // and the scheduler keeps its lock for that. The reactor's per-descriptor locks are not needed.
 using SessionHook =
@@ -39,7 +42,7 @@ class Worker {
     telemetry::SpanExporter* exporter = nullptr;  // null: no tracing
   };
   Worker(std::shared_ptr<const gateway::ConfigGeneration> generation, handlers::Control* control,
-         bool first, std::atomic<std::size_t>& open_connections,
+         bool first, std::atomic<std::size_t>& open_connections, ClientAddresses& clients,
          std::shared_ptr<cache::MemoryStore> memory_cache, const Telemetry& telemetry,
          mcp::Hub* mcp);
   ~Worker();
@@ -70,12 +73,15 @@ class Worker {
   std::shared_ptr<gateway::Gateway> gateway() const { return gateway_; }
   bool draining() const { return draining_; }
   void add(Session& s);
-  bool over_connection_limit() const;
+  // Counts a connection just accepted from `client`; the error to answer it with when it is past
+  // max_connections or max_connections_per_client (it is counted all the same). Each is closed
+  // with connection_closed().
+  std::optional<api::ApiError> open_connection(const asio::ip::address& client);
+  void connection_closed(const asio::ip::address& client);
   // From any thread: the counts of this worker's Redis client (none without `redis:`) and cache
   // backends.
   std::optional<redis::Client::Stats> redis_stats() const;
   cache::Store::Stats cache_stats() const;
-  void connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
 
  private:
   Awaitable<void> accept_loop();
@@ -100,6 +106,7 @@ class Worker {
                          boost::intrusive::constant_time_size<false>>
       sessions_;
   std::atomic<std::size_t>& open_connections_;
+  ClientAddresses& clients_;  // counted only with max_connections_per_client
   bool draining_ = false;
   std::atomic<bool> stopped_hard_{false};
 };

@@ -142,7 +142,12 @@ struct HttpClient::Impl {
   }
 };
 
-HttpClient::HttpClient(int port, bool tls) : impl_(std::make_unique<Impl>()) {
+HttpClient::HttpClient(int port, bool tls, const std::string& source)
+    : impl_(std::make_unique<Impl>()) {
+  if (!source.empty()) {
+    impl_->socket.open(asio::ip::tcp::v4());
+    impl_->socket.bind({asio::ip::make_address(source), 0});
+  }
   impl_->socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
   impl_->socket.set_option(asio::ip::tcp::no_delay(true));
   if (tls) {

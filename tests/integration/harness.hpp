@@ -74,10 +74,11 @@ struct Response {
   json json_body() const { return json::parse(body); }
 };
 
-// One keep-alive HTTP/1.1 connection; with `tls`, encrypted but unverified (for the mock).
+// One keep-alive HTTP/1.1 connection; with `tls`, encrypted but unverified (for the mock); from
+// the loopback address `source` when given (another client address: 127.0.0.2, …).
 class HttpClient {
  public:
-  explicit HttpClient(int port, bool tls = false);
+  explicit HttpClient(int port, bool tls = false, const std::string& source = {});
   ~HttpClient();
   Response request(const std::string& method, const std::string& target,
                    const std::string& body = {},

@@ -142,12 +142,18 @@ TEST_F(Limits, ReadsAChunkedRequestBody) {
 // A body whose end two servers could see in two places (request smuggling): refused, and the
 // connection closed, so nothing after it is read as another request.
 TEST_F(Limits, RefusesAmbiguousFramingWith400AndCloses) {
-  for (const char* framing :
-       {"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
-        "Content-Length: 5\r\nContent-Length: 5\r\n", "Transfer-Encoding: chunked, gzip\r\n"}) {
+  for (const std::string framing :
+       {"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "Content-Length: 5\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+        "Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
+        // A header folded onto a second line (obs-fold), which servers unfold differently.
+        "Content-Length: 5\r\nX-Folded: a\r\n b\r\n\r\n0\r\n\r\n",
+        // Chunk sizes that are not hex, or too large to hold.
+        "Transfer-Encoding: chunked\r\n\r\nzz\r\n0\r\n\r\n",
+        "Transfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nx\r\n0\r\n\r\n"}) {
     RawConnection raw(gateway_.port());
-    raw.send(std::string("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n") + framing +
-             "\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    raw.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n" + framing +
+             "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     const auto reply = raw.receive(2000ms, "}}");
     EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << framing << reply;
     EXPECT_EQ(reply.find("HTTP/1.1 200"), std::string::npos) << framing << reply;
@@ -167,6 +173,35 @@ TEST_F(Limits, Answers503PastTheConnectionLimit) {
   held.pop_back();
   EXPECT_TRUE(eventually([&] {
     HttpClient again(gateway_.port());
+    return again.get("/healthz").status == 200;
+  }));
+}
+
+TEST(ClientLimits, OneClientAddressCannotTakeEveryConnection) {
+  TempDir dir;
+  Gateway gateway(dir,
+                  "server:\n  workers: 2\n  max_connections: 10\n  max_connections_per_client: 2\n"
+                  "providers:\n  local: { type: openai, base_url: \"http://127.0.0.1:9/v1\" }\n"
+                  "models:\n  small: { provider: local }\n");
+  std::vector<std::unique_ptr<HttpClient>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<HttpClient>(gateway.port()));
+    ASSERT_EQ(held.back()->get("/healthz").status, 200);
+  }
+  // A third from the same address: refused, and closed.
+  HttpClient third(gateway.port());
+  const auto refused = third.get("/healthz");
+  expect_openai_error(refused, 503, "too_many_connections");
+  EXPECT_NE(refused.json_body()["error"]["message"].get<std::string>().find("client address"),
+            std::string::npos);
+  EXPECT_EQ(refused.header("retry-after"), "1");
+  // Another address still gets in while the first holds its two.
+  HttpClient other(gateway.port(), false, "127.0.0.2");
+  EXPECT_EQ(other.get("/healthz").status, 200);
+  // Once one of the two closes, the first address has room again.
+  held.pop_back();
+  EXPECT_TRUE(eventually([&] {
+    HttpClient again(gateway.port());
     return again.get("/healthz").status == 200;
   }));
 }

@@ -53,6 +53,7 @@ ApiError header_too_large(std::size_t limit);
 ApiError request_timeout();
 ApiError malformed_http(std::string_view what);
 ApiError too_many_connections();
+ApiError too_many_client_connections();  // past max_connections_per_client
 ApiError shutting_down();
 // 422 reload_failed: POST /admin/reload found the configuration invalid (the previous one keeps
 // serving); `summary` holds the first problem and how many there are.

@@ -272,6 +272,8 @@ struct Server {
   std::size_t max_body = 8 * 1024 * 1024;
   std::size_t max_header = 16 * 1024;
   std::size_t max_connections = 10'000;
+  // Connections one client address may hold open at once; 0 = no limit of its own.
+  std::size_t max_connections_per_client = 0;
   Millis read_timeout{30'000};   // first byte of a request → request fully read
   Millis idle_timeout{75'000};   // keep-alive connection without a request
   Millis write_timeout{60'000};  // one write to a client that stopped reading

@@ -16,6 +16,7 @@ namespace switchyard::server {
 
 class Worker;
 class Reloader;
+class ClientAddresses;
 class ProcessControl;
 }  // namespace switchyard::server
 namespace switchyard::telemetry {
@@ -51,9 +52,10 @@ class Server {
   std::unique_ptr<telemetry::RequestMetrics> request_metrics_;
   std::unique_ptr<telemetry::SpanExporter> exporter_;  // with `tracing:`
   std::unique_ptr<ProcessControl> control_;
-  std::unique_ptr<mcp::Hub> mcp_;  // the MCP servers, on a thread of their own
+  std::unique_ptr<mcp::Hub> mcp_;                 // the MCP servers, on a thread of their own
   std::unique_ptr<config::FileWatcher> watcher_;  // of the config file, on main_io_
   std::atomic<std::size_t> open_connections_{0};
+  std::unique_ptr<ClientAddresses> client_addresses_;  // for max_connections_per_client
   std::vector<std::unique_ptr<Worker>> workers_;
   std::uint16_t port_ = 0;
 };

@@ -86,7 +86,8 @@ cahce: {}
       printed(result),
       (std::vector<std::string>{
           "test.yaml:3:3: unknown key 'wrokers' in server (expected one of: listen, workers, "
-          "max_body, max_header, max_connections, read_timeout, idle_timeout, "
+          "max_body, max_header, max_connections, max_connections_per_client, read_timeout, "
+          "idle_timeout, "
           "write_timeout, drain_timeout, response_model)",
           "test.yaml:8:30: unknown key 'frist_byte' in providers.p.timeouts (expected one "
           "of: connect, first_byte, idle, total)",
