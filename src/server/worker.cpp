@@ -42,7 +42,8 @@ Worker::Worker(std::shared_ptr<const gateway::ConfigGeneration> generation,
                                                                   generation->config->redis->prefix)
                            : nullptr),
       // The counters carry over from generation to generation (HealthBoard).
-      limit_keeper_(shared_state_.get(), generation->board->counters().shared_state_fallbacks),
+      limit_keeper_(shared_state_.get(), generation->board->counters().shared_state_fallbacks,
+                    generation->board->counters().workers_counting_alone),
       metrics_(telemetry.registry ? telemetry.registry->shard() : nullptr),
       tracer_(telemetry.exporter ? std::make_unique<telemetry::Tracer>(*telemetry.exporter)
                                  : nullptr),

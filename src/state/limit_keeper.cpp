@@ -62,6 +62,10 @@ Awaitable<LimitKeeper::Reserved> LimitKeeper::reserve(std::string name, SpendWin
     if (shared) {
       out.refusal = *shared;
       decided = true;
+      // The replicas' spend leaves no room: this replica remembers it, and keeps to it while it
+      // counts alone, rather than start the budget afresh on its own share of the spend.
+      if (out.refusal && out.refusal->held_usd <= 0)
+        local.remember_spent(*out.refusal, std::chrono::system_clock::now());
     }
   }
   if (!decided) {
@@ -109,19 +113,27 @@ Reservation::~Reservation() {
   if (keeper_) keeper_->settle(*this, 0);
 }
 
+LimitKeeper::~LimitKeeper() {
+  if (falling_back_) counting_alone_.fetch_sub(1, std::memory_order_relaxed);
+}
+
 void LimitKeeper::note(bool answered) {
   if (answered) {
-    if (falling_back_)
+    if (falling_back_) {
       telemetry::log_event(telemetry::Level::info, "shared_state",
                            "Redis answers again: limits and budgets are shared by the replicas");
+      counting_alone_.fetch_sub(1, std::memory_order_relaxed);
+    }
     falling_back_ = false;
     return;
   }
   fallbacks_.fetch_add(1, std::memory_order_relaxed);
-  if (!falling_back_)
+  if (!falling_back_) {
     telemetry::log_event(telemetry::Level::warn, "shared_state",
                          "Redis does not answer: limits and budgets are counted by this replica "
                          "alone until it does");
+    counting_alone_.fetch_add(1, std::memory_order_relaxed);
+  }
   falling_back_ = true;
 }
 

@@ -170,6 +170,19 @@ std::optional<SpendWindows::Exhausted> SpendWindows::no_room(std::uint64_t micro
 // also sees the charge that request made before releasing it.
 std::optional<SpendWindows::Exhausted> SpendWindows::reserve(std::uint64_t micro, Time now) {
   if (!capped()) return std::nullopt;
+  const Time until{Time::duration(spent_until_.load(std::memory_order_relaxed))};
+  const auto w = static_cast<std::size_t>(spent_window_.load(std::memory_order_relaxed));
+  if (now < until &&
+      spent_floor_.load(std::memory_order_relaxed) + std::max<std::uint64_t>(micro, 1) >
+          rings_[w].cap_micro) {
+    return Exhausted{
+        static_cast<config::Window>(w),
+        static_cast<double>(spent_micro_.load(std::memory_order_relaxed)) / kMicro,
+        rings_[w].cap_usd,
+        std::max(std::chrono::ceil<std::chrono::seconds>(until - now), std::chrono::seconds(1)),
+        0,
+        static_cast<double>(micro) / kMicro};
+  }
   std::uint64_t held = held_.load(std::memory_order_acquire);
   for (;;) {
     if (auto full = no_room(micro, held, now)) return full;
@@ -198,6 +211,19 @@ double SpendWindows::spent(config::Window window, Time now) const {
   if (rings_[w].slots == nullptr) return 0;
   std::array<std::uint64_t, kSlots> slot_micro{};
   return static_cast<double>(amounts(rings_[w], slot_index(w, now), slot_micro)) / kMicro;
+}
+
+void SpendWindows::remember_spent(const Exhausted& spent, Time now) {
+  const auto w = static_cast<std::size_t>(spent.window);
+  const std::uint64_t cap = rings_[w].cap_micro, need = charge_micro(spent.need_usd);
+  // Until retry_after the spend stays at or above the cap, or too high for `need` to fit.
+  const std::uint64_t floor =
+      spent.spent_usd >= spent.cap_usd || need == 0 || need > cap ? cap : cap - need + 1;
+  spent_window_.store(static_cast<int>(spent.window), std::memory_order_relaxed);
+  spent_micro_.store(charge_micro(spent.spent_usd), std::memory_order_relaxed);
+  spent_floor_.store(floor, std::memory_order_relaxed);
+  spent_until_.store((now + spent.retry_after).time_since_epoch().count(),
+                     std::memory_order_relaxed);
 }
 
 double SpendWindows::held() const {

@@ -195,6 +195,33 @@ TEST(Replicas, EachReplicaCountsAloneWhileRedisIsDownAndSharesAgainAfter) {
   EXPECT_EQ(again, 2);
 }
 
+TEST(Replicas, ABudgetSpentAcrossTheReplicasStaysSpentWhileRedisIsDown) {
+  TempDir dir;
+  RedisServer redis(dir);
+  Mock mock(dir);
+  // $0.05 a minute, and one request costs about that: the first spends the budget.
+  Fleet fleet(dir, config_for(mock.port(), redis, ", admin: true", "",
+                              ", budget: { usd_per_minute: 0.05 }"));
+  const auto first = fleet.ask(0);
+  ASSERT_EQ(first.status, 200);
+  const long long cost = first.json_body()["usage"]["prompt_tokens"].get<long long>() * 1000;
+  ASSERT_TRUE(eventually([&] { return spent_micro(redis) == cost; }));
+  for (int i = 0; i < kReplicas; ++i) EXPECT_EQ(fleet.ask(i).status, 429) << i;
+  // Each replica heard from Redis that the budget is spent. Left to count alone — two of them
+  // have spent nothing themselves — they go on refusing.
+  redis.kill();
+  for (int i = 0; i < 2 * kReplicas; ++i) {
+    const auto r = fleet.ask(i);
+    EXPECT_EQ(r.status, 429) << i << r.body;
+    EXPECT_EQ(r.json_body()["error"]["code"], "budget_exceeded") << i;
+  }
+  EXPECT_EQ(chat_requests(mock), 1);
+  const auto health =
+      fleet.clients[1]->request("GET", "/admin/health", "", {{"authorization", "Bearer sk-app"}});
+  EXPECT_EQ(health.json_body()["limits"]["counted_in"], "this replica: Redis does not answer")
+      << health.body;
+}
+
 TEST(Replicas, ABreakerOpenedOnOneReplicaKeepsTheOthersOffTheTarget) {
   TempDir dir;
   RedisServer redis(dir);

@@ -46,6 +46,8 @@ struct DispatchCounters {
   std::atomic<std::uint64_t> classifier_fallbacks{0};  // ... and the heuristic decided instead
   // Limits and budgets decided on this replica's own counters because Redis did not answer.
   std::atomic<std::uint64_t> shared_state_fallbacks{0};
+  // Not a count of events: the workers deciding that way now (Redis not answering them).
+  std::atomic<std::int64_t> workers_counting_alone{0};
 };
 
 class HealthBoard {

@@ -49,9 +49,14 @@ class Reservation {
 class LimitKeeper {
  public:
   // `shared`: the worker's SharedState, or null to count locally only. `fallbacks` counts the
-  // decisions made locally because Redis did not answer (the process's, for /admin/health).
-  LimitKeeper(SharedState* shared, std::atomic<std::uint64_t>& fallbacks)
-      : shared_(shared), fallbacks_(fallbacks) {}
+  // decisions made locally because Redis did not answer, `counting_alone` the workers doing so
+  // now (the process's, for /admin/health).
+  LimitKeeper(SharedState* shared, std::atomic<std::uint64_t>& fallbacks,
+              std::atomic<std::int64_t>& counting_alone)
+      : shared_(shared), fallbacks_(fallbacks), counting_alone_(counting_alone) {}
+  ~LimitKeeper();
+  LimitKeeper(const LimitKeeper&) = delete;
+  LimitKeeper& operator=(const LimitKeeper&) = delete;
 
   struct Taken {
     SharedState::Take take;
@@ -93,6 +98,7 @@ class LimitKeeper {
 
   SharedState* shared_;
   std::atomic<std::uint64_t>& fallbacks_;
+  std::atomic<std::int64_t>& counting_alone_;
   bool falling_back_ = false;
 };
 

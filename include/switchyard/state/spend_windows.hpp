@@ -73,6 +73,11 @@ class SpendWindows {
   std::optional<Exhausted> reserve(std::uint64_t micro, Time now);
   // Gives a reservation back (after charging what the request cost).
   void release(std::uint64_t micro);
+  // What the replicas' shared count (Redis) said when spend alone left no room for a request:
+  // until its retry_after has passed, the window holds at least that much, and reserve() refuses
+  // a request that would not fit beside it, whatever this process counted itself — a replica left
+  // to count alone while Redis does not answer does not start the budget afresh on its own share.
+  void remember_spent(const Exhausted& spent, Time now);
   double held() const;  // USD reserved by requests in flight
 
   // Whole micro-USD, the unit spend is kept in (here and in Redis, state::SharedState): a charge
@@ -110,6 +115,11 @@ class SpendWindows {
   std::unique_ptr<std::atomic<std::uint64_t>[]> slots_;  // the capped rings, back to back
   std::array<Ring, config::kWindowCount> rings_{};       // by config::Window
   std::atomic<std::uint64_t> held_{0};                   // micro-USD reserved, in flight
+  // remember_spent(): until when (system_clock ticks), which window, its spend and the least it
+  // holds until then, in micro-USD.
+  std::atomic<std::int64_t> spent_until_{0};
+  std::atomic<int> spent_window_{0};
+  std::atomic<std::uint64_t> spent_micro_{0}, spent_floor_{0};
 };
 
 }  // namespace switchyard::state

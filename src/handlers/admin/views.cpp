@@ -148,11 +148,18 @@ std::string AdminView::json() const {
   return config_json();
 }
 
-// The providers' and targets' health, and the MCP servers' when MCP is served.
+// The providers' and targets' health, where limits and budgets are counted, and the MCP servers'
+// health when MCP is served.
 std::string AdminView::health_json(std::chrono::steady_clock::time_point now) const {
-  std::string board = services_.board.to_json(now);
-  if (!services_.mcp || !services_.config.mcp.enabled) return board;
-  auto body = ordered_json::parse(board);
+  auto body = ordered_json::parse(services_.board.to_json(now));
+  // Redis, shared by the replicas; or this replica alone — without Redis, or while it does not
+  // answer (the fallback of docs/replicas.md).
+  const auto alone = services_.board.counters().workers_counting_alone.load();
+  body["limits"] = {{"counted_in", !services_.config.redis ? "this replica"
+                                   : alone > 0             ? "this replica: Redis does not answer"
+                                                           : "redis"},
+                    {"workers_counting_alone", alone}};
+  if (!services_.mcp || !services_.config.mcp.enabled) return body.dump();
   ordered_json servers = ordered_json::array();
   for (const auto& server : services_.mcp->health())
     servers.push_back(

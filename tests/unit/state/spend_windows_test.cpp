@@ -265,6 +265,32 @@ TEST(SpendWindows, ReservationsFromManyThreadsNeverOvershootTheCap) {
   EXPECT_DOUBLE_EQ(spend.held(), 0);
 }
 
+TEST(SpendWindows, ASpendTheReplicasReachedTogetherIsRefusedUntilItsWindowFrees) {
+  // Redis said the hour was spent ($2.50 of $2), free again in 40 minutes; this replica alone
+  // spent only $0.50 of it. Counting alone, it still refuses until then.
+  SpendWindows spend(caps(0, 2.0, 0, 0));
+  spend.charge(0.5, kT0);
+  spend.remember_spent({Window::hour, 2.5, 2.0, 40min}, kT0);
+  const auto refused = spend.reserve(10'000, kT0 + 10min);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->window, Window::hour);
+  EXPECT_DOUBLE_EQ(refused->spent_usd, 2.5);
+  EXPECT_DOUBLE_EQ(refused->cap_usd, 2.0);
+  EXPECT_EQ(refused->retry_after, 30min);
+  EXPECT_FALSE(spend.reserve(10'000, kT0 + 40min));  // then its own count decides
+}
+
+TEST(SpendWindows, ASpendTooHighForOneRequestStillAdmitsASmallerOneWhileCountingAlone) {
+  // Redis: $0.048 of $0.05 spent, no room for a $0.023 request for a minute.
+  SpendWindows spend(caps(0.05, 0, 0, 0));
+  SpendWindows::Exhausted refused{Window::minute, 0.048, 0.05, 60s};
+  refused.need_usd = 0.023;
+  spend.remember_spent(refused, kT0);
+  EXPECT_TRUE(spend.reserve(23'000, kT0 + 1s));
+  // At least $0.027 stays spent: $0.002 fits beside it, as far as this replica knows.
+  EXPECT_FALSE(spend.reserve(2'000, kT0 + 1s));
+}
+
 TEST(SpendWindows, AnUncappedBudgetReservesNothing) {
   SpendWindows spend(caps(0, 0, 0, 0));
   EXPECT_FALSE(spend.reserve(1'000'000'000, kT0));

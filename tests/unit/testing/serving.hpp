@@ -81,7 +81,8 @@ class Serving : public ::testing::Test {
              const std::function<Awaitable<void>(request::Context&)>& serve);
 
   std::atomic<std::uint64_t> fallbacks_{0};
-  state::LimitKeeper limit_keeper_{nullptr, fallbacks_};
+  std::atomic<std::int64_t> counting_alone_{0};
+  state::LimitKeeper limit_keeper_{nullptr, fallbacks_, counting_alone_};
   dispatch::SharedHealth shared_health_{io.get_executor(), nullptr, "test:"};
   QuietControl control_;
 };
