@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "switchyard/redis/reply_limits.hpp"
+
 namespace switchyard::redis {
 
 switchyard::Result<std::shared_ptr<Connection>> Connection::open(const Executor& ex,
@@ -19,6 +21,7 @@ switchyard::Result<std::shared_ptr<Connection>> Connection::open(const Executor&
     redisAsyncFree(ac);
     return Unexpected(std::move(why));
   }
+  bound_replies(ac->c.reader);
   std::shared_ptr<Connection> c(new Connection(ex));
   boost::system::error_code ec;
   c->socket_.assign(ac->c.fd, ec);

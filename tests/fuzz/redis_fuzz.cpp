@@ -12,6 +12,7 @@
 #include "switchyard/api/json.hpp"
 #include "switchyard/cache/entry.hpp"
 #include "switchyard/redis/client.hpp"
+#include "switchyard/redis/reply_limits.hpp"
 
 using namespace switchyard;
 
@@ -68,6 +69,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t piece = 1 + input.choose(64);
   const std::string_view wire = input.rest();
   redisReader* reader = redisReaderCreate();
+  redis::bound_replies(reader);  // as every connection's reader is
   bool failed = false;
   for (std::size_t at = 0; at < wire.size() && !failed; at += piece) {
     const std::string_view chunk = wire.substr(at, piece);
