@@ -2,7 +2,8 @@
 # Installs what Switchyard needs from Debian 12 packages. Used by the README, CI and the
 # Dockerfile. `--test` adds what the test suite needs (openssl for the test CA, redis-server for
 # the shared-state tests, prometheus for promtool, Node.js + npm for the OpenAI SDK test); `--bench` adds the load harness
-# (wrk, nginx, haproxy, redis-server, Node.js); `--fuzz` clang and its libFuzzer and sanitizer runtimes.
+# (wrk, nginx, haproxy, redis-server, Node.js); `--clang` clang with its sanitizer and libFuzzer runtimes
+# (scripts/sanitize.sh, scripts/fuzz.sh).
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config
@@ -14,8 +15,8 @@ for arg in "$@"; do
             command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm) ;;
     --bench) packages+=(wrk nginx-light haproxy curl python3 redis-server)
              command -v node >/dev/null || packages+=(nodejs) ;;
-    --fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;
-    *) echo "usage: $0 [--test] [--bench] [--fuzz]" >&2; exit 2 ;;
+    --clang) packages+=(clang-14 libclang-rt-14-dev) ;;
+    *) echo "usage: $0 [--test] [--bench] [--clang]" >&2; exit 2 ;;
   esac
 done
 

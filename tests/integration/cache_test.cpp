@@ -280,7 +280,10 @@ TEST(RedisCache, AnAnswerCachedThroughOneReplicaIsAHitOnAnother) {
 // there is validated, and one that is not a whole answer is a miss served upstream.
 TEST(RedisCache, ADamagedEntryIsAMissServedUpstream) {
   RedisCached cached;
-  auto& [dir, redis, mock, gw] = cached;
+  // Named references, not a structured binding: clang 14 cannot capture one in a lambda.
+  RedisServer& redis = cached.redis;
+  Mock& mock = cached.mock;
+  Gateway& gw = cached.gw;
   ASSERT_TRUE(redis_connected(gw, 4));
   HttpClient client(gw.port());
   const auto first = post(client, ask("default"));
@@ -310,7 +313,8 @@ TEST(RedisCache, ADamagedEntryIsAMissServedUpstream) {
 
 TEST(RedisCache, RequestsKeepBeingServedWhileRedisIsDownAndTheCacheComesBack) {
   RedisCached cached;
-  auto& [dir, redis, mock, gw] = cached;
+  RedisServer& redis = cached.redis;
+  Gateway& gw = cached.gw;
   ASSERT_TRUE(redis_connected(gw, 4));
   HttpClient client(gw.port());
   ASSERT_TRUE(eventually([&] {

@@ -138,19 +138,23 @@ TEST(JsonRpcWrite, AnswersAreJsonRpcWithTheIdAsItCame) {
 }
 
 TEST(JsonRpcWrite, RequestsAndNotificationsReadBackAsWhatTheyAre) {
-  const auto request = read_message(request_message("7", "tools/call", R"({"name":"echo"})"));
+  // The message is read in place: its text outlives what was read from it.
+  const std::string request_text = request_message("7", "tools/call", R"({"name":"echo"})");
+  const auto request = read_message(request_text);
   ASSERT_TRUE(request);
   EXPECT_EQ(request->kind, Kind::request);
   EXPECT_EQ(request->id, "7");
   EXPECT_EQ(request->method, "tools/call");
   EXPECT_EQ(request->params, R"({"name":"echo"})");
 
-  const auto notification = read_message(request_message({}, "notifications/initialized", {}));
+  const std::string notification_text = request_message({}, "notifications/initialized", {});
+  const auto notification = read_message(notification_text);
   ASSERT_TRUE(notification);
   EXPECT_EQ(notification->kind, Kind::notification);
   EXPECT_TRUE(notification->params.empty());
 
-  const auto relayed = read_message(raw_error_response("3", R"({"code":-32002,"message":"no"})"));
+  const std::string relayed_text = raw_error_response("3", R"({"code":-32002,"message":"no"})");
+  const auto relayed = read_message(relayed_text);
   ASSERT_TRUE(relayed);
   EXPECT_EQ(relayed->kind, Kind::error);
   EXPECT_EQ(relayed->error, R"({"code":-32002,"message":"no"})");
